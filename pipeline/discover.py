@@ -1,0 +1,115 @@
+"""Page -> [Link]. Pure: the pages come in as bytes, the links go out; nothing is fetched here."""
+
+from __future__ import annotations
+
+import gzip
+import zlib
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from urllib.parse import urljoin, urlsplit, urlunsplit
+
+from bs4 import BeautifulSoup
+from lxml import etree
+
+from pipeline.errors import DiscoverError
+from pipeline.model import Link, Listing, Page, Source
+
+SITEMAP_NS = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
+MAX_SITEMAP_BYTES = 50 * 1024 * 1024  # the sitemaps.org limit for one uncompressed sitemap
+
+
+@dataclass(frozen=True)
+class SitemapContent:
+    links: list[Link]
+    sitemaps: list[str]  # child sitemaps of a sitemap index, on the source's host
+
+
+def article_url(url: str, source: Source) -> str | None:
+    """The URL without its fragment when it is one of the source's article URLs, else None."""
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or parts.netloc.lower() != source.host:
+        return None
+    if not source.discovery.article_paths.search(parts.path):
+        return None
+    if any(parts.path.startswith(prefix) for prefix in source.discovery.never_fetch):
+        return None
+    return urlunsplit((parts.scheme, parts.netloc.lower(), parts.path, parts.query, ""))
+
+
+def find_listing_links(page: Page, listing: Listing, source: Source) -> list[Link]:
+    """The article links the listing's selector finds, absolute, in page order, without repeats."""
+    soup = BeautifulSoup(page.body, "lxml")
+    links: list[Link] = []
+    seen: set[str] = set()
+    for anchor in soup.select(listing.links):
+        href = anchor.get("href")
+        if not isinstance(href, str) or not href.strip():
+            continue
+        url = article_url(urljoin(page.final_url, href.strip()), source)
+        if url and url not in seen:
+            seen.add(url)
+            links.append(Link(url=url, found_on=page.url))
+    return links
+
+
+def read_sitemap(page: Page, source: Source) -> SitemapContent:
+    """A urlset's article links (with lastmod) or a sitemap index's child sitemaps on the same host."""
+    body = _decompress(page.body, page.url)
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, recover=False)
+    try:
+        root = etree.fromstring(body, parser=parser)
+    except etree.XMLSyntaxError as error:
+        raise DiscoverError(
+            f"sitemap {page.url} is not well-formed XML: {error}",
+            "check the sitemap URL in discovery.sitemap",
+        ) from None
+    tag = etree.QName(root).localname
+    if tag == "sitemapindex":
+        children: list[str] = []
+        for loc in root.iter(f"{SITEMAP_NS}loc", "loc"):
+            url = urljoin(page.final_url, (loc.text or "").strip())
+            if urlsplit(url).netloc.lower() == source.host and url not in children:
+                children.append(url)
+        return SitemapContent(links=[], sitemaps=children)
+    if tag != "urlset":
+        raise DiscoverError(
+            f"{page.url} is not a sitemap (root element <{tag}>)",
+            "discovery.sitemap must name a sitemap or sitemap index",
+        )
+    links: list[Link] = []
+    seen: set[str] = set()
+    for entry in root.iter(f"{SITEMAP_NS}url", "url"):
+        loc = entry.findtext(f"{SITEMAP_NS}loc") or entry.findtext("loc") or ""
+        url = article_url(urljoin(page.final_url, loc.strip()), source)
+        if url and url not in seen:
+            seen.add(url)
+            lastmod = entry.findtext(f"{SITEMAP_NS}lastmod") or entry.findtext("lastmod")
+            links.append(Link(url=url, found_on=page.url, lastmod=parse_lastmod(lastmod)))
+    return SitemapContent(links=links, sitemaps=[])
+
+
+def parse_lastmod(text: str | None) -> datetime | None:
+    """W3C datetime ('2026-07-09', '2026-07-09T10:00:00+12:00') as an aware UTC datetime."""
+    if not text:
+        return None
+    try:
+        value = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+def _decompress(body: bytes, url: str) -> bytes:
+    """Gzipped sitemaps (sitemap.xml.gz) are common; cap what they expand to."""
+    if not body.startswith(b"\x1f\x8b"):
+        return body
+    try:
+        decompressor = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+        data = decompressor.decompress(body, MAX_SITEMAP_BYTES + 1)
+    except (zlib.error, gzip.BadGzipFile) as error:
+        raise DiscoverError(f"sitemap {url} is not valid gzip: {error}") from None
+    if len(data) > MAX_SITEMAP_BYTES:
+        raise DiscoverError(f"sitemap {url} expands to more than {MAX_SITEMAP_BYTES} bytes")
+    return data

@@ -1,0 +1,56 @@
+"""One error tree. Every error says what went wrong and what the user can do about it."""
+
+from __future__ import annotations
+
+
+class PanuiError(Exception):
+    """Base of every error Pānui raises on purpose; `hint` tells the user what to check."""
+
+    exit_code = 2
+
+    def __init__(self, message: str, hint: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+
+class ConfigError(PanuiError):
+    """sources.yaml is unusable. Carries every problem found, each with its key path."""
+
+    def __init__(self, path: str, problems: list[tuple[str, str, str]]) -> None:
+        lines = [f"{key}: {message}" + (f" (hint: {hint})" if hint else "") for key, message, hint in problems]
+        count = len(problems)
+        super().__init__(
+            f"{path}: {count} problem{'s' if count != 1 else ''} in the configuration:\n  " + "\n  ".join(lines),
+            "fix the keys named above; README.md, section 'Configuration', lists every key",
+        )
+        self.problems = problems
+
+
+class StoreError(PanuiError):
+    """The SQLite store cannot be opened or written."""
+
+
+class LockError(PanuiError):
+    """Another run holds the store."""
+
+
+class FetchError(PanuiError):
+    """A page could not be fetched (after retries, where retrying made sense)."""
+
+    def __init__(self, url: str, message: str, hint: str = "", status: int | None = None) -> None:
+        super().__init__(message, hint)
+        self.url = url
+        self.status = status
+
+
+class ExtractError(PanuiError):
+    """A fetched page does not hold what the source's selectors expect."""
+
+
+class NotAnArticle(ExtractError):
+    """The page is of another type (for example a ContentPage found in a sitemap): skipped quietly."""
+
+
+class DiscoverError(PanuiError):
+    """A discovery page (listing or sitemap) cannot be read."""

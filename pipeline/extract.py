@@ -1,0 +1,171 @@
+"""Page + Source -> Article. Pure: selectors, the published date, absolute URLs, sanitising."""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+from email.message import Message
+from urllib.parse import urljoin, urlsplit, urlunsplit
+from zoneinfo import ZoneInfo
+
+from bs4 import BeautifulSoup, Tag
+
+from pipeline.errors import ExtractError, NotAnArticle
+from pipeline.model import Article, Page, Source
+from pipeline.sanitise import clean_text, sanitise_html
+
+# Elements that are never content, whatever a source's selectors say.
+ALWAYS_REMOVED = (
+    "script",
+    "style",
+    "noscript",
+    "template",
+    "iframe",
+    "form",
+    "button",
+    "svg",
+    "base",
+    "meta",
+    "link",
+)
+URL_ATTRIBUTES = {"a": "href", "img": "src", "q": "cite", "blockquote": "cite"}
+DATE_FORMATS = ("%d %B %Y", "%d %b %Y", "%Y-%m-%d")
+
+
+def parse_html(page: Page) -> BeautifulSoup:
+    """The page as a tree, decoded with the charset the server declared, else the page's own."""
+    return BeautifulSoup(page.body, "lxml", from_encoding=declared_charset(page))
+
+
+def declared_charset(page: Page) -> str | None:
+    content_type = page.headers.get("content-type")
+    if not content_type:
+        return None
+    message = Message()
+    message["content-type"] = content_type
+    charset = message.get_param("charset")
+    return charset.strip().lower() if isinstance(charset, str) and charset.strip() else None
+
+
+def extract_article(page: Page, source: Source) -> Article:
+    """Read one article page. Raises NotAnArticle for other page types, ExtractError for a page
+    that claims to be an article but lacks a required field (the message names the selector)."""
+    soup = parse_html(page)
+    rules = source.extraction
+    if rules.page_type is not None:
+        marker = soup.select_one(rules.page_type.selector)
+        value = marker.get(rules.page_type.attribute) if marker is not None else None
+        if not isinstance(value, str) or value not in rules.page_type.accept:
+            raise NotAnArticle(f"page type {value!r} is not one of {list(rules.page_type.accept)}")
+    url = canonical_url(soup, page, source)
+    title = _required_text(soup, rules.title, "title")
+    published = parse_published(
+        _required_text(soup, rules.published, "published"), rules.published_format, source.timezone
+    )
+    news_type = _optional_text(soup, rules.news_type)
+    topics = _all_texts(soup, rules.topics)
+    summary = _optional_text(soup, rules.summary) or _meta_description(soup)
+    body = extract_body(soup, source, url)
+    return Article(
+        url=url,
+        title=title,
+        published=published,
+        news_type=news_type,
+        topics=topics,
+        summary=summary,
+        body_html=body,
+    )
+
+
+def canonical_url(soup: BeautifulSoup, page: Page, source: Source) -> str:
+    """The article's identity: its rel=canonical link, else the final URL, without a fragment.
+
+    A canonical link on another host (a mirror serving the real site's pages) keeps its path but takes
+    the source's base_url, so every URL of a source stays on the host it is configured with."""
+    link = soup.find("link", rel="canonical")
+    href = link.get("href") if isinstance(link, Tag) else None
+    url = urljoin(page.final_url, href.strip()) if isinstance(href, str) and href.strip() else page.final_url
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https"):
+        parts = urlsplit(page.final_url)
+    base = urlsplit(source.base_url)
+    if parts.netloc.lower() != base.netloc.lower():
+        parts = parts._replace(scheme=base.scheme, netloc=base.netloc)
+    return urlunsplit((parts.scheme, parts.netloc.lower(), parts.path or "/", parts.query, ""))
+
+
+def parse_published(text: str, format_: str, timezone: str) -> datetime:
+    """'09 July 2026' -> midnight of that calendar day in the source's zone (so the offset is the one
+    in force on that day: +13:00 in March, +12:00 in July)."""
+    cleaned = " ".join(text.split())
+    for candidate in (format_, *DATE_FORMATS):
+        try:
+            day = datetime.strptime(cleaned, candidate).date()
+        except ValueError:
+            continue
+        return datetime.combine(day, time(0, 0), tzinfo=ZoneInfo(timezone))
+    raise ExtractError(
+        f"published date {cleaned!r} does not match {format_!r}",
+        "set extraction.published_format to the date's strftime format",
+    )
+
+
+def extract_body(soup: BeautifulSoup, source: Source, url: str) -> str:
+    rules = source.extraction
+    container = soup.select_one(rules.body)
+    if container is None:
+        raise ExtractError(
+            f"extraction.body selector {rules.body!r} matched nothing",
+            "the page layout may have changed; run `python run.py check`",
+        )
+    for selector in (*rules.body_exclude, *ALWAYS_REMOVED):
+        for element in container.select(selector):
+            element.decompose()
+    for tag_name, attribute in URL_ATTRIBUTES.items():
+        for element in container.find_all(tag_name):
+            value = element.get(attribute)
+            if (
+                isinstance(value, str)
+                and value.strip()
+                and not value.strip().lower().startswith(("javascript:", "data:", "vbscript:"))
+            ):
+                element[attribute] = urljoin(url, value.strip())
+    body = sanitise_html(container.decode_contents())
+    if not BeautifulSoup(body, "lxml").get_text(strip=True):
+        raise ExtractError(
+            f"the body ({rules.body!r}) is empty once page furniture is removed",
+            "check extraction.body and body_exclude",
+        )
+    return body
+
+
+def _required_text(soup: BeautifulSoup, selector: str, field: str) -> str:
+    element = soup.select_one(selector)
+    text = clean_text(element.get_text(" ")) if element is not None else ""
+    if not text:
+        found = "is empty" if element is not None else "matched nothing"
+        raise ExtractError(
+            f"extraction.{field} selector {selector!r} {found}",
+            "the page layout may have changed; run `python run.py check`",
+        )
+    return text
+
+
+def _optional_text(soup: BeautifulSoup, selector: str | None) -> str | None:
+    if not selector:
+        return None
+    element = soup.select_one(selector)
+    text = clean_text(element.get_text(" ")) if element is not None else ""
+    return text or None
+
+
+def _all_texts(soup: BeautifulSoup, selector: str | None) -> tuple[str, ...]:
+    if not selector:
+        return ()
+    texts = (clean_text(element.get_text(" ")) for element in soup.select(selector))
+    return tuple(dict.fromkeys(text for text in texts if text))
+
+
+def _meta_description(soup: BeautifulSoup) -> str:
+    meta = soup.find("meta", attrs={"name": "description"})
+    content = meta.get("content") if isinstance(meta, Tag) else None
+    return clean_text(content) if isinstance(content, str) else ""

@@ -1,0 +1,294 @@
+"""The only HTTP user. Polite by construction: robots.txt, an identifying User-Agent, a delay between
+requests to the host, conditional requests, back-off on 429/5xx, same-host redirects only, and a cap on
+the size and duration of every response."""
+
+from __future__ import annotations
+
+import time
+import urllib.robotparser
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from urllib.parse import urljoin, urlsplit
+
+import requests
+
+from pipeline.errors import FetchError
+from pipeline.model import Page, Source
+
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+MAX_REDIRECTS = 5
+MAX_RETRY_AFTER = 600.0  # seconds; a longer wait is a recorded problem, not a stalled run
+DEADLINE_FACTOR = 3  # a response may take at most this many `timeout`s in all (trickling servers)
+CHUNK = 64 * 1024
+
+
+@dataclass(frozen=True)
+class Validators:
+    """What the store remembers of a page, so the next request can be conditional."""
+
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+class Fetcher:
+    """Fetches pages of one source. Holds the HTTP session, the host's robots.txt and its clock."""
+
+    def __init__(
+        self,
+        source: Source,
+        user_agent: str,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.source = source
+        self.user_agent = user_agent
+        self.requests_made = 0
+        self.bytes_received = 0
+        self._sleep = sleep
+        self._monotonic = monotonic
+        self._session = requests.Session()
+        self._session.headers.update(
+            {
+                "User-Agent": user_agent,
+                "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.5",
+            }
+        )
+        self._robots: urllib.robotparser.RobotFileParser | None = None
+        self._last_request: float | None = None
+        self._delay = source.request_delay
+
+    def close(self) -> None:
+        self._session.close()
+
+    def __enter__(self) -> Fetcher:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def url_for(self, path_or_url: str) -> str:
+        """Every URL of the source is built from its base_url, so a mirror retargets the whole source."""
+        return urljoin(self.source.base_url, path_or_url)
+
+    def prepare(self) -> None:
+        """Read robots.txt once. Raises FetchError when the host cannot be reached at all."""
+        if self._robots is not None:
+            return
+        robots_url = self.url_for("/robots.txt")
+        parser = urllib.robotparser.RobotFileParser(robots_url)
+        try:
+            page = self._get(robots_url, headers={})
+        except FetchError as error:
+            if error.status is not None and 400 <= error.status < 500 and error.status not in (401, 403):
+                parser.parse([])  # no robots.txt: everything is allowed
+                self._robots = parser
+                return
+            if error.status in (401, 403):
+                parser.parse(["User-agent: *", "Disallow: /"])
+                self._robots = parser
+                return
+            raise FetchError(
+                self.source.base_url,
+                f"cannot reach {self.source.host}: {error.message}",
+                "check the network and base_url; nothing was changed for this source",
+                error.status,
+            ) from None
+        parser.parse(page.body.decode("utf-8", "replace").splitlines())
+        delay = parser.crawl_delay(self.user_agent)
+        if delay is not None:
+            self._delay = max(self._delay, float(delay))
+        self._robots = parser
+
+    def allowed(self, url: str) -> str | None:
+        """None when `url` may be fetched, else the reason it may not."""
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https"):
+            return f"not an http(s) URL: {url}"
+        if parts.netloc.lower() != self.source.host:
+            return f"{parts.netloc} is not this source's host ({self.source.host})"
+        for prefix in self.source.discovery.never_fetch:
+            if parts.path.startswith(prefix):
+                return f"{parts.path} is under {prefix}, which this source never fetches"
+        if self._robots is not None and not self._robots.can_fetch(self.user_agent, url):
+            return f"robots.txt disallows {parts.path}"
+        return None
+
+    def fetch(self, url: str, validators: Validators | None = None) -> Page:
+        """GET `url`, following same-host redirects. A 304 answer is a Page with status 304."""
+        self.prepare()
+        headers: dict[str, str] = {}
+        if validators and validators.etag:
+            headers["If-None-Match"] = validators.etag
+        if validators and validators.last_modified:
+            headers["If-Modified-Since"] = validators.last_modified
+        current = url
+        for _ in range(MAX_REDIRECTS + 1):
+            if (reason := self.allowed(current)) is not None:
+                raise FetchError(
+                    url,
+                    f"not fetched: {reason}",
+                    "Pānui only fetches allowed pages on the source's host",
+                )
+            page = self._get(current, headers)
+            if page.status not in REDIRECT_STATUSES:
+                return Page(
+                    url=url,
+                    final_url=page.final_url,
+                    status=page.status,
+                    headers=page.headers,
+                    body=page.body,
+                    fetched_at=page.fetched_at,
+                )
+            location = page.headers.get("location")
+            if not location:
+                raise FetchError(
+                    url,
+                    f"HTTP {page.status} redirect without a Location header",
+                    status=page.status,
+                )
+            current = urljoin(current, location)
+            if urlsplit(current).netloc.lower() != self.source.host:
+                raise FetchError(
+                    url,
+                    f"redirects to another host ({current}); not followed",
+                    "add the article by its URL on the source's host",
+                    page.status,
+                )
+        raise FetchError(url, f"more than {MAX_REDIRECTS} redirects", "the site has a redirect loop", 310)
+
+    def _get(self, url: str, headers: dict[str, str]) -> Page:
+        """One URL, retried with back-off on connection errors, 429 and 5xx."""
+        attempt = 0
+        while True:
+            wait: float | None
+            try:
+                page = self._request(url, headers)
+            except (
+                requests.ConnectionError,
+                requests.Timeout,
+                requests.exceptions.ChunkedEncodingError,
+            ) as error:
+                if attempt >= self.source.retries:
+                    raise FetchError(
+                        url,
+                        f"{_describe(error)} (after {attempt + 1} attempts)",
+                        "the site may be down or unreachable; the next sync tries again",
+                    ) from None
+                wait = self.source.backoff * 2**attempt
+            else:
+                if page.status < 400 or page.status in REDIRECT_STATUSES:
+                    return page
+                if page.status not in RETRY_STATUSES or attempt >= self.source.retries:
+                    raise FetchError(
+                        url,
+                        f"HTTP {page.status}" + (f" (after {attempt + 1} attempts)" if attempt else ""),
+                        _status_hint(page.status),
+                        page.status,
+                    )
+                wait = _retry_after(page.headers.get("retry-after"), self.source.backoff * 2**attempt)
+                if wait is None:
+                    raise FetchError(
+                        url,
+                        f"HTTP {page.status} and asked to wait more than {MAX_RETRY_AFTER:.0f} s",
+                        "the site is rate-limiting; the next sync tries again",
+                        page.status,
+                    )
+            attempt += 1
+            self._sleep(wait)
+
+    def _request(self, url: str, headers: dict[str, str]) -> Page:
+        self._wait_for_turn()
+        self.requests_made += 1
+        timeout = self.source.timeout
+        deadline = self._monotonic() + timeout * DEADLINE_FACTOR
+        with self._session.get(
+            url, headers=headers, timeout=(timeout, timeout), allow_redirects=False, stream=True
+        ) as response:
+            declared = response.headers.get("content-length", "")
+            if declared.isdigit() and int(declared) > self.source.max_bytes:
+                raise FetchError(
+                    url,
+                    f"response of {int(declared)} bytes is over max_bytes ({self.source.max_bytes})",
+                    "raise max_bytes for this source if the page is genuine",
+                    response.status_code,
+                )
+            chunks: list[bytes] = []
+            size = 0
+            for chunk in response.iter_content(CHUNK):
+                size += len(chunk)
+                if size > self.source.max_bytes:
+                    raise FetchError(
+                        url,
+                        f"response is over max_bytes ({self.source.max_bytes} bytes)",
+                        "raise max_bytes for this source if the page is genuine",
+                        response.status_code,
+                    )
+                if self._monotonic() > deadline:
+                    raise FetchError(
+                        url,
+                        f"response took more than {timeout * DEADLINE_FACTOR:.0f} s",
+                        "the site is answering too slowly; the next sync tries again",
+                    )
+                chunks.append(chunk)
+            self.bytes_received += size
+            return Page(
+                url=url,
+                final_url=url,
+                status=response.status_code,
+                headers={key.lower(): value for key, value in response.headers.items()},
+                body=b"".join(chunks),
+                fetched_at=datetime.now(UTC).replace(microsecond=0),
+            )
+
+    def _wait_for_turn(self) -> None:
+        now = self._monotonic()
+        if self._last_request is not None and self._delay > 0:
+            remaining = self._last_request + self._delay - now
+            if remaining > 0:
+                self._sleep(remaining)
+        self._last_request = self._monotonic()
+
+
+def _retry_after(value: str | None, fallback: float) -> float | None:
+    """Seconds to wait: the server's Retry-After (seconds or an HTTP date) when given, else `fallback`."""
+    if not value:
+        return fallback
+    value = value.strip()
+    if value.isdigit():
+        seconds = float(value)
+    else:
+        try:
+            seconds = (parsedate_to_datetime(value) - datetime.now(UTC)).total_seconds()
+        except (TypeError, ValueError):
+            return fallback
+    seconds = max(seconds, 0.0)
+    return None if seconds > MAX_RETRY_AFTER else seconds
+
+
+def _status_hint(status: int) -> str:
+    if status in (404, 410):
+        return "the page is gone or the URL is wrong"
+    if status in (401, 403):
+        return "the site refuses Pānui; check the terms of use and your agreement with the site"
+    if status == 429:
+        return "the site is rate-limiting; raise request_delay"
+    if status >= 500:
+        return "the site has a server error; the next sync tries again"
+    return "check the URL"
+
+
+def _describe(error: Exception) -> str:
+    if isinstance(error, requests.Timeout):
+        return "timed out"
+    if isinstance(error, requests.exceptions.ChunkedEncodingError):
+        return "connection broke while reading the response"
+    text = str(error)
+    if "Name or service not known" in text or "NameResolutionError" in text or "getaddrinfo" in text:
+        return "host name could not be resolved (no network, or a wrong base_url)"
+    if "Connection refused" in text:
+        return "connection refused"
+    return "connection failed"

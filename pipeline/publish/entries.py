@@ -1,0 +1,83 @@
+"""What every output shows of one article: its archive address, its dates and its attribution."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from markupsafe import Markup
+
+from pipeline.model import Source, StoredArticle
+
+
+@dataclass(frozen=True)
+class Entry:
+    stored: StoredArticle
+    source: Source
+    archive_path: str  # relative to output_dir, ends with "/": "inz/articles/<slug>/"
+    archive_url: str  # absolute, under site_url
+    attribution_html: str
+
+    @property
+    def url(self) -> str:
+        return self.stored.article.url
+
+    @property
+    def updated(self) -> datetime:
+        """When the content last changed: the publication date, or when a later version was retrieved."""
+        if self.stored.version == 1:
+            return self.stored.article.published
+        return self.stored.retrieved_at.astimezone(ZoneInfo(self.source.timezone))
+
+    @property
+    def categories(self) -> tuple[str, ...]:
+        kind = (self.stored.article.news_type,) if self.stored.article.news_type else ()
+        return tuple(dict.fromkeys((*kind, *self.stored.article.topics)))
+
+    @property
+    def content_html(self) -> str:
+        """The sanitised body followed by the attribution block, as feeds carry it."""
+        return f"{self.stored.article.body_html}\n{self.attribution_html}"
+
+
+def make_entry(stored: StoredArticle, source: Source, site_url: str) -> Entry:
+    path = f"{source.id}/articles/{stored.slug}/"
+    return Entry(
+        stored=stored,
+        source=source,
+        archive_path=path,
+        archive_url=site_url + path,
+        attribution_html=attribution_html(stored, source),
+    )
+
+
+def nz_date(value: datetime, timezone: str) -> str:
+    """'2 March 2026' in the source's zone, the way a person there reads a date."""
+    local = value.astimezone(ZoneInfo(timezone))
+    return f"{local.day} {local:%B %Y}"
+
+
+def attribution_html(stored: StoredArticle, source: Source) -> str:
+    """Names the source and its licence, links the original, dates the copy and says it was reformatted
+    (what CC BY asks of a republished copy); written text only, never the source's logos."""
+    article = stored.article
+    retrieved = nz_date(stored.retrieved_at, source.timezone)
+    return str(
+        Markup(
+            '<aside class="attribution" role="note">'
+            '<p>Source: <a href="{url}">{title}</a>, {name}. Retrieved {retrieved}.</p>'
+            "<p>{text}</p>"
+            '<p>Licence: <a href="{licence_url}">{licence}</a>. '
+            "Reformatted by Pānui from the original page.</p>"
+            "</aside>"
+        ).format(
+            url=article.url,
+            title=article.title,
+            name=source.name,
+            retrieved=retrieved,
+            text=source.attribution,
+            licence_url=source.licence.url,
+            licence=source.licence.name,
+        )
+    )

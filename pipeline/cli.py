@@ -12,10 +12,19 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from pipeline import __version__
+from pipeline.check import run_check
 from pipeline.config import load_config
 from pipeline.errors import PanuiError
+from pipeline.health import record_report
+from pipeline.logs import LOG_FORMATS, configure_logging
 from pipeline.model import SyncReport
-from pipeline.sync import report_summary, run_sync
+from pipeline.preview import preview_sync
+from pipeline.rebuild import run_rebuild
+from pipeline.runner import interrupt_on_sigterm
+from pipeline.schedule import run_daemon, schedule_periods
+from pipeline.serve import serve_output
+from pipeline.status import print_status
+from pipeline.sync import report_summary, run_sync, select_sources
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_CANNOT_START = 0, 1, 2
 
@@ -30,6 +39,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="the configuration file (default: ./sources.yaml)",
     )
     common.add_argument("-v", "--verbose", action="store_true", help="log each request and decision")
+    common.add_argument(
+        "--log-format", choices=LOG_FORMATS, default="text", help="log lines as key=value text (default) or JSON"
+    )
     parser = argparse.ArgumentParser(
         prog="run.py",
         description="Pānui: feeds and an attributed archive of official announcements.",
@@ -63,24 +75,77 @@ def build_parser() -> argparse.ArgumentParser:
         help="wait this long for another run holding the store (default: 0, exit 2 at once)",
     )
     sync.add_argument("--json", action="store_true", help="print the report as JSON")
+    sync.add_argument("--dry-run", action="store_true", help="show what would be fetched and published; write nothing")
+    commands.add_parser(
+        "daemon",
+        parents=[common],
+        help="run each source on its schedule until SIGTERM/SIGINT (SIGHUP or an edited config reloads)",
+    )
+    status = commands.add_parser(
+        "status", parents=[common], help="show each source's health; exit 1 if one is unhealthy, 2 if none recorded"
+    )
+    status.add_argument("--json", action="store_true", help="print the health as JSON")
+    check = commands.add_parser(
+        "check",
+        parents=[common],
+        help="fetch a listing and a few articles; show what each selector matches (exit 1 on a miss)",
+    )
+    check.add_argument(
+        "--source", action="append", default=[], metavar="ID", help="check only this source (repeatable)"
+    )
+    check.add_argument(
+        "--url", action="append", default=[], metavar="URL", help="check this article instead of the newest ones"
+    )
+    rebuild = commands.add_parser(
+        "rebuild",
+        parents=[common],
+        help="re-extract every stored page with the current selectors and republish (no network)",
+    )
+    rebuild.add_argument(
+        "--wait", type=float, default=0.0, metavar="SECONDS", help="wait this long for a run holding the store"
+    )
+    serve = commands.add_parser(
+        "serve",
+        parents=[common],
+        help="serve output_dir over HTTP for local subscription and previews (Ctrl-C stops)",
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="the address to listen on (default: 127.0.0.1)")
+    serve.add_argument(
+        "--port", type=int, default=8000, help="the port to listen on; 0 picks a free one (default: 8000)"
+    )
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = build_parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO if arguments.verbose else logging.WARNING,
-        format="%(levelname)s %(name)s %(message)s",
-        stream=sys.stderr,
-    )
+    quiet, chatty = (logging.INFO, logging.DEBUG) if arguments.command == "daemon" else (logging.WARNING, logging.INFO)
+    configure_logging(arguments.log_format, level=chatty if arguments.verbose else quiet, verbose=arguments.verbose)
     try:
         config = load_config(arguments.config)
+        if arguments.command == "daemon":
+            return run_daemon(config.path, log_format=arguments.log_format, verbose=arguments.verbose)
+        if arguments.command == "status":
+            return print_status(config, schedule_periods(config), as_json=arguments.json)
+        if arguments.command == "serve":
+            return serve_output(config, arguments.host, arguments.port)
+        if arguments.command == "check":
+            return run_check(config, select_sources(config, arguments.source, arguments.url), arguments.url, sys.stdout)
+        if arguments.command == "rebuild":
+            report = run_rebuild(config, lock_wait=arguments.wait)
+            print_report(report, str(config.output_dir))
+            return report.exit_code
         if arguments.command == "sync":
-            report = run_sync(config, source_ids=arguments.source, urls=arguments.url, lock_wait=arguments.wait)
-            if arguments.json:
-                print(json.dumps(report_summary(report), indent=2, ensure_ascii=False))
+            interrupt_on_sigterm()  # so a stopped sync unwinds: lock released, no temporary files left
+            if arguments.dry_run:
+                report = preview_sync(config, source_ids=arguments.source, urls=arguments.url)
             else:
-                print_report(report, str(config.output_dir))
+                report = run_sync(config, source_ids=arguments.source, urls=arguments.url, lock_wait=arguments.wait)
+                record_report(config, report, schedule_periods(config), command="sync")
+            if arguments.json:
+                summary = report_summary(report) | ({"dry_run": True} if arguments.dry_run else {})
+                print(json.dumps(summary, indent=2, ensure_ascii=False))
+            else:
+                print_report(report, str(config.output_dir), dry_run=arguments.dry_run)
             return report.exit_code
     except PanuiError as error:
         print(f"error: {error.message}", file=sys.stderr)
@@ -93,27 +158,47 @@ def main(argv: Sequence[str] | None = None) -> int:
     return EXIT_OK  # pragma: no cover - argparse rejects unknown commands
 
 
-def print_report(report: SyncReport, output_dir: str) -> None:
+def print_report(report: SyncReport, output_dir: str, *, dry_run: bool = False) -> None:
+    if dry_run:
+        print("dry run: nothing was stored or written")
     for source in report.sources:
         print(
             f"{source.source_id}: {len(source.new)} new, {len(source.updated)} updated, {source.unchanged} unchanged, "
             f"{source.skipped} skipped, {len(source.problems)} problem{'s' if len(source.problems) != 1 else ''} "
             f"({source.requests} request{'s' if source.requests != 1 else ''})"
+            + (" DEGRADED" if source.degraded else "")
         )
         for url in source.new:
             print(f"  new: {url}")
         for url in source.updated:
             print(f"  updated: {url}")
+        for url in source.withdrawn:
+            print(f"  withdrawn: {url}")
+        for title in source.alerts:
+            print(f"  alert: {title}")
         for note in source.notes:
             print(f"  note: {note}")
-    if report.files_written:
+        for url in source.fallback:
+            print(f"  extracted by the fallback: {url}")
+        for reason in source.degraded:
+            print(f"  DEGRADED: {reason}")
+    count = len(report.files_written)
+    if dry_run:
         print(
-            f"published: {len(report.files_written)} file{'s' if len(report.files_written) != 1 else ''} changed in {output_dir}"
+            f"would publish: {count} file{'s' if count != 1 else ''} would change in {output_dir} (before new articles)"
         )
+    elif report.files_written:
+        print(f"published: {count} file{'s' if count != 1 else ''} changed in {output_dir}")
     else:
         print(f"published: nothing changed in {output_dir}")
+    for warning in report.warnings:
+        print(f"warning: {warning.describe()}", file=sys.stderr)
     problems = report.all_problems
     if problems:
         print(f"problems ({len(problems)}):", file=sys.stderr)
         for problem in problems:
             print(f"  {problem.describe()}", file=sys.stderr)
+
+
+if __name__ == "__main__":  # `python -m pipeline.cli`: how the daemon starts each run
+    raise SystemExit(main())

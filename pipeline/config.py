@@ -15,12 +15,17 @@ import yaml
 from pipeline import PRODUCT, __version__
 from pipeline.errors import ConfigError
 from pipeline.model import (
+    DEFAULT_REVISIT,
+    AlertSelectors,
     Config,
     Discovery,
+    Expectations,
     FeedSettings,
+    HealthSettings,
     Licence,
     Listing,
     PageTypeRule,
+    RevisitRule,
     Schedule,
     Selectors,
     Source,
@@ -29,8 +34,8 @@ from pipeline.model import (
 T = TypeVar("T")
 MISSING: Any = object()
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
-INTERVAL = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smh]?)\s*$")
-UNIT_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600}
+INTERVAL = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$")
+UNIT_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
 class _Reader:
@@ -169,10 +174,13 @@ def load_config(path: Path) -> Config:
 
 def parse_config(data: Any, path: Path) -> Config:
     reader = _Reader()
-    top_keys = {"site_url", "output_dir", "state_dir", "contact", "user_agent", "feeds", "sources"}
+    top_keys = {"site_url", "output_dir", "state_dir", "contact", "user_agent", "feeds", "sources", "websub_hub"}
+    top_keys |= {"run_budget", "health", "warc"}
     top = reader.mapping(data, "", top_keys)
     folder = path.resolve().parent
     site_url = reader.get(top, "", "site_url", str, "http://localhost:8000/", _http_url)
+    websub_hub = reader.get(top, "", "websub_hub", str, None, _http_url)
+    warc = reader.get(top, "", "warc", bool, False)
     output_dir = folder / reader.get(top, "", "output_dir", str, "output")
     state_dir = folder / reader.get(top, "", "state_dir", str, "state")
     if state_dir.resolve().is_relative_to(output_dir.resolve()):
@@ -187,6 +195,8 @@ def parse_config(data: Any, path: Path) -> Config:
         reader.mapping(top.get("feeds"), "feeds", {"title", "description", "max_items", "language"}),
     )
     sources = _sources(reader, top.get("sources"))
+    run_budget = _duration(reader, top, "run_budget", "30m")
+    health = _health(reader, reader.mapping(top.get("health"), "health", {"public", "stale_after"}))
     if reader.problems:
         raise ConfigError(str(path), reader.problems)
     return Config(
@@ -196,7 +206,11 @@ def parse_config(data: Any, path: Path) -> Config:
         state_dir=state_dir,
         user_agent=user_agent,
         feeds=feeds,
+        websub_hub=websub_hub,
+        warc=warc,
         sources=tuple(sources),
+        run_budget=run_budget,
+        health=health,
     )
 
 
@@ -221,6 +235,22 @@ def _user_agent(reader: _Reader, top: dict[str, Any]) -> str:
     return f"{PRODUCT}/{__version__} (announcement feeds; +{contact})"
 
 
+def _duration(reader: _Reader, data: dict[str, Any], name: str, default: str) -> float:
+    value = reader.get(data, "", name, (str, int, float), default)
+    seconds = parse_interval(value)
+    if seconds is None:
+        reader.problem(name, f"cannot read {value!r} as a duration", "a number with s, m or h, e.g. 30m")
+        return parse_interval(default) or 1.0
+    return seconds
+
+
+def _health(reader: _Reader, data: dict[str, Any]) -> HealthSettings:
+    return HealthSettings(
+        public=reader.get(data, "health", "public", bool, False),
+        stale_after=float(reader.get(data, "health", "stale_after", (int, float), 3, _positive)),
+    )
+
+
 def _feeds(reader: _Reader, data: dict[str, Any]) -> FeedSettings:
     return FeedSettings(
         title=reader.get(data, "feeds", "title", str, "Pānui"),
@@ -238,7 +268,8 @@ def _feeds(reader: _Reader, data: dict[str, Any]) -> FeedSettings:
 
 SOURCE_KEYS = {
     "id", "name", "base_url", "timezone", "request_delay", "timeout", "retries", "backoff",
-    "max_bytes", "discovery", "extraction", "licence", "attribution", "schedule",
+    "max_bytes", "discovery", "extraction", "licence", "attribution", "schedule", "revisit",
+    "removal_grace", "alerts", "expect", "fallback",
 }  # fmt: skip
 
 
@@ -295,6 +326,11 @@ def _source(reader: _Reader, data: dict[str, Any], key: str) -> Source | None:
         ),
         attribution=get(data, key, "attribution", str) or "",
         schedule=_schedule(reader, data.get("schedule"), _join(key, "schedule")),
+        revisit=_revisit(reader, data.get("revisit"), _join(key, "revisit")),
+        removal_grace_seconds=_duration_at(reader, data, key, "removal_grace", "1h", allow_zero=True),
+        alerts=_alerts(reader, data.get("alerts"), _join(key, "alerts")),
+        expect=_expectations(reader, data.get("expect"), _join(key, "expect")),
+        fallback=_fallback(reader, data, key),
     )
     return source if len(reader.problems) == before else None
 
@@ -398,3 +434,84 @@ def _schedule(reader: _Reader, value: Any, key: str) -> Schedule:
         seconds = 900.0
     jitter = reader.get(data, key, "jitter", (int, float), 120, _non_negative)
     return Schedule(interval_seconds=seconds, cron=cron, jitter_seconds=float(jitter))
+
+
+def _duration_at(
+    reader: _Reader, data: dict[str, Any], key: str, name: str, default: str, *, allow_zero: bool = False
+) -> float:
+    value = data.get(name, default)
+    if value is None:
+        value = default
+    if allow_zero and value in (0, "0", "0s"):
+        return 0.0
+    seconds = parse_interval(value) if isinstance(value, str | int | float) else None
+    if seconds is None:
+        reader.problem(_join(key, name), f"cannot read {value!r} as a duration", "a number with s, m, h or d, e.g. 30d")
+        return 0.0
+    return seconds
+
+
+def _revisit(reader: _Reader, value: Any, key: str) -> tuple[RevisitRule, ...]:
+    """A list of {younger_than, every} rules, checked in order; the last should have no younger_than."""
+    if value is None:
+        return DEFAULT_REVISIT
+    if not isinstance(value, list) or not value:
+        reader.problem(
+            key,
+            "must be a non-empty list of {younger_than, every}",
+            "e.g. [{younger_than: 30d, every: 1d}, {every: 30d}]",
+        )
+        return DEFAULT_REVISIT
+    rules: list[RevisitRule] = []
+    for index, item in enumerate(value):
+        item_key = _join(key, index)
+        data = reader.mapping(item, item_key, {"younger_than", "every"})
+        if "every" not in data:
+            reader.problem(_join(item_key, "every"), "is required", "how often to re-check, e.g. 1d")
+            continue
+        younger = (
+            _duration_at(reader, data, item_key, "younger_than", "0s", allow_zero=True)
+            if "younger_than" in data
+            else None
+        )
+        rules.append(
+            RevisitRule(
+                younger_than_seconds=younger,
+                every_seconds=_duration_at(reader, data, item_key, "every", "1d", allow_zero=True),
+            )
+        )
+    return tuple(rules) or DEFAULT_REVISIT
+
+
+def _alerts(reader: _Reader, value: Any, key: str) -> AlertSelectors | None:
+    if value is None:
+        return None
+    data = reader.mapping(value, key, {"path", "container", "title", "issued", "issued_format", "text"})
+    get = reader.get
+    return AlertSelectors(
+        path=get(data, key, "path", str, "/"),
+        container=get(data, key, "container", str, check=_selector) or "",
+        title=get(data, key, "title", str, check=_selector) or "",
+        issued=get(data, key, "issued", str, check=_selector) or "",
+        issued_format=get(data, key, "issued_format", str, "%A %d %b %Y, %I:%M %p"),
+        text=get(data, key, "text", str, check=_selector) or "",
+    )
+
+
+def _expectations(reader: _Reader, value: Any, key: str) -> Expectations:
+    data = reader.mapping(value, key, {"min_words", "max_future_days", "min_links"})
+    defaults = Expectations()
+    return Expectations(
+        min_words=reader.get(data, key, "min_words", int, defaults.min_words, _non_negative),
+        max_future_days=float(
+            reader.get(data, key, "max_future_days", (int, float), defaults.max_future_days, _non_negative)
+        ),
+        min_links=reader.get(data, key, "min_links", int, defaults.min_links, _non_negative),
+    )
+
+
+def _fallback(reader: _Reader, data: dict[str, Any], key: str) -> bool:
+    value = reader.get(data, key, "fallback", str, "trafilatura")
+    if value not in ("trafilatura", "none"):
+        reader.problem(_join(key, "fallback"), f"must be 'trafilatura' or 'none', not {value!r}")
+    return bool(value == "trafilatura")

@@ -54,3 +54,7 @@ class NotAnArticle(ExtractError):
 
 class DiscoverError(PanuiError):
     """A discovery page (listing or sitemap) cannot be read."""
+
+
+class NotAllowed(FetchError):
+    """robots.txt (or the source's never_fetch list, or its host) rules the URL out: nothing was requested."""

@@ -54,16 +54,22 @@ def extract_article(page: Page, source: Source) -> Article:
     if rules.page_type is not None:
         marker = soup.select_one(rules.page_type.selector)
         value = marker.get(rules.page_type.attribute) if marker is not None else None
-        if not isinstance(value, str) or value not in rules.page_type.accept:
+        if not isinstance(value, str):
+            # No marker at all is a layout change, not another page type: report it, never skip silently.
+            raise ExtractError(
+                f"extraction.page_type marker {rules.page_type.selector}[{rules.page_type.attribute}] is missing",
+                "the page layout may have changed; run `python run.py check`",
+            )
+        if value not in rules.page_type.accept:
             raise NotAnArticle(f"page type {value!r} is not one of {list(rules.page_type.accept)}")
     url = canonical_url(soup, page, source)
     title = _required_text(soup, rules.title, "title")
     published = parse_published(
         _required_text(soup, rules.published, "published"), rules.published_format, source.timezone
     )
-    news_type = _optional_text(soup, rules.news_type)
-    topics = _all_texts(soup, rules.topics)
-    summary = _optional_text(soup, rules.summary) or _meta_description(soup)
+    news_type = optional_text(soup, rules.news_type)
+    topics = all_texts(soup, rules.topics)
+    summary = optional_text(soup, rules.summary) or meta_description(soup)
     body = extract_body(soup, source, url)
     return Article(
         url=url,
@@ -150,7 +156,7 @@ def _required_text(soup: BeautifulSoup, selector: str, field: str) -> str:
     return text
 
 
-def _optional_text(soup: BeautifulSoup, selector: str | None) -> str | None:
+def optional_text(soup: BeautifulSoup, selector: str | None) -> str | None:
     if not selector:
         return None
     element = soup.select_one(selector)
@@ -158,14 +164,14 @@ def _optional_text(soup: BeautifulSoup, selector: str | None) -> str | None:
     return text or None
 
 
-def _all_texts(soup: BeautifulSoup, selector: str | None) -> tuple[str, ...]:
+def all_texts(soup: BeautifulSoup, selector: str | None) -> tuple[str, ...]:
     if not selector:
         return ()
     texts = (clean_text(element.get_text(" ")) for element in soup.select(selector))
     return tuple(dict.fromkeys(text for text in texts if text))
 
 
-def _meta_description(soup: BeautifulSoup) -> str:
+def meta_description(soup: BeautifulSoup) -> str:
     meta = soup.find("meta", attrs={"name": "description"})
     content = meta.get("content") if isinstance(meta, Tag) else None
     return clean_text(content) if isinstance(content, str) else ""

@@ -4,17 +4,23 @@ the size and duration of every response."""
 
 from __future__ import annotations
 
+import contextlib
+import socket
+import threading
 import time
 import urllib.robotparser
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import requests
+import urllib3
+from urllib3.connection import HTTPConnection, HTTPSConnection
 
-from pipeline.errors import FetchError
+from pipeline.errors import FetchError, NotAllowed
 from pipeline.model import Page, Source
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -51,6 +57,9 @@ class Fetcher:
         self._sleep = sleep
         self._monotonic = monotonic
         self._session = requests.Session()
+        for adapter in self._session.adapters.values():
+            if isinstance(adapter, requests.adapters.HTTPAdapter):
+                adapter.poolmanager.pool_classes_by_scheme = {"http": _WatchedHTTPPool, "https": _WatchedHTTPSPool}
         self._session.headers.update(
             {
                 "User-Agent": user_agent,
@@ -60,6 +69,7 @@ class Fetcher:
         self._robots: urllib.robotparser.RobotFileParser | None = None
         self._last_request: float | None = None
         self._delay = source.request_delay
+        self.recorder: Callable[[Page], None] | None = None  # e.g. a WarcRecorder's record
 
     def close(self) -> None:
         self._session.close()
@@ -74,34 +84,55 @@ class Fetcher:
         """Every URL of the source is built from its base_url, so a mirror retargets the whole source."""
         return urljoin(self.source.base_url, path_or_url)
 
-    def prepare(self) -> None:
-        """Read robots.txt once. Raises FetchError when the host cannot be reached at all."""
+    def prepare(self, cached: tuple[Validators, bytes] | None = None) -> Page | None:
+        """Read robots.txt once per run, conditionally when `cached` holds the validators and body of the
+        last copy (an unchanged robots.txt then costs a 304). Returns a freshly fetched copy for the caller
+        to keep, else None. Raises FetchError when the host cannot be reached at all."""
         if self._robots is not None:
-            return
+            return None
         robots_url = self.url_for("/robots.txt")
         parser = urllib.robotparser.RobotFileParser(robots_url)
         try:
-            page = self._get(robots_url, headers={})
+            page = self._get_robots(robots_url, cached[0] if cached else None)
         except FetchError as error:
             if error.status is not None and 400 <= error.status < 500 and error.status not in (401, 403):
                 parser.parse([])  # no robots.txt: everything is allowed
                 self._robots = parser
-                return
+                return None
             if error.status in (401, 403):
                 parser.parse(["User-agent: *", "Disallow: /"])
                 self._robots = parser
-                return
+                return None
             raise FetchError(
                 self.source.base_url,
                 f"cannot reach {self.source.host}: {error.message}",
                 "check the network and base_url; nothing was changed for this source",
                 error.status,
             ) from None
-        parser.parse(page.body.decode("utf-8", "replace").splitlines())
+        fresh = page.status == 200
+        body = page.body if fresh or cached is None else cached[1]
+        if page.status != 200 and page.status != 304:
+            body = b""  # a redirect chain that went nowhere: no rules, as for a missing file
+        parser.parse(body.decode("utf-8", "replace").splitlines())
         delay = parser.crawl_delay(self.user_agent)
         if delay is not None:
             self._delay = max(self._delay, float(delay))
         self._robots = parser
+        return page if fresh else None
+
+    def _get_robots(self, url: str, validators: Validators | None) -> Page:
+        """robots.txt, following redirects on the host as RFC 9309 asks (a moved robots.txt still rules).
+        A redirect to another host or a longer chain is left as it is: no rules, as for a missing file."""
+        page = self._get(url, headers=_conditional_headers(validators))
+        for _ in range(MAX_REDIRECTS):
+            location = page.headers.get("location")
+            if page.status not in REDIRECT_STATUSES or not location:
+                break
+            target = urljoin(page.final_url, location)
+            if urlsplit(target).netloc.lower() != self.source.host:
+                break
+            page = self._get(target, headers={})
+        return page
 
     def allowed(self, url: str) -> str | None:
         """None when `url` may be fetched, else the reason it may not."""
@@ -120,15 +151,11 @@ class Fetcher:
     def fetch(self, url: str, validators: Validators | None = None) -> Page:
         """GET `url`, following same-host redirects. A 304 answer is a Page with status 304."""
         self.prepare()
-        headers: dict[str, str] = {}
-        if validators and validators.etag:
-            headers["If-None-Match"] = validators.etag
-        if validators and validators.last_modified:
-            headers["If-Modified-Since"] = validators.last_modified
+        headers = _conditional_headers(validators)
         current = url
         for _ in range(MAX_REDIRECTS + 1):
             if (reason := self.allowed(current)) is not None:
-                raise FetchError(
+                raise NotAllowed(
                     url,
                     f"not fetched: {reason}",
                     "Pānui only fetches allowed pages on the source's host",
@@ -179,6 +206,8 @@ class Fetcher:
                         "the site may be down or unreachable; the next sync tries again",
                     ) from None
                 wait = self.source.backoff * 2**attempt
+            except requests.RequestException as error:  # bad encoding, invalid URL...: retrying won't help
+                raise FetchError(url, _describe(error), "the site sent a response Pānui cannot read") from None
             else:
                 if page.status < 400 or page.status in REDIRECT_STATUSES:
                     return page
@@ -203,6 +232,23 @@ class Fetcher:
     def _request(self, url: str, headers: dict[str, str]) -> Page:
         self._wait_for_turn()
         self.requests_made += 1
+        budget = self.source.timeout * DEADLINE_FACTOR
+        page: Page | None = None
+        with _Watchdog(budget) as watchdog:
+            try:
+                page = self._exchange(url, headers)
+            except requests.RequestException:
+                if not watchdog.fired:
+                    raise
+        if page is None or watchdog.fired:
+            raise FetchError(
+                url,
+                f"response took more than {budget:.0f} s",
+                "the site is answering too slowly; the next sync tries again",
+            )
+        return page
+
+    def _exchange(self, url: str, headers: dict[str, str]) -> Page:
         timeout = self.source.timeout
         deadline = self._monotonic() + timeout * DEADLINE_FACTOR
         with self._session.get(
@@ -218,7 +264,7 @@ class Fetcher:
                 )
             chunks: list[bytes] = []
             size = 0
-            for chunk in response.iter_content(CHUNK):
+            for chunk in _read_chunks(response):
                 size += len(chunk)
                 if size > self.source.max_bytes:
                     raise FetchError(
@@ -235,7 +281,7 @@ class Fetcher:
                     )
                 chunks.append(chunk)
             self.bytes_received += size
-            return Page(
+            page = Page(
                 url=url,
                 final_url=url,
                 status=response.status_code,
@@ -243,6 +289,9 @@ class Fetcher:
                 body=b"".join(chunks),
                 fetched_at=datetime.now(UTC).replace(microsecond=0),
             )
+            if self.recorder is not None:
+                self.recorder(page)
+            return page
 
     def _wait_for_turn(self) -> None:
         now = self._monotonic()
@@ -251,6 +300,88 @@ class Fetcher:
             if remaining > 0:
                 self._sleep(remaining)
         self._last_request = self._monotonic()
+
+
+def _conditional_headers(validators: Validators | None) -> dict[str, str]:
+    headers: dict[str, str] = {}
+    if validators and validators.etag:
+        headers["If-None-Match"] = validators.etag
+    if validators and validators.last_modified:
+        headers["If-Modified-Since"] = validators.last_modified
+    return headers
+
+
+# The connection each thread's request is on, so that a watchdog can cut it off at the response's
+# deadline: urllib3 bounds each read but not a whole response, and the body loop's own deadline check
+# only starts once the headers are in, so a server trickling its headers would hold a run for hours.
+_IN_FLIGHT: dict[int, HTTPConnection] = {}
+
+
+class _WatchedHTTPConnection(HTTPConnection):
+    def request(self, *args: Any, **kwargs: Any) -> None:
+        _IN_FLIGHT[threading.get_ident()] = self
+        super().request(*args, **kwargs)
+
+
+class _WatchedHTTPSConnection(HTTPSConnection):
+    def request(self, *args: Any, **kwargs: Any) -> None:
+        _IN_FLIGHT[threading.get_ident()] = self
+        super().request(*args, **kwargs)
+
+
+class _WatchedHTTPPool(urllib3.HTTPConnectionPool):
+    ConnectionCls = _WatchedHTTPConnection
+
+
+class _WatchedHTTPSPool(urllib3.HTTPSConnectionPool):
+    ConnectionCls = _WatchedHTTPSConnection
+
+
+class _Watchdog:
+    """Shuts the calling thread's connection down once `seconds` have passed: the total time budget of
+    one response, headers included. `fired` tells the caller that the error it sees is this cut."""
+
+    def __init__(self, seconds: float) -> None:
+        self.fired = False
+        self._thread = threading.get_ident()
+        self._timer = threading.Timer(seconds, self._fire)
+        self._timer.daemon = True
+
+    def __enter__(self) -> _Watchdog:
+        self._timer.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._timer.cancel()
+        _IN_FLIGHT.pop(self._thread, None)
+
+    def _fire(self) -> None:
+        connection = _IN_FLIGHT.get(self._thread)
+        sock = connection.sock if connection is not None else None
+        if sock is not None:
+            self.fired = True
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+
+def _read_chunks(response: requests.Response) -> Iterator[bytes]:
+    """The decoded body, chunk by chunk, each returned as soon as any bytes arrive (read1), so the
+    caller's size cap and total deadline hold even against a server that trickles a byte at a time
+    (iter_content would block until a whole chunk had arrived). urllib3's errors become requests' so
+    the retry logic sees one family."""
+    raw = response.raw
+    while True:
+        try:
+            chunk = raw.read1(CHUNK, decode_content=True)
+        except urllib3.exceptions.ReadTimeoutError as error:
+            raise requests.Timeout(str(error)) from None
+        except urllib3.exceptions.DecodeError as error:
+            raise requests.exceptions.ContentDecodingError(str(error)) from None
+        except (urllib3.exceptions.ProtocolError, urllib3.exceptions.IncompleteRead, OSError) as error:
+            raise requests.exceptions.ChunkedEncodingError(str(error)) from None
+        if not chunk:
+            return
+        yield chunk
 
 
 def _retry_after(value: str | None, fallback: float) -> float | None:
@@ -286,9 +417,29 @@ def _describe(error: Exception) -> str:
         return "timed out"
     if isinstance(error, requests.exceptions.ChunkedEncodingError):
         return "connection broke while reading the response"
+    if isinstance(error, requests.exceptions.ContentDecodingError):
+        return "the response's compression is broken (it could not be decoded)"
+    if not isinstance(error, requests.ConnectionError):
+        return f"the request failed ({type(error).__name__})"
     text = str(error)
     if "Name or service not known" in text or "NameResolutionError" in text or "getaddrinfo" in text:
         return "host name could not be resolved (no network, or a wrong base_url)"
     if "Connection refused" in text:
         return "connection refused"
     return "connection failed"
+
+
+def ping_websub(hub: str, feed_urls: list[str], user_agent: str, timeout: float = 10.0) -> list[str]:
+    """Tell a WebSub hub that these feeds changed (hub.mode=publish). Returns one message per failure."""
+    failures: list[str] = []
+    with requests.Session() as session:
+        session.headers["User-Agent"] = user_agent
+        for url in feed_urls:
+            try:
+                response = session.post(hub, data={"hub.mode": "publish", "hub.url": url}, timeout=timeout)
+            except requests.RequestException as error:
+                failures.append(f"WebSub ping for {url} failed: {_describe(error)}")
+                continue
+            if not 200 <= response.status_code < 300:
+                failures.append(f"WebSub hub answered HTTP {response.status_code} for {url}")
+    return failures

@@ -62,6 +62,42 @@ class Schedule:
 
 
 @dataclass(frozen=True)
+class RevisitRule:
+    """Re-check articles younger than `younger_than_seconds` (None: any age) every `every_seconds`."""
+
+    younger_than_seconds: float | None
+    every_seconds: float
+
+
+DEFAULT_REVISIT = (
+    RevisitRule(30 * 86400, 86400),  # daily for a month
+    RevisitRule(365 * 86400, 7 * 86400),  # weekly for a year
+    RevisitRule(None, 30 * 86400),  # then monthly
+)
+
+
+@dataclass(frozen=True)
+class AlertSelectors:
+    """Where a source shows a site-wide urgent notice, and how to read it."""
+
+    path: str
+    container: str
+    title: str
+    issued: str
+    issued_format: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Expectations:
+    """What every article of a source must have before it is published (see pipeline/guard.py)."""
+
+    min_words: int = 30
+    max_future_days: float = 1.0
+    min_links: int = 1  # discovery must find at least this many article links
+
+
+@dataclass(frozen=True)
 class Source:
     id: str
     name: str
@@ -77,6 +113,18 @@ class Source:
     licence: Licence
     attribution: str
     schedule: Schedule
+    revisit: tuple[RevisitRule, ...] = DEFAULT_REVISIT
+    removal_grace_seconds: float = 3600.0
+    alerts: AlertSelectors | None = None
+    expect: Expectations = Expectations()
+    fallback: bool = True  # try the generic extractor when the selectors miss
+
+    def revisit_every(self, age_seconds: float) -> float:
+        """How long to leave an article of this age before checking it again."""
+        for rule in self.revisit:
+            if rule.younger_than_seconds is None or age_seconds < rule.younger_than_seconds:
+                return rule.every_seconds
+        return self.revisit[-1].every_seconds if self.revisit else DEFAULT_REVISIT[-1].every_seconds
 
     @property
     def host(self) -> str:
@@ -94,6 +142,16 @@ class FeedSettings:
 
 
 @dataclass(frozen=True)
+class HealthSettings:
+    """`health:` in sources.yaml: whether to publish a public health.json in output_dir (off by default:
+    it changes with every run, and output should change only when content does), and when a source whose
+    last success is older than `stale_after` times its schedule's interval counts as unhealthy."""
+
+    public: bool = False
+    stale_after: float = 3.0
+
+
+@dataclass(frozen=True)
 class Config:
     path: Path
     site_url: str
@@ -102,6 +160,10 @@ class Config:
     user_agent: str
     feeds: FeedSettings
     sources: tuple[Source, ...]
+    websub_hub: str | None = None
+    warc: bool = False  # also keep every response in a WARC file per run (state_dir/warc/)
+    run_budget: float = 1800.0  # seconds of wall clock one run may spend before it stops fetching articles
+    health: HealthSettings = HealthSettings()
 
     def source(self, source_id: str) -> Source:
         for source in self.sources:
@@ -137,6 +199,14 @@ class Link:
     lastmod: datetime | None = None
 
 
+# White space next to a block-level tag is never rendered; a re-indented or minified page is not new content.
+BLOCK_TAG_SPACE = re.compile(
+    r"\s*(</?(?:p|div|h[1-6]|ul|ol|li|dl|dt|dd|table|thead|tbody|tfoot|tr|td|th|caption|blockquote|"
+    r"figure|figcaption|details|summary|pre|hr|br)\b[^>]*>)\s*",
+    re.IGNORECASE,
+)
+
+
 @dataclass(frozen=True)
 class Article:
     """What extraction makes of one page: plain values, the body already sanitised."""
@@ -159,7 +229,7 @@ class Article:
             self.news_type or "",
             "\x1f".join(self.topics),
             self.summary,
-            self.body_html,
+            BLOCK_TAG_SPACE.sub(r"\1", self.body_html),
         ]
         normalised = "\x1e".join(re.sub(r"\s+", " ", part).strip() for part in parts)
         return hashlib.sha256(normalised.encode("utf-8")).hexdigest()
@@ -175,7 +245,31 @@ class StoredArticle:
     first_seen: datetime
     version: int
     retrieved_at: datetime
+    content_hash: str
+    article: Article  # body_html is "" when the store was asked for metadata only
+    withdrawn_at: datetime | None = None  # when the source was found to have removed it
+
+
+@dataclass(frozen=True)
+class Version:
+    """One stored version of an article's content."""
+
+    number: int
+    retrieved_at: datetime
     article: Article
+
+
+@dataclass(frozen=True)
+class Alert:
+    """A site-wide urgent notice (INZ's home page banner)."""
+
+    id: str  # stable: derived from the source, title and issued time
+    source_id: str
+    title: str
+    issued: datetime
+    text_html: str
+    page_url: str
+    first_seen: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -196,6 +290,17 @@ class SourceReport:
     source_id: str
     new: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
+    withdrawn: list[str] = field(default_factory=list)
+    alerts: list[str] = field(default_factory=list)  # titles of alerts seen for the first time
+    fallback: list[str] = field(default_factory=list)  # articles extracted by the generic fallback
+    degraded: list[str] = field(default_factory=list)  # what broke in discovery or extraction
+
+    def degrade(self, reason: str) -> None:
+        """Mark the source degraded, once per distinct reason ("... (e.g. URL)": the first URL is kept)."""
+        key = reason.rsplit(" (e.g. ", 1)[0]
+        if all(known.rsplit(" (e.g. ", 1)[0] != key for known in self.degraded):
+            self.degraded.append(reason)
+
     unchanged: int = 0
     skipped: int = 0
     requests: int = 0
@@ -210,6 +315,7 @@ class SyncReport:
     sources: list[SourceReport] = field(default_factory=list)
     files_written: list[str] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)  # reported, but the run still succeeded
 
     @property
     def all_problems(self) -> list[Problem]:
@@ -217,4 +323,4 @@ class SyncReport:
 
     @property
     def exit_code(self) -> int:
-        return 1 if self.all_problems else 0
+        return 1 if self.all_problems or any(source.degraded for source in self.sources) else 0

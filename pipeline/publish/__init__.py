@@ -1,87 +1,68 @@
-"""Store contents -> feeds and archive pages. `render_site` is pure (same articles, same bytes);
-`publish` writes the result atomically, touching only files whose bytes changed."""
+"""Store contents -> feeds and archive pages.
+
+`render_site` renders everything (pure: the same store gives the same bytes). `publish` renders only
+the outputs whose inputs changed since the last publication (their keys are kept in a manifest in
+state_dir) and writes them atomically, touching only files whose bytes changed."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Protocol
 
-from pipeline.model import Config, Source, StoredArticle
-from pipeline.publish.archive import SiteContext, render_article, render_index
-from pipeline.publish.entries import Entry, make_entry
-from pipeline.publish.feeds import FeedSpec, render_feeds
-from pipeline.publish.files import OutputWriter
+from pipeline.model import Config, StoredArticle
+from pipeline.publish.files import OutputWriter, remove_leftovers, write_atomic
+from pipeline.publish.plan import Output, StoreView, plan_site
 
-
-def ttl_minutes(sources: Sequence[Source]) -> int:
-    """How often readers should poll: the most frequent source schedule (cron schedules: hourly)."""
-    intervals = [source.schedule.interval_seconds or 3600.0 for source in sources]
-    return max(1, round(min(intervals, default=3600.0) / 60))
+MANIFEST_FILE = "publish-manifest.json"
 
 
-def render_site(config: Config, articles: Mapping[str, Sequence[StoredArticle]]) -> dict[str, bytes]:
-    """Every output file, keyed by its path under output_dir. `articles` maps source id to its
-    stored articles, newest first."""
-    site = SiteContext(
-        site_url=config.site_url,
-        site_title=config.feeds.title,
-        language=config.feeds.language,
-        sources=config.sources,
-    )
-    limit = config.feeds.max_items
+class ArticleStore(StoreView, Protocol):
+    def articles(self, source_id: str | None = None, *, with_bodies: bool = True) -> list[StoredArticle]: ...
+
+
+def _plan(config: Config, store: ArticleStore) -> list[Output]:
+    articles = {source.id: store.articles(source.id, with_bodies=False) for source in config.sources}
+    return plan_site(config, articles, store)
+
+
+def render_site(config: Config, store: ArticleStore) -> dict[str, bytes]:
+    """Every output file, keyed by its path under output_dir."""
     files: dict[str, bytes] = {}
-    everything: list[Entry] = []
-    for source in config.sources:
-        entries = [make_entry(stored, source, config.site_url) for stored in articles.get(source.id, ())]
-        everything.extend(entries)
-        folder = f"{source.id}/"
-        spec = FeedSpec(
-            title=f"{source.name} · {config.feeds.title}",
-            description=f"Announcements from {source.name} ({source.base_url}), republished with attribution under {source.licence.name}.",
-            language=config.feeds.language,
-            home_url=config.site_url + folder,
-            folder_url=config.site_url + folder,
-            entries=tuple(entries[:limit]),
-            ttl_minutes=ttl_minutes([source]),
-        )
-        files.update({folder + name: data for name, data in render_feeds(spec).items()})
-        files[folder + "index.html"] = render_index(
-            site,
-            path=folder + "index.html",
-            heading=source.name,
-            description=spec.description,
-            entries=entries,
-            feed_folder=folder,
-        )
-        for entry in entries:
-            files[entry.archive_path + "index.html"] = render_article(site, entry)
-    everything.sort(
-        key=lambda entry: (entry.stored.article.published, entry.stored.first_seen, entry.url),
-        reverse=True,
-    )
-    spec = FeedSpec(
-        title=config.feeds.title,
-        description=config.feeds.description,
-        language=config.feeds.language,
-        home_url=config.site_url,
-        folder_url=config.site_url,
-        entries=tuple(everything[:limit]),
-        ttl_minutes=ttl_minutes(config.sources),
-    )
-    files.update(render_feeds(spec))
-    files["index.html"] = render_index(
-        site,
-        path="index.html",
-        heading=config.feeds.title,
-        description=config.feeds.description,
-        entries=everything,
-        feed_folder="",
-    )
+    for output in _plan(config, store):
+        files.update(output.render())
     return files
 
 
-def publish(config: Config, articles: Mapping[str, Sequence[StoredArticle]]) -> list[str]:
-    """Write the site; return the paths that changed."""
+def publish(config: Config, store: ArticleStore, *, full: bool = False) -> list[str]:
+    """Write the site; return the paths whose bytes changed. `full` re-renders every output."""
+    manifest_path = config.state_dir / MANIFEST_FILE
+    previous = {} if full else _read_manifest(manifest_path)
+    remove_leftovers(config.output_dir)  # of a run killed while writing (callers hold the store lock)
     writer = OutputWriter(config.output_dir)
-    for path, data in sorted(render_site(config, articles).items()):
-        writer.write(path, data)
+    keys: dict[str, str] = {}
+    for output in _plan(config, store):
+        keys.update(dict.fromkeys(output.paths, output.key))
+        if all(previous.get(path) == output.key and (config.output_dir / path).is_file() for path in output.paths):
+            continue
+        for path, data in sorted(output.render().items()):
+            writer.write(path, data)
+    write_atomic(manifest_path, (json.dumps(keys, indent=0, sort_keys=True) + "\n").encode())
     return writer.written
+
+
+def _read_manifest(path: Path) -> dict[str, str]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}  # no manifest (or a damaged one): render everything; unchanged bytes are not rewritten
+    return {str(key): str(value) for key, value in data.items()} if isinstance(data, dict) else {}
+
+
+def changed_feed_urls(config: Config, written: Sequence[str]) -> list[str]:
+    """The public URLs of the feeds a publication changed (what a WebSub hub is told about)."""
+    feed_names = {
+        base + extension for base in ("feed", "updates", "alerts") for extension in (".xml", ".atom", ".json")
+    }
+    return [config.site_url + path for path in written if path.rsplit("/", 1)[-1] in feed_names]

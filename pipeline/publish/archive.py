@@ -1,17 +1,21 @@
-"""The static archive: one page per article, an index per source and one for everything (Jinja2,
-autoescaped, so only the already-sanitised bodies are inserted as HTML)."""
+"""The static archive's pages, rendered from Jinja2 templates with autoescaping: only bodies, which
+were sanitised on the way in, are inserted as HTML. Links between pages are relative, so the archive
+also works from a copy on disk or under any site_url."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from functools import cache
+from importlib import resources
 
+from bs4 import BeautifulSoup
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from pipeline.model import Source
-from pipeline.publish.entries import Entry, nz_date
+from pipeline.model import Source, Version
+from pipeline.publish.entries import Entry, attribution_html, nz_date
 from pipeline.publish.feeds import FEED_FILES, MEDIA_TYPES
+from pipeline.publish.taxonomy import slugify
 
 FEED_LABELS = {"rss": "RSS", "atom": "Atom", "json": "JSON Feed"}
 
@@ -25,6 +29,25 @@ class FeedLink:
 
 
 @dataclass(frozen=True)
+class LinkGroup:
+    """A titled list of (label, path relative to the output root) links, e.g. the topics of a source."""
+
+    heading: str
+    links: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class HistoryItem:
+    """One version in an article's history, as its page lists it (newest first)."""
+
+    number: int
+    anchor: str
+    retrieved: str
+    diff_html: str  # what changed from the version before ("" for the first)
+    path: str  # the page of this version, relative to the article's folder ("" for the current one)
+
+
+@dataclass(frozen=True)
 class SiteContext:
     site_url: str
     site_title: str
@@ -32,9 +55,19 @@ class SiteContext:
     sources: tuple[Source, ...]
 
 
+@dataclass(frozen=True)
+class Listing:
+    path: str  # e.g. "index.html", "inz/topics/work/index.html"
+    heading: str
+    description: str
+    entries: Sequence[Entry]
+    feed_folder: str | None  # folder of the feeds that go with this page, if any
+    groups: tuple[LinkGroup, ...] = field(default=())
+
+
 @cache
-def _environment() -> Environment:
-    environment = Environment(
+def environment() -> Environment:
+    env = Environment(
         loader=PackageLoader("pipeline.publish", "templates"),
         autoescape=select_autoescape(default=True, default_for_string=True),
         undefined=StrictUndefined,
@@ -42,12 +75,17 @@ def _environment() -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    environment.globals["nz_date"] = nz_date
-    return environment
+    env.globals.update(nz_date=nz_date, slugify=slugify, images_as_links=images_as_links)
+    return env
+
+
+@cache
+def static_asset(name: str) -> bytes:
+    return resources.files("pipeline.publish").joinpath("templates", name).read_bytes()
 
 
 def feed_links(root: str, folder: str, title: str) -> list[FeedLink]:
-    """Links to the three feeds in `folder` (relative to the output root, '' or 'inz/')."""
+    """Links to the three feeds in `folder` (relative to the output root: '' or 'inz/')."""
     return [
         FeedLink(
             href=f"{root}{folder}{FEED_FILES[kind]}",
@@ -59,49 +97,81 @@ def feed_links(root: str, folder: str, title: str) -> list[FeedLink]:
     ]
 
 
-def render_index(
-    site: SiteContext,
-    *,
-    path: str,
-    heading: str,
-    description: str,
-    entries: Sequence[Entry],
-    feed_folder: str,
-) -> bytes:
-    """An index page at `path` (e.g. 'index.html' or 'inz/index.html')."""
+def _page(site: SiteContext, template: str, path: str, **values: object) -> bytes:
     root = "../" * path.count("/")
     html = (
-        _environment()
-        .get_template("index.html")
+        environment()
+        .get_template(template)
         .render(
             language=site.language,
             site_title=site.site_title,
             sources=site.sources,
             root=root,
             canonical=site.site_url + path.removesuffix("index.html"),
-            feeds=feed_links(root, feed_folder, heading),
-            heading=heading,
-            description=description,
-            entries=entries,
+            **values,
         )
     )
     return html.encode("utf-8")
 
 
-def render_article(site: SiteContext, entry: Entry) -> bytes:
+def render_listing(site: SiteContext, listing: Listing) -> bytes:
+    root = "../" * listing.path.count("/")
+    feeds = feed_links(root, listing.feed_folder, listing.heading) if listing.feed_folder is not None else []
+    return _page(
+        site,
+        "listing.html",
+        listing.path,
+        heading=listing.heading,
+        description=listing.description,
+        entries=listing.entries,
+        feeds=feeds,
+        groups=listing.groups,
+    )
+
+
+def images_as_links(body_html: str) -> str:
+    """Archive pages make no external requests: an image on the source's site becomes a link to it,
+    labelled with its alt text (feeds keep the <img>, readers fetch images themselves)."""
+    if "<img" not in body_html:
+        return body_html
+    soup = BeautifulSoup(body_html, "lxml")
+    for image in soup.find_all("img"):
+        link = soup.new_tag("a", href=str(image.get("src") or ""))
+        link.string = f"[Image: {image.get('alt') or 'no description'}]"
+        image.replace_with(link)
+    container = soup.body or soup
+    return container.decode_contents()
+
+
+def render_article(site: SiteContext, entry: Entry, history: Sequence[HistoryItem] = ()) -> bytes:
     path = entry.archive_path + "index.html"
     root = "../" * path.count("/")
-    html = (
-        _environment()
-        .get_template("article.html")
-        .render(
-            language=site.language,
-            site_title=site.site_title,
-            sources=site.sources,
-            root=root,
-            canonical=entry.archive_url,
-            feeds=feed_links(root, f"{entry.source.id}/", entry.source.name),
-            entry=entry,
-        )
+    feeds = feed_links(root, f"{entry.source.id}/", entry.source.name)
+    return _page(
+        site,
+        "article.html",
+        path,
+        entry=entry,
+        article=entry.stored.article,
+        history=history,
+        feeds=feeds,
+        version_note=None,
     )
-    return html.encode("utf-8")
+
+
+def render_version(site: SiteContext, entry: Entry, version: Version, count: int) -> bytes:
+    """An earlier version of an article, kept readable at <article>/v<n>/."""
+    path = f"{entry.archive_path}v{version.number}/index.html"
+    root = "../" * path.count("/")
+    note = f"This is version {version.number} of {count}, retrieved {nz_date(version.retrieved_at, entry.source.timezone)}. The source has changed the article since."
+    feeds = feed_links(root, f"{entry.source.id}/", entry.source.name)
+    # The page's "Retrieved" date and attribution are this version's, not the current one's.
+    stored = replace(entry.stored, retrieved_at=version.retrieved_at, article=version.article)
+    entry = replace(entry, stored=stored, attribution_html=attribution_html(stored, entry.source))
+    return _page(
+        site, "article.html", path, entry=entry, article=version.article, history=(), feeds=feeds, version_note=note
+    )
+
+
+def render_search_page(site: SiteContext, shards: Sequence[str]) -> bytes:
+    return _page(site, "search.html", "search/index.html", shards=shards, feeds=[])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -34,6 +34,23 @@ class Entry:
     def categories(self) -> tuple[str, ...]:
         kind = (self.stored.article.news_type,) if self.stored.article.news_type else ()
         return tuple(dict.fromkeys((*kind, *self.stored.article.topics)))
+
+    @property
+    def dependency(self) -> tuple[object, ...]:
+        """Everything about the entry that any output shows: when it changes, those outputs change."""
+        stored = self.stored
+        return (
+            stored.id,
+            stored.slug,
+            stored.version,
+            stored.content_hash,
+            stored.retrieved_at.isoformat(),
+            stored.withdrawn_at.isoformat() if stored.withdrawn_at else None,
+            self.source.id,
+        )
+
+    def with_body(self, body_html: str) -> Entry:
+        return replace(self, stored=replace(self.stored, article=replace(self.stored.article, body_html=body_html)))
 
     @property
     def content_html(self) -> str:

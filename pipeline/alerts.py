@@ -1,0 +1,81 @@
+"""Page + Source -> [Alert]: a source's site-wide urgent notices (INZ's home page banner). Pure."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from datetime import datetime
+from urllib.parse import urljoin
+from zoneinfo import ZoneInfo
+
+from bs4 import BeautifulSoup, Tag
+
+from pipeline.errors import ExtractError
+from pipeline.model import Alert, Page, Source
+from pipeline.sanitise import clean_text, sanitise_html
+
+# "Issued: Monday 02 Mar 2026, 07:10 pm NZDT": the label and the zone abbreviation are dropped; the
+# time is read in the source's zone, which knows whether NZDT or NZST applied on that day.
+LABEL = re.compile(r"^\s*issued\s*:?\s*", re.IGNORECASE)
+ZONE_ABBREVIATION = re.compile(r"\s+[A-Z]{2,5}\s*$")
+
+
+def parse_issued(text: str, format_: str, timezone: str) -> datetime:
+    """The issued time in `timezone`. In the hour repeated when daylight saving ends, the abbreviation
+    (NZDT or NZST) says which of the two it was."""
+    unlabelled = LABEL.sub("", " ".join(text.split()))
+    abbreviation = ZONE_ABBREVIATION.search(unlabelled)
+    cleaned = ZONE_ABBREVIATION.sub("", unlabelled)
+    try:
+        local = datetime.strptime(cleaned, format_)  # strptime matches names and am/pm in any case
+    except ValueError:
+        raise ExtractError(
+            f"alert issued time {cleaned!r} does not match {format_!r}", "set alerts.issued_format"
+        ) from None
+    zone = ZoneInfo(timezone)
+    candidates = [local.replace(tzinfo=zone, fold=fold) for fold in (0, 1)]
+    if abbreviation is not None:
+        for candidate in candidates:
+            if candidate.tzname() == abbreviation.group().strip():
+                return candidate
+    return candidates[0]
+
+
+def extract_alerts(page: Page, source: Source) -> list[Alert]:
+    """Every alert on the page (usually none or one). An alert without a title or a readable issued
+    time raises ExtractError naming the selector."""
+    rules = source.alerts
+    if rules is None:
+        return []
+    soup = BeautifulSoup(page.body, "lxml")
+    alerts: list[Alert] = []
+    for container in soup.select(rules.container):
+        title_element = container.select_one(rules.title)
+        issued_element = container.select_one(rules.issued)
+        title = clean_text(title_element.get_text(" ")) if title_element else ""
+        if not title:
+            raise ExtractError(
+                f"alerts.title selector {rules.title!r} matched nothing in an alert", "check alerts selectors"
+            )
+        if issued_element is None:
+            raise ExtractError(
+                f"alerts.issued selector {rules.issued!r} matched nothing in an alert", "check alerts selectors"
+            )
+        issued = parse_issued(issued_element.get_text(" "), rules.issued_format, source.timezone)
+        text_element = container.select_one(rules.text)
+        text_html = _absolute_html(text_element, page.final_url) if text_element is not None else ""
+        # The text is part of the identity: an alert edited in place is news, and becomes a new item.
+        text = " ".join(BeautifulSoup(text_html, "lxml").get_text(" ").split())
+        digest = hashlib.sha256(f"{source.id}\x1f{title}\x1f{issued.isoformat()}\x1f{text}".encode()).hexdigest()[:16]
+        alerts.append(
+            Alert(id=digest, source_id=source.id, title=title, issued=issued, text_html=text_html, page_url=page.url)
+        )
+    return alerts
+
+
+def _absolute_html(element: Tag, base: str) -> str:
+    for anchor in element.find_all("a"):
+        href = anchor.get("href")
+        if isinstance(href, str) and href.strip():
+            anchor["href"] = urljoin(base, href.strip())
+    return sanitise_html(element.decode_contents())

@@ -1,0 +1,176 @@
+"""`run.py check`: fetch a source's discovery pages and one or a few articles, and show what each
+selector matches. For an operator who has just edited selectors, or a daily monitoring check. It
+writes nothing: no store, no output."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TextIO
+from urllib.parse import urlsplit
+
+from pipeline.alerts import extract_alerts
+from pipeline.discover import find_listing_links, read_sitemap
+from pipeline.errors import DiscoverError, ExtractError, FetchError
+from pipeline.extract import canonical_url, extract_article, parse_html, parse_published
+from pipeline.fetch import Fetcher
+from pipeline.guard import unmet_expectations, word_count
+from pipeline.model import Config, Link, Page, Source
+from pipeline.sanitise import clean_text
+
+ARTICLES_CHECKED = 2
+
+
+@dataclass(frozen=True)
+class Finding:
+    name: str  # the sources.yaml key, e.g. "extraction.title"
+    selector: str
+    ok: bool
+    detail: str
+
+
+def inspect_article(page: Page, source: Source) -> list[Finding]:
+    """What each extraction selector finds on one page. Pure."""
+    rules = source.extraction
+    soup = parse_html(page)
+    findings: list[Finding] = []
+    if rules.page_type is not None:
+        marker = soup.select_one(rules.page_type.selector)
+        value = marker.get(rules.page_type.attribute) if marker is not None else None
+        ok = isinstance(value, str) and value in rules.page_type.accept
+        findings.append(
+            Finding("extraction.page_type", f"{rules.page_type.selector}[{rules.page_type.attribute}]", ok, repr(value))
+        )
+    for name, selector in (("title", rules.title), ("news_type", rules.news_type), ("summary", rules.summary)):
+        if selector:
+            element = soup.select_one(selector)
+            text = clean_text(element.get_text(" ")) if element is not None else ""
+            findings.append(
+                Finding(
+                    f"extraction.{name}",
+                    selector,
+                    bool(text),
+                    _preview(text) or "no match",
+                )
+            )
+    element = soup.select_one(rules.published)
+    text = clean_text(element.get_text(" ")) if element is not None else ""
+    try:
+        detail, ok = (
+            f"{text!r} -> {parse_published(text, rules.published_format, source.timezone).date().isoformat()}",
+            True,
+        )
+    except ExtractError as error:
+        detail, ok = (error.message if text else "no match"), False
+    findings.append(Finding("extraction.published", rules.published, ok, detail))
+    if rules.topics:
+        topics = [clean_text(item.get_text(" ")) for item in soup.select(rules.topics)]
+        findings.append(Finding("extraction.topics", rules.topics, True, ", ".join(topics) or "none (optional)"))
+    body = soup.select_one(rules.body)
+    words = word_count(str(body)) if body is not None else 0
+    findings.append(
+        Finding(
+            "extraction.body",
+            rules.body,
+            words >= source.expect.min_words,
+            f"{words} words (expect.min_words {source.expect.min_words})",
+        )
+    )
+    findings.append(Finding("canonical", "link[rel=canonical]", True, canonical_url(soup, page, source)))
+    return findings
+
+
+def run_check(config: Config, sources: Sequence[Source], urls: Sequence[str], out: TextIO) -> int:
+    """Print what matches; 0 when every selector matched, 1 otherwise."""
+    misses = 0
+    for source in sources:
+        print(f"{source.id} ({source.base_url})", file=out)
+        with Fetcher(source, config.user_agent) as fetcher:
+            try:
+                misses += _check_source(source, fetcher, [url for url in urls if _on_host(url, source)], out)
+            except FetchError as error:
+                print(f"  MISS  {error.url}: {error.message}", file=out)
+                misses += 1
+    print("all selectors matched" if not misses else f"{misses} selector(s) or page(s) did not match", file=out)
+    return 1 if misses else 0
+
+
+def _check_source(source: Source, fetcher: Fetcher, urls: list[str], out: TextIO) -> int:
+    misses = 0
+    links: list[str] = []
+    for index, listing in enumerate(source.discovery.listings):
+        page = fetcher.fetch(fetcher.url_for(listing.path))
+        found = [link.url for link in find_listing_links(page, listing, source)]
+        links += found
+        misses += _show(
+            out,
+            Finding(
+                f"discovery.listings[{index}].links",
+                listing.links,
+                bool(found),
+                f"{len(found)} article link(s) on {page.url}",
+            ),
+        )
+        if source.alerts is not None and listing.path == source.alerts.path:
+            try:
+                alerts = extract_alerts(page, source)
+                misses += _show(
+                    out,
+                    Finding(
+                        "alerts",
+                        source.alerts.container,
+                        True,
+                        f"{len(alerts)} alert(s)" + "".join(f": {alert.title}" for alert in alerts[:1]),
+                    ),
+                )
+            except ExtractError as error:
+                misses += _show(out, Finding("alerts", source.alerts.container, False, error.message))
+    sitemap_links: list[Link] = []
+    if source.discovery.sitemap:
+        try:
+            content = read_sitemap(fetcher.fetch(fetcher.url_for(source.discovery.sitemap)), source)
+            for child in content.sitemaps[:1]:  # enough to find articles to check when a listing broke
+                sitemap_links += read_sitemap(fetcher.fetch(child), source).links
+            sitemap_links += content.links
+            detail = (
+                f"{len(content.sitemaps)} child sitemap(s)"
+                if content.sitemaps
+                else f"{len(content.links)} article link(s)"
+            )
+            print(f"  ok    discovery.sitemap: {detail}", file=out)
+        except FetchError as error:
+            print(f"  note  discovery.sitemap: {error.message} (optional)", file=out)
+        except DiscoverError as error:
+            misses += _show(out, Finding("discovery.sitemap", source.discovery.sitemap, False, error.message))
+    now = datetime.now(UTC)
+    newest_in_sitemap = sorted(
+        sitemap_links, key=lambda link: link.lastmod or datetime.min.replace(tzinfo=UTC), reverse=True
+    )
+    for url in urls or (links or [link.url for link in newest_in_sitemap])[:ARTICLES_CHECKED]:
+        page = fetcher.fetch(url)
+        print(f"  article {page.final_url}", file=out)
+        for finding in inspect_article(page, source):
+            misses += _show(out, finding, indent="    ")
+        try:
+            unmet = unmet_expectations(extract_article(page, source), source, now)
+        except ExtractError as error:
+            unmet = [error.message]
+        for problem in unmet:
+            misses += _show(out, Finding("expect", "", False, problem), indent="    ")
+    return misses
+
+
+def _show(out: TextIO, finding: Finding, indent: str = "  ") -> int:
+    status = "ok  " if finding.ok else "MISS"
+    selector = f" {finding.selector!r}" if finding.selector else ""
+    print(f"{indent}{status}  {finding.name}{selector}: {finding.detail}", file=out)
+    return 0 if finding.ok else 1
+
+
+def _on_host(url: str, source: Source) -> bool:
+    return urlsplit(url).netloc.lower() == source.host
+
+
+def _preview(text: str, length: int = 70) -> str:
+    return text if len(text) <= length else text[: length - 1] + "…"

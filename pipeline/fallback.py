@@ -1,0 +1,82 @@
+"""A generic main-content extractor for when a source's selectors stop matching (trafilatura, the
+field's best-measured open extractor). Pure. Its result is published only if it meets the same
+expectations as a selector-extracted article (pipeline/guard.py)."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time
+from urllib.parse import urljoin
+from zoneinfo import ZoneInfo
+
+import trafilatura
+from bs4 import BeautifulSoup
+
+from pipeline.errors import ExtractError
+from pipeline.extract import ALWAYS_REMOVED, all_texts, canonical_url, meta_description, optional_text, parse_html
+from pipeline.model import Article, Page, Source
+from pipeline.sanitise import clean_text, sanitise_html
+
+
+def extract_fallback(page: Page, source: Source) -> Article:
+    """Title, date and body by trafilatura; type and topics by the selectors when they still match."""
+    soup = parse_html(page)
+    html = str(soup)
+    document = trafilatura.bare_extraction(
+        html, url=page.final_url, with_metadata=True, include_links=True, include_formatting=True
+    )
+    body = trafilatura.extract(
+        html,
+        url=page.final_url,
+        output_format="html",
+        include_links=True,
+        include_formatting=True,
+        include_comments=False,
+    )
+    title = clean_text(getattr(document, "title", None) or "") if document is not None else ""
+    published_text = getattr(document, "date", None) if document is not None else None
+    if not title:
+        raise ExtractError("the fallback extractor found no title")
+    if not published_text or not body:
+        raise ExtractError("the fallback extractor found no " + ("published date" if not published_text else "body"))
+    try:
+        day = date.fromisoformat(str(published_text)[:10])
+    except ValueError:
+        raise ExtractError(f"the fallback extractor's date {published_text!r} is not a date") from None
+    url = canonical_url(soup, page, source)
+    rules = source.extraction
+    summary = optional_text(soup, rules.summary) or meta_description(soup)
+    news_type = optional_text(soup, rules.news_type)
+    topics = all_texts(soup, rules.topics)
+    furniture = {text for text in (title, summary, news_type, *topics) if text}
+    return Article(
+        url=url,
+        title=title,
+        published=datetime.combine(day, time(0, 0), tzinfo=ZoneInfo(source.timezone)),
+        news_type=news_type,
+        topics=topics,
+        summary=summary,
+        body_html=_clean_body(body, url, furniture),
+    )
+
+
+PUBLISHED_LINE = re.compile(r"^(published|updated|issued)\b", re.IGNORECASE)
+
+
+def _clean_body(body_html: str, url: str, furniture: set[str]) -> str:
+    """trafilatura's HTML without its <html>/<body> wrapper and without blocks that only repeat the
+    page's furniture (title, summary, type, topics, the "Published …" line), links absolute. Those
+    blocks would otherwise pad a short body past expect.min_words."""
+    soup = BeautifulSoup(body_html, "lxml")
+    container = soup.body or soup
+    for block in container.select("h1, h2, h3, h4, p, div, li, span"):
+        text = clean_text(block.get_text(" "))
+        if not block.decomposed and (text in furniture or (PUBLISHED_LINE.match(text) and len(text.split()) <= 5)):
+            block.decompose()
+    for element in container.select(", ".join(ALWAYS_REMOVED)):
+        element.decompose()
+    for anchor in container.find_all("a"):
+        href = anchor.get("href")
+        if isinstance(href, str) and href.strip():
+            anchor["href"] = urljoin(url, href.strip())
+    return sanitise_html(container.decode_contents())

@@ -1,0 +1,85 @@
+"""`run.py sync --dry-run`: what a sync would fetch and publish, without writing anything.
+
+It runs discovery for real (robots.txt, the listings and sitemaps are requested, conditionally, with the
+usual politeness), then notes each article a sync would fetch instead of fetching it, and lists in
+`files_written` the output files that differ from what the store holds now. It takes no lock, stores no
+response, creates no state_dir and writes no output; without a store it works on an empty one in a
+temporary folder."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from pipeline.fetch import Fetcher
+from pipeline.model import Config, Source, SyncReport
+from pipeline.publish import render_site
+from pipeline.store import STORE_FILE, Store
+from pipeline.sync import select_sources, source_for_url, sync_source
+
+
+class _ReadOnlyStore(Store):
+    """Answers what the store knows; remembers nothing of this run. Every write of the store happens in
+    a transaction, so rolling back every transaction keeps the store as it was, whatever sync writes."""
+
+    def __init__(self, state_dir: Path) -> None:
+        self._read_only = False
+        super().__init__(state_dir)  # the schema is only ever created in the empty temporary store
+        self._read_only = True
+
+    @contextmanager
+    def transaction(self) -> Iterator[Any]:
+        if not self._read_only:
+            with super().transaction() as connection:
+                yield connection
+            return
+        self._db.execute("BEGIN")
+        try:
+            yield self._db
+        finally:
+            self._db.execute("ROLLBACK")
+
+
+def preview_sync(
+    config: Config,
+    *,
+    source_ids: Sequence[str] = (),
+    urls: Sequence[str] = (),
+    fetcher_factory: Callable[[Source, str], Fetcher] = Fetcher,
+) -> SyncReport:
+    selected = select_sources(config, source_ids, urls)
+    report = SyncReport(started_at=_now())
+    with tempfile.TemporaryDirectory(prefix="panui-dry-run-") as empty:
+        folder = config.state_dir if (config.state_dir / STORE_FILE).is_file() else Path(empty)
+        with _ReadOnlyStore(folder) as store:
+            for source in selected:
+                given = [url for url in urls if source_for_url(config, url) is source]
+                with fetcher_factory(source, config.user_agent) as fetcher:
+                    report.sources.append(sync_source(source, store, fetcher, given, dry_run=True))
+            if store.article_count():
+                rendered = render_site(config, store)
+                report.files_written = [
+                    path for path in sorted(rendered) if not _holds(config.output_dir / path, rendered[path])
+                ]
+    report.finished_at = _now()
+    return report
+
+
+def would_fetch(report: SyncReport) -> list[str]:
+    prefix = "would fetch "
+    return [note.removeprefix(prefix) for source in report.sources for note in source.notes if note.startswith(prefix)]
+
+
+def _holds(path: Path, data: bytes) -> bool:
+    try:
+        return path.read_bytes() == data
+    except OSError:
+        return False
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)

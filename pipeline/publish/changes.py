@@ -1,0 +1,99 @@
+"""Feed items for what changed at the source: silent edits, withdrawn articles and site alerts."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from itertools import pairwise
+from zoneinfo import ZoneInfo
+
+from markupsafe import Markup
+
+from pipeline.model import Alert, Source, Version
+from pipeline.publish.diff import article_diff
+from pipeline.publish.entries import Entry, nz_date
+from pipeline.publish.feeds import FeedItem
+
+
+def version_anchor(number: int) -> str:
+    return f"version-{number}"
+
+
+def correction_items(entry: Entry, versions: Sequence[Version]) -> list[FeedItem]:
+    """One item per revision after the first (its own stable id: the article URL plus the version),
+    with the diff; and one when the article was withdrawn."""
+    source, url = entry.source, entry.url
+    zone = ZoneInfo(source.timezone)
+    items: list[FeedItem] = []
+    for previous, current in pairwise(versions):
+        when = current.retrieved_at.astimezone(zone)
+        links = Markup('<p><a href="{}">The article as archived now</a> · <a href="{}">the original</a></p>').format(
+            entry.archive_url, url
+        )
+        intro = Markup("<p>{} changed this article; Pānui noticed on {}. Version {} of the archived copy:</p>").format(
+            source.name, nz_date(when, source.timezone), current.number
+        )
+        items.append(
+            FeedItem(
+                id=f"{url}#{version_anchor(current.number)}",
+                title=f"Updated: {current.article.title}",
+                link=f"{entry.archive_url}#{version_anchor(current.number)}",
+                published=when,
+                updated=when,
+                author=source.name,
+                author_url=source.base_url,
+                content_html=str(intro + Markup(article_diff(previous.article, current.article)) + links),
+                summary=f"{source.name} edited “{current.article.title}” (version {current.number}).",
+                categories=entry.categories,
+                external_url=url,
+            )
+        )
+    withdrawn = entry.stored.withdrawn_at
+    if withdrawn is not None:
+        when = withdrawn.astimezone(zone)
+        text = Markup(
+            '<p>{} no longer serves <a href="{}">this article</a> (noticed {}). '
+            'The archived copy stays available: <a href="{}">{}</a>.</p>'
+        ).format(source.name, url, nz_date(when, source.timezone), entry.archive_url, entry.stored.article.title)
+        items.append(
+            FeedItem(
+                id=f"{url}#withdrawn",
+                title=f"Withdrawn: {entry.stored.article.title}",
+                link=entry.archive_url,
+                published=when,
+                updated=when,
+                author=source.name,
+                author_url=source.base_url,
+                content_html=str(text),
+                summary=f"{source.name} removed “{entry.stored.article.title}”.",
+                categories=entry.categories,
+                external_url=url,
+            )
+        )
+    return items
+
+
+def alert_item(alert: Alert, source: Source) -> FeedItem:
+    issued = alert.issued.astimezone(ZoneInfo(source.timezone))
+    attribution = Markup(
+        '<p class="attribution">From <a href="{}">{}</a>, issued {}. {}: <a href="{}">{}</a>.</p>'
+    ).format(
+        alert.page_url,
+        source.name,
+        f"{nz_date(issued, source.timezone)}, {issued:%H:%M %Z}",
+        "Licence",
+        source.licence.url,
+        source.licence.name,
+    )
+    return FeedItem(
+        id=f"{alert.page_url}#alert-{alert.id}",
+        title=alert.title,
+        link=alert.page_url,
+        published=issued,
+        updated=issued,
+        author=source.name,
+        author_url=source.base_url,
+        content_html=alert.text_html + str(attribution),
+        summary=alert.title,
+        categories=("Alert",),
+        rights=f"{source.licence.name}: {source.licence.url}",
+    )

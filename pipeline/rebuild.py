@@ -1,0 +1,73 @@
+"""`run.py rebuild`: re-extract every stored raw page with the current selectors and republish, with no
+network request. After a selector fix, one command repairs the whole archive; the same store and
+config then give the same bytes as a normal sync (publishing is deterministic)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from pipeline.discover import article_url
+from pipeline.errors import ExtractError, NotAnArticle, PanuiError
+from pipeline.guard import extract_guarded
+from pipeline.lock import StoreLock
+from pipeline.model import Config, Problem, SourceReport, SyncReport
+from pipeline.publish import publish
+from pipeline.store import Store
+from pipeline.sync import source_for_url
+
+
+def run_rebuild(config: Config, *, lock_wait: float = 0.0) -> SyncReport:
+    report = SyncReport(started_at=_now())
+    reports = {source.id: SourceReport(source_id=source.id) for source in config.sources}
+    with StoreLock(config.state_dir, wait=lock_wait), Store(config.state_dir) as store:
+        for page in store.stored_responses():
+            source = source_for_url(config, page.url)
+            if source is None or page.status != 200 or article_url(page.url, source) is None:
+                continue  # discovery pages, and pages of sources no longer configured
+            source_report = reports[source.id]
+            try:
+                extraction = extract_guarded(page, source, _now())
+            except NotAnArticle:
+                source_report.skipped += 1
+                continue
+            except ExtractError as error:
+                source_report.problems.append(Problem(source.id, page.url, "extract", error.message, error.hint))
+                source_report.degrade(f"{error.message.removeprefix('held back: ')} (e.g. {page.url})")
+                continue
+            if extraction.selector_problem:
+                source_report.degrade(f"{extraction.selector_problem} (e.g. {page.url})")
+            if extraction.extractor == "fallback" and store.has_article(extraction.article.url):
+                source_report.unchanged += 1  # keep the last good version (see pipeline/sync.py)
+                continue
+            outcome = store.save_article(
+                extraction.article,
+                source_id=source.id,
+                timezone=source.timezone,
+                requested_url=page.url,
+                retrieved_at=page.fetched_at,
+                raw_page_id=store.raw_page_id(page.url),
+                extractor=extraction.extractor,
+                rebuilding=True,
+            )
+            if extraction.extractor == "fallback":
+                source_report.fallback.append(extraction.article.url)
+            if outcome == "new":
+                source_report.new.append(extraction.article.url)
+            elif outcome == "updated":
+                source_report.updated.append(extraction.article.url)
+            else:
+                source_report.unchanged += 1
+        report.sources = list(reports.values())
+        if store.article_count():
+            try:
+                report.files_written = publish(config, store, full=True)
+            except (OSError, PanuiError) as error:
+                report.problems.append(
+                    Problem("*", str(config.output_dir), "publish", str(error), "check output_dir and free disk space")
+                )
+    report.finished_at = _now()
+    return report
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)

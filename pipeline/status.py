@@ -1,0 +1,77 @@
+"""`run.py status`: each source's health as a table (or JSON), with an exit code a monitoring check can use:
+0 when every source is healthy, 1 when one is not, 2 when no health has been recorded yet."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from pipeline.health import HEALTH_FILE, SourceHealth, age_text, annotated, assess, iso_time, parse_time, read_health
+from pipeline.model import Config
+
+LOCAL = ZoneInfo("Pacific/Auckland")
+
+
+def print_status(config: Config, periods: Mapping[str, float], *, as_json: bool, now: datetime | None = None) -> int:
+    """`run.py status`: 0 when every source is healthy, 1 when one is not, 2 when no health is recorded."""
+    now = now or datetime.now(UTC).replace(microsecond=0)
+    health = read_health(config.state_dir)
+    if health is None:
+        print(f"error: no health recorded yet in {config.state_dir / HEALTH_FILE}", file=sys.stderr)
+        print("hint: run `python run.py sync` once, or start `python run.py daemon`", file=sys.stderr)
+        return 2
+    statuses = assess(config, health, periods, now)
+    healthy = all(status.healthy for status in statuses)
+    if as_json:
+        current = {status.source_id: annotated(config, status, periods) for status in statuses}
+        checked = {**health, "healthy": healthy, "sources": current, "checked_at": iso_time(now)}
+        print(json.dumps(checked, indent=2, ensure_ascii=False))
+        return 0 if healthy else 1
+    writer = health.get("updated_by") or {}
+    print(
+        f"health recorded {_when(health.get('updated_at'), now)} by {writer.get('command')} (pid {writer.get('pid')})"
+    )
+    print(render_table(statuses, now))
+    unhealthy = [status.source_id for status in statuses if not status.healthy]
+    print(f"UNHEALTHY: {', '.join(unhealthy)}" if unhealthy else "all sources healthy")
+    return 0 if healthy else 1
+
+
+def render_table(statuses: Sequence[SourceHealth], now: datetime) -> str:
+    headings = ("SOURCE", "STATE", "LAST ATTEMPT", "LAST SUCCESS", "NEW", "UPDATED", "PROBLEMS")
+    rows = []
+    for status in statuses:
+        last_run = status.entry.get("last_run") or {}
+        rows.append(
+            (
+                status.source_id,
+                status.state if status.healthy else status.state.upper(),
+                _when(status.entry.get("last_attempt"), now),
+                _when(status.entry.get("last_success"), now),
+                str(last_run.get("new", "-")),
+                str(last_run.get("updated", "-")),
+                str(last_run.get("problems", "-")),
+            )
+        )
+    widths = [max(len(row[index]) for row in [headings, *rows]) for index in range(len(headings))]
+    lines = [
+        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        for row in [headings, *rows]
+    ]
+    for status in statuses:
+        error = status.entry.get("last_error")
+        if status.reason:
+            lines.append(f"{status.source_id}: {status.reason}")
+        elif error and status.state == "problems":
+            lines.append(f"{status.source_id}: last problem: {error.get('message')} ({error.get('url')})")
+    return "\n".join(lines)
+
+
+def _when(value: object, now: datetime) -> str:
+    moment = parse_time(value)
+    if moment is None:
+        return "never"
+    return f"{moment.astimezone(LOCAL):%Y-%m-%d %H:%M %Z} ({age_text(now - moment)} ago)"

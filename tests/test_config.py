@@ -1,0 +1,242 @@
+"""sources.yaml: the shipped file loads, defaults are right, and every problem is reported at once with
+its key path and a hint, so a user fixes their file in one go."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from pipeline import PRODUCT, __version__
+from pipeline.config import load_config
+from pipeline.errors import ConfigError
+from tests.helpers import REPO_ROOT
+
+SHIPPED = REPO_ROOT / "sources.yaml"
+
+
+def shipped_data() -> dict[str, Any]:
+    data: dict[str, Any] = yaml.safe_load(SHIPPED.read_text("utf-8"))
+    return data
+
+
+def minimal_data() -> dict[str, Any]:
+    """The smallest valid config: a contact and one source with only its required keys."""
+    inz = shipped_data()["sources"][0]
+    return {
+        "contact": "mailto:ops@example.org",
+        "sources": [
+            {
+                "id": "inz",
+                "name": "Immigration New Zealand",
+                "base_url": "https://www.immigration.govt.nz/",
+                "discovery": {"sitemap": "/sitemap.xml"},
+                "extraction": {key: inz["extraction"][key] for key in ("title", "published", "body")},
+                "licence": inz["licence"],
+                "attribution": inz["attribution"],
+            }
+        ],
+    }
+
+
+def write(folder: Path, data: dict[str, Any] | str, name: str = "sources.yaml") -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    text = data if isinstance(data, str) else yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
+    path.write_text(text, "utf-8")
+    return path
+
+
+def problems_of(path: Path) -> ConfigError:
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    return caught.value
+
+
+def test_the_shipped_config_loads() -> None:
+    config = load_config(SHIPPED)
+    (inz,) = config.sources
+    assert inz.id == "inz"
+    assert inz.base_url == "https://www.immigration.govt.nz/"
+    assert inz.host == "www.immigration.govt.nz"
+    assert inz.request_delay == 5
+    assert inz.timezone == "Pacific/Auckland"
+    assert inz.licence.name == "CC BY 3.0 NZ"
+    assert inz.licence.url == "https://creativecommons.org/licenses/by/3.0/nz/"
+    assert "/_search/" in inz.discovery.never_fetch
+    assert inz.extraction.page_type is not None
+    assert inz.extraction.page_type.accept == ("NewsAnnouncementPage",)
+    assert inz.discovery.article_paths.search("/about-us/news-centre/some-article/")
+    assert not inz.discovery.article_paths.search("/about-us/news-centre/")
+    assert config.output_dir == REPO_ROOT / "output"
+    assert config.state_dir == REPO_ROOT / "state"
+
+
+def test_defaults(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = tmp_path / "conf"
+    path = write(folder, minimal_data())
+    monkeypatch.chdir(tmp_path)  # paths resolve against the file's folder, not the working directory
+    config = load_config(Path("conf/sources.yaml"))
+    assert config.site_url == "http://localhost:8000/"
+    assert config.output_dir == path.parent.resolve() / "output"
+    assert config.state_dir == path.parent.resolve() / "state"
+    (source,) = config.sources
+    assert source.request_delay == 5
+    assert source.timezone == "Pacific/Auckland"
+    assert source.timeout > 0 and source.retries >= 0 and source.max_bytes > 0
+    assert source.discovery.never_fetch == ()
+    assert source.extraction.published_format == "%d %B %Y"
+
+
+def test_relative_output_and_state_dirs_resolve_against_the_config_folder(tmp_path: Path) -> None:
+    data = minimal_data() | {"output_dir": "public/feeds", "state_dir": "../private-state"}
+    path = write(tmp_path / "site", data)
+    config = load_config(path)
+    assert config.output_dir.resolve() == (tmp_path / "site" / "public" / "feeds").resolve()
+    assert config.state_dir.resolve() == (tmp_path / "private-state").resolve()
+
+
+def test_site_url_gets_a_trailing_slash(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, minimal_data() | {"site_url": "https://feeds.example.org/panui"}))
+    assert config.site_url == "https://feeds.example.org/panui/"
+
+
+def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
+    data = shipped_data()
+    data["output_dir"] = "public"
+    data["state_dir"] = "public/state"  # inside output_dir: would be published
+    data["out_dir"] = "x"  # unknown, close to output_dir
+    source = data["sources"][0]
+    source["request_dealy"] = 5  # typo
+    source["timeout"] = "thirty"  # wrong type
+    del source["name"]  # missing required key
+    source["base_url"] = "ftp://www.immigration.govt.nz/"
+    source["timezone"] = "Pacific/Atlantis"
+    source["extraction"]["title"] = "h1.hero__title > > span["
+    source["discovery"]["article_paths"] = "^/about-us/(news-centre"
+    source["schedule"] = {"interval": "every now and then"}
+    second = copy.deepcopy(shipped_data()["sources"][0])  # same id again
+    data["sources"].append(second)
+    error = problems_of(write(tmp_path, data))
+    message = error.message
+    keys = {key for key, _, _ in error.problems}
+    expected = {
+        "state_dir",
+        "out_dir",
+        "sources[0].request_dealy",
+        "sources[0].timeout",
+        "sources[0].name",
+        "sources[0].base_url",
+        "sources[0].timezone",
+        "sources[0].extraction.title",
+        "sources[0].discovery.article_paths",
+        "sources[0].schedule.interval",
+        "sources[1].id",
+    }
+    assert expected <= keys, expected - keys
+    for key in expected:
+        assert key in message
+    assert "did you mean 'output_dir'?" in message
+    assert "did you mean 'request_delay'?" in message
+    assert "must be int or float, not str ('thirty')" in message
+    assert "is required" in message
+    assert "http(s)" in message
+    assert "Pacific/Atlantis" in message and "time zone" in message
+    assert "CSS selector" in message
+    assert "regular expression" in message
+    assert "every now and then" in message
+    assert "duplicate source id 'inz'" in message
+    assert "inside output_dir" in message
+    assert f"{len(error.problems)} problems" in message
+    assert error.hint and "README" in error.hint
+    assert error.exit_code == 2
+
+
+@pytest.mark.parametrize(
+    ("change", "key", "words"),
+    [
+        ({"sitemap_url": "/sitemap.xml"}, "sources[0].sitemap_url", "allowed:"),
+        ({"request_delay": -1}, "sources[0].request_delay", "0 or more"),
+        ({"request_delay": True}, "sources[0].request_delay", "not bool"),
+        ({"retries": 1.5}, "sources[0].retries", "must be int"),
+        ({"id": "INZ News"}, "sources[0].id", "slug"),
+        ({"discovery": {"never_fetch": ["/_search/"]}}, "sources[0].discovery", "at least one listing or a sitemap"),
+        ({"schedule": {"interval": "15m", "cron": "0 * * * *"}}, "sources[0].schedule", "both interval and cron"),
+        ({"schedule": {"cron": "every hour"}}, "sources[0].schedule.cron", "5-field crontab"),
+        ({"licence": {"name": "CC BY", "url": "creativecommons.org"}}, "sources[0].licence.url", "http(s)"),
+    ],
+)
+def test_single_source_mistakes(tmp_path: Path, change: dict[str, Any], key: str, words: str) -> None:
+    data = minimal_data()
+    data["sources"][0] |= change
+    error = problems_of(write(tmp_path, data))
+    assert any(k == key and (words in m or words in h) for k, m, h in error.problems), error.message
+
+
+def test_bad_selectors_in_lists_and_listings_are_named(tmp_path: Path) -> None:
+    data = shipped_data()
+    data["sources"][0]["extraction"]["body_exclude"] = ["p.ok", "div[", 3]
+    data["sources"][0]["discovery"]["listings"][0]["links"] = "a:nth-child("
+    error = problems_of(write(tmp_path, data))
+    keys = {key for key, _, _ in error.problems}
+    assert {
+        "sources[0].extraction.body_exclude[1]",
+        "sources[0].extraction.body_exclude[2]",
+        "sources[0].discovery.listings[0].links",
+    } <= keys
+
+
+def test_empty_or_missing_sources(tmp_path: Path) -> None:
+    error = problems_of(write(tmp_path, {"contact": "mailto:ops@example.org", "sources": []}))
+    assert [key for key, _, _ in error.problems] == ["sources"]
+    error = problems_of(write(tmp_path, {"contact": "mailto:ops@example.org"}))
+    assert [key for key, _, _ in error.problems] == ["sources"]
+
+
+def test_default_user_agent_names_panui_its_version_and_the_contact(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, minimal_data()))
+    assert PRODUCT in config.user_agent
+    assert __version__ in config.user_agent
+    assert "mailto:ops@example.org" in config.user_agent
+    assert not config.user_agent.lower().startswith("python")
+
+
+def test_explicit_user_agent_is_used(tmp_path: Path) -> None:
+    data = minimal_data() | {"user_agent": "Panui/0.1 (+https://ops.example.org/)"}
+    assert load_config(write(tmp_path, data)).user_agent == "Panui/0.1 (+https://ops.example.org/)"
+
+
+@pytest.mark.parametrize("agent", ["python-requests/2", "python-requests/2.31.0", "Python-urllib/3.11"])
+def test_library_default_user_agent_is_rejected(tmp_path: Path, agent: str) -> None:
+    error = problems_of(write(tmp_path, minimal_data() | {"user_agent": agent}))
+    assert [key for key, _, _ in error.problems] == ["user_agent"]
+    assert "library's default" in error.message
+
+
+def test_no_contact_and_no_user_agent_is_rejected(tmp_path: Path) -> None:
+    data = minimal_data()
+    del data["contact"]
+    error = problems_of(write(tmp_path, data))
+    assert [key for key, _, _ in error.problems] == ["contact"]
+    assert "user_agent" in error.message  # says the alternative too
+
+
+def test_invalid_yaml(tmp_path: Path) -> None:
+    error = problems_of(write(tmp_path, "sources:\n  - id: inz\n   name: [unclosed\n"))
+    assert "not valid YAML" in error.message
+    assert error.problems[0][0] == "(file)"
+
+
+def test_top_level_must_be_a_mapping(tmp_path: Path) -> None:
+    error = problems_of(write(tmp_path, "- just\n- a list\n"))
+    assert "(top level)" in error.message and "mapping" in error.message
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    error = problems_of(tmp_path / "nowhere" / "sources.yaml")
+    assert "not found" in error.message
+    assert "--config" in error.message
+    assert str(tmp_path / "nowhere" / "sources.yaml") in error.message

@@ -1,0 +1,162 @@
+"""One lock per store: two runs never work on one store at once, the second is told who holds it, and a
+run that crashed (even by SIGKILL) never blocks the next one."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pipeline.errors import LockError
+from pipeline.lock import StoreLock
+from tests.fixture_site import ARTICLE_PATHS, FixtureSite, Route
+from tests.helpers import REPO_ROOT, MakeConfig, run_cli
+
+HOLDER = """
+import sys, time
+from pathlib import Path
+from pipeline.lock import StoreLock
+StoreLock(Path(sys.argv[1])).acquire()
+print("locked", flush=True)
+time.sleep(120)
+"""
+
+
+@contextmanager
+def lock_holder(state_dir: Path) -> Iterator[subprocess.Popen[str]]:
+    """Another process holding the store's lock until the block ends (or the test kills it)."""
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(state_dir)], cwd=REPO_ROOT, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout is not None
+        assert holder.stdout.readline().strip() == "locked"
+        yield holder
+    finally:
+        holder.kill()
+        holder.wait(timeout=10)
+
+
+def test_a_second_run_is_refused_naming_the_holder(tmp_path: Path) -> None:
+    with lock_holder(tmp_path) as holder, pytest.raises(LockError) as refused:
+        StoreLock(tmp_path, wait=0).acquire()
+    assert f"pid {holder.pid}" in refused.value.message
+    assert "crashed run releases the lock" in refused.value.hint
+
+
+def test_a_waiting_run_gives_up_after_its_wait(tmp_path: Path) -> None:
+    with lock_holder(tmp_path) as holder, pytest.raises(LockError) as refused:
+        StoreLock(tmp_path, wait=0.5).acquire()
+    assert f"pid {holder.pid}" in refused.value.message
+
+
+def test_a_waiting_run_starts_when_the_holder_ends(tmp_path: Path) -> None:
+    waiting = StoreLock(tmp_path, wait=60)
+    errors: list[BaseException] = []
+
+    def acquire() -> None:
+        try:
+            waiting.acquire()
+        except BaseException as error:
+            errors.append(error)
+
+    with lock_holder(tmp_path) as holder:
+        thread = threading.Thread(target=acquire)
+        thread.start()
+        holder.terminate()
+        thread.join(timeout=60)
+    assert not errors
+    waiting.release()
+
+
+def test_a_killed_holder_never_blocks_the_next_run(tmp_path: Path) -> None:
+    with lock_holder(tmp_path) as holder:
+        holder.send_signal(signal.SIGKILL)
+        holder.wait(timeout=10)
+        with StoreLock(tmp_path, wait=0) as lock:  # at once: the kernel released the flock
+            assert lock.path.read_text().startswith("pid ")
+    assert StoreLock(tmp_path).path.read_text() == ""  # a released lock names nobody
+
+
+def test_sync_exits_2_naming_the_holder(site: FixtureSite, tmp_path: Path, make_config: MakeConfig) -> None:
+    config = make_config(site, tmp_path)
+    with lock_holder(tmp_path / "state") as holder:
+        result = run_cli("sync", "--config", str(config), "--wait", "0", timeout=60)
+    assert result.returncode == 2
+    assert f"in use by pid {holder.pid}" in result.stderr
+    assert "hint:" in result.stderr
+    assert site.paths_requested() == []  # refused before it touched the site
+
+
+def test_a_sync_killed_mid_run_leaves_a_store_the_next_sync_uses(
+    site: FixtureSite, tmp_path: Path, make_config: MakeConfig
+) -> None:
+    config = make_config(site, tmp_path, source={"retries": 0, "backoff": 0})
+    slow = site.route(ARTICLE_PATHS[1])
+    assert slow is not None
+    site.set(ARTICLE_PATHS[1], Route(status=slow.status, body=slow.body, headers=slow.headers, delay=30))
+    victim = subprocess.Popen(
+        [sys.executable, str(REPO_ROOT / "run.py"), "sync", "--config", str(config)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        _wait_for_request(site, ARTICLE_PATHS[1], victim)  # the run is mid-way: some articles are stored
+        victim.send_signal(signal.SIGKILL)
+        victim.wait(timeout=10)
+    finally:
+        victim.kill()
+        victim.wait(timeout=10)
+    site.set(ARTICLE_PATHS[1], slow)
+
+    result = run_cli("sync", "--config", str(config), "--wait", "0", timeout=60)
+
+    assert result.returncode == 0, result.stderr
+    assert "problems" not in result.stderr
+    feed = (tmp_path / "output" / "feed.xml").read_text("utf-8")
+    assert feed.count("<item>") == len(ARTICLE_PATHS)
+
+
+def test_a_terminated_sync_unwinds_cleanly(site: FixtureSite, tmp_path: Path, make_config: MakeConfig) -> None:
+    config = make_config(site, tmp_path, source={"retries": 0, "backoff": 0})
+    assert run_cli("sync", "--config", str(config), timeout=60).returncode == 0
+    slow = site.route("/")
+    assert slow is not None
+    site.set("/", Route(status=slow.status, body=slow.body, headers=slow.headers, delay=30))
+    site.clear_requests()
+    victim = subprocess.Popen(
+        [sys.executable, str(REPO_ROOT / "run.py"), "sync", "--config", str(config)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        _wait_for_request(site, "/", victim)
+        victim.send_signal(signal.SIGTERM)
+        _, stderr = victim.communicate(timeout=15)
+    finally:
+        victim.kill()
+        victim.wait(timeout=10)
+
+    assert victim.returncode == 130
+    assert "interrupted" in stderr
+    assert "Traceback" not in stderr
+    assert StoreLock(tmp_path / "state").path.read_text() == ""  # released on the way out
+    assert not [path for path in (tmp_path / "output").rglob(".*") if path.is_file()]  # no temporary files
+
+
+def _wait_for_request(site: FixtureSite, path: str, process: subprocess.Popen[Any]) -> None:
+    """Until the site has seen a request for `path` (the process is then blocked on that answer)."""
+    for _ in range(600):
+        if path in site.paths_requested():
+            return
+        assert process.poll() is None, "the sync ended before requesting " + path
+        threading.Event().wait(0.05)
+    raise AssertionError(f"no request for {path}")

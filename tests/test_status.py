@@ -1,0 +1,264 @@
+"""What a sync records and reports about itself: health.json and `run.py status` (what a monitoring check
+calls), `sync --dry-run` (writes nothing) and the run's wall-clock budget."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import socket
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from pipeline.config import load_config
+from pipeline.health import Attempt, assess, record_attempts
+from pipeline.model import Schedule
+from pipeline.schedule import build_trigger, crontab_weekdays, expected_period
+from pipeline.store import Store
+from tests.fixture_site import ARTICLE_PATHS, FixtureSite, article_path, derive_article
+from tests.helpers import MakeConfig, run_cli
+
+T0 = datetime(2026, 6, 1, 0, 0, tzinfo=UTC)  # far from a daylight-saving change in New Zealand
+
+
+def closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
+
+
+def with_failing_source(config: Path) -> Path:
+    """Add a second source, `down`, on a port where nothing listens."""
+    data = yaml.safe_load(config.read_text("utf-8"))
+    base_url = f"http://127.0.0.1:{closed_port()}/"
+    down = dict(data["sources"][0], id="down", name="Down", base_url=base_url, retries=0, backoff=0)
+    data["sources"].append(down)
+    config.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), "utf-8")
+    return config
+
+
+def status(config: Path, *args: str) -> Any:
+    return run_cli("status", "--config", str(config), *args, timeout=60)
+
+
+def files_digest(folder: Path) -> dict[str, str]:
+    if not folder.exists():
+        return {}
+    return {
+        str(path.relative_to(folder)): hashlib.sha256(path.read_bytes()).hexdigest() + f"@{path.stat().st_mtime_ns}"
+        for path in sorted(folder.rglob("*"))
+        if path.is_file()
+    }
+
+
+# -- status and health.json -------------------------------------------------------------------------
+
+
+def test_status_before_any_run_exits_2_with_a_hint(site: FixtureSite, tmp_path: Path, make_config: MakeConfig) -> None:
+    result = status(make_config(site, tmp_path))
+    assert result.returncode == 2
+    assert "no health recorded yet" in result.stderr
+    assert "hint: run `python run.py sync`" in result.stderr
+    assert not (tmp_path / "state").exists()
+
+
+def test_every_sync_records_health_that_status_reports(
+    site: FixtureSite, tmp_path: Path, make_config: MakeConfig
+) -> None:
+    config = make_config(site, tmp_path)
+    assert run_cli("sync", "--config", str(config), timeout=60).returncode == 0
+
+    table = status(config)
+    assert table.returncode == 0, table.stdout + table.stderr
+    assert "by sync" in table.stdout
+    assert table.stdout.splitlines()[1].split()[:2] == ["SOURCE", "STATE"]
+    assert table.stdout.splitlines()[2].split()[:2] == ["inz", "ok"]
+    assert "all sources healthy" in table.stdout
+
+    data = json.loads(status(config, "--json").stdout)
+    inz = data["sources"]["inz"]
+    assert data["healthy"] is True
+    assert inz["healthy"] is True and inz["last_outcome"] == "ok"
+    assert inz["last_success"] == inz["last_finished"]
+    assert inz["last_run"]["new"] == len(ARTICLE_PATHS)
+    assert inz["totals"] == {"runs": 1, "failures": 0, "new": len(ARTICLE_PATHS), "updated": 0}
+    assert inz["interval_seconds"] == 900.0  # the default schedule: every 15 minutes
+
+    assert run_cli("sync", "--config", str(config), timeout=60).returncode == 0
+    again = json.loads(status(config, "--json").stdout)["sources"]["inz"]
+    assert again["totals"]["runs"] == 2 and again["last_run"]["new"] == 0
+    assert not (tmp_path / "output" / "health.json").exists()  # the public copy is opt-in
+
+
+def test_a_failing_source_makes_status_fail_and_says_why(
+    site: FixtureSite, tmp_path: Path, make_config: MakeConfig
+) -> None:
+    config = with_failing_source(make_config(site, tmp_path, health={"public": True}))
+    assert run_cli("sync", "--config", str(config), timeout=60).returncode == 1
+
+    result = status(config)
+    assert result.returncode == 1
+    lines = result.stdout.splitlines()
+    assert lines[2].split()[:2] == ["inz", "ok"]
+    assert lines[3].split()[:2] == ["down", "FAILED"]
+    assert "down: last attempt failed: cannot reach 127.0.0.1" in result.stdout
+    assert "UNHEALTHY: down" in result.stdout
+
+    internal = json.loads((tmp_path / "state" / "health.json").read_text("utf-8"))
+    down = internal["sources"]["down"]
+    assert down["last_outcome"] == "failed" and down["consecutive_failures"] == 1
+    assert "connection refused" in down["last_error"]["message"]
+    assert down.get("last_success") is None
+
+    public = json.loads((tmp_path / "output" / "health.json").read_text("utf-8"))
+    assert public["healthy"] is False
+    assert public["sources"]["down"] == {
+        "name": "Down",
+        "state": "failed",
+        "healthy": False,
+        "last_attempt": down["last_attempt"],
+        "last_success": None,
+    }
+    public_text = json.dumps(public)
+    for internal_detail in ("connection refused", "127.0.0.1", str(tmp_path), "pid", "last_error"):
+        assert internal_detail not in public_text
+
+
+def test_a_degraded_source_is_unhealthy_and_status_names_what_broke(
+    site: FixtureSite, tmp_path: Path, make_config: MakeConfig
+) -> None:
+    broken = "section.newsannouncementsblock ul.no-such-list > li > a"  # as after a redesign of the site
+    config = make_config(site, tmp_path, source={"discovery": {"listings": [{"path": "/", "links": broken}]}})
+    assert run_cli("sync", "--config", str(config), timeout=60).returncode == 1
+
+    result = status(config)
+
+    assert result.returncode == 1
+    assert result.stdout.splitlines()[2].split()[:2] == ["inz", "DEGRADED"]
+    assert f"inz: degraded: discovery listing selector {broken!r} matched no article link" in result.stdout
+    inz = json.loads(status(config, "--json").stdout)["sources"]["inz"]
+    assert inz["last_outcome"] == "degraded" and inz["last_success"]  # the sitemap still delivered articles
+
+
+def test_a_source_without_a_recent_success_is_stale(site: FixtureSite, tmp_path: Path, make_config: MakeConfig) -> None:
+    config = load_config(make_config(site, tmp_path, source={"schedule": {"interval": "10m"}}))
+    periods = {"inz": 600.0}
+    attempt = Attempt("inz", T0, T0 + timedelta(seconds=20), "ok", {"new": 1})
+    health = record_attempts(config, [attempt], periods, command="sync", now=T0 + timedelta(seconds=20))
+
+    (fresh,) = assess(config, health, periods, T0 + timedelta(minutes=25))
+    (stale,) = assess(config, health, periods, T0 + timedelta(minutes=31))
+
+    assert fresh.healthy and fresh.state == "ok"
+    assert not stale.healthy and stale.state == "stale"
+    assert "no success for 30m" in stale.reason and "3 × the interval" in stale.reason
+
+
+def test_a_source_never_run_is_pending_until_overdue(
+    site: FixtureSite, tmp_path: Path, make_config: MakeConfig
+) -> None:
+    config = load_config(with_failing_source(make_config(site, tmp_path)))
+    periods = {"inz": 900.0, "down": 900.0}
+    health = record_attempts(config, [Attempt("inz", T0, T0, "ok")], periods, command="sync", now=T0)
+
+    soon = {status.source_id: status for status in assess(config, health, periods, T0 + timedelta(minutes=30))}
+    later = {status.source_id: status for status in assess(config, health, periods, T0 + timedelta(hours=1))}
+
+    assert soon["down"].state == "pending" and soon["down"].healthy
+    assert later["down"].state == "pending" and not later["down"].healthy
+    assert "never run" in later["down"].reason
+
+
+def test_cron_schedules_use_crontab_weekdays_and_their_longest_gap() -> None:
+    assert crontab_weekdays("1-5") == "mon,tue,wed,thu,fri"
+    assert crontab_weekdays("0,7") == "sun"
+    assert crontab_weekdays("*/2") == "sun,tue,thu,sat"
+    assert crontab_weekdays("mon-fri") == "mon-fri"
+    monday_nine = Schedule(interval_seconds=None, cron="0 9 * * 1", jitter_seconds=0)
+    first = build_trigger(monday_nine).get_next_fire_time(None, T0)  # T0 is a Monday, noon in Auckland
+    assert (first.strftime("%A %H:%M"), str(first.tzinfo)) == ("Monday 09:00", "Pacific/Auckland")
+    assert first > T0
+
+    every_two_hours = Schedule(interval_seconds=None, cron="0 */2 * * *", jitter_seconds=60)
+    weekdays = Schedule(interval_seconds=None, cron="30 8 * * 1-5", jitter_seconds=0)
+    assert expected_period(every_two_hours, T0) == 2 * 3600
+    assert expected_period(weekdays, T0) == 3 * 86400  # Friday to Monday
+    assert expected_period(Schedule(interval_seconds=90.0, cron=None, jitter_seconds=0)) == 90.0
+
+
+# -- sync --dry-run ---------------------------------------------------------------------------------
+
+
+def test_dry_run_on_a_fresh_install_writes_nothing(site: FixtureSite, tmp_path: Path, make_config: MakeConfig) -> None:
+    config = make_config(site, tmp_path)
+
+    result = run_cli("sync", "--dry-run", "--config", str(config), timeout=60)
+
+    assert result.returncode == 0, result.stderr
+    assert "dry run: nothing was stored or written" in result.stdout
+    for path in ARTICLE_PATHS:
+        assert f"would fetch {site.base_url.rstrip('/')}{path}" in result.stdout
+    assert "would publish: 0 files" in result.stdout
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["sources.yaml"]  # no state_dir, no output
+    assert not any(path in site.paths_requested() for path in ARTICLE_PATHS)  # discovery only
+
+
+def test_dry_run_after_a_sync_lists_only_the_new_article_and_changes_nothing(
+    site: FixtureSite, tmp_path: Path, make_config: MakeConfig
+) -> None:
+    config = make_config(site, tmp_path, source={"discovery": {"listings": []}})  # the sitemap alone
+    assert run_cli("sync", "--config", str(config), timeout=60).returncode == 0
+    path = article_path("dry-run-news")
+    page = derive_article(
+        "article-improvements-to-the-pathway-student-visa.html",
+        slug="dry-run-news",
+        title="Dry run news",
+        published="14 July 2026",
+        body_html="<p>New.</p>",
+    )
+    site.set_article(path, page)
+    site.set_sitemap_paths([*ARTICLE_PATHS, path])
+    state_before, output_before = files_digest(tmp_path / "state"), files_digest(tmp_path / "output")
+
+    result = run_cli("sync", "--dry-run", "--json", "--config", str(config), timeout=60)
+
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["dry_run"] is True
+    assert report["sources"][0]["notes"] == [f"would fetch {site.base_url.rstrip('/')}{path}"]
+    assert report["files_written"] == 0  # the store's articles are all published already
+    assert files_digest(tmp_path / "state") == state_before
+    assert files_digest(tmp_path / "output") == output_before
+    with Store(tmp_path / "state") as store:
+        assert store.run_count() == 1
+
+
+# -- the run's wall-clock budget --------------------------------------------------------------------
+
+
+def test_a_spent_run_budget_stops_fetching_and_is_reported(
+    site: FixtureSite, tmp_path: Path, make_config: MakeConfig
+) -> None:
+    config = make_config(site, tmp_path, run_budget="0.001s")  # spent during discovery
+
+    result = run_cli("sync", "--config", str(config), timeout=60)
+
+    assert result.returncode == 1
+    assert "run_budget" in result.stderr and "is spent" in result.stderr
+    assert not any(path in site.paths_requested() for path in ARTICLE_PATHS)
+    inz = json.loads((tmp_path / "state" / "health.json").read_text("utf-8"))["sources"]["inz"]
+    assert inz["last_error"]["stage"] == "budget"
+
+
+def test_new_config_keys_are_validated(site: FixtureSite, tmp_path: Path, make_config: MakeConfig) -> None:
+    config = make_config(site, tmp_path, run_budget="soon", health={"stale_after": 0, "publik": True})
+
+    result = run_cli("sync", "--config", str(config), timeout=60)
+
+    assert result.returncode == 2
+    assert "run_budget: cannot read 'soon' as a duration" in result.stderr
+    assert "health.stale_after: must be more than 0" in result.stderr
+    assert "health.publik: unknown key (hint: did you mean 'public'?)" in result.stderr

@@ -1,0 +1,209 @@
+"""The SQLite store: safe to open at any time, one version per distinct content, raw pages kept
+compressed and once, slugs that never move, and articles read back newest first in NZ time."""
+
+from __future__ import annotations
+
+import sqlite3
+import zlib
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from pipeline.errors import StoreError
+from pipeline.model import Article, Page
+from pipeline.store import MIGRATIONS, STORE_FILE, Store
+
+AUCKLAND = ZoneInfo("Pacific/Auckland")
+NEWS = "https://www.immigration.govt.nz/about-us/news-centre/"
+SEEN = datetime(2026, 7, 13, 1, 0, tzinfo=UTC)
+
+
+def article(
+    slug: str = "pathway", *, day: int = 9, month: int = 7, body: str = "<p>Body.</p>\n<p>More.</p>"
+) -> Article:
+    return Article(
+        url=f"{NEWS}{slug}/",
+        title=f"Title of {slug}",
+        published=datetime(2026, month, day, tzinfo=AUCKLAND),
+        news_type="Announcement",
+        topics=("Study to work", "Visa holders and applicants"),
+        summary=f"Summary of {slug}.",
+        body_html=body,
+    )
+
+
+def page(url: str, body: bytes, *, etag: str | None = None) -> Page:
+    headers = {"content-type": "text/html; charset=utf-8"} | ({"etag": etag} if etag else {})
+    return Page(url=url, final_url=url, status=200, headers=headers, body=body, fetched_at=SEEN)
+
+
+def save(
+    store: Store,
+    item: Article,
+    *,
+    source_id: str = "inz",
+    requested: str | None = None,
+    when: datetime = SEEN,
+    raw: int | None = None,
+) -> str:
+    return store.save_article(
+        item,
+        source_id=source_id,
+        timezone="Pacific/Auckland",
+        requested_url=requested or item.url,
+        retrieved_at=when,
+        raw_page_id=raw,
+    )
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    with Store(tmp_path / "state") as opened:
+        yield opened
+
+
+def test_migrations_are_recorded_and_reopening_is_safe(tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    with Store(state) as first:
+        assert first.schema_version == len(MIGRATIONS)
+        save(first, article())
+    with Store(state) as again:  # opening an up-to-date store changes nothing
+        assert again.schema_version == len(MIGRATIONS)
+        assert [stored.article.url for stored in again.articles()] == [article().url]
+    with sqlite3.connect(state / STORE_FILE) as db:
+        versions = [row[0] for row in db.execute("SELECT version FROM schema_migrations ORDER BY version")]
+    assert versions == list(range(1, len(MIGRATIONS) + 1))
+
+
+def test_store_from_a_newer_panui_is_refused(tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    Store(state).close()
+    with sqlite3.connect(state / STORE_FILE) as db:
+        db.execute("INSERT INTO schema_migrations VALUES (?, ?)", (len(MIGRATIONS) + 1, "2030-01-01T00:00:00+00:00"))
+    with pytest.raises(StoreError, match="newer"):
+        Store(state)
+
+
+def test_a_version_is_added_only_when_the_content_changes(store: Store) -> None:
+    first = article()
+    assert save(store, first) == "new"
+    assert save(store, first, when=SEEN + timedelta(hours=1)) == "unchanged"
+    reindented = replace(first, body_html="<p>Body.</p>\n\n    <p>More.</p>\n", title=" Title of  pathway ")
+    assert save(store, reindented) == "unchanged"
+    minified = replace(first, body_html="<p>Body.</p><p>More.</p>")
+    assert save(store, minified) == "unchanged"
+    (stored,) = store.articles()
+    assert stored.version == 1
+
+    changed = replace(first, body_html="<p>Body.</p>\n<p>More, and a correction.</p>")
+    assert save(store, changed, when=SEEN + timedelta(days=1)) == "updated"
+    assert save(store, changed) == "unchanged"
+    (stored,) = store.articles()
+    assert stored.version == 2
+    assert stored.article.body_html == changed.body_html
+    assert stored.first_seen == SEEN  # the article is as old as when it was first seen
+    assert stored.retrieved_at == SEEN + timedelta(days=1)
+    assert save(store, replace(changed, topics=("Study to work",))) == "updated"
+    assert store.articles()[0].version == 3
+
+
+def test_raw_pages_are_compressed_and_kept_once(store: Store, tmp_path: Path) -> None:
+    body = b"<html><body>" + b"<p>The same paragraph again.</p>" * 200 + b"</body></html>"
+    first_id = store.remember_response(page(NEWS + "a/", body, etag='"a"'))
+    second_id = store.remember_response(page(NEWS + "a/", body, etag='"a"'))
+    third_id = store.remember_response(page(NEWS + "alias-of-a/", body))
+    assert first_id == second_id == third_id
+    assert store.raw_page_count() == 1
+    assert store.cached_body(NEWS + "a/") == body
+    assert store.validators(NEWS + "a/") == ('"a"', None)
+    with sqlite3.connect(tmp_path / "state" / STORE_FILE) as db:
+        ((stored, size),) = db.execute("SELECT body, size FROM raw_pages").fetchall()
+    assert size == len(body)
+    assert len(stored) < len(body) // 10
+    assert zlib.decompress(stored) == body
+
+
+def test_superseded_discovery_page_is_dropped_but_cited_pages_are_kept(store: Store) -> None:
+    store.remember_response(page("https://www.immigration.govt.nz/", b"<p>home, morning</p>"))
+    store.remember_response(page("https://www.immigration.govt.nz/", b"<p>home, noon</p>"))
+    assert store.raw_page_count() == 1  # the home page's earlier copy is only a cache entry
+    assert store.cached_body("https://www.immigration.govt.nz/") == b"<p>home, noon</p>"
+
+    raw_v1 = store.remember_response(page(NEWS + "pathway/", b"<p>version 1</p>"))
+    save(store, article(), raw=raw_v1)
+    raw_v2 = store.remember_response(page(NEWS + "pathway/", b"<p>version 2</p>"))
+    save(store, article(body="<p>Version 2.</p>"), raw=raw_v2)
+    assert store.raw_page_count() == 3  # home + both article copies: each is cited by a version
+
+
+def test_slugs_are_unique_per_source_and_stable(store: Store) -> None:
+    save(store, article("pathway"))
+    save(
+        store,
+        replace(
+            article("pathway"), url="https://www.immigration.govt.nz/about-us/media-centre/news-notifications/pathway"
+        ),
+    )
+    save(store, replace(article("pathway"), url=NEWS + "Pathway/"))
+    save(store, replace(article("pathway"), url="https://news.example.govt.nz/pathway/"), source_id="other")
+    slugs = {(s.source_id, s.article.url): s.slug for s in store.articles()}
+    assert slugs[("inz", NEWS + "pathway/")] == "pathway"
+    assert sorted(slug for (source, _), slug in slugs.items() if source == "inz") == [
+        "pathway",
+        "pathway-2",
+        "pathway-3",
+    ]
+    assert len({slug for (source, _), slug in slugs.items() if source == "inz"}) == 3
+    assert store.articles("other")[0].slug == "pathway"  # another source has its own slugs
+    save(store, article("pathway", body="<p>Changed.</p>"))  # a new version keeps the slug
+    assert {(s.source_id, s.article.url): s.slug for s in store.articles()} == slugs
+
+
+def test_articles_are_newest_first_with_new_zealand_dates(store: Store) -> None:
+    save(store, article("march", day=2, month=3))
+    save(store, article("july-9", day=9))
+    save(store, article("july-6", day=6))
+    save(store, article("same-day-later", day=9), when=SEEN + timedelta(hours=2))
+    stored = store.articles()
+    assert [s.slug for s in stored] == ["same-day-later", "july-9", "july-6", "march"]
+    for item in stored:
+        assert item.article.published.tzinfo is not None
+        assert item.article.published.tzinfo == AUCKLAND
+        assert item.first_seen.utcoffset() == timedelta(0)
+    march = stored[-1].article.published
+    assert march.isoformat() == "2026-03-02T00:00:00+13:00"
+    assert stored[1].article.published.isoformat() == "2026-07-09T00:00:00+12:00"
+    assert stored[0].article.topics == ("Study to work", "Visa holders and applicants")
+    assert [s.slug for s in store.articles("inz")] == [s.slug for s in stored]
+    assert store.articles("nobody") == []
+
+
+def test_url_aliases_lead_to_the_article(store: Store) -> None:
+    old = "https://www.immigration.govt.nz/about-us/media-centre/news-notifications/pathway-student-visa-changes"
+    assert not store.known_url(old)
+    save(store, article(), requested=old)
+    assert store.known_url(old)
+    assert store.known_url(article().url)
+    assert not store.known_url(NEWS + "something-else/")
+    other_alias = NEWS + "pathway/?utm_source=x"
+    save(store, article(), requested=other_alias)  # unchanged content, but the new alias is learnt
+    assert store.known_url(other_alias)
+    assert len(store.articles()) == 1
+
+
+def test_runs_are_recorded(store: Store) -> None:
+    run = store.start_run(SEEN)
+    store.finish_run(run, SEEN + timedelta(minutes=1), 0, {"new": 1})
+    assert store.run_count() == 1
+
+
+def test_unopenable_store_is_a_store_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "state"
+    blocker.write_text("a file where the folder should be")
+    with pytest.raises(StoreError) as caught:
+        Store(blocker)
+    assert caught.value.hint

@@ -11,7 +11,7 @@ from bs4 import BeautifulSoup, Tag
 
 from pipeline.errors import ExtractError, NotAnArticle
 from pipeline.model import Article, Page, Source
-from pipeline.sanitise import clean_text, sanitise_html
+from pipeline.sanitise import clean_text, html_text, sanitise_html
 
 # Elements that are never content, whatever a source's selectors say.
 ALWAYS_REMOVED = (
@@ -123,20 +123,23 @@ def extract_body(soup: BeautifulSoup, source: Source, url: str) -> str:
             f"extraction.body selector {rules.body!r} matched nothing",
             "the page layout may have changed; run `python run.py check`",
         )
-    for selector in (*rules.body_exclude, *ALWAYS_REMOVED):
+    for selector in rules.body_exclude:
         for element in container.select(selector):
             element.decompose()
-    for tag_name, attribute in URL_ATTRIBUTES.items():
-        for element in container.find_all(tag_name):
-            value = element.get(attribute)
-            if (
-                isinstance(value, str)
-                and value.strip()
-                and not value.strip().lower().startswith(("javascript:", "data:", "vbscript:"))
-            ):
-                element[attribute] = urljoin(url, value.strip())
+    for element in container.find_all(list(ALWAYS_REMOVED)):  # one walk, not one CSS query per tag name
+        if not element.decomposed:  # not already gone with an enclosing removed element
+            element.decompose()
+    for element in container.find_all(list(URL_ATTRIBUTES)):
+        attribute = URL_ATTRIBUTES[element.name]
+        value = element.get(attribute)
+        if (
+            isinstance(value, str)
+            and value.strip()
+            and not value.strip().lower().startswith(("javascript:", "data:", "vbscript:"))
+        ):
+            element[attribute] = urljoin(url, value.strip())
     body = sanitise_html(container.decode_contents())
-    if not BeautifulSoup(body, "lxml").get_text(strip=True):
+    if not html_text(body).strip():
         raise ExtractError(
             f"the body ({rules.body!r}) is empty once page furniture is removed",
             "check extraction.body and body_exclude",

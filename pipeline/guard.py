@@ -9,16 +9,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bs4 import BeautifulSoup
-
 from pipeline.errors import ExtractError, NotAnArticle
 from pipeline.extract import extract_article
 from pipeline.fallback import extract_fallback
 from pipeline.model import Article, Page, Source
+from pipeline.sanitise import html_text
 
 
 def word_count(body_html: str) -> int:
-    return len(BeautifulSoup(body_html, "lxml").get_text(" ").split()) if body_html else 0
+    return len(html_text(body_html).split())
 
 
 def unmet_expectations(article: Article, source: Source, now: datetime) -> list[str]:

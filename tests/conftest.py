@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from tests.fixture_site import FixtureSite
 from tests.helpers import MakeConfig, write_config
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+
+# In CI the property tests run a fixed set of examples, so a green main stays green; on a developer's
+# machine they explore new random examples each run (and keep any failure in .hypothesis/).
+settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
+settings.register_profile("dev", deadline=None)
+settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
 
 @pytest.fixture

@@ -12,7 +12,9 @@ from pipeline.cli import build_parser
 from tests.helpers import REPO_ROOT
 
 README = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
-CONFIG_SOURCE = (REPO_ROOT / "pipeline" / "config.py").read_text(encoding="utf-8")
+CONFIG_SOURCE = "\n".join(
+    path.read_text(encoding="utf-8") for path in sorted((REPO_ROOT / "pipeline").glob("config*.py"))
+)
 
 
 def _subcommands() -> dict[str, argparse.ArgumentParser]:

@@ -15,7 +15,8 @@ import pytest
 
 from pipeline.errors import StoreError
 from pipeline.model import Article, Page
-from pipeline.store import MIGRATIONS, STORE_FILE, Store
+from pipeline.store import STORE_FILE, Store
+from pipeline.store.schema import MIGRATIONS
 
 AUCKLAND = ZoneInfo("Pacific/Auckland")
 NEWS = "https://www.immigration.govt.nz/about-us/news-centre/"

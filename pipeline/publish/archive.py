@@ -13,7 +13,7 @@ from bs4 import BeautifulSoup
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from pipeline.model import Source, Version
-from pipeline.publish.entries import Entry, attribution_html, nz_date
+from pipeline.publish.entries import Entry, nz_date
 from pipeline.publish.feeds import FEED_FILES, MEDIA_TYPES
 from pipeline.publish.taxonomy import slugify
 
@@ -167,7 +167,7 @@ def render_version(site: SiteContext, entry: Entry, version: Version, count: int
     feeds = feed_links(root, f"{entry.source.id}/", entry.source.name)
     # The page's "Retrieved" date and attribution are this version's, not the current one's.
     stored = replace(entry.stored, retrieved_at=version.retrieved_at, article=version.article)
-    entry = replace(entry, stored=stored, attribution_html=attribution_html(stored, entry.source))
+    entry = replace(entry, stored=stored)
     return _page(
         site, "article.html", path, entry=entry, article=version.article, history=(), feeds=feeds, version_note=note
     )

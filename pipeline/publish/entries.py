@@ -17,7 +17,12 @@ class Entry:
     source: Source
     archive_path: str  # relative to output_dir, ends with "/": "inz/articles/<slug>/"
     archive_url: str  # absolute, under site_url
-    attribution_html: str
+
+    @property
+    def attribution_html(self) -> str:
+        """Made when an output shows it, not for every entry a plan holds (a large archive's plan
+        would otherwise carry a few KB of HTML per article)."""
+        return attribution_html(self.stored, self.source)
 
     @property
     def url(self) -> str:
@@ -65,7 +70,6 @@ def make_entry(stored: StoredArticle, source: Source, site_url: str) -> Entry:
         source=source,
         archive_path=path,
         archive_url=site_url + path,
-        attribution_html=attribution_html(stored, source),
     )
 
 

@@ -9,9 +9,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from xml.sax.saxutils import quoteattr
 
-from bs4 import BeautifulSoup
-
 from pipeline.publish.entries import Entry, nz_date
+from pipeline.sanitise import html_text
 
 
 @dataclass(frozen=True)
@@ -57,7 +56,7 @@ def search_words(entry: Entry) -> str:
     """The distinct lower-case ASCII words of everything searchable about an article, in first-seen
     order (the search script folds accents the same way, so "Māori" finds "maori")."""
     article = entry.stored.article
-    body_text = BeautifulSoup(article.body_html, "lxml").get_text(" ") if article.body_html else ""
+    body_text = html_text(article.body_html)
     text = " ".join((article.title, article.summary, " ".join(article.topics), article.news_type or "", body_text))
     folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii").lower()
     return " ".join(dict.fromkeys(re.findall(r"[a-z0-9]+", folded)))

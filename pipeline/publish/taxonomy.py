@@ -5,10 +5,12 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable, Iterable
+from functools import cache
 
 from pipeline.publish.entries import Entry
 
 
+@cache  # a few dozen names, asked for once per entry and name on every publication
 def slugify(name: str) -> str:
     """'Visa holders and applicants' -> 'visa-holders-and-applicants' (ASCII, stable across runs)."""
     ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")

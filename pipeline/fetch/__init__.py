@@ -1,34 +1,36 @@
-"""The only HTTP user. Polite by construction: robots.txt, an identifying User-Agent, a delay between
+"""The only HTTP user (this package). Polite by construction: robots.txt, an identifying User-Agent, a delay between
 requests to the host, conditional requests, back-off on 429/5xx, same-host redirects only, and a cap on
 the size and duration of every response."""
 
 from __future__ import annotations
 
-import contextlib
-import socket
-import threading
 import time
 import urllib.robotparser
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
-from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import requests
-import urllib3
-from urllib3.connection import HTTPConnection, HTTPSConnection
 
 from pipeline.errors import FetchError, NotAllowed
+from pipeline.fetch.transport import (
+    MAX_RETRY_AFTER,
+    Watchdog,
+    WatchedHTTPPool,
+    WatchedHTTPSPool,
+    conditional_headers,
+    describe,
+    read_chunks,
+    retry_after,
+    status_hint,
+)
 from pipeline.model import Page, Source
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 MAX_REDIRECTS = 5
-MAX_RETRY_AFTER = 600.0  # seconds; a longer wait is a recorded problem, not a stalled run
 DEADLINE_FACTOR = 3  # a response may take at most this many `timeout`s in all (trickling servers)
-CHUNK = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -59,7 +61,7 @@ class Fetcher:
         self._session = requests.Session()
         for adapter in self._session.adapters.values():
             if isinstance(adapter, requests.adapters.HTTPAdapter):
-                adapter.poolmanager.pool_classes_by_scheme = {"http": _WatchedHTTPPool, "https": _WatchedHTTPSPool}
+                adapter.poolmanager.pool_classes_by_scheme = {"http": WatchedHTTPPool, "https": WatchedHTTPSPool}
         self._session.headers.update(
             {
                 "User-Agent": user_agent,
@@ -123,7 +125,7 @@ class Fetcher:
     def _get_robots(self, url: str, validators: Validators | None) -> Page:
         """robots.txt, following redirects on the host as RFC 9309 asks (a moved robots.txt still rules).
         A redirect to another host or a longer chain is left as it is: no rules, as for a missing file."""
-        page = self._get(url, headers=_conditional_headers(validators))
+        page = self._get(url, headers=conditional_headers(validators))
         for _ in range(MAX_REDIRECTS):
             location = page.headers.get("location")
             if page.status not in REDIRECT_STATUSES or not location:
@@ -151,7 +153,7 @@ class Fetcher:
     def fetch(self, url: str, validators: Validators | None = None) -> Page:
         """GET `url`, following same-host redirects. A 304 answer is a Page with status 304."""
         self.prepare()
-        headers = _conditional_headers(validators)
+        headers = conditional_headers(validators)
         current = url
         for _ in range(MAX_REDIRECTS + 1):
             if (reason := self.allowed(current)) is not None:
@@ -202,12 +204,12 @@ class Fetcher:
                 if attempt >= self.source.retries:
                     raise FetchError(
                         url,
-                        f"{_describe(error)} (after {attempt + 1} attempts)",
+                        f"{describe(error)} (after {attempt + 1} attempts)",
                         "the site may be down or unreachable; the next sync tries again",
                     ) from None
                 wait = self.source.backoff * 2**attempt
             except requests.RequestException as error:  # bad encoding, invalid URL...: retrying won't help
-                raise FetchError(url, _describe(error), "the site sent a response Pānui cannot read") from None
+                raise FetchError(url, describe(error), "the site sent a response Pānui cannot read") from None
             else:
                 if page.status < 400 or page.status in REDIRECT_STATUSES:
                     return page
@@ -215,10 +217,10 @@ class Fetcher:
                     raise FetchError(
                         url,
                         f"HTTP {page.status}" + (f" (after {attempt + 1} attempts)" if attempt else ""),
-                        _status_hint(page.status),
+                        status_hint(page.status),
                         page.status,
                     )
-                wait = _retry_after(page.headers.get("retry-after"), self.source.backoff * 2**attempt)
+                wait = retry_after(page.headers.get("retry-after"), self.source.backoff * 2**attempt)
                 if wait is None:
                     raise FetchError(
                         url,
@@ -234,7 +236,7 @@ class Fetcher:
         self.requests_made += 1
         budget = self.source.timeout * DEADLINE_FACTOR
         page: Page | None = None
-        with _Watchdog(budget) as watchdog:
+        with Watchdog(budget) as watchdog:
             try:
                 page = self._exchange(url, headers)
             except requests.RequestException:
@@ -264,7 +266,7 @@ class Fetcher:
                 )
             chunks: list[bytes] = []
             size = 0
-            for chunk in _read_chunks(response):
+            for chunk in read_chunks(response):
                 size += len(chunk)
                 if size > self.source.max_bytes:
                     raise FetchError(
@@ -302,133 +304,6 @@ class Fetcher:
         self._last_request = self._monotonic()
 
 
-def _conditional_headers(validators: Validators | None) -> dict[str, str]:
-    headers: dict[str, str] = {}
-    if validators and validators.etag:
-        headers["If-None-Match"] = validators.etag
-    if validators and validators.last_modified:
-        headers["If-Modified-Since"] = validators.last_modified
-    return headers
-
-
-# The connection each thread's request is on, so that a watchdog can cut it off at the response's
-# deadline: urllib3 bounds each read but not a whole response, and the body loop's own deadline check
-# only starts once the headers are in, so a server trickling its headers would hold a run for hours.
-_IN_FLIGHT: dict[int, HTTPConnection] = {}
-
-
-class _WatchedHTTPConnection(HTTPConnection):
-    def request(self, *args: Any, **kwargs: Any) -> None:
-        _IN_FLIGHT[threading.get_ident()] = self
-        super().request(*args, **kwargs)
-
-
-class _WatchedHTTPSConnection(HTTPSConnection):
-    def request(self, *args: Any, **kwargs: Any) -> None:
-        _IN_FLIGHT[threading.get_ident()] = self
-        super().request(*args, **kwargs)
-
-
-class _WatchedHTTPPool(urllib3.HTTPConnectionPool):
-    ConnectionCls = _WatchedHTTPConnection
-
-
-class _WatchedHTTPSPool(urllib3.HTTPSConnectionPool):
-    ConnectionCls = _WatchedHTTPSConnection
-
-
-class _Watchdog:
-    """Shuts the calling thread's connection down once `seconds` have passed: the total time budget of
-    one response, headers included. `fired` tells the caller that the error it sees is this cut."""
-
-    def __init__(self, seconds: float) -> None:
-        self.fired = False
-        self._thread = threading.get_ident()
-        self._timer = threading.Timer(seconds, self._fire)
-        self._timer.daemon = True
-
-    def __enter__(self) -> _Watchdog:
-        self._timer.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self._timer.cancel()
-        _IN_FLIGHT.pop(self._thread, None)
-
-    def _fire(self) -> None:
-        connection = _IN_FLIGHT.get(self._thread)
-        sock = connection.sock if connection is not None else None
-        if sock is not None:
-            self.fired = True
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
-
-
-def _read_chunks(response: requests.Response) -> Iterator[bytes]:
-    """The decoded body, chunk by chunk, each returned as soon as any bytes arrive (read1), so the
-    caller's size cap and total deadline hold even against a server that trickles a byte at a time
-    (iter_content would block until a whole chunk had arrived). urllib3's errors become requests' so
-    the retry logic sees one family."""
-    raw = response.raw
-    while True:
-        try:
-            chunk = raw.read1(CHUNK, decode_content=True)
-        except urllib3.exceptions.ReadTimeoutError as error:
-            raise requests.Timeout(str(error)) from None
-        except urllib3.exceptions.DecodeError as error:
-            raise requests.exceptions.ContentDecodingError(str(error)) from None
-        except (urllib3.exceptions.ProtocolError, urllib3.exceptions.IncompleteRead, OSError) as error:
-            raise requests.exceptions.ChunkedEncodingError(str(error)) from None
-        if not chunk:
-            return
-        yield chunk
-
-
-def _retry_after(value: str | None, fallback: float) -> float | None:
-    """Seconds to wait: the server's Retry-After (seconds or an HTTP date) when given, else `fallback`."""
-    if not value:
-        return fallback
-    value = value.strip()
-    if value.isdigit():
-        seconds = float(value)
-    else:
-        try:
-            seconds = (parsedate_to_datetime(value) - datetime.now(UTC)).total_seconds()
-        except (TypeError, ValueError):
-            return fallback
-    seconds = max(seconds, 0.0)
-    return None if seconds > MAX_RETRY_AFTER else seconds
-
-
-def _status_hint(status: int) -> str:
-    if status in (404, 410):
-        return "the page is gone or the URL is wrong"
-    if status in (401, 403):
-        return "the site refuses Pānui; check the terms of use and your agreement with the site"
-    if status == 429:
-        return "the site is rate-limiting; raise request_delay"
-    if status >= 500:
-        return "the site has a server error; the next sync tries again"
-    return "check the URL"
-
-
-def _describe(error: Exception) -> str:
-    if isinstance(error, requests.Timeout):
-        return "timed out"
-    if isinstance(error, requests.exceptions.ChunkedEncodingError):
-        return "connection broke while reading the response"
-    if isinstance(error, requests.exceptions.ContentDecodingError):
-        return "the response's compression is broken (it could not be decoded)"
-    if not isinstance(error, requests.ConnectionError):
-        return f"the request failed ({type(error).__name__})"
-    text = str(error)
-    if "Name or service not known" in text or "NameResolutionError" in text or "getaddrinfo" in text:
-        return "host name could not be resolved (no network, or a wrong base_url)"
-    if "Connection refused" in text:
-        return "connection refused"
-    return "connection failed"
-
-
 def ping_websub(hub: str, feed_urls: list[str], user_agent: str, timeout: float = 10.0) -> list[str]:
     """Tell a WebSub hub that these feeds changed (hub.mode=publish). Returns one message per failure."""
     failures: list[str] = []
@@ -438,7 +313,7 @@ def ping_websub(hub: str, feed_urls: list[str], user_agent: str, timeout: float 
             try:
                 response = session.post(hub, data={"hub.mode": "publish", "hub.url": url}, timeout=timeout)
             except requests.RequestException as error:
-                failures.append(f"WebSub ping for {url} failed: {_describe(error)}")
+                failures.append(f"WebSub ping for {url} failed: {describe(error)}")
                 continue
             if not 200 <= response.status_code < 300:
                 failures.append(f"WebSub hub answered HTTP {response.status_code} for {url}")

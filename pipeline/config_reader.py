@@ -1,0 +1,152 @@
+"""Reading sources.yaml: a reader that collects every problem with its key path, and the checks
+that values must pass. Shared by pipeline/config.py (top level) and pipeline/config_sources.py."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import soupsieve
+
+T = TypeVar("T")
+MISSING: Any = object()
+SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+INTERVAL = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$")
+UNIT_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+class Reader:
+    """Reads typed values out of nested mappings, recording (key path, message, hint) problems."""
+
+    def __init__(self) -> None:
+        self.problems: list[tuple[str, str, str]] = []
+
+    def problem(self, key: str, message: str, hint: str = "") -> None:
+        self.problems.append((key, message, hint))
+
+    def mapping(self, value: Any, key: str, allowed: set[str]) -> dict[str, Any]:
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            self.problem(key or "(top level)", f"must be a mapping, not {type(value).__name__}")
+            return {}
+        for unknown in sorted(set(map(str, value)) - allowed):
+            close = [name for name in sorted(allowed) if name[:3] == unknown[:3]]
+            hint = f"did you mean '{close[0]}'?" if close else "allowed: " + ", ".join(sorted(allowed))
+            self.problem(join_key(key, unknown), "unknown key", hint)
+        return value
+
+    def get(
+        self,
+        data: dict[str, Any],
+        key: str,
+        name: str,
+        kind: type[T] | tuple[type, ...],
+        default: Any = MISSING,
+        check: Callable[[Any], str | None] | None = None,
+    ) -> Any:
+        path = join_key(key, name)
+        if name not in data or data[name] is None:
+            if default is MISSING:
+                self.problem(path, "is required")
+            return None if default is MISSING else default
+        value = data[name]
+        kinds = kind if isinstance(kind, tuple) else (kind,)
+        if (isinstance(value, bool) and bool not in kinds) or not isinstance(value, kinds):
+            wanted = " or ".join(k.__name__ for k in kinds)
+            self.problem(path, f"must be {wanted}, not {type(value).__name__} ({value!r})")
+            return None if default is MISSING else default
+        if check is not None and (message := check(value)) is not None:
+            self.problem(path, message)
+            return None if default is MISSING else default
+        return value
+
+
+def join_key(key: str, name: str | int) -> str:
+    if isinstance(name, int):
+        return f"{key}[{name}]"
+    return f"{key}.{name}" if key else name
+
+
+def check_http_url(value: str) -> str | None:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return f"must be an absolute http(s) URL, not {value!r}"
+    return None
+
+
+def check_non_negative(value: float) -> str | None:
+    return None if value >= 0 else f"must be 0 or more, not {value}"
+
+
+def check_positive(value: float) -> str | None:
+    return None if value > 0 else f"must be more than 0, not {value}"
+
+
+def check_selector(value: str) -> str | None:
+    try:
+        soupsieve.compile(value)
+    except Exception as error:  # soupsieve raises several types for bad syntax
+        return f"is not a valid CSS selector ({value!r}: {error})"
+    return None
+
+
+def check_regex(value: str) -> str | None:
+    try:
+        re.compile(value)
+    except re.error as error:
+        return f"is not a valid regular expression ({error})"
+    return None
+
+
+def check_timezone(value: str) -> str | None:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        return f"is not a known IANA time zone ({value!r}), e.g. Pacific/Auckland"
+    return None
+
+
+def check_slug(value: str) -> str | None:
+    if SLUG.match(value):
+        return None
+    return f"must be a check_slug (lower-case letters, digits and '-'), not {value!r}"
+
+
+def parse_interval(value: str | int | float) -> float | None:
+    """'15m' -> 900.0; '30s', '2h', or a number of seconds. None when it cannot be read."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value) if value > 0 else None
+    match = INTERVAL.match(str(value))
+    if not match or float(match.group(1)) <= 0:
+        return None
+    return float(match.group(1)) * UNIT_SECONDS[match.group(2)]
+
+
+def duration(reader: Reader, data: dict[str, Any], name: str, default: str) -> float:
+    value = reader.get(data, "", name, (str, int, float), default)
+    seconds = parse_interval(value)
+    if seconds is None:
+        reader.problem(name, f"cannot read {value!r} as a duration", "a number with s, m or h, e.g. 30m")
+        return parse_interval(default) or 1.0
+    return seconds
+
+
+def duration_at(
+    reader: Reader, data: dict[str, Any], key: str, name: str, default: str, *, allow_zero: bool = False
+) -> float:
+    value = data.get(name, default)
+    if value is None:
+        value = default
+    if allow_zero and value in (0, "0", "0s"):
+        return 0.0
+    seconds = parse_interval(value) if isinstance(value, str | int | float) else None
+    if seconds is None:
+        reader.problem(
+            join_key(key, name), f"cannot read {value!r} as a duration", "a number with s, m, h or d, e.g. 30d"
+        )
+        return 0.0
+    return seconds

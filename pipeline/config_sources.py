@@ -1,0 +1,269 @@
+"""The `sources:` list of sources.yaml -> Source values (discovery, extraction, schedule, revisit,
+alerts, expectations). Problems are collected by the Reader with their key paths."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from pipeline.config_reader import (
+    Reader,
+    check_http_url,
+    check_non_negative,
+    check_positive,
+    check_regex,
+    check_selector,
+    check_slug,
+    check_timezone,
+    duration_at,
+    join_key,
+    parse_interval,
+)
+from pipeline.model import (
+    DEFAULT_REVISIT,
+    AlertSelectors,
+    Discovery,
+    Expectations,
+    Licence,
+    Listing,
+    PageTypeRule,
+    RevisitRule,
+    Schedule,
+    Selectors,
+    Source,
+)
+
+SOURCE_KEYS = {
+    "id", "name", "base_url", "timezone", "request_delay", "timeout", "retries", "backoff",
+    "max_bytes", "discovery", "extraction", "licence", "attribution", "schedule", "revisit",
+    "removal_grace", "alerts", "expect", "fallback",
+}  # fmt: skip
+
+
+def parse_sources(reader: Reader, value: Any) -> list[Source]:
+    if not isinstance(value, list) or not value:
+        reader.problem(
+            "sources",
+            "must be a non-empty list of sources",
+            "see the INZ entry in the shipped sources.yaml",
+        )
+        return []
+    sources: list[Source] = []
+    seen: set[str] = set()
+    for index, item in enumerate(value):
+        key = join_key("sources", index)
+        data = reader.mapping(item, key, SOURCE_KEYS)
+        if not data:
+            continue
+        source_id = reader.get(data, key, "id", str, check=check_slug)
+        if source_id in seen:
+            reader.problem(
+                join_key(key, "id"),
+                f"duplicate source id {source_id!r}",
+                "each source needs its own id",
+            )
+        seen.add(source_id)
+        source = _source(reader, data, key)
+        if source is not None:
+            sources.append(source)
+    return sources
+
+
+def _source(reader: Reader, data: dict[str, Any], key: str) -> Source | None:
+    number = (int, float)
+    get = reader.get
+    before = len(reader.problems)
+    base_url = get(data, key, "base_url", str, check=check_http_url)
+    licence = reader.mapping(data.get("licence"), join_key(key, "licence"), {"name", "url"})
+    source = Source(
+        id=get(data, key, "id", str, "", check_slug),
+        name=get(data, key, "name", str),
+        base_url=(base_url or "") if (base_url or "").endswith("/") else f"{base_url}/",
+        timezone=get(data, key, "timezone", str, "Pacific/Auckland", check_timezone),
+        request_delay=float(get(data, key, "request_delay", number, 5, check_non_negative)),
+        timeout=float(get(data, key, "timeout", number, 30, check_positive)),
+        retries=int(get(data, key, "retries", int, 3, check_non_negative)),
+        backoff=float(get(data, key, "backoff", number, 2, check_non_negative)),
+        max_bytes=int(get(data, key, "max_bytes", int, 5_000_000, check_positive)),
+        discovery=_discovery(reader, data.get("discovery"), join_key(key, "discovery")),
+        extraction=_selectors(reader, data.get("extraction"), join_key(key, "extraction")),
+        licence=Licence(
+            name=get(licence, join_key(key, "licence"), "name", str) or "",
+            url=get(licence, join_key(key, "licence"), "url", str, check=check_http_url) or "",
+        ),
+        attribution=get(data, key, "attribution", str) or "",
+        schedule=_schedule(reader, data.get("schedule"), join_key(key, "schedule")),
+        revisit=_revisit(reader, data.get("revisit"), join_key(key, "revisit")),
+        removal_grace_seconds=duration_at(reader, data, key, "removal_grace", "1h", allow_zero=True),
+        alerts=_alerts(reader, data.get("alerts"), join_key(key, "alerts")),
+        expect=_expectations(reader, data.get("expect"), join_key(key, "expect")),
+        fallback=_fallback(reader, data, key),
+    )
+    return source if len(reader.problems) == before else None
+
+
+def _discovery(reader: Reader, value: Any, key: str) -> Discovery:
+    data = reader.mapping(value, key, {"listings", "sitemap", "article_paths", "never_fetch"})
+    listings: list[Listing] = []
+    raw_listings = data.get("listings") or []
+    if not isinstance(raw_listings, list):
+        reader.problem(join_key(key, "listings"), "must be a list of {path, links}")
+        raw_listings = []
+    for index, item in enumerate(raw_listings):
+        item_key = join_key(join_key(key, "listings"), index)
+        entry = reader.mapping(item, item_key, {"path", "links"})
+        path = reader.get(entry, item_key, "path", str)
+        links = reader.get(entry, item_key, "links", str, check=check_selector)
+        if path and links:
+            listings.append(Listing(path=path, links=links))
+    sitemap = reader.get(data, key, "sitemap", str, None)
+    pattern = reader.get(data, key, "article_paths", str, ".*", check_regex)
+    never = reader.get(data, key, "never_fetch", list, [])
+    if not listings and not sitemap:
+        reader.problem(
+            key,
+            "needs at least one listing or a sitemap",
+            "add discovery.listings or discovery.sitemap",
+        )
+    return Discovery(
+        listings=tuple(listings),
+        sitemap=sitemap,
+        article_paths=re.compile(pattern if pattern is not None else ".*"),
+        never_fetch=tuple(str(item) for item in never),
+    )
+
+
+def _selectors(reader: Reader, value: Any, key: str) -> Selectors:
+    allowed = {
+        "page_type",
+        "title",
+        "published",
+        "published_format",
+        "news_type",
+        "topics",
+        "summary",
+        "body",
+        "body_exclude",
+    }
+    data = reader.mapping(value, key, allowed)
+    if not data:
+        reader.problem(key, "is required", "the CSS selectors that find each field on an article page")
+    get = reader.get
+    page_type = None
+    if data.get("page_type") is not None:
+        rule_key = join_key(key, "page_type")
+        rule = reader.mapping(data["page_type"], rule_key, {"selector", "attribute", "accept"})
+        page_type = PageTypeRule(
+            selector=get(rule, rule_key, "selector", str, "body", check_selector),
+            attribute=get(rule, rule_key, "attribute", str),
+            accept=tuple(get(rule, rule_key, "accept", list) or ()),
+        )
+    excludes = get(data, key, "body_exclude", list, [])
+    for index, selector in enumerate(excludes):
+        message = check_selector(selector) if isinstance(selector, str) else "must be a CSS selector string"
+        if message:
+            reader.problem(join_key(join_key(key, "body_exclude"), index), message)
+    return Selectors(
+        page_type=page_type,
+        title=get(data, key, "title", str, check=check_selector),
+        published=get(data, key, "published", str, check=check_selector),
+        published_format=get(data, key, "published_format", str, "%d %B %Y"),
+        news_type=get(data, key, "news_type", str, None, check_selector),
+        topics=get(data, key, "topics", str, None, check_selector),
+        summary=get(data, key, "summary", str, None, check_selector),
+        body=get(data, key, "body", str, check=check_selector),
+        body_exclude=tuple(str(item) for item in excludes),
+    )
+
+
+def _schedule(reader: Reader, value: Any, key: str) -> Schedule:
+    data = reader.mapping(value, key, {"interval", "cron", "jitter"})
+    interval = data.get("interval")
+    cron = reader.get(data, key, "cron", str, None)
+    seconds: float | None = None
+    if interval is not None and cron is not None:
+        reader.problem(key, "has both interval and cron", "keep one of them")
+    if interval is not None:
+        seconds = parse_interval(interval)
+        if seconds is None:
+            reader.problem(
+                join_key(key, "interval"),
+                f"cannot read {interval!r} as an interval",
+                "a number with s, m or h, e.g. 15m",
+            )
+    if cron is not None and len(cron.split()) != 5:
+        reader.problem(
+            join_key(key, "cron"),
+            f"{cron!r} is not a 5-field crontab",
+            "minute hour day month weekday, e.g. '0 */2 * * *'",
+        )
+    if interval is None and cron is None:
+        seconds = 900.0
+    jitter = reader.get(data, key, "jitter", (int, float), 120, check_non_negative)
+    return Schedule(interval_seconds=seconds, cron=cron, jitter_seconds=float(jitter))
+
+
+def _revisit(reader: Reader, value: Any, key: str) -> tuple[RevisitRule, ...]:
+    """A list of {younger_than, every} rules, checked in order; the last should have no younger_than."""
+    if value is None:
+        return DEFAULT_REVISIT
+    if not isinstance(value, list) or not value:
+        reader.problem(
+            key,
+            "must be a non-empty list of {younger_than, every}",
+            "e.g. [{younger_than: 30d, every: 1d}, {every: 30d}]",
+        )
+        return DEFAULT_REVISIT
+    rules: list[RevisitRule] = []
+    for index, item in enumerate(value):
+        item_key = join_key(key, index)
+        data = reader.mapping(item, item_key, {"younger_than", "every"})
+        if "every" not in data:
+            reader.problem(join_key(item_key, "every"), "is required", "how often to re-check, e.g. 1d")
+            continue
+        younger = (
+            duration_at(reader, data, item_key, "younger_than", "0s", allow_zero=True)
+            if "younger_than" in data
+            else None
+        )
+        rules.append(
+            RevisitRule(
+                younger_than_seconds=younger,
+                every_seconds=duration_at(reader, data, item_key, "every", "1d", allow_zero=True),
+            )
+        )
+    return tuple(rules) or DEFAULT_REVISIT
+
+
+def _alerts(reader: Reader, value: Any, key: str) -> AlertSelectors | None:
+    if value is None:
+        return None
+    data = reader.mapping(value, key, {"path", "container", "title", "issued", "issued_format", "text"})
+    get = reader.get
+    return AlertSelectors(
+        path=get(data, key, "path", str, "/"),
+        container=get(data, key, "container", str, check=check_selector) or "",
+        title=get(data, key, "title", str, check=check_selector) or "",
+        issued=get(data, key, "issued", str, check=check_selector) or "",
+        issued_format=get(data, key, "issued_format", str, "%A %d %b %Y, %I:%M %p"),
+        text=get(data, key, "text", str, check=check_selector) or "",
+    )
+
+
+def _expectations(reader: Reader, value: Any, key: str) -> Expectations:
+    data = reader.mapping(value, key, {"min_words", "max_future_days", "min_links"})
+    defaults = Expectations()
+    return Expectations(
+        min_words=reader.get(data, key, "min_words", int, defaults.min_words, check_non_negative),
+        max_future_days=float(
+            reader.get(data, key, "max_future_days", (int, float), defaults.max_future_days, check_non_negative)
+        ),
+        min_links=reader.get(data, key, "min_links", int, defaults.min_links, check_non_negative),
+    )
+
+
+def _fallback(reader: Reader, data: dict[str, Any], key: str) -> bool:
+    value = reader.get(data, key, "fallback", str, "trafilatura")
+    if value not in ("trafilatura", "none"):
+        reader.problem(join_key(key, "fallback"), f"must be 'trafilatura' or 'none', not {value!r}")
+    return bool(value == "trafilatura")

@@ -1,0 +1,149 @@
+"""The low-level pieces behind the Fetcher: a watchdog that ends a response at its deadline (headers
+included), reading a body as bytes arrive, Retry-After, and errors described in words."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import TYPE_CHECKING, Any
+
+import requests
+import urllib3
+from urllib3.connection import HTTPConnection, HTTPSConnection
+
+if TYPE_CHECKING:
+    from pipeline.fetch import Validators
+
+CHUNK = 64 * 1024
+MAX_RETRY_AFTER = 600.0  # seconds; a longer wait is a recorded problem, not a stalled run
+
+
+def conditional_headers(validators: Validators | None) -> dict[str, str]:
+    headers: dict[str, str] = {}
+    if validators and validators.etag:
+        headers["If-None-Match"] = validators.etag
+    if validators and validators.last_modified:
+        headers["If-Modified-Since"] = validators.last_modified
+    return headers
+
+
+# The connection each thread's request is on, so that a watchdog can cut it off at the response's
+# deadline: urllib3 bounds each read but not a whole response, and the body loop's own deadline check
+# only starts once the headers are in, so a server trickling its headers would hold a run for hours.
+IN_FLIGHT: dict[int, HTTPConnection] = {}
+
+
+class WatchedHTTPConnection(HTTPConnection):
+    def request(self, *args: Any, **kwargs: Any) -> None:
+        IN_FLIGHT[threading.get_ident()] = self
+        super().request(*args, **kwargs)
+
+
+class WatchedHTTPSConnection(HTTPSConnection):
+    def request(self, *args: Any, **kwargs: Any) -> None:
+        IN_FLIGHT[threading.get_ident()] = self
+        super().request(*args, **kwargs)
+
+
+class WatchedHTTPPool(urllib3.HTTPConnectionPool):
+    ConnectionCls = WatchedHTTPConnection
+
+
+class WatchedHTTPSPool(urllib3.HTTPSConnectionPool):
+    ConnectionCls = WatchedHTTPSConnection
+
+
+class Watchdog:
+    """Shuts the calling thread's connection down once `seconds` have passed: the total time budget of
+    one response, headers included. `fired` tells the caller that the error it sees is this cut."""
+
+    def __init__(self, seconds: float) -> None:
+        self.fired = False
+        self._thread = threading.get_ident()
+        self._timer = threading.Timer(seconds, self._fire)
+        self._timer.daemon = True
+
+    def __enter__(self) -> Watchdog:
+        self._timer.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._timer.cancel()
+        IN_FLIGHT.pop(self._thread, None)
+
+    def _fire(self) -> None:
+        connection = IN_FLIGHT.get(self._thread)
+        sock = connection.sock if connection is not None else None
+        if sock is not None:
+            self.fired = True
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+
+def read_chunks(response: requests.Response) -> Iterator[bytes]:
+    """The decoded body, chunk by chunk, each returned as soon as any bytes arrive (read1), so the
+    caller's size cap and total deadline hold even against a server that trickles a byte at a time
+    (iter_content would block until a whole chunk had arrived). urllib3's errors become requests' so
+    the retry logic sees one family."""
+    raw = response.raw
+    while True:
+        try:
+            chunk = raw.read1(CHUNK, decode_content=True)
+        except urllib3.exceptions.ReadTimeoutError as error:
+            raise requests.Timeout(str(error)) from None
+        except urllib3.exceptions.DecodeError as error:
+            raise requests.exceptions.ContentDecodingError(str(error)) from None
+        except (urllib3.exceptions.ProtocolError, urllib3.exceptions.IncompleteRead, OSError) as error:
+            raise requests.exceptions.ChunkedEncodingError(str(error)) from None
+        if not chunk:
+            return
+        yield chunk
+
+
+def retry_after(value: str | None, fallback: float) -> float | None:
+    """Seconds to wait: the server's Retry-After (seconds or an HTTP date) when given, else `fallback`."""
+    if not value:
+        return fallback
+    value = value.strip()
+    if value.isdigit():
+        seconds = float(value)
+    else:
+        try:
+            seconds = (parsedate_to_datetime(value) - datetime.now(UTC)).total_seconds()
+        except (TypeError, ValueError):
+            return fallback
+    seconds = max(seconds, 0.0)
+    return None if seconds > MAX_RETRY_AFTER else seconds
+
+
+def status_hint(status: int) -> str:
+    if status in (404, 410):
+        return "the page is gone or the URL is wrong"
+    if status in (401, 403):
+        return "the site refuses Pānui; check the terms of use and your agreement with the site"
+    if status == 429:
+        return "the site is rate-limiting; raise request_delay"
+    if status >= 500:
+        return "the site has a server error; the next sync tries again"
+    return "check the URL"
+
+
+def describe(error: Exception) -> str:
+    if isinstance(error, requests.Timeout):
+        return "timed out"
+    if isinstance(error, requests.exceptions.ChunkedEncodingError):
+        return "connection broke while reading the response"
+    if isinstance(error, requests.exceptions.ContentDecodingError):
+        return "the response's compression is broken (it could not be decoded)"
+    if not isinstance(error, requests.ConnectionError):
+        return f"the request failed ({type(error).__name__})"
+    text = str(error)
+    if "Name or service not known" in text or "NameResolutionError" in text or "getaddrinfo" in text:
+        return "host name could not be resolved (no network, or a wrong base_url)"
+    if "Connection refused" in text:
+        return "connection refused"
+    return "connection failed"

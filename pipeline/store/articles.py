@@ -1,0 +1,263 @@
+"""Articles, their versions, and what the source still serves (missing, withdrawn)."""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Literal
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+from pipeline.faults import pause_point
+from pipeline.model import Article, StoredArticle, Version
+from pipeline.store.database import Database, iso, parse_time
+
+SaveOutcome = Literal["new", "updated", "unchanged"]
+
+
+class ArticleStore(Database):
+    def has_article(self, canonical_url: str) -> bool:
+        return self._db.execute("SELECT 1 FROM articles WHERE url = ?", (canonical_url,)).fetchone() is not None
+
+    def known_url(self, url: str) -> bool:
+        """True when `url` (canonical or an alias) already leads to a stored article."""
+        return self._db.execute("SELECT 1 FROM url_aliases WHERE url = ?", (url,)).fetchone() is not None
+
+    def save_article(
+        self,
+        article: Article,
+        *,
+        source_id: str,
+        timezone: str,
+        requested_url: str,
+        retrieved_at: datetime,
+        raw_page_id: int | None,
+        extractor: str = "selectors",
+        rebuilding: bool = False,
+    ) -> SaveOutcome:
+        """Add the article, or a new version of it when its content changed. When `rebuilding`, a
+        re-extraction of the very raw page the current version came from corrects that version in
+        place (a selector fix is not an edit by the source, so it is not announced as one)."""
+        when = iso(retrieved_at)
+        digest = article.content_hash
+        values = (
+            article.title,
+            article.published.isoformat(),
+            article.news_type,
+            json.dumps(list(article.topics), ensure_ascii=False),
+            article.summary,
+            article.body_html,
+            extractor,
+        )
+        with self.transaction() as db:
+            row = db.execute("SELECT id, current_version FROM articles WHERE url = ?", (article.url,)).fetchone()
+            outcome: SaveOutcome
+            if row is None:
+                slug = self._free_slug(db, source_id, article.url)
+                article_id = int(
+                    db.execute(
+                        "INSERT INTO articles (source_id, url, slug, timezone, first_seen, last_checked, current_version) "
+                        "VALUES (?, ?, ?, ?, ?, ?, 1)",
+                        (source_id, article.url, slug, timezone, when, when),
+                    ).lastrowid
+                    or 0
+                )
+                version, outcome = 1, "new"
+            else:
+                article_id, current = int(row[0]), int(row[1])
+                latest = db.execute(
+                    "SELECT content_hash, raw_page_id FROM revisions WHERE article_id = ? AND version = ?",
+                    (article_id, current),
+                ).fetchone()
+                for alias in {article.url, requested_url}:
+                    db.execute("INSERT OR IGNORE INTO url_aliases VALUES (?, ?)", (alias, article_id))
+                if latest and latest[0] == digest:
+                    if not rebuilding:
+                        db.execute("UPDATE articles SET last_checked = ? WHERE id = ?", (when, article_id))
+                    elif latest[1] == raw_page_id:  # same content, but say which extractor now produces it
+                        db.execute(
+                            "UPDATE revisions SET extractor = ? WHERE article_id = ? AND version = ?",
+                            (extractor, article_id, current),
+                        )
+                    return "unchanged"
+                if rebuilding and latest and latest[1] == raw_page_id:
+                    db.execute(
+                        "UPDATE revisions SET content_hash = ?, title = ?, published = ?, news_type = ?, topics = ?, "
+                        "summary = ?, body_html = ?, extractor = ? WHERE article_id = ? AND version = ?",
+                        (digest, *values, article_id, current),
+                    )
+                    return "updated"
+                if not rebuilding:
+                    db.execute("UPDATE articles SET last_checked = ? WHERE id = ?", (when, article_id))
+                version, outcome = current + 1, "updated"
+                db.execute("UPDATE articles SET current_version = ? WHERE id = ?", (version, article_id))
+            db.execute(
+                "INSERT INTO revisions (article_id, version, content_hash, retrieved_at, title, published, news_type, "
+                "topics, summary, body_html, extractor, raw_page_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (article_id, version, digest, when, *values, raw_page_id),
+            )
+            for alias in {article.url, requested_url}:
+                db.execute("INSERT OR IGNORE INTO url_aliases VALUES (?, ?)", (alias, article_id))
+            pause_point("store")  # test-only (pipeline/faults.py): a crash test kills the run mid-transaction
+        return outcome
+
+    def articles(self, source_id: str | None = None, *, with_bodies: bool = True) -> list[StoredArticle]:
+        """Every stored article at its latest version, newest published first (ties: newest seen).
+        Without bodies the list stays small for any archive; bodies() fetches the ones needed."""
+        body = "r.body_html" if with_bodies else "''"
+        query = (
+            "SELECT a.id, a.source_id, a.slug, a.timezone, a.first_seen, r.version, r.retrieved_at, r.content_hash, "
+            f"a.url, r.title, r.published, r.news_type, r.topics, r.summary, {body}, a.withdrawn_at FROM articles a "
+            "JOIN revisions r ON r.article_id = a.id AND r.version = a.current_version"
+        )
+        parameters: tuple[str, ...] = ()
+        if source_id is not None:
+            query += " WHERE a.source_id = ?"
+            parameters = (source_id,)
+        stored = [_stored_article(row) for row in self._db.execute(query, parameters)]
+        stored.sort(key=lambda item: (item.article.published, item.first_seen, item.article.url), reverse=True)
+        return stored
+
+    def versions(self, article_ids: Iterable[int]) -> dict[int, list[Version]]:
+        """Every stored version of each named article, oldest first."""
+        ids = list(article_ids)
+        found: dict[int, list[Version]] = {}
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            rows = self._db.execute(
+                "SELECT r.article_id, r.version, r.retrieved_at, a.url, r.title, r.published, r.news_type, r.topics, "
+                "r.summary, r.body_html, a.timezone FROM revisions r JOIN articles a ON a.id = r.article_id "
+                f"WHERE r.article_id IN ({','.join('?' * len(chunk))}) ORDER BY r.article_id, r.version",
+                chunk,
+            )
+            for article_id, number, retrieved, url, title, published, kind, topics, summary, body, zone in rows:
+                article = Article(
+                    url=url,
+                    title=title,
+                    published=datetime.fromisoformat(published).astimezone(ZoneInfo(zone)),
+                    news_type=kind,
+                    topics=tuple(json.loads(topics)),
+                    summary=summary,
+                    body_html=body,
+                )
+                found.setdefault(int(article_id), []).append(Version(int(number), parse_time(retrieved), article))
+        return found
+
+    def revisit_candidates(self, source_id: str) -> list[tuple[str, datetime, datetime]]:
+        """(url, published, last checked) of each article of the source still served by it."""
+        rows = self._db.execute(
+            "SELECT a.url, r.published, a.last_checked FROM articles a JOIN revisions r ON r.article_id = a.id "
+            "AND r.version = a.current_version WHERE a.source_id = ? AND a.withdrawn_at IS NULL ORDER BY a.id",
+            (source_id,),
+        )
+        return [(url, datetime.fromisoformat(published), parse_time(checked)) for url, published, checked in rows]
+
+    def record_missing(self, url: str, when: datetime, grace_seconds: float) -> str:
+        """The source answered 404/410 for an article. The first time it is only noted; once it has been
+        missing for `grace_seconds` or more, the article is withdrawn (a passing error is never a removal).
+        Returns "noted", "withdrawn", "already-withdrawn" or "unknown"."""
+        with self.transaction() as db:
+            row = db.execute(
+                "SELECT a.id, a.missing_since, a.withdrawn_at FROM articles a JOIN url_aliases u ON u.article_id = a.id "
+                "WHERE u.url = ?",
+                (url,),
+            ).fetchone()
+            if row is None:
+                return "unknown"
+            article_id, missing_since, withdrawn_at = row
+            if withdrawn_at:
+                return "already-withdrawn"
+            if missing_since is None:
+                db.execute("UPDATE articles SET missing_since = ? WHERE id = ?", (iso(when), article_id))
+                return "noted"
+            if (when - parse_time(missing_since)).total_seconds() < grace_seconds:
+                return "noted"
+            db.execute("UPDATE articles SET withdrawn_at = ? WHERE id = ?", (iso(when), article_id))
+            return "withdrawn"
+
+    def record_present(self, url: str) -> bool:
+        """The source served the article again: forget any missing mark. True when it had been withdrawn."""
+        with self.transaction() as db:
+            row = db.execute(
+                "SELECT a.id, a.withdrawn_at, a.missing_since FROM articles a JOIN url_aliases u ON u.article_id = a.id "
+                "WHERE u.url = ?",
+                (url,),
+            ).fetchone()
+            if row is None or (row[1] is None and row[2] is None):
+                return False  # nothing to forget: no write
+            db.execute("UPDATE articles SET missing_since = NULL, withdrawn_at = NULL WHERE id = ?", (row[0],))
+            return row[1] is not None
+
+    def article_count(self) -> int:
+        return int(self._db.execute("SELECT count(*) FROM articles").fetchone()[0])
+
+    def bodies(self, article_ids: Iterable[int]) -> dict[int, str]:
+        """The current body of each named article."""
+        ids = list(article_ids)
+        found: dict[int, str] = {}
+        for start in range(0, len(ids), 500):  # SQLite caps the number of bound parameters
+            chunk = ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = self._db.execute(
+                "SELECT a.id, r.body_html FROM articles a JOIN revisions r ON r.article_id = a.id "
+                f"AND r.version = a.current_version WHERE a.id IN ({marks})",
+                chunk,
+            )
+            found.update((int(row[0]), str(row[1])) for row in rows)
+        return found
+
+    def _free_slug(self, db: sqlite3.Connection, source_id: str, url: str) -> str:
+        """The last path segment, made unique within the source. Assigned once, so archive URLs never move."""
+        segments = [part for part in urlsplit(url).path.split("/") if part]
+        base = (
+            re.sub(r"[^a-z0-9-]+", "-", (segments[-1] if segments else "index").lower()).strip("-")[:120] or "article"
+        )
+        slug, number = base, 1
+        while db.execute("SELECT 1 FROM articles WHERE source_id = ? AND slug = ?", (source_id, slug)).fetchone():
+            number += 1
+            slug = f"{base}-{number}"
+        return slug
+
+
+def _stored_article(row: tuple[object, ...]) -> StoredArticle:
+    (
+        article_id,
+        source_id,
+        slug,
+        timezone,
+        first_seen,
+        version,
+        retrieved_at,
+        digest,
+        url,
+        title,
+        published,
+        news_type,
+        topics,
+        summary,
+        body,
+        withdrawn_at,
+    ) = row
+    zone = ZoneInfo(str(timezone))
+    return StoredArticle(
+        id=int(str(article_id)),
+        source_id=str(source_id),
+        slug=str(slug),
+        first_seen=parse_time(str(first_seen)),
+        version=int(str(version)),
+        retrieved_at=parse_time(str(retrieved_at)),
+        content_hash=str(digest),
+        withdrawn_at=parse_time(str(withdrawn_at)) if withdrawn_at else None,
+        article=Article(
+            url=str(url),
+            title=str(title),
+            published=datetime.fromisoformat(str(published)).astimezone(zone),
+            news_type=str(news_type) if news_type is not None else None,
+            topics=tuple(json.loads(str(topics))),
+            summary=str(summary),
+            body_html=str(body),
+        ),
+    )

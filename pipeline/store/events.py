@@ -1,0 +1,76 @@
+"""Site alerts and the record of each run."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+from pipeline.model import Alert
+from pipeline.store.database import Database, iso, parse_time
+
+RUNS_KEPT = 1000  # the runs table is recent history, not an archive: a daemon must not grow it for ever
+
+
+class EventStore(Database):
+    def save_alert(self, alert: Alert, seen_at: datetime) -> bool:
+        """Keep a site alert; True when it is new."""
+        with self.transaction() as db:
+            exists = db.execute("SELECT 1 FROM alerts WHERE id = ?", (alert.id,)).fetchone()
+            if exists:
+                db.execute("UPDATE alerts SET last_seen = ? WHERE id = ?", (iso(seen_at), alert.id))
+                return False
+            db.execute(
+                "INSERT INTO alerts (id, source_id, title, issued, text_html, page_url, first_seen, last_seen) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    alert.id,
+                    alert.source_id,
+                    alert.title,
+                    alert.issued.isoformat(),
+                    alert.text_html,
+                    alert.page_url,
+                    iso(seen_at),
+                    iso(seen_at),
+                ),
+            )
+            return True
+
+    def alerts(self, source_id: str) -> list[Alert]:
+        """The source's alerts, newest issued first."""
+        rows = self._db.execute(
+            "SELECT id, source_id, title, issued, text_html, page_url, first_seen FROM alerts WHERE source_id = ? "
+            "ORDER BY issued DESC, id",
+            (source_id,),
+        )
+        return [
+            Alert(
+                id=row[0],
+                source_id=row[1],
+                title=row[2],
+                issued=datetime.fromisoformat(row[3]),
+                text_html=row[4],
+                page_url=row[5],
+                first_seen=parse_time(row[6]),
+            )
+            for row in rows
+        ]
+
+    def start_run(self, started_at: datetime) -> int:
+        with self.transaction() as db:
+            return int(db.execute("INSERT INTO runs (started_at) VALUES (?)", (iso(started_at),)).lastrowid or 0)
+
+    def finish_run(self, run_id: int, finished_at: datetime, exit_code: int, report: dict[str, object]) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "UPDATE runs SET finished_at = ?, exit_code = ?, report = ? WHERE id = ?",
+                (
+                    iso(finished_at),
+                    exit_code,
+                    json.dumps(report, sort_keys=True, ensure_ascii=False),
+                    run_id,
+                ),
+            )
+            db.execute("DELETE FROM runs WHERE id <= ?", (run_id - RUNS_KEPT,))
+
+    def run_count(self) -> int:
+        return int(self._db.execute("SELECT count(*) FROM runs").fetchone()[0])

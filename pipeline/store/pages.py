@@ -1,0 +1,99 @@
+"""Raw pages (compressed, once per distinct body) and the HTTP validators of every URL fetched."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import zlib
+from datetime import datetime
+
+from pipeline.model import Page
+from pipeline.store.database import Database, iso, parse_time
+
+
+class PageStore(Database):
+    def validators(self, url: str) -> tuple[str | None, str | None] | None:
+        row = self._db.execute("SELECT etag, last_modified FROM http_cache WHERE url = ?", (url,)).fetchone()
+        return (row[0], row[1]) if row else None
+
+    def cached_body(self, url: str) -> bytes | None:
+        row = self._db.execute(
+            "SELECT raw_pages.body FROM http_cache JOIN raw_pages ON raw_pages.id = http_cache.raw_page_id WHERE http_cache.url = ?",
+            (url,),
+        ).fetchone()
+        return zlib.decompress(row[0]) if row else None
+
+    def remember_response(self, page: Page) -> int:
+        """Keep the raw bytes (once per distinct body, compressed) and the page's validators."""
+        digest = hashlib.sha256(page.body).hexdigest()
+        with self.transaction() as db:
+            previous = db.execute("SELECT raw_page_id FROM http_cache WHERE url = ?", (page.url,)).fetchone()
+            row = db.execute("SELECT id FROM raw_pages WHERE sha256 = ?", (digest,)).fetchone()
+            if row:
+                raw_id = int(row[0])
+            else:
+                cursor = db.execute(
+                    "INSERT INTO raw_pages (sha256, url, fetched_at, status, headers, size, body) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        digest,
+                        page.final_url,
+                        iso(page.fetched_at),
+                        page.status,
+                        json.dumps(dict(page.headers), sort_keys=True),
+                        len(page.body),
+                        zlib.compress(page.body, 6),
+                    ),
+                )
+                raw_id = int(cursor.lastrowid or 0)
+            db.execute(
+                "INSERT INTO http_cache (url, etag, last_modified, raw_page_id, checked_at) VALUES (?, ?, ?, ?, ?) "
+                "ON CONFLICT (url) DO UPDATE SET etag = excluded.etag, last_modified = excluded.last_modified, "
+                "raw_page_id = excluded.raw_page_id, checked_at = excluded.checked_at",
+                (page.url, page.etag, page.last_modified, raw_id, iso(page.fetched_at)),
+            )
+            if previous and previous[0] is not None and previous[0] != raw_id:
+                # A superseded copy that no article version cites is only a cache entry: drop it, so a
+                # page that changes on every visit (a home page) does not grow the store without bound.
+                db.execute(
+                    "DELETE FROM raw_pages WHERE id = ? AND NOT EXISTS (SELECT 1 FROM revisions WHERE raw_page_id = ?) "
+                    "AND NOT EXISTS (SELECT 1 FROM http_cache WHERE raw_page_id = ?)",
+                    (previous[0], previous[0], previous[0]),
+                )
+        return raw_id
+
+    def checked_at(self, url: str) -> datetime | None:
+        row = self._db.execute("SELECT checked_at FROM http_cache WHERE url = ?", (url,)).fetchone()
+        return parse_time(row[0]) if row else None
+
+    def mark_checked(self, url: str, when: datetime) -> None:
+        with self.transaction() as db:
+            db.execute("UPDATE http_cache SET checked_at = ? WHERE url = ?", (iso(when), url))
+            db.execute(
+                "UPDATE articles SET last_checked = ? WHERE id = (SELECT article_id FROM url_aliases WHERE url = ?)",
+                (iso(when), url),
+            )
+
+    def raw_page_count(self) -> int:
+        return int(self._db.execute("SELECT count(*) FROM raw_pages").fetchone()[0])
+
+    def stored_responses(self) -> list[Page]:
+        """The latest stored answer for every URL fetched so far (what `rebuild` re-extracts)."""
+        rows = self._db.execute(
+            "SELECT c.url, r.url, r.status, r.headers, r.body, r.fetched_at, r.id FROM http_cache c "
+            "JOIN raw_pages r ON r.id = c.raw_page_id ORDER BY c.url"
+        )
+        return [
+            Page(
+                url=url,
+                final_url=final,
+                status=status,
+                headers=json.loads(headers),
+                body=zlib.decompress(body),
+                fetched_at=parse_time(fetched),
+            )
+            for url, final, status, headers, body, fetched, _ in rows
+        ]
+
+    def raw_page_id(self, url: str) -> int | None:
+        row = self._db.execute("SELECT raw_page_id FROM http_cache WHERE url = ?", (url,)).fetchone()
+        return int(row[0]) if row and row[0] is not None else None

@@ -1,0 +1,85 @@
+"""The store's schema, as numbered migrations: each runs once, in order, recorded in
+`schema_migrations`, so opening a store of any earlier version is always safe."""
+
+from __future__ import annotations
+
+MIGRATIONS: tuple[str, ...] = (
+    # 1: the first schema.
+    """
+    CREATE TABLE raw_pages (
+        id INTEGER PRIMARY KEY,
+        sha256 TEXT NOT NULL UNIQUE,
+        url TEXT NOT NULL,
+        fetched_at TEXT NOT NULL,
+        status INTEGER NOT NULL,
+        headers TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        body BLOB NOT NULL
+    );
+    CREATE TABLE http_cache (
+        url TEXT PRIMARY KEY,
+        etag TEXT,
+        last_modified TEXT,
+        raw_page_id INTEGER REFERENCES raw_pages(id),
+        checked_at TEXT NOT NULL
+    );
+    CREATE TABLE articles (
+        id INTEGER PRIMARY KEY,
+        source_id TEXT NOT NULL,
+        url TEXT NOT NULL UNIQUE,
+        slug TEXT NOT NULL,
+        timezone TEXT NOT NULL,
+        first_seen TEXT NOT NULL,
+        last_checked TEXT NOT NULL,
+        current_version INTEGER NOT NULL,
+        UNIQUE (source_id, slug)
+    );
+    CREATE TABLE revisions (
+        id INTEGER PRIMARY KEY,
+        article_id INTEGER NOT NULL REFERENCES articles(id),
+        version INTEGER NOT NULL,
+        content_hash TEXT NOT NULL,
+        retrieved_at TEXT NOT NULL,
+        title TEXT NOT NULL,
+        published TEXT NOT NULL,
+        news_type TEXT,
+        topics TEXT NOT NULL,
+        summary TEXT NOT NULL,
+        body_html TEXT NOT NULL,
+        raw_page_id INTEGER REFERENCES raw_pages(id),
+        UNIQUE (article_id, version)
+    );
+    CREATE TABLE url_aliases (
+        url TEXT PRIMARY KEY,
+        article_id INTEGER NOT NULL REFERENCES articles(id)
+    );
+    CREATE TABLE runs (
+        id INTEGER PRIMARY KEY,
+        started_at TEXT NOT NULL,
+        finished_at TEXT,
+        exit_code INTEGER,
+        report TEXT
+    );
+    CREATE INDEX articles_by_source ON articles (source_id);
+    """,
+    # 2: change tracking: articles that the source stopped serving, and site alerts.
+    """
+    ALTER TABLE articles ADD COLUMN missing_since TEXT;
+    ALTER TABLE articles ADD COLUMN withdrawn_at TEXT;
+    CREATE TABLE alerts (
+        id TEXT PRIMARY KEY,
+        source_id TEXT NOT NULL,
+        title TEXT NOT NULL,
+        issued TEXT NOT NULL,
+        text_html TEXT NOT NULL,
+        page_url TEXT NOT NULL,
+        first_seen TEXT NOT NULL,
+        last_seen TEXT NOT NULL
+    );
+    CREATE INDEX alerts_by_source ON alerts (source_id, issued);
+    """,
+    # 3: which extractor produced a version: the source's selectors, or the generic fallback.
+    """
+    ALTER TABLE revisions ADD COLUMN extractor TEXT NOT NULL DEFAULT 'selectors';
+    """,
+)

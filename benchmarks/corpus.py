@@ -1,0 +1,206 @@
+"""A generated stand-in for immigration.govt.nz at any size: N article pages derived from the real
+captures (tests/fixture_site.derive_article) with varied titles, bodies, news types, topics and dates
+over several years; a home page whose "Latest announcements" block lists the 3 newest; a sitemap
+listing all of them. Deterministic: the same N gives the same bytes."""
+
+from __future__ import annotations
+
+import random
+import re
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from functools import cache
+from zoneinfo import ZoneInfo
+
+from benchmarks.server import HTML, XML, Resource
+from pipeline.model import Article
+from pipeline.sanitise import sanitise_html
+from tests.fixture_site import (
+    ARTICLE_CAPTURES,
+    ROBOTS,
+    SITEMAP_URLSET_PATH,
+    article_path,
+    derive_article,
+    home_page,
+    read_capture,
+    sitemap_index,
+    sitemap_urlset,
+)
+
+TIMEZONE = "Pacific/Auckland"
+MIN_SPAN_DAYS = 3 * 365  # even a small site has articles in several years (per-year pages and shards)
+LIVE_HOST = "https://www.immigration.govt.nz"
+OPENINGS = (
+    "Changes to",
+    "Update on",
+    "New rules for",
+    "Fee changes for",
+    "Reminder about",
+    "Processing times for",
+    "Consultation opens on",
+    "Improvements to",
+    "Temporary measures for",
+    "Applications reopen for",
+)
+SUBJECTS = (
+    "the Accredited Employer Work Visa",
+    "Pathway Student Visas",
+    "the Skilled Migrant Category",
+    "Working Holiday schemes",
+    "Recognised Seasonal Employer workers",
+    "partners of New Zealanders",
+    "Business Investor visas",
+    "Parent Boost visas",
+    "Specific Purpose Work Visas",
+    "visitor visas and the NZeTA",
+    "the Green List",
+    "refugee family support",
+)
+TOPICS = (
+    "Visa holders and applicants",
+    "Study to work",
+    "Compliance",
+    "Invest or start a business",
+    "Immigration rules and processes",
+    "Employers",
+    "Refugees and protection",
+    "Family",
+    "Visitors",
+    "Residence",
+    "Fees and levies",
+    "Work",
+)
+NEWS_TYPES = ("Announcement", "Announcement", "Announcement", "Media release")
+TOPIC_LIST = re.compile(r'(<ul class="content-page__topics-list">)(.*?)(</ul>)', re.S)
+
+
+@dataclass(frozen=True)
+class ArticleSpec:
+    """One generated article: what its page says, and so what extraction must find in it."""
+
+    serial: int
+    slug: str
+    title: str
+    published: date
+    news_type: str
+    topics: tuple[str, ...]
+    summary: str
+    body_html: str
+    template: str  # the capture whose markup the page is derived from
+
+    @property
+    def path(self) -> str:
+        return article_path(self.slug)
+
+    def page(self) -> bytes:
+        html = derive_article(
+            self.template,
+            slug=self.slug,
+            title=self.title,
+            published=self.published.strftime("%d %B %Y"),
+            body_html=self.body_html,
+            news_type=self.news_type,
+            summary=self.summary,
+        )
+        items = "".join(
+            f'<li class="topic-item"><a href="/about-us/news-centre/?topic_ids={TOPICS.index(topic) + 20}" '
+            f'class="btn btn--tag">{topic}</a></li>\n'
+            for topic in self.topics
+        )
+        return TOPIC_LIST.sub(lambda match: match[1] + items + match[3], html, count=1).encode("utf-8")
+
+    def article(self, base_url: str) -> Article:
+        """The article as the store keeps it, without fetching and extracting the page (the fast way to
+        fill a store with thousands of articles); equal to what extraction makes of page()."""
+        return Article(
+            url=base_url.rstrip("/") + self.path,
+            title=self.title,
+            published=datetime.combine(self.published, time(0, 0), tzinfo=ZoneInfo(TIMEZONE)),
+            news_type=self.news_type,
+            topics=self.topics,
+            summary=self.summary,
+            body_html=sanitise_html(self.body_html),
+        )
+
+
+@cache
+def body_blocks() -> tuple[str, ...]:
+    """Paragraphs, headings and lists of the real articles' bodies, links made absolute on the live host."""
+    blocks: list[str] = []
+    for name in ARTICLE_CAPTURES:
+        text = read_capture(name)
+        start = text.index("</p>", text.index("content-page__summary")) + len("</p>")
+        region = text[start : text.index('<div class="page-utilities">')]
+        blocks += [match[0] for match in re.finditer(r"<(p|h2|h3|ul|ol)\b[^>]*>.*?</\1>", region, re.S)]
+    return tuple(re.sub(r'href="/', f'href="{LIVE_HOST}/', block) for block in blocks)
+
+
+def today() -> date:
+    return datetime.now(ZoneInfo(TIMEZONE)).date()
+
+
+def make_spec(serial: int, published: date) -> ArticleSpec:
+    rng = random.Random(serial)  # each article depends on its serial alone, whatever N is
+    title = f"{rng.choice(OPENINGS)} {rng.choice(SUBJECTS)}"
+    if rng.random() < 0.5:
+        title += f" from {published + timedelta(days=rng.randrange(7, 90)):%B %Y}"
+    slug = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-") + f"-{serial}"
+    pool = body_blocks()
+    body = "\n".join(rng.choice(pool) for _ in range(rng.randrange(6, 24)))
+    return ArticleSpec(
+        serial=serial,
+        slug=slug,
+        title=title,
+        published=published,
+        news_type=rng.choice(NEWS_TYPES),
+        topics=tuple(rng.sample(TOPICS, rng.randrange(1, 4))),
+        summary=f"What the {title.lower()} means for applicants and employers, and when it takes effect.",
+        body_html=f"<p>Article {serial}: {title}.</p>\n{body}",
+        template=ARTICLE_CAPTURES[serial % len(ARTICLE_CAPTURES)],
+    )
+
+
+def make_specs(count: int, newest: date) -> list[ArticleSpec]:
+    """`count` articles, newest first, the newest published the day before `newest`, spread over at
+    least three years (about two a day beyond 2,000 articles)."""
+    span = max(MIN_SPAN_DAYS, count // 2)
+    return [make_spec(serial, newest - timedelta(days=1 + serial * span // count)) for serial in range(count)]
+
+
+class SiteContent:
+    """What the benchmark site serves for a list of articles (newest first). Article pages are made on
+    first request (or by prepare()), so a site of 10,000 articles costs only the pages fetched."""
+
+    def __init__(self, base_url: str, specs: Sequence[ArticleSpec]) -> None:
+        self.specs = list(specs)
+        self._by_path = {spec.path: spec for spec in self.specs}
+        self._pages: dict[str, Resource] = {}
+        self._lock = threading.Lock()
+        newest = [(spec.path, spec.title, f"{spec.published.day} {spec.published:%b %Y}") for spec in self.specs[:3]]
+        self._fixed = {
+            "/robots.txt": Resource(ROBOTS.format(base_url=base_url).encode(), "text/plain; charset=utf-8"),
+            "/": Resource(home_page(newest), HTML),
+            "/sitemap.xml": Resource(sitemap_index(base_url), XML),
+            SITEMAP_URLSET_PATH: Resource(
+                sitemap_urlset(base_url, [(spec.path, spec.published.isoformat()) for spec in self.specs]), XML
+            ),
+        }
+
+    def __call__(self, path: str) -> Resource | None:
+        if path in self._fixed:
+            return self._fixed[path]
+        with self._lock:
+            if path in self._pages:
+                return self._pages[path]
+        spec = self._by_path.get(path)
+        if spec is None:
+            return None
+        resource = Resource(spec.page(), HTML)
+        with self._lock:
+            return self._pages.setdefault(path, resource)
+
+    def prepare(self) -> list[bytes]:
+        """Make every article page now (outside any measurement); their bytes, newest first."""
+        return [resource.body for spec in self.specs if (resource := self(spec.path)) is not None]

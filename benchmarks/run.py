@@ -1,0 +1,205 @@
+"""What a sync costs, side by side with trafilatura (issue 8). `python benchmarks/run.py [--quick]`.
+
+Serves a generated copy of the INZ site on 127.0.0.1, runs Pānui in this process against it and prints
+a Markdown table; profiles and the raw figures (results.json) go to --out. See BENCHMARKS.md."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+if not __package__:  # run as a script: make the repository importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.measure import REPO_ROOT, machine
+from benchmarks.scenarios import (
+    Bench,
+    build_archive,
+    cold_sync,
+    memory_by_archive,
+    no_change_sync,
+    publish_one,
+)
+from benchmarks.server import StaticSite
+
+Row = tuple[str, str, str]  # measure, value, target
+
+
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1000:.2f} ms"
+
+
+def _mark(ok: bool) -> str:
+    return "met" if ok else "MISSED"
+
+
+def cold_rows(result: dict[str, Any]) -> list[Row]:
+    n = result["articles"]
+    ratio = result["ratio"]
+    return [
+        (f"1. cold sync, N={n}: wall per article", _ms(result["wall_per_article"]), ""),
+        (f"1. cold sync, N={n}: CPU per article (whole pipeline)", _ms(result["cpu_per_article"]), ""),
+        (
+            f"1. cold sync, N={n}: peak RSS of the process (VmHWM)",
+            f"{result['peak_rss_mib']:.0f} MiB ({result['peak_rss_after_imports_mib']:.0f} MiB after imports)",
+            "",
+        ),
+        (f"1. cold sync, N={n}: tracemalloc peak during the sync", f"{result['tracemalloc_peak_mib']:.1f} MiB", ""),
+        (f"2. trafilatura.extract, N={n}: CPU per article", _ms(result["trafilatura_cpu_per_article"]), ""),
+        (f"2. Pānui extraction alone, N={n}: CPU per article", _ms(result["panui_extraction_cpu_per_article"]), ""),
+        (f"2. ratio pipeline / trafilatura, N={n}", f"{ratio:.2f}", f"<= 1.0: {_mark(ratio <= 1.0)}"),
+    ]
+
+
+def no_change_rows(result: dict[str, Any]) -> list[Row]:
+    n = result["stored"]
+    run = result["runs"][-1]
+    later = result["a_day_later"]
+    conditional = sum(counts[1] for counts in run["by_reason"].values())
+    discovery_only = all(why.startswith(("robots", "home", "sitemap", "article listed")) for why in run["by_reason"])
+    return [
+        (
+            f"3. no-change sync, {n} stored: requests",
+            f"{run['requests']} ({conditional} conditional)",
+            f"discovery only: {_mark(discovery_only)}",
+        ),
+        (
+            f"3. no-change sync, {n} stored: bytes",
+            f"{run['bytes_in']} sent, {run['bytes_out']} received (headers included)",
+            "",
+        ),
+        (
+            f"3. no-change sync, {n} stored: files written",
+            str(run["files_written"]),
+            f"0: {_mark(not run['files_written'])}",
+        ),
+        (f"3. no-change sync, {n} stored: wall", _ms(result["wall"]), ""),
+        (f"3. no-change sync, {n} stored: CPU", _ms(result["cpu"]), f"well under 1 s: {_mark(result['cpu'] < 0.5)}"),
+        (
+            f"3. the same, a day later (~{later['young_articles']} more articles under 30 days old)",
+            f"{later['requests']} requests, {later['bytes_out']} bytes received, {later['files_written']} files, "
+            f"CPU {_ms(later['cpu'])}",
+            "",
+        ),
+    ]
+
+
+def publish_rows(result: dict[str, Any], archive: dict[str, float]) -> list[Row]:
+    n = result["stored"]
+    run = result["runs"][-1]
+    return [
+        (f"4. publish after 1 new article, {n} stored: wall", _ms(result["wall"]), ""),
+        (f"4. publish after 1 new article, {n} stored: CPU", _ms(result["cpu"]), ""),
+        (
+            f"4. publish after 1 new article, {n} stored: outputs rendered / files written",
+            f"{run['rendered']} / {run['written']} of {run['outputs']} files",
+            "proportional to the change",
+        ),
+        (
+            f"4. (for scale) first publication of all {n}: wall",
+            f"{archive['publish_all_wall']:.1f} s, {archive['publish_all_files']:.0f} files",
+            "",
+        ),
+    ]
+
+
+def memory_rows(results: Sequence[dict[str, Any]]) -> list[Row]:
+    rows: list[Row] = [
+        (
+            f"5. sync finding 1 new article, {result['stored']} stored: peak RSS / tracemalloc peak",
+            f"{result['peak_rss_mib']:.0f} MiB ({result['peak_rss_after_imports_mib']:.0f} after imports) / "
+            f"{result['tracemalloc_peak_mib']:.1f} MiB; CPU {_ms(result['cpu'])}",
+            "",
+        )
+        for result in results
+    ]
+    if len(results) >= 2:
+        small, large = results[0], results[-1]
+        extra = (large["stored"] - small["stored"]) / 1000
+        growth = (large["tracemalloc_peak_mib"] - small["tracemalloc_peak_mib"]) / extra if extra else 0.0
+        rss = (large["peak_rss_mib"] - small["peak_rss_mib"]) / extra if extra else 0.0
+        rows.append(("5. growth per 1,000 more stored articles", f"{rss:.1f} MiB RSS, {growth:.1f} MiB traced", "~0"))
+    return rows
+
+
+def table(rows: Sequence[Row]) -> str:
+    lines = ["| measure | value | target |", "|---|---|---|"]
+    lines += [f"| {measure} | {value} | {target} |" for measure, value, target in rows]
+    return "\n".join(lines)
+
+
+def requests_table(result: dict[str, Any]) -> str:
+    lines = ["| run | why | requests | conditional | answered 304 |", "|---|---|---|---|---|"]
+    for label, run in (("no change", result["runs"][-1]), ("a day later", result["a_day_later"])):
+        for why, (count, conditional, not_modified) in run["by_reason"].items():
+            lines.append(f"| {label} | {why} | {count} | {conditional} | {not_modified} |")
+    return "\n".join(lines)
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description="Benchmarks of Pānui (see BENCHMARKS.md).")
+    parser.add_argument("--quick", action="store_true", help="tiny sizes, one run each: proves the benchmark works")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per figure; each figure is their median")
+    parser.add_argument("--sizes", default="100,1000", help="article counts of the cold syncs (items 1-3)")
+    parser.add_argument("--archive", type=int, default=10_000, help="stored articles for items 4 and 5")
+    parser.add_argument("--baseline", type=int, default=1_000, help="the smaller archive item 5 compares with")
+    parser.add_argument("--out", type=Path, default=REPO_ROOT / "benchmarks" / "out", help="profiles, results.json")
+    parser.add_argument("--items", default="1,2,3,4,5", help="which of the five measurements to run")
+    parser.add_argument("--keep", action="store_true", help="keep the state and output folders of the runs")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.repeat, args.sizes, args.archive, args.baseline = 1, "8", 40, 12
+    args.sizes = sorted(int(size) for size in str(args.sizes).split(","))
+    args.items = sorted(int(item) for item in str(args.items).split(","))
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    items = set(args.items)
+    args.out.mkdir(parents=True, exist_ok=True)
+    workdir = Path(tempfile.mkdtemp(prefix="panui-bench-"))
+    results: dict[str, Any] = {"machine": machine(), "repeat": args.repeat}
+    rows: list[Row] = []
+    try:
+        with StaticSite(lambda path: None, max_lifetime=3 * 3600) as site:
+            bench = Bench(site=site, workdir=workdir, out=args.out, repeat=args.repeat)
+            if items & {1, 2, 3}:
+                results["cold"] = [cold_sync(bench, n, profile_it=n == args.sizes[0]) for n in args.sizes]
+                for result in results["cold"]:
+                    rows += cold_rows(result)
+            if 3 in items:
+                results["no_change"] = no_change_sync(bench, Path(results["cold"][-1]["folder"]), args.sizes[-1])
+                rows += no_change_rows(results["no_change"])
+            if items & {4, 5}:
+                archive, results["archive"] = build_archive(bench, args.archive)
+            if 4 in items:
+                results["publish"] = publish_one(bench, archive, args.archive)
+                rows += publish_rows(results["publish"], results["archive"])
+            if 5 in items:
+                baseline, _ = build_archive(bench, args.baseline)
+                results["memory"] = memory_by_archive(bench, [(baseline, args.baseline), (archive, args.archive)])
+                rows += memory_rows(results["memory"])
+    finally:
+        if not args.keep:
+            shutil.rmtree(workdir, ignore_errors=True)
+    results["machine"]["load average at the end"] = machine()["load average"]
+    (args.out / "results.json").write_text(json.dumps(results, indent=1, default=str) + "\n", "utf-8")
+    print("Machine: " + "; ".join(f"{key} {value}" for key, value in results["machine"].items()))
+    print(f"Each figure is the median of {args.repeat} run(s); CPU is the pipeline thread's (time.thread_time).\n")
+    print(table(rows))
+    if "no_change" in results:
+        print("\nRequests of the no-change syncs, by reason:\n")
+        print(requests_table(results["no_change"]))
+    print(f"\nProfiles and results.json: {args.out}" + (f"; run folders kept in {workdir}" if args.keep else ""))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -7,6 +7,7 @@ state_dir) and writes them atomically, touching only files whose bytes changed."
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol
@@ -16,6 +17,7 @@ from pipeline.publish.files import OutputWriter, remove_leftovers, write_atomic
 from pipeline.publish.plan import Output, StoreView, plan_site
 
 MANIFEST_FILE = "publish-manifest.json"
+IN_PROGRESS_FILE = "publishing"  # present while a publication writes; left behind if it was killed
 
 
 class ArticleStore(StoreView, Protocol):
@@ -38,8 +40,13 @@ def render_site(config: Config, store: ArticleStore) -> dict[str, bytes]:
 def publish(config: Config, store: ArticleStore, *, full: bool = False) -> list[str]:
     """Write the site; return the paths whose bytes changed. `full` re-renders every output."""
     manifest_path = config.state_dir / MANIFEST_FILE
+    marker = config.state_dir / IN_PROGRESS_FILE
     previous = {} if full else _read_manifest(manifest_path)
-    remove_leftovers(config.output_dir)  # of a run killed while writing (callers hold the store lock)
+    if full or marker.exists():
+        # The last publication was killed while writing: delete its temporary files. Walking the whole
+        # output is only worth it then (callers hold the store lock, so no other run is writing).
+        remove_leftovers(config.output_dir)
+    marker.write_text(f"{os.getpid()}\n")
     writer = OutputWriter(config.output_dir)
     keys: dict[str, str] = {}
     for output in _plan(config, store):
@@ -49,6 +56,7 @@ def publish(config: Config, store: ArticleStore, *, full: bool = False) -> list[
         for path, data in sorted(output.render().items()):
             writer.write(path, data)
     write_atomic(manifest_path, (json.dumps(keys, indent=0, sort_keys=True) + "\n").encode())
+    marker.unlink(missing_ok=True)
     return writer.written
 
 

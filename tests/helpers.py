@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import os
+import socketserver
 import subprocess
 import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -69,3 +73,21 @@ def write_config(site: FixtureSite, tmp_path: Path, /, **overrides: Any) -> Path
 
 class MakeConfig(Protocol):
     def __call__(self, site: FixtureSite, tmp_path: Path, /, **overrides: Any) -> Path: ...
+
+
+@contextmanager
+def serving(server: socketserver.BaseServer, lifetime: float) -> Iterator[None]:
+    """Run `server` in a background thread for the block; it also stops by itself after `lifetime`
+    seconds, so a test that hangs can never leave it running."""
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    watchdog = threading.Timer(lifetime, server.shutdown)
+    watchdog.daemon = True
+    watchdog.start()
+    try:
+        yield
+    finally:
+        watchdog.cancel()
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import struct
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,7 +17,7 @@ import pytest
 
 from pipeline.serve import make_server
 from tests.fixture_site import ARTICLE_PATHS, FixtureSite
-from tests.helpers import run_cli, write_config
+from tests.helpers import run_cli, serving, write_config
 
 try:
     from playwright.sync_api import (
@@ -91,12 +90,7 @@ def archive(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Archive]:
     output = tmp_path / "output"
     output.mkdir()
     server = make_server(output, "127.0.0.1", 0)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    watchdog = threading.Timer(120, server.shutdown)
-    watchdog.daemon = True
-    watchdog.start()
-    try:
+    with serving(server, lifetime=120):
         with FixtureSite(max_lifetime=60) as site:
             config = write_config(site, tmp_path, site_url=server.url, source={"retries": 0, "backoff": 0})
             result = run_cli("sync", "--config", str(config), timeout=60)
@@ -108,11 +102,6 @@ def archive(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Archive]:
                 yield Archive(url=server.url, output=output, browser=browser, screenshots=screenshots)
             finally:
                 browser.close()
-    finally:
-        watchdog.cancel()
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ import os
 import shutil
 import sqlite3
 import subprocess
-import threading
 from collections.abc import Iterator
 from contextlib import closing
 from dataclasses import dataclass
@@ -20,7 +19,7 @@ import pytest
 
 from pipeline.serve import make_server
 from tests.fixture_site import ARTICLE_PATHS, FixtureSite, article_path, derive_article
-from tests.helpers import run_cli, write_config
+from tests.helpers import run_cli, serving, write_config
 
 NEWSBOAT = shutil.which("newsboat")
 pytestmark = pytest.mark.skipif(NEWSBOAT is None, reason="newsboat is not installed (.ci/run installs it)")
@@ -137,21 +136,11 @@ def subscription(site: FixtureSite, tmp_path: Path) -> Iterator[Subscription]:
     output = tmp_path / "output"
     output.mkdir()
     server = make_server(output, "127.0.0.1", 0)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    watchdog = threading.Timer(120, server.shutdown)
-    watchdog.daemon = True
-    watchdog.start()
-    try:
+    with serving(server, lifetime=120):
         config = write_config(site, tmp_path, site_url=server.url, source={"retries": 0, "backoff": 0})
         home = tmp_path / "newsboat"
         home.mkdir()
         yield Subscription(site=site, config=config, served_url=server.url, home=home)
-    finally:
-        watchdog.cancel()
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
 
 
 @pytest.mark.parametrize("feed", sorted(FEEDS))

@@ -17,7 +17,7 @@ from xml.etree import ElementTree
 import pytest
 
 from tests.fixture_site import ARTICLE_CAPTURES, ARTICLE_PATHS, FixtureSite, read_capture
-from tests.helpers import run_cli, write_config
+from tests.helpers import run_cli, serving, write_config
 
 SITE_URL = "http://localhost:8000/"
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -80,18 +80,8 @@ def hub() -> Iterator[RunningHub]:
     """A started stub hub; it stops at the end of the test, or by itself after 60 s."""
     stub = StubHub()
     server = _HubServer(stub)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    watchdog = threading.Timer(60, server.shutdown)
-    watchdog.daemon = True
-    watchdog.start()
-    try:
+    with serving(server, lifetime=60):
         yield RunningHub(stub, f"http://127.0.0.1:{server.server_address[1]}/hub")
-    finally:
-        watchdog.cancel()
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
 
 
 def configure(site: FixtureSite, tmp_path: Path, hub_url: str) -> Path:

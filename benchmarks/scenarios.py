@@ -215,8 +215,9 @@ def _save(store: Store, config: Config, specs: Sequence[ArticleSpec]) -> None:
 
 
 def _manifest(config: Config) -> dict[str, str]:
-    data: dict[str, str] = json.loads((config.state_dir / MANIFEST_FILE).read_text("utf-8"))
-    return data
+    """The key of every published file, from the publication manifest."""
+    data: dict[str, dict[str, str]] = json.loads((config.state_dir / MANIFEST_FILE).read_text("utf-8"))
+    return data["files"]
 
 
 def build_archive(bench: Bench, count: int) -> tuple[Config, dict[str, float]]:

@@ -191,6 +191,17 @@ class ArticleStore(Database):
             db.execute("UPDATE articles SET missing_since = NULL, withdrawn_at = NULL WHERE id = ?", (row[0],))
             return row[1] is not None
 
+    def fingerprint(self) -> str:
+        """Changes whenever anything publishing shows changes (a new article or version, a withdrawal or
+        reinstatement, a new alert), so a sync that changed nothing can skip publishing altogether."""
+        row = self._db.execute(
+            "SELECT (SELECT count(*) FROM articles), (SELECT coalesce(max(id), 0) FROM revisions), "
+            "(SELECT count(*) FROM revisions), "
+            "(SELECT coalesce(group_concat(id || '@' || withdrawn_at), '') FROM articles WHERE withdrawn_at IS NOT NULL), "
+            "(SELECT count(*) FROM alerts)"
+        ).fetchone()
+        return "/".join(str(value) for value in row)
+
     def article_count(self) -> int:
         return int(self._db.execute("SELECT count(*) FROM articles").fetchone()[0])
 

@@ -8,11 +8,12 @@ from datetime import datetime
 from urllib.parse import urljoin
 from zoneinfo import ZoneInfo
 
-from bs4 import BeautifulSoup, Tag
-
+from pipeline.dom import Element, element_text, parse_markup, select
+from pipeline.dom import select_one_within as first_in
+from pipeline.dom_write import collapse_blank_strings, inner_html
 from pipeline.errors import ExtractError
 from pipeline.model import Alert, Page, Source
-from pipeline.sanitise import clean_text, sanitise_html
+from pipeline.sanitise import clean_text, html_text, sanitise_html, strip_control_characters
 
 # "Issued: Monday 02 Mar 2026, 07:10 pm NZDT": the label and the zone abbreviation are dropped; the
 # time is read in the source's zone, which knows whether NZDT or NZST applied on that day.
@@ -47,12 +48,12 @@ def extract_alerts(page: Page, source: Source) -> list[Alert]:
     rules = source.alerts
     if rules is None:
         return []
-    soup = BeautifulSoup(page.body, "lxml")
+    document = parse_markup(page.body, None)  # the page's own charset, as before (not the header's)
     alerts: list[Alert] = []
-    for container in soup.select(rules.container):
-        title_element = container.select_one(rules.title)
-        issued_element = container.select_one(rules.issued)
-        title = clean_text(title_element.get_text(" ")) if title_element else ""
+    for container in select(document, rules.container):
+        title_element = first_in(container, rules.title)
+        issued_element = first_in(container, rules.issued)
+        title = clean_text(element_text(title_element)) if title_element is not None else ""
         if not title:
             raise ExtractError(
                 f"alerts.title selector {rules.title!r} matched nothing in an alert", "check alerts selectors"
@@ -61,11 +62,11 @@ def extract_alerts(page: Page, source: Source) -> list[Alert]:
             raise ExtractError(
                 f"alerts.issued selector {rules.issued!r} matched nothing in an alert", "check alerts selectors"
             )
-        issued = parse_issued(issued_element.get_text(" "), rules.issued_format, source.timezone)
-        text_element = container.select_one(rules.text)
+        issued = parse_issued(element_text(issued_element), rules.issued_format, source.timezone)
+        text_element = first_in(container, rules.text)
         text_html = _absolute_html(text_element, page.final_url) if text_element is not None else ""
         # The text is part of the identity: an alert edited in place is news, and becomes a new item.
-        text = " ".join(BeautifulSoup(text_html, "lxml").get_text(" ").split())
+        text = " ".join(html_text(text_html).split())
         digest = hashlib.sha256(f"{source.id}\x1f{title}\x1f{issued.isoformat()}\x1f{text}".encode()).hexdigest()[:16]
         alerts.append(
             Alert(id=digest, source_id=source.id, title=title, issued=issued, text_html=text_html, page_url=page.url)
@@ -73,9 +74,11 @@ def extract_alerts(page: Page, source: Source) -> list[Alert]:
     return alerts
 
 
-def _absolute_html(element: Tag, base: str) -> str:
-    for anchor in element.find_all("a"):
+def _absolute_html(element: Element, base: str) -> str:
+    collapse_blank_strings(element)
+    for anchor in element.iterdescendants("a"):
         href = anchor.get("href")
-        if isinstance(href, str) and href.strip():
-            anchor["href"] = urljoin(base, href.strip())
-    return sanitise_html(element.decode_contents())
+        if href is not None and href.strip():
+            # lxml refuses control characters in a value; the sanitiser would remove them anyway.
+            anchor.set("href", strip_control_characters(urljoin(base, href.strip())))
+    return sanitise_html(inner_html(element))

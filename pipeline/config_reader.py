@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import soupsieve
+from pipeline.dom import selector_problem
 
 T = TypeVar("T")
 MISSING: Any = object()
@@ -87,11 +87,8 @@ def check_positive(value: float) -> str | None:
 
 
 def check_selector(value: str) -> str | None:
-    try:
-        soupsieve.compile(value)
-    except Exception as error:  # soupsieve raises several types for bad syntax
-        return f"is not a valid CSS selector ({value!r}: {error})"
-    return None
+    problem = selector_problem(value)
+    return f"is not a valid CSS selector ({value!r}: {problem})" if problem else None
 
 
 def check_regex(value: str) -> str | None:

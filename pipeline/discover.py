@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
-from bs4 import BeautifulSoup
 from lxml import etree
 
+from pipeline.dom import parse_markup, select
 from pipeline.errors import DiscoverError
 from pipeline.model import Link, Listing, Page, Source
 
@@ -38,12 +38,12 @@ def article_url(url: str, source: Source) -> str | None:
 
 def find_listing_links(page: Page, listing: Listing, source: Source) -> list[Link]:
     """The article links the listing's selector finds, absolute, in page order, without repeats."""
-    soup = BeautifulSoup(page.body, "lxml")
+    document = parse_markup(page.body, None)  # the page's own charset, as before (not the header's)
     links: list[Link] = []
     seen: set[str] = set()
-    for anchor in soup.select(listing.links):
+    for anchor in select(document, listing.links):
         href = anchor.get("href")
-        if not isinstance(href, str) or not href.strip():
+        if href is None or not href.strip():
             continue
         url = article_url(urljoin(page.final_url, href.strip()), source)
         if url and url not in seen:

@@ -12,16 +12,18 @@ from zoneinfo import ZoneInfo
 import trafilatura
 from bs4 import BeautifulSoup
 
+from pipeline.dom import parse_html
+from pipeline.dom_write import document_html
 from pipeline.errors import ExtractError
-from pipeline.extract import ALWAYS_REMOVED, all_texts, canonical_url, meta_description, optional_text, parse_html
+from pipeline.extract import ALWAYS_REMOVED, all_texts, canonical_url, meta_description, optional_text
 from pipeline.model import Article, Page, Source
 from pipeline.sanitise import clean_text, sanitise_html
 
 
 def extract_fallback(page: Page, source: Source) -> Article:
     """Title, date and body by trafilatura; type and topics by the selectors when they still match."""
-    soup = parse_html(page)
-    html = str(soup)
+    tree = parse_html(page)
+    html = document_html(tree)  # the page as BeautifulSoup wrote it out, which trafilatura always read
     document = trafilatura.bare_extraction(
         html, url=page.final_url, with_metadata=True, include_links=True, include_formatting=True
     )
@@ -43,11 +45,11 @@ def extract_fallback(page: Page, source: Source) -> Article:
         day = date.fromisoformat(str(published_text)[:10])
     except ValueError:
         raise ExtractError(f"the fallback extractor's date {published_text!r} is not a date") from None
-    url = canonical_url(soup, page, source)
+    url = canonical_url(tree, page, source)
     rules = source.extraction
-    summary = optional_text(soup, rules.summary) or meta_description(soup)
-    news_type = optional_text(soup, rules.news_type)
-    topics = all_texts(soup, rules.topics)
+    summary = optional_text(tree, rules.summary) or meta_description(tree)
+    news_type = optional_text(tree, rules.news_type)
+    topics = all_texts(tree, rules.topics)
     furniture = {text for text in (title, summary, news_type, *topics) if text}
     return Article(
         url=url,

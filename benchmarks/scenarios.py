@@ -7,7 +7,6 @@ counted, and the pipeline and trafilatura are timed side by side, interleaved, o
 from __future__ import annotations
 
 import gc
-import json
 import shutil
 from collections import Counter
 from collections.abc import Sequence
@@ -27,7 +26,7 @@ from benchmarks.server import HTML, LAST_MODIFIED, Resource, Served, StaticSite
 from pipeline.config import load_config
 from pipeline.guard import extract_guarded
 from pipeline.model import Config, Page, Source, SyncReport
-from pipeline.publish import MANIFEST_FILE, publish
+from pipeline.publish import publish
 from pipeline.store import Store
 from pipeline.sync import run_sync
 
@@ -214,10 +213,13 @@ def _save(store: Store, config: Config, specs: Sequence[ArticleSpec]) -> None:
         )
 
 
-def _manifest(config: Config) -> dict[str, str]:
-    """The key of every published file, from the publication manifest."""
-    data: dict[str, dict[str, str]] = json.loads((config.state_dir / MANIFEST_FILE).read_text("utf-8"))
-    return data["files"]
+def _manifest(store: Store, config: Config) -> dict[str, str]:
+    """The key of every published file, as the publishing catalogue recorded it."""
+    catalogue = store.catalogue(config.state_dir)
+    try:
+        return catalogue.file_keys(list(catalogue.file_paths()))
+    finally:
+        catalogue.close()
 
 
 def build_archive(bench: Bench, count: int) -> tuple[Config, dict[str, float]]:
@@ -236,7 +238,7 @@ def publish_one(bench: Bench, config: Config, count: int) -> dict[str, Any]:
     with Store(config.state_dir) as store:
         for run in range(bench.repeat + 1):
             _save(store, config, [make_spec(count + run, today())])
-            before = _manifest(config)
+            before = _manifest(store, config)
             if run == bench.repeat:
                 profile(
                     partial(publish, config, store), bench.out / "profile-publish-one.txt", f"publish, {count} stored"
@@ -244,7 +246,7 @@ def publish_one(bench: Bench, config: Config, count: int) -> dict[str, Any]:
                 continue
             gc.collect()
             written, sample = timed(partial(publish, config, store))
-            after = _manifest(config)
+            after = _manifest(store, config)
             samples.append(sample)
             rendered = sorted(path for path, key in after.items() if before.get(path) != key)
             runs.append({"rendered": len(rendered), "written": len(written), "paths": written, "outputs": len(after)})

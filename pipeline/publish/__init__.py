@@ -1,99 +1,136 @@
 """Store contents -> feeds and archive pages.
 
-`render_site` renders everything (pure: the same store gives the same bytes). `publish` renders only
-the outputs whose inputs changed since the last publication (their keys are kept in a manifest in
-state_dir) and writes them atomically, touching only files whose bytes changed."""
+`publish` finds the articles whose shown state changed since the last publication (the catalogue in
+state_dir records what each was and where it was listed), plans the outputs of the collections they
+are and were listed in, renders those whose key changed, and writes them atomically, touching only files
+whose bytes changed. `render_site` renders everything in memory (pure: the same store gives the same
+bytes, and they are the bytes `publish` writes)."""
 
 from __future__ import annotations
 
-import json
 import os
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Protocol
 
-from pipeline.model import Config, StoredArticle
-from pipeline.publish.files import OutputWriter, remove_leftovers, write_atomic
-from pipeline.publish.plan import Output, StoreView, plan_site, site_key
+from pipeline.model import Config
+from pipeline.publish.collections import SITE, memberships, sort_key
+from pipeline.publish.files import OutputWriter, remove_leftovers
+from pipeline.publish.plan import Output, Scope, SitePlanner, site_key
+from pipeline.publish.render import StoreView
+from pipeline.store.catalogue import Catalogue, Membership
 
-MANIFEST_FILE = "publish-manifest.json"
 IN_PROGRESS_FILE = "publishing"  # present while a publication writes; left behind if it was killed
+INDEX_CHUNK = 500
 
 
 class ArticleStore(StoreView, Protocol):
-    def articles(self, source_id: str | None = None, *, with_bodies: bool = True) -> list[StoredArticle]: ...
-
-    def fingerprint(self) -> str: ...
-
-
-@dataclass(frozen=True)
-class Manifest:
-    """What the last complete publication was made from, and the key of every file it wrote."""
-
-    site: str = ""  # plan.site_key: templates, Pānui's version, the settings
-    store: str = ""  # the store's fingerprint
-    files: dict[str, str] = field(default_factory=dict)
-
-
-def _plan(config: Config, store: ArticleStore) -> list[Output]:
-    articles = {source.id: store.articles(source.id, with_bodies=False) for source in config.sources}
-    return plan_site(config, articles, store)
+    def catalogue(self, state_dir: Path | None) -> Catalogue: ...
 
 
 def render_site(config: Config, store: ArticleStore) -> dict[str, bytes]:
-    """Every output file, keyed by its path under output_dir."""
-    files: dict[str, bytes] = {}
-    for output in _plan(config, store):
-        files.update(output.render())
-    return files
+    """Every output file, keyed by its path under output_dir (a catalogue in memory: nothing is written)."""
+    catalogue = store.catalogue(None)
+    try:
+        scope = _index(config, catalogue, catalogue.all_ids(), everything=True)
+        files: dict[str, bytes] = {}
+        for output in SitePlanner(config, catalogue, store).plan(scope):
+            files.update(output.render())
+        return files
+    finally:
+        catalogue.close()
 
 
 def publish(config: Config, store: ArticleStore, *, full: bool = False) -> list[str]:
-    """Write the site; return the paths whose bytes changed. `full` re-renders every output.
-
-    When neither the store nor the settings changed since the last complete publication and its files
-    are all there, nothing is planned or rendered: a sync that found nothing new costs no publishing."""
-    manifest_path = config.state_dir / MANIFEST_FILE
+    """Write what changed; return the paths whose bytes changed. `full` plans every output (and writes
+    the ones whose bytes differ), as does a publication after the settings, the templates or Pānui
+    changed, after one was killed, or when a published file has gone missing."""
     marker = config.state_dir / IN_PROGRESS_FILE
-    previous = Manifest() if full else _read_manifest(manifest_path)
-    current = Manifest(site=site_key(config), store=store.fingerprint())
     interrupted = marker.exists()
-    if (
-        not full
-        and not interrupted
-        and (previous.site, previous.store) == (current.site, current.store)
-        and all((config.output_dir / path).is_file() for path in previous.files)
-    ):
-        return []
     if full or interrupted:
         # The last publication was killed while writing: delete its temporary files. Walking the whole
         # output is only worth it then (callers hold the store lock, so no other run is writing).
         remove_leftovers(config.output_dir)
-    marker.write_text(f"{os.getpid()}\n")
-    writer = OutputWriter(config.output_dir)
-    for output in _plan(config, store):
-        current.files.update(dict.fromkeys(output.paths, output.key))
-        unchanged = all(previous.files.get(path) == output.key for path in output.paths)
-        if unchanged and all((config.output_dir / path).is_file() for path in output.paths):
+    (config.state_dir / "publish-manifest.json").unlink(missing_ok=True)  # the file earlier Pānui kept instead
+    catalogue = store.catalogue(config.state_dir)
+    try:
+        site = site_key(config)
+        full = full or interrupted or catalogue.state("site") != site or _any_missing(config.output_dir, catalogue)
+        changed = catalogue.all_ids() if full else catalogue.changed_ids()
+        if changed or full:
+            marker.write_text(f"{os.getpid()}\n")  # the catalogue is about to move ahead of output/
+        scope = _index(config, catalogue, changed, everything=full)
+        planner = SitePlanner(config, catalogue, store)
+        writer = OutputWriter(config.output_dir)
+        _write(planner.plan(scope), writer, catalogue, config.output_dir)
+        _remove(planner.removed(scope), catalogue, config.output_dir)
+        if changed or full:
+            catalogue.set_state("site", site)
+            marker.unlink(missing_ok=True)
+        return writer.written
+    finally:
+        catalogue.close()
+
+
+def _index(config: Config, catalogue: Catalogue, article_ids: Sequence[int], *, everything: bool) -> Scope:
+    """Bring the catalogue up to date for `article_ids`; the scope is every collection they were or are
+    now listed in (all of them when the year list changed: every listing links to each year)."""
+    sources = {source.id: source for source in config.sources}
+    scope = Scope()
+    years_before = {info.collection for info in catalogue.collections("year")}
+    for start in range(0, len(article_ids), INDEX_CHUNK):
+        chunk = article_ids[start : start + INDEX_CHUNK]
+        for members in catalogue.memberships(chunk).values():
+            scope.collections.update((member.collection, member) for member in members)
+        listed = []
+        for stored in catalogue.articles(chunk):
+            source = sources.get(stored.source_id)
+            if source is None:
+                continue  # a source no longer configured: its articles are not published
+            now = memberships(stored, source)
+            scope.collections.update((member.collection, member) for member in now)
+            listed.append((stored.id, sort_key(stored), now))
+            scope.article_ids.append(stored.id)
+        catalogue.index(listed, chunk)
+    years = catalogue.collections("year")
+    if everything or {info.collection for info in years} != years_before:
+        scope.collections.update(
+            (info.collection, Membership(info.collection, "year", "", info.name)) for info in years
+        )
+    if everything or scope.collections:
+        # The site's and every source's pages exist even before they list anything, and link to each year.
+        scope.collections[SITE] = Membership(SITE, "site", "", "")
+        for source in config.sources:
+            scope.collections[f"{source.id}/"] = Membership(f"{source.id}/", "source", "", source.name)
+    return scope
+
+
+def _write(outputs: Iterable[Output], writer: OutputWriter, catalogue: Catalogue, root: Path) -> None:
+    """Render and write each output whose key changed (or whose file is missing); record the new keys."""
+    done: list[tuple[str, str]] = []
+    for output in outputs:
+        known = catalogue.file_keys(output.paths)
+        if all(known.get(path) == output.key and (root / path).is_file() for path in output.paths):
             continue
         for path, data in sorted(output.render().items()):
             writer.write(path, data)
-    manifest = {"site": current.site, "store": current.store, "files": current.files}
-    write_atomic(manifest_path, (json.dumps(manifest, indent=0, sort_keys=True) + "\n").encode())
-    marker.unlink(missing_ok=True)
-    return writer.written
+        done += [(path, output.key) for path in output.paths]
+        if len(done) >= INDEX_CHUNK:
+            catalogue.record_files(done)
+            done = []
+    catalogue.record_files(done)
 
 
-def _read_manifest(path: Path) -> Manifest:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return Manifest()  # no manifest (or a damaged one): render everything; unchanged bytes are not rewritten
-    if not isinstance(data, dict) or not isinstance(data.get("files"), dict):
-        return Manifest()
-    files = {str(key): str(value) for key, value in data["files"].items()}
-    return Manifest(site=str(data.get("site", "")), store=str(data.get("store", "")), files=files)
+def _remove(paths: Sequence[str], catalogue: Catalogue, root: Path) -> None:
+    """Delete the pages and feeds of collections that list nothing any more (no dangling old copies)."""
+    for path in paths:
+        (root / path).unlink(missing_ok=True)
+    catalogue.forget_files(paths)
+
+
+def _any_missing(root: Path, catalogue: Catalogue) -> bool:
+    """True when a file the last publication wrote is gone (a deleted output/ is published again)."""
+    return not all((root / path).is_file() for path in catalogue.file_paths())
 
 
 def changed_feed_urls(config: Config, written: Sequence[str]) -> list[str]:

@@ -1,46 +1,29 @@
-"""What the published site consists of: each output file, a key that changes whenever its bytes
-would, and how to render it. Publishing renders only outputs whose key changed, so adding one article
-to a large archive costs the pages and feeds it appears in, not the whole archive."""
+"""What a publication consists of: each output file, a key that changes whenever its bytes would, and how
+to render it. A plan covers a scope (the collections that changed articles are listed in, and those
+articles' own pages), so adding one article to a large archive plans the pages and feeds it appears in,
+reading them from the store one collection at a time, never the whole archive."""
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
 from functools import partial
 from importlib import resources
-from typing import Protocol
 
 from pipeline import __version__
-from pipeline.model import Alert, Config, Source, StoredArticle, Version
-from pipeline.publish.archive import (
-    HistoryItem,
-    LinkGroup,
-    Listing,
-    SiteContext,
-    render_article,
-    render_listing,
-    render_search_page,
-    render_version,
-    static_asset,
-)
-from pipeline.publish.changes import alert_item, correction_items, version_anchor
-from pipeline.publish.diff import article_diff
-from pipeline.publish.entries import Entry, make_entry, nz_date
-from pipeline.publish.extras import FeedOutline, render_opml, render_search_shard
-from pipeline.publish.feeds import FEED_EXTENSIONS, FeedItem, FeedSpec, item_from_entry, render_feeds
-from pipeline.publish.taxonomy import group_entries, topics_of, type_of, year_of
+from pipeline.model import Config, Source, StoredArticle
+from pipeline.publish import render
+from pipeline.publish.archive import LinkGroup, Listing, SiteContext
+from pipeline.publish.collections import LABELS, SITE
+from pipeline.publish.entries import Entry, make_entry
+from pipeline.publish.extras import FeedOutline
+from pipeline.publish.feeds import FEED_EXTENSIONS, FeedItem
+from pipeline.publish.render import FeedContent, StoreView
+from pipeline.store.catalogue import Catalogue, CollectionInfo, Membership
 
-
-class StoreView(Protocol):
-    """What publishing reads from the store beyond the article list, on demand."""
-
-    def bodies(self, article_ids: Iterable[int]) -> dict[int, str]: ...
-
-    def versions(self, article_ids: Iterable[int]) -> dict[int, list[Version]]: ...
-
-    def alerts(self, source_id: str) -> list[Alert]: ...
+ARTICLE_CHUNK = 200  # article pages are planned this many at a time, so memory holds a chunk, not the archive
 
 
 @dataclass(frozen=True)
@@ -50,30 +33,12 @@ class Output:
     render: Callable[[], dict[str, bytes]]
 
 
-@dataclass(frozen=True)
-class FeedPlan:
-    folder: str  # "" for everything, "inz/", "inz/topics/work/"...
-    title: str
-    description: str
-    poll_minutes: int
-    group: str  # where feeds.opml lists it
-    depends: object
-    make_items: Callable[[], list[FeedItem]]
-    basename: str = "feed"
+@dataclass
+class Scope:
+    """What a publication covers: collections by folder, and the articles whose own pages it plans."""
 
-
-class Bodies:
-    """Loads article bodies on demand, once each: most outputs need none."""
-
-    def __init__(self, view: StoreView) -> None:
-        self._view = view
-        self._cache: dict[int, str] = {}
-
-    def fill(self, entries: Sequence[Entry]) -> tuple[Entry, ...]:
-        missing = [entry.stored.id for entry in entries if entry.stored.id not in self._cache]
-        if missing:
-            self._cache.update(self._view.bodies(missing))
-        return tuple(entry.with_body(self._cache.get(entry.stored.id, "")) for entry in entries)
+    collections: dict[str, Membership] = field(default_factory=dict)
+    article_ids: list[int] = field(default_factory=list)
 
 
 def poll_minutes(sources: Sequence[Source]) -> int:
@@ -92,9 +57,30 @@ def site_key(config: Config) -> str:
     return digest.hexdigest()
 
 
+def source_feed_titles(source: Source, site_title: str) -> dict[str, str]:
+    """The titles of a source's own feeds, by file basename."""
+    return {
+        "feed": f"{source.name} · {site_title}",
+        "updates": f"Corrections and withdrawals · {source.name}",
+        "alerts": f"Alerts · {source.name}",
+    }
+
+
+def collection_paths(membership: Membership) -> tuple[str, ...]:
+    """The files a collection's pages and feeds occupy (what goes when it lists nothing any more)."""
+    folder = membership.collection
+    feeds = tuple(folder + "feed" + extension for extension in FEED_EXTENSIONS.values())
+    if membership.kind == "year":
+        return (folder + "index.html", f"search/{membership.name}.json")
+    if membership.kind in ("topic", "type"):
+        return (*feeds, folder + "index.html")
+    return (folder + "index.html",)
+
+
 class SitePlanner:
-    def __init__(self, config: Config, view: StoreView) -> None:
+    def __init__(self, config: Config, catalogue: Catalogue, view: StoreView) -> None:
         self.config = config
+        self.catalogue = catalogue
         self.view = view
         self.site = SiteContext(
             site_url=config.site_url,
@@ -103,270 +89,260 @@ class SitePlanner:
             sources=config.sources,
         )
         self.base_key = site_key(config)
-        self.bodies = Bodies(view)
         self.limit = config.feeds.max_items
-        self.outputs: list[Output] = []
-        self.feeds: list[FeedPlan] = []
+        self.sources = {source.id: source for source in config.sources}
+        self._known: dict[tuple[str, str], tuple[CollectionInfo, ...]] = {}
 
-    def add(self, paths: tuple[str, ...], depends: object, render: Callable[[], dict[str, bytes]]) -> None:
+    def plan(self, scope: Scope) -> Iterator[Output]:
+        """Every output of the scope; plus, when the scope is not empty, the site-wide pages that depend
+        on which collections exist, and always the alert feeds (they change without any article)."""
+        yield from self._article_pages(scope.article_ids)
+        for folder in sorted(scope.collections):
+            membership = scope.collections[folder]
+            if membership.kind in ("site", "source") or self.catalogue.size(folder):
+                yield from self._collection(membership)
+        if scope.collections:
+            yield from self._site_wide()
+        for source in self.config.sources:
+            if source.alerts is not None:
+                yield self._alerts_feed(source)
+
+    def removed(self, scope: Scope) -> list[str]:
+        """The files of the scope's collections that list nothing any more (a topic no article has)."""
+        return [
+            path
+            for folder, membership in sorted(scope.collections.items())
+            if membership.kind not in ("site", "source") and not self.catalogue.size(folder)
+            for path in collection_paths(membership)
+        ]
+
+    # Planning helpers.
+
+    def _output(self, paths: tuple[str, ...], depends: object, render_: Callable[[], dict[str, bytes]]) -> Output:
         key = hashlib.sha256(json.dumps([self.base_key, paths, depends], default=str).encode()).hexdigest()
-        self.outputs.append(Output(paths=paths, key=key, render=render))
+        return Output(paths=paths, key=key, render=render_)
 
-    def add_listing(self, listing: Listing) -> None:
+    def _entries(self, stored: Sequence[StoredArticle]) -> list[Entry]:
+        return [make_entry(item, self.sources[item.source_id], self.config.site_url) for item in stored]
+
+    def _listing(self, listing: Listing) -> Output:
         depends = [[entry.dependency for entry in listing.entries], listing.groups]
-        self.add((listing.path,), depends, partial(_listing_page, self.site, listing))
+        return self._output((listing.path,), depends, partial(render.listing_page, self.site, listing))
 
-    def article_feed(
-        self, folder: str, title: str, description: str, entries: Sequence[Entry], minutes: int, group: str
-    ) -> FeedPlan:
-        newest = [entry for entry in entries if entry.stored.withdrawn_at is None][: self.limit]
-        make_items = partial(_article_items, self.bodies, newest)
-        return FeedPlan(folder, title, description, minutes, group, [entry.dependency for entry in newest], make_items)
+    def _feed(self, content: FeedContent, entries: Sequence[Entry], make_items: Callable[[], list[FeedItem]]) -> Output:
+        paths = tuple(content.folder + content.basename + extension for extension in FEED_EXTENSIONS.values())
+        depends = [entry.dependency for entry in entries]
+        return self._output(paths, depends, partial(render.feed_files, self.config, content, make_items))
 
-    def add_feed(self, plan: FeedPlan) -> None:
-        self.feeds.append(plan)
-        paths = tuple(plan.folder + plan.basename + extension for extension in FEED_EXTENSIONS.values())
-        self.add(paths, plan.depends, partial(_feed_files, self.config, plan, self.limit))
+    def _article_feed(self, content: FeedContent) -> Output:
+        newest = self._entries(self.catalogue.listed(content.folder, limit=self.limit, current_only=True))
+        return self._feed(content, newest, partial(render.article_items, self.view, newest))
 
-    def add_article_pages(self, entries: Sequence[Entry]) -> None:
-        revised = [entry.stored.id for entry in entries if entry.stored.version > 1]
-        versions = self.view.versions(revised) if revised else {}
-        for entry in entries:
-            history = versions.get(entry.stored.id, [])
-            path = entry.archive_path + "index.html"
-            self.add((path,), entry.dependency, partial(_article_page, self.site, self.bodies, entry, history))
-            for version in history[:-1]:
-                version_path = f"{entry.archive_path}v{version.number}/index.html"
-                self.add(
-                    (version_path,),
-                    [entry.dependency, version.number],
-                    partial(_version_page, self.site, entry, version, len(history)),
+    def _groups(self, kind: str, parent: str) -> tuple[CollectionInfo, ...]:
+        """The collections of a kind under a parent (asked for by many outputs: read once)."""
+        if (kind, parent) not in self._known:
+            self._known[kind, parent] = tuple(self.catalogue.collections(kind, parent))
+        return self._known[kind, parent]
+
+    def _years_group(self) -> LinkGroup:
+        # No counts in these links: they are on every year page, which would then all change with each
+        # new article (measured in BENCHMARKS.md: 32 -> 19 files rendered per new article).
+        years = self._groups("year", "")
+        return LinkGroup("Archive by year", tuple((info.name, info.collection + "index.html") for info in years[::-1]))
+
+    # The outputs.
+
+    def _article_pages(self, article_ids: Sequence[int]) -> Iterator[Output]:
+        for start in range(0, len(article_ids), ARTICLE_CHUNK):
+            stored = [
+                item
+                for item in self.catalogue.articles(article_ids[start : start + ARTICLE_CHUNK])
+                if item.source_id in self.sources
+            ]
+            revised = [item.id for item in stored if item.version > 1]
+            versions = self.view.versions(revised) if revised else {}
+            for entry in self._entries(stored):
+                history = versions.get(entry.stored.id, [])
+                path = entry.archive_path + "index.html"
+                yield self._output(
+                    (path,), entry.dependency, partial(render.article_page, self.site, self.view, entry, history)
                 )
-
-    def add_source(self, source: Source, stored: Sequence[StoredArticle], years_group: LinkGroup) -> list[Entry]:
-        config, folder = self.config, f"{source.id}/"
-        entries = [make_entry(item, source, config.site_url) for item in stored]
-        minutes = poll_minutes([source])
-        description = f"Announcements from {source.name} ({source.base_url}), republished with attribution under {source.licence.name}."
-        self.add_feed(
-            self.article_feed(
-                folder, f"{source.name} · {config.feeds.title}", description, entries, minutes, source.name
-            )
-        )
-        changed = [entry for entry in entries if entry.stored.version > 1 or entry.stored.withdrawn_at is not None]
-        self.add_feed(
-            FeedPlan(
-                folder,
-                f"Corrections and withdrawals · {source.name}",
-                f"Each silent edit of a {source.name} article, with what changed, and each article the source removed.",
-                minutes,
-                source.name,
-                [entry.dependency for entry in changed],
-                partial(_correction_items, self.view, changed),
-                basename="updates",
-            )
-        )
-        if source.alerts is not None:
-            alerts = self.view.alerts(source.id)[: self.limit]
-            depends = [(alert.id, alert.title, alert.issued, alert.text_html, alert.page_url) for alert in alerts]
-            self.add_feed(
-                FeedPlan(
-                    folder,
-                    f"Alerts · {source.name}",
-                    f"Urgent notices shown across {source.name}'s website.",
-                    minutes,
-                    source.name,
-                    depends,
-                    partial(_alert_items, alerts, source),
-                    basename="alerts",
-                )
-            )
-        groups: list[LinkGroup] = []
-        for kind, heading, names_of in (("types", "Types", type_of), ("topics", "Topics", topics_of)):
-            grouped = group_entries(entries, names_of)
-            groups.append(
-                LinkGroup(
-                    heading,
-                    tuple(
-                        (f"{name} ({len(members)})", f"{folder}{kind}/{slug}/index.html")
-                        for slug, (name, members) in grouped.items()
-                    ),
-                )
-            )
-            label = "topic" if kind == "topics" else "type"
-            for slug, (name, members) in grouped.items():
-                sub = f"{folder}{kind}/{slug}/"
-                self.add_feed(
-                    self.article_feed(
-                        sub,
-                        f"{name} · {source.name}",
-                        f"{source.name} articles with the {label} “{name}”.",
-                        members,
-                        minutes,
-                        source.name,
+                for version in history[:-1]:
+                    version_path = f"{entry.archive_path}v{version.number}/index.html"
+                    yield self._output(
+                        (version_path,),
+                        [entry.dependency, version.number],
+                        partial(render.version_page, self.site, entry, version, len(history)),
                     )
-                )
-                self.add_listing(
-                    Listing(
-                        f"{sub}index.html",
-                        f"{label.capitalize()}: {name}",
-                        f"Every {source.name} article with the {label} “{name}”, newest first.",
-                        members,
-                        sub,
-                    )
-                )
-        self.add_listing(
-            Listing(
-                f"{folder}index.html", source.name, description, entries[: self.limit], folder, (*groups, years_group)
-            )
-        )
-        self.add_article_pages(entries)
-        return entries
 
-    def add_site_wide(
-        self, everything: list[Entry], years: Mapping[str, tuple[str, list[Entry]]], years_group: LinkGroup
-    ) -> None:
+    def _collection(self, membership: Membership) -> Iterator[Output]:
+        if membership.kind == "site":
+            yield from self._site()
+        elif membership.kind == "source":
+            yield from self._source(self.sources[membership.collection.rstrip("/")])
+        elif membership.kind == "year":
+            yield from self._year(membership.name)
+        elif membership.kind in ("topic", "type"):
+            yield from self._grouping(membership)
+        else:
+            yield self._grouping_year(membership)
+
+    def _site(self) -> Iterator[Output]:
         config = self.config
-        for year, (_, members) in years.items():
-            self.add_listing(
-                Listing(
-                    f"years/{year}/index.html",
-                    f"Articles of {year}",
-                    f"Every article published in {year}, newest first.",
-                    members,
-                    None,
-                    (years_group,),
-                )
-            )
-            shard = f"search/{year}.json"
-            self.add(
-                (shard,), [entry.dependency for entry in members], partial(_search_shard, shard, self.bodies, members)
-            )
         sources_group = LinkGroup(
             "Sources", tuple((source.name, f"{source.id}/index.html") for source in config.sources)
         )
-        self.add_listing(
+        newest = self._entries(self.catalogue.listed(SITE, limit=self.limit))
+        yield self._listing(
             Listing(
                 "index.html",
                 config.feeds.title,
                 config.feeds.description,
-                everything[: self.limit],
+                newest,
                 "",
-                (years_group, sources_group),
+                (self._years_group(), sources_group),
             )
         )
-        self.add_feed(
-            self.article_feed(
-                "", config.feeds.title, config.feeds.description, everything, poll_minutes(config.sources), ""
+        content = FeedContent("", config.feeds.title, config.feeds.description, poll_minutes(config.sources))
+        yield self._article_feed(content)
+
+    def _source(self, source: Source) -> Iterator[Output]:
+        folder, minutes = f"{source.id}/", poll_minutes([source])
+        description = f"Announcements from {source.name} ({source.base_url}), republished with attribution under {source.licence.name}."
+        titles = source_feed_titles(source, self.config.feeds.title)
+        yield self._article_feed(FeedContent(folder, titles["feed"], description, minutes))
+        corrected = self._entries(self.catalogue.corrected(source.id, self.limit))
+        updates = FeedContent(
+            folder,
+            titles["updates"],
+            f"Each silent edit of a {source.name} article, with what changed, and each article the source removed.",
+            minutes,
+            basename="updates",
+        )
+        yield self._feed(updates, corrected, partial(render.correction_feed_items, self.view, corrected))
+        groups = tuple(
+            LinkGroup(
+                heading,
+                tuple(
+                    (f"{info.name} ({info.count})", info.collection + "index.html")
+                    for info in self._groups(kind, folder)
+                ),
+            )
+            for kind, heading in (("type", "Types"), ("topic", "Topics"))
+        )
+        newest = self._entries(self.catalogue.listed(folder, limit=self.limit))
+        yield self._listing(
+            Listing(f"{folder}index.html", source.name, description, newest, folder, (*groups, self._years_group()))
+        )
+
+    def _alerts_feed(self, source: Source) -> Output:
+        alerts = self.view.alerts(source.id, self.limit)
+        depends = [(alert.id, alert.title, alert.issued, alert.text_html, alert.page_url) for alert in alerts]
+        content = FeedContent(
+            f"{source.id}/",
+            source_feed_titles(source, self.config.feeds.title)["alerts"],
+            f"Urgent notices shown across {source.name}'s website.",
+            poll_minutes([source]),
+            basename="alerts",
+        )
+        return self._output(
+            tuple(content.folder + "alerts" + extension for extension in FEED_EXTENSIONS.values()),
+            depends,
+            partial(render.feed_files, self.config, content, partial(render.alert_items, alerts, source)),
+        )
+
+    def _year(self, year: str) -> Iterator[Output]:
+        members = self._entries(self.catalogue.listed(f"years/{year}/"))
+        yield self._listing(
+            Listing(
+                f"years/{year}/index.html",
+                f"Articles of {year}",
+                f"Every article published in {year}, newest first.",
+                members,
+                None,
+                (self._years_group(),),
             )
         )
-        self.feeds.insert(0, self.feeds.pop())  # the all-sources feed leads feeds.opml
-        shards = sorted(years, reverse=True)
-        self.add(("search/index.html",), shards, partial(_search_page, self.site, shards))
-        self.add(("search/search.js",), "static", partial(_static, "search/search.js", "search.js"))
-        outlines = [
-            FeedOutline(
-                plan.title,
-                config.site_url + plan.folder + plan.basename + ".xml",
-                config.site_url + plan.folder,
-                plan.group,
-            )
-            for plan in self.feeds
-        ]
-        self.add(("feeds.opml",), outlines, partial(_opml, config.feeds.title, outlines))
-
-
-def plan_site(config: Config, articles: Mapping[str, Sequence[StoredArticle]], view: StoreView) -> list[Output]:
-    planner = SitePlanner(config, view)
-    newest_first = sorted(
-        (item for items in articles.values() for item in items),
-        key=lambda item: (item.article.published, item.first_seen, item.article.url),
-        reverse=True,
-    )
-    years = group_entries(
-        (make_entry(item, config.source(item.source_id), config.site_url) for item in newest_first), year_of
-    )
-    years_group = LinkGroup(
-        "Archive by year",
-        # No counts in these links: they are on every year page, which would then all change with each
-        # new article (measured in BENCHMARKS.md: 32 -> 19 files rendered per new article).
-        tuple((year, f"years/{year}/index.html") for year in sorted(years, reverse=True)),
-    )
-    everything: list[Entry] = []
-    for source in config.sources:
-        everything += planner.add_source(source, articles.get(source.id, ()), years_group)
-    everything.sort(
-        key=lambda entry: (entry.stored.article.published, entry.stored.first_seen, entry.url), reverse=True
-    )
-    planner.add_site_wide(everything, years, years_group)
-    return planner.outputs
-
-
-# Renderers, bound with functools.partial so that nothing is rendered (or read) until needed.
-
-
-def _listing_page(site: SiteContext, listing: Listing) -> dict[str, bytes]:
-    return {listing.path: render_listing(site, listing)}
-
-
-def _article_items(bodies: Bodies, entries: Sequence[Entry]) -> list[FeedItem]:
-    return [item_from_entry(entry) for entry in bodies.fill(entries)]
-
-
-def _correction_items(view: StoreView, entries: Sequence[Entry]) -> list[FeedItem]:
-    versions = view.versions(entry.stored.id for entry in entries)
-    items = [item for entry in entries for item in correction_items(entry, versions.get(entry.stored.id, []))]
-    return sorted(items, key=lambda item: (item.updated, item.id), reverse=True)
-
-
-def _alert_items(alerts: Sequence[Alert], source: Source) -> list[FeedItem]:
-    return [alert_item(alert, source) for alert in alerts]
-
-
-def _feed_files(config: Config, plan: FeedPlan, limit: int) -> dict[str, bytes]:
-    spec = FeedSpec(
-        title=plan.title,
-        description=plan.description,
-        language=config.feeds.language,
-        home_url=config.site_url + plan.folder,
-        folder_url=config.site_url + plan.folder,
-        items=tuple(plan.make_items()[:limit]),
-        poll_minutes=plan.poll_minutes,
-        hub=config.websub_hub,
-        basename=plan.basename,
-    )
-    return {plan.folder + name: data for name, data in render_feeds(spec).items()}
-
-
-def _article_page(site: SiteContext, bodies: Bodies, entry: Entry, versions: Sequence[Version]) -> dict[str, bytes]:
-    history = [
-        HistoryItem(
-            number=version.number,
-            anchor=version_anchor(version.number),
-            retrieved=nz_date(version.retrieved_at, entry.source.timezone),
-            diff_html=article_diff(versions[index - 1].article, version.article) if index else "",
-            path=f"v{version.number}/index.html" if index < len(versions) - 1 else "",
+        shard = f"search/{year}.json"
+        yield self._output(
+            (shard,), [entry.dependency for entry in members], partial(render.search_shard, shard, self.view, members)
         )
-        for index, version in enumerate(versions)
-    ]
-    return {entry.archive_path + "index.html": render_article(site, bodies.fill([entry])[0], history[::-1])}
 
+    def _grouping(self, membership: Membership) -> Iterator[Output]:
+        """A topic's or news type's feed and page: its newest articles, and its years."""
+        folder, label = membership.collection, LABELS[membership.kind]
+        source = self.sources[membership.parent.rstrip("/")]
+        name = self._name(membership.kind, membership.parent, folder)
+        content = FeedContent(
+            folder,
+            f"{name} · {source.name}",
+            f"{source.name} articles with the {label} “{name}”.",
+            poll_minutes([source]),
+        )
+        yield self._article_feed(content)
+        years = self._groups(f"{membership.kind}-year", folder)
+        by_year = LinkGroup(
+            "By year", tuple((f"{info.name} ({info.count})", info.collection + "index.html") for info in years[::-1])
+        )
+        yield self._listing(
+            Listing(
+                f"{folder}index.html",
+                f"{label.capitalize()}: {name}",
+                f"The newest {source.name} articles with the {label} “{name}”. Every one of them is on the pages by year.",
+                self._entries(self.catalogue.listed(folder, limit=self.limit)),
+                folder,
+                (by_year,),
+            )
+        )
 
-def _version_page(site: SiteContext, entry: Entry, version: Version, count: int) -> dict[str, bytes]:
-    return {f"{entry.archive_path}v{version.number}/index.html": render_version(site, entry, version, count)}
+    def _grouping_year(self, membership: Membership) -> Output:
+        """One year of a topic or news type: every article of it, newest first."""
+        parent, label, year = membership.parent, LABELS[membership.kind], membership.name
+        source_folder = parent.split("/", 1)[0] + "/"
+        source = self.sources[source_folder.rstrip("/")]
+        name = self._name(membership.kind.removesuffix("-year"), source_folder, parent)
+        back = LinkGroup(f"{label.capitalize()}: {name}", (("Newest articles and every year", parent + "index.html"),))
+        return self._listing(
+            Listing(
+                f"{membership.collection}index.html",
+                f"{label.capitalize()}: {name}, {year}",
+                f"Every {source.name} article of {year} with the {label} “{name}”, newest first.",
+                self._entries(self.catalogue.listed(membership.collection)),
+                parent,
+                (back,),
+            )
+        )
 
+    def _name(self, kind: str, parent: str, folder: str) -> str:
+        return next((info.name for info in self._groups(kind, parent) if info.collection == folder), folder)
 
-def _search_shard(path: str, bodies: Bodies, members: Sequence[Entry]) -> dict[str, bytes]:
-    return {path: render_search_shard(bodies.fill(members))}
-
-
-def _search_page(site: SiteContext, shards: Sequence[str]) -> dict[str, bytes]:
-    return {"search/index.html": render_search_page(site, shards)}
-
-
-def _static(path: str, asset: str) -> dict[str, bytes]:
-    return {path: static_asset(asset)}
-
-
-def _opml(title: str, outlines: Sequence[FeedOutline]) -> dict[str, bytes]:
-    return {"feeds.opml": render_opml(title, outlines)}
+    def _site_wide(self) -> Iterator[Output]:
+        config = self.config
+        shards = [info.name for info in self._groups("year", "")][::-1]
+        yield self._output(("search/index.html",), shards, partial(render.search_page, self.site, shards))
+        yield self._output(("search/search.js",), "static", partial(render.static, "search/search.js", "search.js"))
+        outlines = [FeedOutline(config.feeds.title, config.site_url + "feed.xml", config.site_url, "")]
+        for source in config.sources:
+            folder = f"{source.id}/"
+            basenames = ["feed", "updates"] + (["alerts"] if source.alerts is not None else [])
+            titles = source_feed_titles(source, config.feeds.title)
+            for basename in basenames:
+                outlines.append(
+                    FeedOutline(
+                        titles[basename],
+                        f"{config.site_url}{folder}{basename}.xml",
+                        config.site_url + folder,
+                        source.name,
+                    )
+                )
+            for kind in ("type", "topic"):
+                for info in self._groups(kind, folder):
+                    outlines.append(
+                        FeedOutline(
+                            f"{info.name} · {source.name}",
+                            config.site_url + info.collection + "feed.xml",
+                            config.site_url + info.collection,
+                            source.name,
+                        )
+                    )
+        yield self._output(("feeds.opml",), outlines, partial(render.opml, config.feeds.title, outlines))

@@ -7,12 +7,14 @@ import re
 import sqlite3
 from collections.abc import Iterable
 from datetime import datetime
+from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from pipeline.faults import pause_point
 from pipeline.model import Article, StoredArticle, Version
+from pipeline.store.catalogue import Catalogue
 from pipeline.store.database import Database, iso, parse_time
 
 SaveOutcome = Literal["new", "updated", "unchanged"]
@@ -201,6 +203,11 @@ class ArticleStore(Database):
             "(SELECT count(*) FROM alerts)"
         ).fetchone()
         return "/".join(str(value) for value in row)
+
+    def catalogue(self, state_dir: Path | None) -> Catalogue:
+        """Publishing's index of this store, kept in state_dir (None: in memory, for a dry run).
+        Close it before opening another on the same store."""
+        return Catalogue(self._db, state_dir, _stored_article)
 
     def article_count(self) -> int:
         return int(self._db.execute("SELECT count(*) FROM articles").fetchone()[0])

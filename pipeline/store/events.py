@@ -35,12 +35,12 @@ class EventStore(Database):
             )
             return True
 
-    def alerts(self, source_id: str) -> list[Alert]:
-        """The source's alerts, newest issued first."""
+    def alerts(self, source_id: str, limit: int = -1) -> list[Alert]:
+        """The source's alerts, newest issued first (the `limit` newest; -1: all)."""
         rows = self._db.execute(
             "SELECT id, source_id, title, issued, text_html, page_url, first_seen FROM alerts WHERE source_id = ? "
-            "ORDER BY issued DESC, id",
-            (source_id,),
+            "ORDER BY issued DESC, id LIMIT ?",
+            (source_id, limit),
         )
         return [
             Alert(

@@ -1,0 +1,118 @@
+"""The renderers a plan binds (with functools.partial) to each output, so that nothing is rendered, and
+no body read from the store, until publishing has found that the output changed."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from pipeline.model import Alert, Config, Source, Version
+from pipeline.publish.archive import (
+    HistoryItem,
+    Listing,
+    SiteContext,
+    render_article,
+    render_listing,
+    render_search_page,
+    render_version,
+    static_asset,
+)
+from pipeline.publish.changes import alert_item, correction_items, version_anchor
+from pipeline.publish.diff import article_diff
+from pipeline.publish.entries import Entry, nz_date
+from pipeline.publish.extras import FeedOutline, render_opml, render_search_shard
+from pipeline.publish.feeds import FeedItem, FeedSpec, item_from_entry, render_feeds
+
+
+class StoreView(Protocol):
+    """What rendering reads from the store on demand: article bodies and versions, and alerts."""
+
+    def bodies(self, article_ids: Iterable[int]) -> dict[int, str]: ...
+
+    def versions(self, article_ids: Iterable[int]) -> dict[int, list[Version]]: ...
+
+    def alerts(self, source_id: str, limit: int = -1) -> list[Alert]: ...
+
+
+@dataclass(frozen=True)
+class FeedContent:
+    folder: str  # "" for everything, "inz/", "inz/topics/work/"...
+    title: str
+    description: str
+    poll_minutes: int
+    basename: str = "feed"
+
+
+def with_bodies(view: StoreView, entries: Sequence[Entry]) -> list[Entry]:
+    """The entries with their bodies, read for the outputs that show them (most outputs need none)."""
+    bodies = view.bodies([entry.stored.id for entry in entries]) if entries else {}
+    return [entry.with_body(bodies.get(entry.stored.id, "")) for entry in entries]
+
+
+def listing_page(site: SiteContext, listing: Listing) -> dict[str, bytes]:
+    return {listing.path: render_listing(site, listing)}
+
+
+def article_items(view: StoreView, entries: Sequence[Entry]) -> list[FeedItem]:
+    return [item_from_entry(entry) for entry in with_bodies(view, entries)]
+
+
+def correction_feed_items(view: StoreView, entries: Sequence[Entry]) -> list[FeedItem]:
+    versions = view.versions(entry.stored.id for entry in entries)
+    items = [item for entry in entries for item in correction_items(entry, versions.get(entry.stored.id, []))]
+    return sorted(items, key=lambda item: (item.updated, item.id), reverse=True)
+
+
+def alert_items(alerts: Sequence[Alert], source: Source) -> list[FeedItem]:
+    return [alert_item(alert, source) for alert in alerts]
+
+
+def feed_files(config: Config, content: FeedContent, make_items: Callable[[], list[FeedItem]]) -> dict[str, bytes]:
+    spec = FeedSpec(
+        title=content.title,
+        description=content.description,
+        language=config.feeds.language,
+        home_url=config.site_url + content.folder,
+        folder_url=config.site_url + content.folder,
+        items=tuple(make_items()[: config.feeds.max_items]),
+        poll_minutes=content.poll_minutes,
+        hub=config.websub_hub,
+        basename=content.basename,
+    )
+    return {content.folder + name: data for name, data in render_feeds(spec).items()}
+
+
+def article_page(site: SiteContext, view: StoreView, entry: Entry, versions: Sequence[Version]) -> dict[str, bytes]:
+    history = [
+        HistoryItem(
+            number=version.number,
+            anchor=version_anchor(version.number),
+            retrieved=nz_date(version.retrieved_at, entry.source.timezone),
+            diff_html=article_diff(versions[index - 1].article, version.article) if index else "",
+            path=f"v{version.number}/index.html" if index < len(versions) - 1 else "",
+        )
+        for index, version in enumerate(versions)
+    ]
+    (entry,) = with_bodies(view, [entry])
+    return {entry.archive_path + "index.html": render_article(site, entry, history[::-1])}
+
+
+def version_page(site: SiteContext, entry: Entry, version: Version, count: int) -> dict[str, bytes]:
+    return {f"{entry.archive_path}v{version.number}/index.html": render_version(site, entry, version, count)}
+
+
+def search_shard(path: str, view: StoreView, members: Sequence[Entry]) -> dict[str, bytes]:
+    return {path: render_search_shard(with_bodies(view, members))}
+
+
+def search_page(site: SiteContext, shards: Sequence[str]) -> dict[str, bytes]:
+    return {"search/index.html": render_search_page(site, shards)}
+
+
+def static(path: str, asset: str) -> dict[str, bytes]:
+    return {path: static_asset(asset)}
+
+
+def opml(title: str, outlines: Sequence[FeedOutline]) -> dict[str, bytes]:
+    return {"feeds.opml": render_opml(title, outlines)}

@@ -1,0 +1,265 @@
+"""Publishing's index of the store: in which collections (the site, a source, a year, a topic...) each
+article is listed and in what order, and the key of every file the last publication wrote.
+
+Publishing asks it for one collection at a time (the newest N of a feed, one year of a topic), so a
+publication holds what it shows, never the whole archive. It lives in its own SQLite file, attached to
+the store's connection so that one query joins it with the articles. It is derived data: losing the file
+costs one full publication and nothing else. A dry run keeps it in memory."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager, suppress
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+
+from pipeline.model import StoredArticle
+from pipeline.store.database import immediate_transaction
+
+PUBLISH_FILE = "publish.sqlite3"
+SCHEMA_VERSION = "1"  # a file of another version is rebuilt from the store, never migrated
+
+# What of an article any output shows, as one string: when it differs from what the index recorded at
+# the last publication, the article is republished (new, edited, withdrawn, reinstated, re-extracted).
+ARTICLE_STATE = (
+    "a.source_id || '|' || a.slug || '|' || a.current_version || '|' || r.content_hash || '|' || "
+    "r.retrieved_at || '|' || coalesce(a.withdrawn_at, '')"
+)
+CURRENT = "articles a JOIN revisions r ON r.article_id = a.id AND r.version = a.current_version"
+ARTICLE_COLUMNS = (
+    "a.id, a.source_id, a.slug, a.timezone, a.first_seen, r.version, r.retrieved_at, r.content_hash, a.url, "
+    "r.title, r.published, r.news_type, r.topics, r.summary, '', a.withdrawn_at"
+)
+SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS pub.state (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS pub.entries (article_id INTEGER PRIMARY KEY, state TEXT NOT NULL)",
+    # One row per article and collection it is listed in; sort_key orders a collection newest first.
+    "CREATE TABLE IF NOT EXISTS pub.members (collection TEXT NOT NULL, article_id INTEGER NOT NULL, "
+    "kind TEXT NOT NULL, parent TEXT NOT NULL, name TEXT NOT NULL, sort_key TEXT NOT NULL, "
+    "PRIMARY KEY (collection, article_id))",
+    "CREATE INDEX IF NOT EXISTS pub.members_in_order ON members (collection, sort_key)",
+    "CREATE INDEX IF NOT EXISTS pub.members_by_kind ON members (kind, parent, collection)",
+    "CREATE INDEX IF NOT EXISTS pub.members_by_article ON members (article_id)",
+    "CREATE TABLE IF NOT EXISTS pub.files (path TEXT PRIMARY KEY, key TEXT NOT NULL)",
+)
+RowReader = Callable[[tuple[object, ...]], StoredArticle]  # the store's reader of ARTICLE_COLUMNS rows
+T = TypeVar("T")
+CHUNK = 500  # SQLite caps the number of bound parameters in one statement
+
+
+@dataclass(frozen=True)
+class Membership:
+    """One collection an article is listed in. `collection` is the folder of its pages ("" for the
+    site, "inz/", "years/2026/", "inz/topics/work/", "inz/topics/work/2026/"); `parent` is the
+    collection it belongs under ("inz/" for a topic), `name` what it is called ("Work", "2026")."""
+
+    collection: str
+    kind: str
+    parent: str
+    name: str
+
+
+@dataclass(frozen=True)
+class CollectionInfo:
+    collection: str
+    name: str  # as the newest member names it (two spellings of one topic share its folder)
+    count: int
+
+
+class Catalogue:
+    def __init__(self, db: sqlite3.Connection, state_dir: Path | None, read_row: RowReader) -> None:
+        self._db = db
+        self._read_row = read_row
+        path = state_dir / PUBLISH_FILE if state_dir else None
+        try:
+            self._open(path)
+        except sqlite3.DatabaseError:
+            # Damaged (or not a database): it is derived data, so start it again from the store.
+            with suppress(sqlite3.OperationalError):  # it may have failed before it was attached
+                db.execute("DETACH DATABASE pub")
+            for leftover in (path, Path(f"{path}-wal"), Path(f"{path}-shm")) if path else ():
+                leftover.unlink(missing_ok=True)
+            self._open(path)
+
+    def _open(self, path: Path | None) -> None:
+        db = self._db
+        db.execute("ATTACH DATABASE ? AS pub", (str(path) if path else ":memory:",))
+        if path is not None:
+            db.execute("PRAGMA pub.journal_mode=WAL")
+        db.execute("CREATE TABLE IF NOT EXISTS pub.state (name TEXT PRIMARY KEY, value TEXT NOT NULL)")
+        if self.state("schema") != SCHEMA_VERSION:
+            with self._writing():
+                for table in ("entries", "members", "files", "state"):
+                    db.execute(f"DROP TABLE IF EXISTS pub.{table}")
+                for statement in SCHEMA:
+                    db.execute(statement)
+                db.execute("INSERT INTO pub.state VALUES ('schema', ?)", (SCHEMA_VERSION,))
+
+    def close(self) -> None:
+        self._db.execute("DETACH DATABASE pub")
+
+    def _writing(self) -> AbstractContextManager[sqlite3.Connection]:
+        # Its own transactions, not the store's: a dry run's store refuses writes, but the catalogue
+        # it publishes from is in memory and must take them.
+        return immediate_transaction(self._db)
+
+    # What the last publication was made from.
+
+    def state(self, name: str) -> str | None:
+        row = self._db.execute("SELECT value FROM pub.state WHERE name = ?", (name,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def set_state(self, name: str, value: str) -> None:
+        with self._writing() as db:
+            db.execute("INSERT OR REPLACE INTO pub.state VALUES (?, ?)", (name, value))
+
+    # Which articles changed since then, and where they were listed.
+
+    def changed_ids(self) -> list[int]:
+        """Articles whose shown state differs from the index (new ones included), and indexed articles
+        that are no longer in the store."""
+        rows = self._db.execute(
+            f"SELECT a.id FROM {CURRENT} LEFT JOIN pub.entries e ON e.article_id = a.id "
+            f"WHERE e.state IS NOT ({ARTICLE_STATE}) "
+            "UNION SELECT article_id FROM pub.entries WHERE article_id NOT IN (SELECT id FROM articles) ORDER BY 1"
+        )
+        return [int(row[0]) for row in rows]
+
+    def all_ids(self) -> list[int]:
+        rows = self._db.execute("SELECT id FROM articles UNION SELECT article_id FROM pub.entries ORDER BY 1")
+        return [int(row[0]) for row in rows]
+
+    def articles(self, ids: Sequence[int]) -> list[StoredArticle]:
+        """The named articles at their current version, without bodies, in the order of `ids`."""
+        found: dict[int, StoredArticle] = {}
+        for chunk in _chunks(ids):
+            query = f"SELECT {ARTICLE_COLUMNS} FROM {CURRENT} WHERE a.id IN ({_marks(chunk)})"
+            found.update((item.id, item) for item in map(self._read_row, self._db.execute(query, chunk)))
+        return [found[article_id] for article_id in ids if article_id in found]
+
+    def memberships(self, ids: Sequence[int]) -> dict[int, set[Membership]]:
+        found: dict[int, set[Membership]] = {}
+        for chunk in _chunks(ids):
+            rows = self._db.execute(
+                f"SELECT article_id, collection, kind, parent, name FROM pub.members WHERE article_id IN ({_marks(chunk)})",
+                chunk,
+            )
+            for article_id, *membership in rows:
+                found.setdefault(int(article_id), set()).add(Membership(*membership))
+        return found
+
+    def index(self, listed: Iterable[tuple[int, str, Iterable[Membership]]], ids: Sequence[int]) -> None:
+        """Record where each of `ids` is listed now: (article id, sort key, memberships) for each one that
+        is published; the others (gone from the store, or of a source no longer configured) are listed
+        nowhere."""
+        with self._writing() as db:
+            for chunk in _chunks(ids):
+                db.execute(f"DELETE FROM pub.members WHERE article_id IN ({_marks(chunk)})", chunk)
+                db.execute(f"DELETE FROM pub.entries WHERE article_id IN ({_marks(chunk)})", chunk)
+                db.execute(
+                    f"INSERT INTO pub.entries SELECT a.id, {ARTICLE_STATE} FROM {CURRENT} WHERE a.id IN ({_marks(chunk)})",
+                    chunk,
+                )
+            db.executemany(
+                "INSERT INTO pub.members VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    (member.collection, article_id, member.kind, member.parent, member.name, sort_key)
+                    for article_id, sort_key, members in listed
+                    for member in members
+                ),
+            )
+
+    # What a collection lists.
+
+    def listed(self, collection: str, *, limit: int | None = None, current_only: bool = False) -> list[StoredArticle]:
+        """The collection's articles newest first, without bodies; `current_only` leaves out the ones the
+        source withdrew (feeds carry only what the source still serves)."""
+        query = (
+            f"SELECT {ARTICLE_COLUMNS} FROM pub.members m CROSS JOIN {CURRENT} "
+            "WHERE m.collection = ? AND a.id = m.article_id"
+        )
+        if current_only:
+            query += " AND a.withdrawn_at IS NULL"
+        query += " ORDER BY m.sort_key DESC"
+        parameters: tuple[object, ...] = (collection,)
+        if limit is not None:
+            query += " LIMIT ?"
+            parameters += (limit,)
+        return [self._read_row(row) for row in self._db.execute(query, parameters)]
+
+    def collections(self, kind: str, parent: str | None = None) -> list[CollectionInfo]:
+        """The collections of one kind (under `parent`), ordered by folder, each with its size."""
+        query = "SELECT collection, name, max(sort_key), count(*) FROM pub.members WHERE kind = ?"
+        parameters: tuple[str, ...] = (kind,)
+        if parent is not None:
+            query += " AND parent = ?"
+            parameters += (parent,)
+        # SQLite takes a bare column (name) from the row that gave max(): the newest member's name.
+        rows = self._db.execute(query + " GROUP BY collection", parameters)
+        found = [CollectionInfo(str(collection), str(name), int(count)) for collection, name, _, count in rows]
+        return sorted(found, key=lambda info: info.collection.rstrip("/"))  # "a/" before "a-b/", like their names
+
+    def size(self, collection: str) -> int:
+        return int(
+            self._db.execute("SELECT count(*) FROM pub.members WHERE collection = ?", (collection,)).fetchone()[0]
+        )
+
+    def corrected(self, source_id: str, limit: int) -> list[StoredArticle]:
+        """The articles behind the source's `limit` newest corrections (a later version, or a withdrawal),
+        ties at the edge included, so the newest `limit` correction items are all among theirs."""
+        events = (
+            "SELECT r.article_id AS id, r.retrieved_at AS at FROM revisions r JOIN articles a ON a.id = r.article_id "
+            "WHERE a.source_id = :source AND r.version > 1 "
+            "UNION ALL SELECT id, withdrawn_at FROM articles WHERE source_id = :source AND withdrawn_at IS NOT NULL"
+        )
+        edge = self._db.execute(
+            f"SELECT at FROM ({events}) ORDER BY at DESC LIMIT 1 OFFSET :offset",
+            {"source": source_id, "offset": max(limit - 1, 0)},
+        ).fetchone()
+        rows = self._db.execute(
+            f"SELECT DISTINCT id FROM ({events}) WHERE at >= :edge ORDER BY id",
+            {"source": source_id, "edge": edge[0] if edge else ""},
+        )
+        return self.articles([int(row[0]) for row in rows])
+
+    # The key of each file the last publication wrote.
+
+    def file_keys(self, paths: Sequence[str]) -> dict[str, str]:
+        found: dict[str, str] = {}
+        for chunk in _chunks(paths):
+            rows = self._db.execute(f"SELECT path, key FROM pub.files WHERE path IN ({_marks(chunk)})", chunk)
+            found.update((str(path), str(key)) for path, key in rows)
+        return found
+
+    def record_files(self, keys: Iterable[tuple[str, str]]) -> None:
+        with self._writing() as db:
+            db.executemany("INSERT OR REPLACE INTO pub.files VALUES (?, ?)", keys)
+
+    def forget_files(self, paths: Sequence[str]) -> None:
+        with self._writing() as db:
+            for chunk in _chunks(paths):
+                db.execute(f"DELETE FROM pub.files WHERE path IN ({_marks(chunk)})", chunk)
+
+    def file_paths(self) -> Iterator[str]:
+        """Every recorded path, a page at a time (a large archive has tens of thousands), with no cursor
+        left open between pages, so the caller may stop early."""
+        after = ""
+        while page := [
+            str(row[0])
+            for row in self._db.execute(
+                "SELECT path FROM pub.files WHERE path > ? ORDER BY path LIMIT ?", (after, CHUNK)
+            )
+        ]:
+            yield from page
+            after = page[-1]
+
+
+def _chunks(items: Sequence[T]) -> Iterator[Sequence[T]]:
+    for start in range(0, len(items), CHUNK):
+        yield items[start : start + CHUNK]
+
+
+def _marks(chunk: Sequence[object]) -> str:
+    return ",".join("?" * len(chunk))

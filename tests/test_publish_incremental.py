@@ -1,0 +1,223 @@
+"""Incremental publishing: after any change in the store, output/ holds exactly what a full rendering of
+the store gives (no stale page, no missing one, the same bytes), while a publication renders only the
+pages and feeds that show what changed. Topic and type pages list their newest articles and split the
+rest by year, so no page grows with the archive."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+import yaml
+from bs4 import BeautifulSoup
+
+from pipeline.config import load_config
+from pipeline.model import Article, Config
+from pipeline.publish import IN_PROGRESS_FILE, publish, render_site
+from pipeline.store import Store
+from pipeline.store.catalogue import PUBLISH_FILE
+from tests.helpers import REPO_ROOT
+
+AUCKLAND = ZoneInfo("Pacific/Auckland")
+NEWS = "https://www.immigration.govt.nz/about-us/news-centre/"
+TOPICS = ("Work", "Study", "Visitors", "Residence", "Compliance")
+TYPES = ("Announcement", "Media release")
+SEEN = datetime(2026, 7, 13, 1, 0, tzinfo=UTC)
+
+
+def make_config(tmp_path: Path, **feeds: Any) -> Config:
+    data: dict[str, Any] = yaml.safe_load((REPO_ROOT / "sources.yaml").read_text("utf-8"))
+    data |= {"output_dir": str(tmp_path / "output"), "state_dir": str(tmp_path / "state")}
+    data["site_url"] = "http://localhost:8000/"
+    data["feeds"] |= feeds
+    data["sources"] = data["sources"][:1]
+    path = tmp_path / "sources.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), "utf-8")
+    return load_config(path)
+
+
+def make_article(number: int, rng: random.Random) -> Article:
+    published = datetime(2026, 7, 1, tzinfo=AUCKLAND) - timedelta(days=rng.randrange(0, 3 * 365))
+    return Article(
+        url=f"{NEWS}article-{number}/",
+        title=f"Article {number} & <friends>",
+        published=published.replace(hour=0),
+        news_type=rng.choice(TYPES),
+        topics=tuple(rng.sample(TOPICS, rng.randrange(1, 3))),
+        summary=f"Summary of article {number}.",
+        body_html=f"<p>Body of article {number}, about {rng.choice(TOPICS).lower()}.</p>",
+    )
+
+
+def save(store: Store, config: Config, article: Article, when: datetime = SEEN) -> None:
+    source = config.sources[0]
+    store.save_article(
+        article,
+        source_id=source.id,
+        timezone=source.timezone,
+        requested_url=article.url,
+        retrieved_at=when,
+        raw_page_id=None,
+    )
+
+
+def on_disk(root: Path) -> dict[str, bytes]:
+    return {str(path.relative_to(root)): path.read_bytes() for path in sorted(root.rglob("*")) if path.is_file()}
+
+
+def assert_output_is_the_full_rendering(config: Config, store: Store) -> None:
+    expected = render_site(config, store)
+    actual = on_disk(config.output_dir)
+    assert sorted(set(actual) - set(expected)) == [], "stale files left in output/"
+    assert sorted(set(expected) - set(actual)) == [], "files missing from output/"
+    assert [path for path in expected if actual[path] != expected[path]] == []
+
+
+@pytest.fixture
+def filled(tmp_path: Path) -> Iterator[tuple[Config, Store, list[Article]]]:
+    config = make_config(tmp_path, max_items=5)
+    rng = random.Random(20261128)
+    articles = [make_article(number, rng) for number in range(40)]
+    store = Store(config.state_dir)
+    for article in articles:
+        save(store, config, article)
+    publish(config, store)
+    yield config, store, articles
+    store.close()
+
+
+def test_every_kind_of_change_leaves_exactly_the_full_rendering(filled: tuple[Config, Store, list[Article]]) -> None:
+    config, store, articles = filled
+    assert_output_is_the_full_rendering(config, store)
+    rng = random.Random(7)
+    later = SEEN
+    steps: list[Callable[[], object]] = [
+        lambda: save(store, config, make_article(100, rng)),  # a new article
+        lambda: save(store, config, replace(articles[0], title="A corrected title"), later),
+        lambda: save(store, config, replace(articles[1], topics=("A topic of its own",)), later),  # a new topic
+        lambda: save(store, config, replace(articles[1], topics=("Work",)), later),  # ... gone again
+        lambda: save(store, config, replace(articles[2], published=articles[2].published.replace(year=2020)), later),
+        lambda: save(store, config, replace(articles[2], published=articles[2].published.replace(year=2026)), later),
+        lambda: [store.record_missing(articles[3].url, later + timedelta(hours=hours), 0) for hours in (0, 1)],
+        lambda: store.record_present(articles[3].url),
+        lambda: save(store, config, replace(articles[4], news_type=None, body_html="<p>Shorter.</p>"), later),
+    ]
+    for number, step in enumerate(steps):
+        later += timedelta(hours=2)
+        step()
+        written = publish(config, store)
+        assert written, f"step {number} changed what the archive shows"
+        assert_output_is_the_full_rendering(config, store)
+    assert publish(config, store) == []  # nothing changed since
+
+
+def test_a_year_or_topic_that_lists_nothing_any_more_is_removed(filled: tuple[Config, Store, list[Article]]) -> None:
+    config, store, articles = filled
+    output = config.output_dir
+    save(store, config, replace(articles[5], topics=("Rare topic",), published=datetime(2019, 5, 1, tzinfo=AUCKLAND)))
+    publish(config, store)
+    assert (output / "inz/topics/rare-topic/2019/index.html").is_file()
+    assert (output / "years/2019/index.html").is_file() and (output / "search/2019.json").is_file()
+    assert "years/2019/index.html" in (output / "years/2026/index.html").read_text("utf-8")
+
+    save(store, config, replace(articles[5], topics=("Work",)), SEEN + timedelta(days=1))
+    publish(config, store)
+
+    assert not (output / "years/2019/index.html").exists() and not (output / "search/2019.json").exists()
+    assert sorted(path.name for path in (output / "inz/topics/rare-topic").rglob("*") if path.is_file()) == []
+    assert "years/2019/" not in (output / "years/2026/index.html").read_text("utf-8")
+    assert "rare-topic" not in (output / "feeds.opml").read_text("utf-8")
+    assert_output_is_the_full_rendering(config, store)
+
+
+def test_a_new_article_rewrites_only_the_pages_and_feeds_that_show_it(
+    filled: tuple[Config, Store, list[Article]],
+) -> None:
+    config, store, _ = filled
+    newest = replace(
+        make_article(200, random.Random(1)),
+        published=datetime(2026, 7, 2, tzinfo=AUCKLAND),
+        news_type="Announcement",
+        topics=("Work",),
+    )
+    save(store, config, newest)
+
+    written = set(publish(config, store))
+
+    feeds = {"feed.xml", "feed.atom", "feed.json"}
+    expected = (
+        {
+            "index.html",
+            "years/2026/index.html",
+            "search/2026.json",
+            "inz/index.html",
+            "inz/articles/article-200/index.html",
+        }
+        | feeds
+        | {"inz/" + name for name in feeds}
+        | {f"inz/{group}/{name}" for group in ("topics/work", "types/announcement") for name in (*feeds, "index.html")}
+        | {"inz/topics/work/2026/index.html", "inz/types/announcement/2026/index.html"}
+    )
+    assert written == expected
+
+
+def test_topic_pages_show_the_newest_and_split_the_rest_by_year(filled: tuple[Config, Store, list[Article]]) -> None:
+    config, _, articles = filled
+    output = config.output_dir
+    work = [article for article in articles if "Work" in article.topics]
+    by_year: dict[int, list[Article]] = {}
+    for article in work:
+        by_year.setdefault(article.published.year, []).append(article)
+    assert len(work) > 5 and len(by_year) > 1  # more than one page's worth, over several years
+
+    page = BeautifulSoup((output / "inz/topics/work/index.html").read_text("utf-8"), "lxml")
+    listed = [link.get_text() for link in page.select("ul.articles h2 a")]
+    newest = sorted(work, key=lambda article: (article.published, article.url), reverse=True)[:5]
+    assert listed == [article.title for article in newest]
+    year_links = {link["href"]: link.get_text() for link in page.select("section.groups a")}
+    assert year_links == {
+        f"../../../inz/topics/work/{year}/index.html": f"{year} ({len(members)})" for year, members in by_year.items()
+    }
+    for year, members in by_year.items():
+        year_page = BeautifulSoup((output / f"inz/topics/work/{year}/index.html").read_text("utf-8"), "lxml")
+        assert sorted(link.get_text() for link in year_page.select("ul.articles h2 a")) == sorted(
+            article.title for article in members
+        )
+        assert year_page.select_one('a[href="../../../../inz/topics/work/index.html"]') is not None  # the topic
+
+
+def test_losing_the_publishing_index_costs_a_full_publication_and_nothing_else(
+    filled: tuple[Config, Store, list[Article]],
+) -> None:
+    config, store, _ = filled
+    before = on_disk(config.output_dir)
+    (config.state_dir / PUBLISH_FILE).write_bytes(b"this is not a database, it was damaged" * 100)
+    for suffix in ("-wal", "-shm"):
+        Path(f"{config.state_dir / PUBLISH_FILE}{suffix}").unlink(missing_ok=True)
+
+    assert publish(config, store) == []  # every output planned again; not one byte differs
+
+    assert on_disk(config.output_dir) == before
+    assert publish(config, store) == []
+
+
+def test_a_killed_publication_is_completed_by_the_next(filled: tuple[Config, Store, list[Article]]) -> None:
+    config, store, articles = filled
+    save(store, config, replace(articles[6], title="Edited before the kill"), SEEN + timedelta(hours=1))
+    # A publication killed after it had indexed the change but before it wrote anything:
+    catalogue = store.catalogue(config.state_dir)
+    catalogue.index([], catalogue.changed_ids())
+    catalogue.close()
+    (config.state_dir / IN_PROGRESS_FILE).write_text("12345\n")
+
+    publish(config, store)
+
+    assert not (config.state_dir / IN_PROGRESS_FILE).exists()
+    assert "Edited before the kill" in (config.output_dir / "inz/articles/article-6/index.html").read_text("utf-8")
+    assert_output_is_the_full_rendering(config, store)

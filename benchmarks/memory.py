@@ -2,8 +2,7 @@
 
 Prints one JSON line: the process's peak resident set size (VmHWM) after the imports and at the end,
 the sync's wall and CPU time, and with --tracemalloc the peak of Python allocations during the sync
-and the lines that held the most memory once publishing had planned the site (its largest
-moment with a big archive). tracemalloc sees Python objects only, not libxml2's or SQLite's own
+and the lines that held the most memory when the sync started publishing. tracemalloc sees Python objects only, not libxml2's or SQLite's own
 allocations; RSS sees everything but includes the interpreter and the imported libraries."""
 
 from __future__ import annotations
@@ -15,11 +14,11 @@ import resource
 import sys
 import time
 import tracemalloc
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import pipeline.publish
+import pipeline.sync
 from pipeline.config import load_config
 from pipeline.sync import run_sync
 
@@ -35,20 +34,17 @@ def _peak_rss_mib() -> float:
     return kib / 1024
 
 
-def _snapshot_after_planning(top: list[str], limit: int) -> None:
-    """Record the top allocation sites when publishing has just planned the site."""
-    plan_site: Callable[..., Any] | None = getattr(pipeline.publish, "plan_site", None)
-    if plan_site is None:  # publishing was reorganised: the peak figure still holds, the breakdown is skipped
-        return
-    planner = plan_site
+def _snapshot_when_publishing(top: list[str], limit: int) -> None:
+    """Record the top allocation sites when the sync starts publishing: what discovery, fetching and
+    the store left alive for the rest of the run."""
+    publish = pipeline.sync.publish  # type: ignore[attr-defined]
 
-    def planned(*args: Any, **kwargs: Any) -> Any:
-        result = planner(*args, **kwargs)
+    def publishing(*args: Any, **kwargs: Any) -> Any:
         stats = tracemalloc.take_snapshot().statistics("lineno")
         top[:] = [f"{stat.size / 1024:9.0f} KiB {stat.count:7d} blocks  {stat.traceback}" for stat in stats[:limit]]
-        return result
+        return publish(*args, **kwargs)
 
-    pipeline.publish.plan_site = planned  # type: ignore[attr-defined]
+    pipeline.sync.publish = publishing  # type: ignore[attr-defined]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -60,7 +56,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     after_imports = _peak_rss_mib()
     top: list[str] = []
     if args.tracemalloc:
-        _snapshot_after_planning(top, 12)
+        _snapshot_when_publishing(top, 12)
         tracemalloc.start()
     wall, cpu = time.perf_counter(), time.thread_time()
     report = run_sync(config)
@@ -78,7 +74,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     }
     if args.tracemalloc:
         result["tracemalloc_peak_mib"] = tracemalloc.get_traced_memory()[1] / 1024 / 1024
-        result["top_after_planning"] = top
+        result["top_when_publishing"] = top
         tracemalloc.stop()
     print(json.dumps(result))
     return 0

@@ -272,7 +272,7 @@ def memory_by_archive(bench: Bench, archives: Sequence[tuple[Config, int]]) -> l
             if run["new"] != 1 or run["problems"]:
                 raise BenchmarkError(f"the memory sync found {run['new']} new articles: {run['problems'][:3]}")
         results.append({"stored": stored, **memory, **{key: traced[key] for key in ("tracemalloc_peak_mib",)}})
-        (bench.out / f"memory-top-{count}.txt").write_text("\n".join(traced["top_after_planning"]) + "\n", "utf-8")
+        (bench.out / f"memory-top-{count}.txt").write_text("\n".join(traced["top_when_publishing"]) + "\n", "utf-8")
     config, count = archives[-1]  # what the largest archive's sync spends its time on (a third new article)
     third = make_spec(count + 10_002, today())
     bench.serve(

@@ -221,3 +221,17 @@ def test_a_killed_publication_is_completed_by_the_next(filled: tuple[Config, Sto
     assert not (config.state_dir / IN_PROGRESS_FILE).exists()
     assert "Edited before the kill" in (config.output_dir / "inz/articles/article-6/index.html").read_text("utf-8")
     assert_output_is_the_full_rendering(config, store)
+
+
+def test_a_full_publication_restores_files_deleted_or_edited_by_hand(
+    filled: tuple[Config, Store, list[Article]],
+) -> None:
+    config, store, _ = filled
+    before = on_disk(config.output_dir)
+    (config.output_dir / "inz/articles/article-7/index.html").unlink()
+    (config.output_dir / "inz/topics/work/feed.xml").write_text("edited by hand", "utf-8")
+
+    written = publish(config, store, full=True)  # what `run.py rebuild` does after re-extracting
+
+    assert sorted(written) == ["inz/articles/article-7/index.html", "inz/topics/work/feed.xml"]
+    assert on_disk(config.output_dir) == before

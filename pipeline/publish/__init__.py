@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Protocol
 
 from pipeline.model import Config
 from pipeline.publish.collections import SITE, memberships, sort_key
+from pipeline.publish.extras import search_words
 from pipeline.publish.files import OutputWriter, remove_leftovers
 from pipeline.publish.plan import Output, Scope, SitePlanner, site_key
 from pipeline.publish.render import StoreView
@@ -32,7 +34,7 @@ def render_site(config: Config, store: ArticleStore) -> dict[str, bytes]:
     """Every output file, keyed by its path under output_dir (a catalogue in memory: nothing is written)."""
     catalogue = store.catalogue(None)
     try:
-        scope = _index(config, catalogue, catalogue.all_ids(), everything=True)
+        scope = _index(config, store, catalogue, catalogue.all_ids(), everything=True)
         files: dict[str, bytes] = {}
         for output in SitePlanner(config, catalogue, store).plan(scope):
             files.update(output.render())
@@ -55,14 +57,15 @@ def publish(config: Config, store: ArticleStore, *, full: bool = False) -> list[
     catalogue = store.catalogue(config.state_dir)
     try:
         site = site_key(config)
+        every_file = full  # rebuild: render every output, whatever the recorded keys say
         full = full or interrupted or catalogue.state("site") != site or _any_missing(config.output_dir, catalogue)
         changed = catalogue.all_ids() if full else catalogue.changed_ids()
         if changed or full:
             marker.write_text(f"{os.getpid()}\n")  # the catalogue is about to move ahead of output/
-        scope = _index(config, catalogue, changed, everything=full)
+        scope = _index(config, store, catalogue, changed, everything=full)
         planner = SitePlanner(config, catalogue, store)
         writer = OutputWriter(config.output_dir)
-        _write(planner.plan(scope), writer, catalogue, config.output_dir)
+        _write(planner.plan(scope), writer, catalogue, config.output_dir, every_file=every_file)
         _remove(planner.removed(scope), catalogue, config.output_dir)
         if changed or full:
             catalogue.set_state("site", site)
@@ -72,7 +75,9 @@ def publish(config: Config, store: ArticleStore, *, full: bool = False) -> list[
         catalogue.close()
 
 
-def _index(config: Config, catalogue: Catalogue, article_ids: Sequence[int], *, everything: bool) -> Scope:
+def _index(
+    config: Config, store: StoreView, catalogue: Catalogue, article_ids: Sequence[int], *, everything: bool
+) -> Scope:
     """Bring the catalogue up to date for `article_ids`; the scope is every collection they were or are
     now listed in (all of them when the year list changed: every listing links to each year)."""
     sources = {source.id: source for source in config.sources}
@@ -83,13 +88,13 @@ def _index(config: Config, catalogue: Catalogue, article_ids: Sequence[int], *, 
         for members in catalogue.memberships(chunk).values():
             scope.collections.update((member.collection, member) for member in members)
         listed = []
-        for stored in catalogue.articles(chunk):
-            source = sources.get(stored.source_id)
-            if source is None:
-                continue  # a source no longer configured: its articles are not published
-            now = memberships(stored, source)
+        stored_articles = [item for item in catalogue.articles(chunk) if item.source_id in sources]
+        bodies = store.bodies(item.id for item in stored_articles)  # for the search words, once per version
+        for stored in stored_articles:  # (a source no longer configured: its articles are not published)
+            now = memberships(stored, sources[stored.source_id])
             scope.collections.update((member.collection, member) for member in now)
-            listed.append((stored.id, sort_key(stored), now))
+            article = replace(stored.article, body_html=bodies.get(stored.id, ""))
+            listed.append((stored.id, sort_key(stored), search_words(article), now))
             scope.article_ids.append(stored.id)
         catalogue.index(listed, chunk)
     years = catalogue.collections("year")
@@ -105,12 +110,16 @@ def _index(config: Config, catalogue: Catalogue, article_ids: Sequence[int], *, 
     return scope
 
 
-def _write(outputs: Iterable[Output], writer: OutputWriter, catalogue: Catalogue, root: Path) -> None:
-    """Render and write each output whose key changed (or whose file is missing); record the new keys."""
+def _write(
+    outputs: Iterable[Output], writer: OutputWriter, catalogue: Catalogue, root: Path, *, every_file: bool
+) -> None:
+    """Render and write each output whose key changed (or whose file is missing; or each output when
+    `every_file`, which restores files edited by hand); record the new keys. Unchanged bytes are never
+    rewritten either way."""
     done: list[tuple[str, str]] = []
     for output in outputs:
-        known = catalogue.file_keys(output.paths)
-        if all(known.get(path) == output.key and (root / path).is_file() for path in output.paths):
+        known = {} if every_file else catalogue.file_keys(output.paths)
+        if known and all(known.get(path) == output.key and (root / path).is_file() for path in output.paths):
             continue
         for path, data in sorted(output.render().items()):
             writer.write(path, data)
@@ -128,9 +137,15 @@ def _remove(paths: Sequence[str], catalogue: Catalogue, root: Path) -> None:
     catalogue.forget_files(paths)
 
 
+SENTINELS = ("index.html", "feed.xml", "feed.atom", "feed.json", "feeds.opml")
+
+
 def _any_missing(root: Path, catalogue: Catalogue) -> bool:
-    """True when a file the last publication wrote is gone (a deleted output/ is published again)."""
-    return not all((root / path).is_file() for path in catalogue.file_paths())
+    """True when the output's front files are gone (a deleted or emptied output/ is published again).
+    Only these are looked at, not every file, so a publication stays proportional to the change;
+    `run.py rebuild` checks every file."""
+    written = catalogue.file_keys(SENTINELS)
+    return not all((root / path).is_file() for path in written)
 
 
 def changed_feed_urls(config: Config, written: Sequence[str]) -> list[str]:

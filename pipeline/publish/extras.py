@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from xml.sax.saxutils import quoteattr
 
+from pipeline.model import Article
 from pipeline.publish.entries import Entry, nz_date
 from pipeline.sanitise import html_text
 
@@ -52,18 +53,18 @@ def _text(value: str) -> str:
     return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def search_words(entry: Entry) -> str:
+def search_words(article: Article) -> str:
     """The distinct lower-case ASCII words of everything searchable about an article, in first-seen
     order (the search script folds accents the same way, so "Māori" finds "maori")."""
-    article = entry.stored.article
     body_text = html_text(article.body_html)
     text = " ".join((article.title, article.summary, " ".join(article.topics), article.news_type or "", body_text))
     folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii").lower()
     return " ".join(dict.fromkeys(re.findall(r"[a-z0-9]+", folded)))
 
 
-def render_search_shard(entries: Sequence[Entry]) -> bytes:
-    """One year's search index: compact keys, since the page downloads every year's file."""
+def render_search_shard(entries: Sequence[Entry], words: Mapping[int, str]) -> bytes:
+    """One year's search index: compact keys, since the page downloads every year's file. `words` are
+    each article's search_words, kept by the catalogue (computed once per version, not per shard)."""
     articles = [
         {
             "t": entry.stored.article.title,
@@ -71,7 +72,7 @@ def render_search_shard(entries: Sequence[Entry]) -> bytes:
             "d": nz_date(entry.stored.article.published, entry.source.timezone),
             "k": entry.stored.article.news_type or "",
             "s": entry.stored.article.summary,
-            "w": search_words(entry),
+            "w": words.get(entry.stored.id, ""),
         }
         for entry in entries
     ]

@@ -265,7 +265,9 @@ class SitePlanner:
         )
         shard = f"search/{year}.json"
         yield self._output(
-            (shard,), [entry.dependency for entry in members], partial(render.search_shard, shard, self.view, members)
+            (shard,),
+            [entry.dependency for entry in members],
+            partial(render.search_shard, shard, self.catalogue, members),
         )
 
     def _grouping(self, membership: Membership) -> Iterator[Output]:

@@ -23,6 +23,7 @@ from pipeline.publish.diff import article_diff
 from pipeline.publish.entries import Entry, nz_date
 from pipeline.publish.extras import FeedOutline, render_opml, render_search_shard
 from pipeline.publish.feeds import FeedItem, FeedSpec, item_from_entry, render_feeds
+from pipeline.store.catalogue import Catalogue
 
 
 class StoreView(Protocol):
@@ -102,8 +103,8 @@ def version_page(site: SiteContext, entry: Entry, version: Version, count: int) 
     return {f"{entry.archive_path}v{version.number}/index.html": render_version(site, entry, version, count)}
 
 
-def search_shard(path: str, view: StoreView, members: Sequence[Entry]) -> dict[str, bytes]:
-    return {path: render_search_shard(with_bodies(view, members))}
+def search_shard(path: str, catalogue: Catalogue, members: Sequence[Entry]) -> dict[str, bytes]:
+    return {path: render_search_shard(members, catalogue.search_words([entry.stored.id for entry in members]))}
 
 
 def search_page(site: SiteContext, shards: Sequence[str]) -> dict[str, bytes]:

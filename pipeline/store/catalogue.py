@@ -19,7 +19,7 @@ from pipeline.model import StoredArticle
 from pipeline.store.database import immediate_transaction
 
 PUBLISH_FILE = "publish.sqlite3"
-SCHEMA_VERSION = "1"  # a file of another version is rebuilt from the store, never migrated
+SCHEMA_VERSION = "2"  # a file of another version is rebuilt from the store, never migrated
 
 # What of an article any output shows, as one string: when it differs from what the index recorded at
 # the last publication, the article is republished (new, edited, withdrawn, reinstated, re-extracted).
@@ -34,7 +34,8 @@ ARTICLE_COLUMNS = (
 )
 SCHEMA = (
     "CREATE TABLE IF NOT EXISTS pub.state (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
-    "CREATE TABLE IF NOT EXISTS pub.entries (article_id INTEGER PRIMARY KEY, state TEXT NOT NULL)",
+    # `words`: what the archive's search finds the article by (computed once per version, from its body).
+    "CREATE TABLE IF NOT EXISTS pub.entries (article_id INTEGER PRIMARY KEY, state TEXT NOT NULL, words TEXT NOT NULL)",
     # One row per article and collection it is listed in; sort_key orders a collection newest first.
     "CREATE TABLE IF NOT EXISTS pub.members (collection TEXT NOT NULL, article_id INTEGER NOT NULL, "
     "kind TEXT NOT NULL, parent TEXT NOT NULL, name TEXT NOT NULL, sort_key TEXT NOT NULL, "
@@ -43,6 +44,11 @@ SCHEMA = (
     "CREATE INDEX IF NOT EXISTS pub.members_by_kind ON members (kind, parent, collection)",
     "CREATE INDEX IF NOT EXISTS pub.members_by_article ON members (article_id)",
     "CREATE TABLE IF NOT EXISTS pub.files (path TEXT PRIMARY KEY, key TEXT NOT NULL)",
+    # Each non-empty collection with its size and name, kept up to date as articles are indexed, so that
+    # listing the topics of a source does not scan their members.
+    "CREATE TABLE IF NOT EXISTS pub.collections (collection TEXT PRIMARY KEY, kind TEXT NOT NULL, "
+    "parent TEXT NOT NULL, name TEXT NOT NULL, newest TEXT NOT NULL, size INTEGER NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS pub.collections_by_kind ON collections (kind, parent)",
 )
 RowReader = Callable[[tuple[object, ...]], StoredArticle]  # the store's reader of ARTICLE_COLUMNS rows
 T = TypeVar("T")
@@ -91,7 +97,7 @@ class Catalogue:
         db.execute("CREATE TABLE IF NOT EXISTS pub.state (name TEXT PRIMARY KEY, value TEXT NOT NULL)")
         if self.state("schema") != SCHEMA_VERSION:
             with self._writing():
-                for table in ("entries", "members", "files", "state"):
+                for table in ("entries", "members", "files", "collections", "state"):
                     db.execute(f"DROP TABLE IF EXISTS pub.{table}")
                 for statement in SCHEMA:
                     db.execute(statement)
@@ -150,26 +156,45 @@ class Catalogue:
                 found.setdefault(int(article_id), set()).add(Membership(*membership))
         return found
 
-    def index(self, listed: Iterable[tuple[int, str, Iterable[Membership]]], ids: Sequence[int]) -> None:
-        """Record where each of `ids` is listed now: (article id, sort key, memberships) for each one that
-        is published; the others (gone from the store, or of a source no longer configured) are listed
-        nowhere."""
+    def index(self, listed: Iterable[tuple[int, str, str, Iterable[Membership]]], ids: Sequence[int]) -> None:
+        """Record where each of `ids` is listed now: (article id, sort key, search words, memberships) for
+        each one that is published; the others (gone from the store, or of a source no longer configured)
+        are listed nowhere. Then bring the size and name of every collection concerned up to date."""
         with self._writing() as db:
+            folders = {
+                str(row[0])
+                for chunk in _chunks(ids)
+                for row in db.execute(
+                    f"SELECT DISTINCT collection FROM pub.members WHERE article_id IN ({_marks(chunk)})", chunk
+                )
+            }
             for chunk in _chunks(ids):
                 db.execute(f"DELETE FROM pub.members WHERE article_id IN ({_marks(chunk)})", chunk)
                 db.execute(f"DELETE FROM pub.entries WHERE article_id IN ({_marks(chunk)})", chunk)
                 db.execute(
-                    f"INSERT INTO pub.entries SELECT a.id, {ARTICLE_STATE} FROM {CURRENT} WHERE a.id IN ({_marks(chunk)})",
+                    f"INSERT INTO pub.entries SELECT a.id, {ARTICLE_STATE}, '' FROM {CURRENT} WHERE a.id IN ({_marks(chunk)})",
                     chunk,
                 )
+            rows = list(listed)
+            db.executemany("UPDATE pub.entries SET words = ? WHERE article_id = ?", ((r[2], r[0]) for r in rows))
             db.executemany(
                 "INSERT INTO pub.members VALUES (?, ?, ?, ?, ?, ?)",
                 (
                     (member.collection, article_id, member.kind, member.parent, member.name, sort_key)
-                    for article_id, sort_key, members in listed
+                    for article_id, sort_key, _, members in rows
                     for member in members
                 ),
             )
+            folders.update(member.collection for *_, members in rows for member in members)
+            for group in _chunks(sorted(folders)):
+                db.execute(f"DELETE FROM pub.collections WHERE collection IN ({_marks(group)})", group)
+                # SQLite takes the bare columns (kind, parent, name) from the row that gave max(): the
+                # newest member's, so two spellings of one topic show as the newest article spells it.
+                db.execute(
+                    "INSERT INTO pub.collections SELECT collection, kind, parent, name, max(sort_key), count(*) "
+                    f"FROM pub.members WHERE collection IN ({_marks(group)}) GROUP BY collection",
+                    group,
+                )
 
     # What a collection lists.
 
@@ -190,21 +215,30 @@ class Catalogue:
         return [self._read_row(row) for row in self._db.execute(query, parameters)]
 
     def collections(self, kind: str, parent: str | None = None) -> list[CollectionInfo]:
-        """The collections of one kind (under `parent`), ordered by folder, each with its size."""
-        query = "SELECT collection, name, max(sort_key), count(*) FROM pub.members WHERE kind = ?"
+        """The collections of one kind (under `parent`) that list something, by folder, with their sizes."""
+        query = "SELECT collection, name, size FROM pub.collections WHERE kind = ?"
         parameters: tuple[str, ...] = (kind,)
         if parent is not None:
             query += " AND parent = ?"
             parameters += (parent,)
-        # SQLite takes a bare column (name) from the row that gave max(): the newest member's name.
-        rows = self._db.execute(query + " GROUP BY collection", parameters)
-        found = [CollectionInfo(str(collection), str(name), int(count)) for collection, name, _, count in rows]
+        found = [
+            CollectionInfo(str(collection), str(name), int(size))
+            for collection, name, size in self._db.execute(query, parameters)
+        ]
         return sorted(found, key=lambda info: info.collection.rstrip("/"))  # "a/" before "a-b/", like their names
 
     def size(self, collection: str) -> int:
-        return int(
-            self._db.execute("SELECT count(*) FROM pub.members WHERE collection = ?", (collection,)).fetchone()[0]
-        )
+        row = self._db.execute("SELECT size FROM pub.collections WHERE collection = ?", (collection,)).fetchone()
+        return 0 if row is None else int(row[0])
+
+    def search_words(self, ids: Sequence[int]) -> dict[int, str]:
+        found: dict[int, str] = {}
+        for chunk in _chunks(ids):
+            rows = self._db.execute(
+                f"SELECT article_id, words FROM pub.entries WHERE article_id IN ({_marks(chunk)})", chunk
+            )
+            found.update((int(article_id), str(words)) for article_id, words in rows)
+        return found
 
     def corrected(self, source_id: str, limit: int) -> list[StoredArticle]:
         """The articles behind the source's `limit` newest corrections (a later version, or a withdrawal),

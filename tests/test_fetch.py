@@ -9,7 +9,7 @@ import threading
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
@@ -25,7 +25,7 @@ from tests.fixture_site import (
     FixtureSite,
     Route,
 )
-from tests.helpers import MakeConfig
+from tests.helpers import MakeConfig, serving
 
 ALLOW_ALL_ROBOTS = Route(body=b"User-agent: *\nDisallow:\n", headers={"Content-Type": "text/plain"})
 
@@ -413,3 +413,63 @@ def test_unreachable_host_is_named_by_prepare(site: FixtureSite, make_fetcher: M
     assert clock.sleeps == pytest.approx([0.05])  # retried once after a back-off
     with pytest.raises(FetchError, match=f"127.0.0.1:{port}"):
         fetcher.fetch(f"http://127.0.0.1:{port}/about-us/news-centre/x/")
+
+
+# -- the operator's environment -------------------------------------------------------------------
+
+
+class _ProxyHandler(BaseHTTPRequestHandler):
+    """An HTTP proxy that answers every request itself and remembers what it was asked for."""
+
+    requested: ClassVar[list[str]] = []
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        type(self).requested.append(self.path)  # a proxy is asked for the absolute URL
+        body = b"User-agent: *\nDisallow:\n" if self.path.endswith("/robots.txt") else b"<p>through the proxy</p>"
+        self.send_response(200)
+        self.send_header("Content-Type", "text/plain" if self.path.endswith(".txt") else "text/html")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+@pytest.fixture
+def proxy() -> Iterator[str]:
+    _ProxyHandler.requested = []
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _ProxyHandler)
+    server.daemon_threads = True
+    with serving(server, lifetime=60):
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+
+
+PROXIED_HOST = "http://panui-proxy-test.invalid"  # .invalid never resolves: only a proxy can answer
+
+
+def test_an_operators_http_proxy_is_used(
+    proxy: str, make_fetcher: MakeFetcher, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HTTP_PROXY", proxy)
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    fetcher, _ = make_fetcher(base_url=PROXIED_HOST)
+
+    page = fetcher.fetch(f"{PROXIED_HOST}/news/one/")
+
+    assert page.body == b"<p>through the proxy</p>"
+    assert _ProxyHandler.requested == [f"{PROXIED_HOST}/robots.txt", f"{PROXIED_HOST}/news/one/"]
+
+
+def test_no_proxy_sends_the_source_past_the_proxy(
+    proxy: str, site: FixtureSite, make_fetcher: MakeFetcher, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HTTP_PROXY", proxy)
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    fetcher, _ = make_fetcher()
+
+    page = fetcher.fetch(url(site, PATHWAY_PATH))
+
+    assert page.status == 200 and count(site, PATHWAY_PATH) == 1
+    assert _ProxyHandler.requested == []

@@ -11,6 +11,7 @@ from importlib import resources
 
 from bs4 import BeautifulSoup
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
 
 from pipeline.model import Source, Version
 from pipeline.publish.entries import Entry, nz_date
@@ -53,6 +54,9 @@ class SiteContext:
     site_title: str
     language: str
     sources: tuple[Source, ...]
+    # An article is listed on up to a dozen pages at a few depths: its list item is rendered once per
+    # depth and publication (keyed by what it shows), not once per page.
+    list_items: dict[tuple[object, ...], Markup] = field(default_factory=dict, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -124,9 +128,20 @@ def render_listing(site: SiteContext, listing: Listing) -> bytes:
         heading=listing.heading,
         description=listing.description,
         entries=listing.entries,
+        items=[list_item(site, entry, root) for entry in listing.entries],
         feeds=feeds,
         groups=listing.groups,
     )
+
+
+def list_item(site: SiteContext, entry: Entry, root: str) -> Markup:
+    key = (*entry.dependency, root)
+    item = site.list_items.get(key)
+    if item is None:
+        if len(site.list_items) >= 5000:  # a full publication of a large archive: keep memory bounded
+            site.list_items.clear()
+        item = site.list_items[key] = Markup(environment().get_template("entry.html").render(entry=entry, root=root))
+    return item
 
 
 def images_as_links(body_html: str) -> str:

@@ -6,7 +6,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from markupsafe import Markup
+from markupsafe import escape
 
 from pipeline.model import Source, StoredArticle
 
@@ -84,21 +84,14 @@ def attribution_html(stored: StoredArticle, source: Source) -> str:
     (what CC BY asks of a republished copy); written text only, never the source's logos."""
     article = stored.article
     retrieved = nz_date(stored.retrieved_at, source.timezone)
-    return str(
-        Markup(
-            '<aside class="attribution" role="note">'
-            '<p>Source: <a href="{url}">{title}</a>, {name}. Retrieved {retrieved}.</p>'
-            "<p>{text}</p>"
-            '<p>Licence: <a href="{licence_url}">{licence}</a>. '
-            "Reformatted by Pānui from the original page.</p>"
-            "</aside>"
-        ).format(
-            url=article.url,
-            title=article.title,
-            name=source.name,
-            retrieved=retrieved,
-            text=source.attribution,
-            licence_url=source.licence.url,
-            licence=source.licence.name,
-        )
+    # escape() on each value, as Markup.format would, without the cost of string.Formatter (this runs
+    # for every item of every feed).
+    return (
+        '<aside class="attribution" role="note">'
+        f'<p>Source: <a href="{escape(article.url)}">{escape(article.title)}</a>, {escape(source.name)}. '
+        f"Retrieved {escape(retrieved)}.</p>"
+        f"<p>{escape(source.attribution)}</p>"
+        f'<p>Licence: <a href="{escape(source.licence.url)}">{escape(source.licence.name)}</a>. '
+        "Reformatted by Pānui from the original page.</p>"
+        "</aside>"
     )

@@ -206,7 +206,8 @@ def render_json(spec: FeedSpec) -> bytes:
     if spec.hub:
         feed["hubs"] = [{"type": "WebSub", "url": spec.hub}]
     feed["items"] = [_json_item(item) for item in spec.items]
-    return (json.dumps(feed, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+    # No indent: json's C encoder only serves compact output, and readers parse either equally.
+    return (json.dumps(feed, ensure_ascii=False) + "\n").encode("utf-8")
 
 
 def _json_item(item: FeedItem) -> dict[str, object]:

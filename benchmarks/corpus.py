@@ -30,6 +30,7 @@ from tests.fixture_site import (
 )
 
 TIMEZONE = "Pacific/Auckland"
+ARTICLES_A_DAY = 2
 MIN_SPAN_DAYS = 3 * 365  # even a small site has articles in several years (per-year pages and shards)
 LIVE_HOST = "https://www.immigration.govt.nz"
 OPENINGS = (
@@ -162,10 +163,12 @@ def make_spec(serial: int, published: date) -> ArticleSpec:
     )
 
 
-def make_specs(count: int, newest: date) -> list[ArticleSpec]:
+def make_specs(count: int, newest: date, *, steady: bool = False) -> list[ArticleSpec]:
     """`count` articles, newest first, the newest published the day before `newest`, spread over at
-    least three years (about two a day beyond 2,000 articles)."""
-    span = max(MIN_SPAN_DAYS, count // 2)
+    least three years (about two a day beyond 2,000 articles). `steady`: always two a day, however
+    few, so that archives of different sizes differ in how many years they cover, not in how full
+    each year is (an archive grows by adding years; items 4 and 5)."""
+    span = count // ARTICLES_A_DAY if steady else max(MIN_SPAN_DAYS, count // ARTICLES_A_DAY)
     return [make_spec(serial, newest - timedelta(days=1 + serial * span // count)) for serial in range(count)]
 
 

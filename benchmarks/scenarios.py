@@ -226,7 +226,7 @@ def build_archive(bench: Bench, count: int) -> tuple[Config, dict[str, float]]:
     """A store of `count` articles put in directly (Store.save_article), published once."""
     config = bench.config(f"archive-{count}")
     with Store(config.state_dir) as store:
-        _, filled = timed(lambda: _save(store, config, make_specs(count, today())))
+        _, filled = timed(lambda: _save(store, config, make_specs(count, today(), steady=True)))
         written, warmed = timed(lambda: publish(config, store))
     return config, {"fill_wall": filled.wall, "publish_all_wall": warmed.wall, "publish_all_files": len(written)}
 
@@ -259,7 +259,7 @@ def memory_by_archive(bench: Bench, archives: Sequence[tuple[Config, int]]) -> l
     process each: RSS untraced, then the tracemalloc peak on a second new article)."""
     results: list[dict[str, Any]] = []
     for config, count in archives:
-        specs = make_specs(count, today())
+        specs = make_specs(count, today(), steady=True)
         with Store(config.state_dir) as store:
             stored = store.article_count()
         first, second = make_spec(count + 10_000, today()), make_spec(count + 10_001, today())
@@ -276,7 +276,12 @@ def memory_by_archive(bench: Bench, archives: Sequence[tuple[Config, int]]) -> l
     config, count = archives[-1]  # what the largest archive's sync spends its time on (a third new article)
     third = make_spec(count + 10_002, today())
     bench.serve(
-        [third, make_spec(count + 10_001, today()), make_spec(count + 10_000, today()), *make_specs(count, today())]
+        [
+            third,
+            make_spec(count + 10_001, today()),
+            make_spec(count + 10_000, today()),
+            *make_specs(count, today(), steady=True),
+        ]
     )
     profile(
         partial(_sync, config), bench.out / f"profile-sync-{count}-stored.txt", f"sync of 1 new article, {count} stored"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import urljoin, urlsplit, urlunsplit
@@ -53,7 +54,19 @@ def find_listing_links(page: Page, listing: Listing, source: Source) -> list[Lin
 
 
 def read_sitemap(page: Page, source: Source) -> SitemapContent:
-    """A urlset's article links (with lastmod) or a sitemap index's child sitemaps on the same host."""
+    """A urlset's article links (with lastmod, each once) or a sitemap index's child sitemaps on the
+    same host."""
+    children, links = sitemap_entries(page, source)
+    unique: dict[str, Link] = {}
+    for link in links:
+        unique.setdefault(link.url, link)  # a repeated URL: the first one stands
+    return SitemapContent(links=list(unique.values()), sitemaps=children)
+
+
+def sitemap_entries(page: Page, source: Source) -> tuple[list[str], Iterator[Link]]:
+    """(child sitemaps, article links): a sitemap index has only the first, a urlset only the second,
+    read one by one as they are asked for, so a sitemap of any size is never held as Python objects.
+    A page that is not a sitemap raises at once."""
     body = _decompress(page.body, page.url)
     parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, recover=False)
     try:
@@ -70,22 +83,23 @@ def read_sitemap(page: Page, source: Source) -> SitemapContent:
             url = urljoin(page.final_url, (loc.text or "").strip())
             if urlsplit(url).netloc.lower() == source.host and url not in children:
                 children.append(url)
-        return SitemapContent(links=[], sitemaps=children)
+        return children, iter(())
     if tag != "urlset":
         raise DiscoverError(
             f"{page.url} is not a sitemap (root element <{tag}>)",
             "discovery.sitemap must name a sitemap or sitemap index",
         )
-    links: list[Link] = []
-    seen: set[str] = set()
+    return [], _urlset_links(root, page, source)
+
+
+def _urlset_links(root: etree._Element, page: Page, source: Source) -> Iterator[Link]:
     for entry in root.iter(f"{SITEMAP_NS}url", "url"):
-        loc = entry.findtext(f"{SITEMAP_NS}loc") or entry.findtext("loc") or ""
-        url = article_url(urljoin(page.final_url, loc.strip()), source)
-        if url and url not in seen:
-            seen.add(url)
+        loc = (entry.findtext(f"{SITEMAP_NS}loc") or entry.findtext("loc") or "").strip()
+        # Sitemap URLs are absolute by the protocol: urljoin (costly, at 10,000 URLs) only for the others.
+        url = article_url(loc if loc.startswith(("http://", "https://")) else urljoin(page.final_url, loc), source)
+        if url:
             lastmod = entry.findtext(f"{SITEMAP_NS}lastmod") or entry.findtext("lastmod")
-            links.append(Link(url=url, found_on=page.url, lastmod=parse_lastmod(lastmod)))
-    return SitemapContent(links=links, sitemaps=[])
+            yield Link(url=url, found_on=page.url, lastmod=parse_lastmod(lastmod))
 
 
 def parse_lastmod(text: str | None) -> datetime | None:

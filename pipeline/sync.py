@@ -9,29 +9,21 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
-from pipeline.alerts import extract_alerts
-from pipeline.discover import article_url, find_listing_links, read_sitemap
-from pipeline.errors import DiscoverError, ExtractError, FetchError, NotAllowed, NotAnArticle, PanuiError
+from pipeline.candidates import Candidate, fetch_conditional, gather_candidates
+from pipeline.discover import article_url
+from pipeline.errors import ExtractError, FetchError, NotAllowed, NotAnArticle, PanuiError
 from pipeline.fetch import Fetcher, Validators, ping_websub
 from pipeline.guard import extract_guarded
 from pipeline.lock import StoreLock
-from pipeline.model import Config, Link, Page, Problem, Source, SourceReport, SyncReport
+from pipeline.model import Config, Problem, Source, SourceReport, SyncReport
 from pipeline.publish import changed_feed_urls, publish
 from pipeline.store import Store
 from pipeline.warc import WarcRecorder
 
 log = logging.getLogger("panui.sync")
-MAX_SITEMAPS = 50  # child sitemaps followed from one index: a bound against a runaway site
-
-
-@dataclass(frozen=True)
-class Candidate:
-    link: Link
-    origin: str  # "url" (given by the operator), "listing" or "sitemap"
 
 
 def source_for_url(config: Config, url: str) -> Source | None:
@@ -133,18 +125,8 @@ def sync_source(
         report.problems.append(Problem(source.id, error.url, "fetch", error.message, error.hint))
         report.requests = fetcher.requests_made
         return report
-    candidates = [Candidate(Link(url=url, found_on="--url"), "url") for url in urls]
-    candidates += discover_links(source, store, fetcher, report)
-    if len({candidate.link.url for candidate in candidates}) < source.expect.min_links and not report.problems:
-        report.degrade(
-            f"discovery found {len(candidates)} article link(s), fewer than expect.min_links ({source.expect.min_links}) (e.g. {source.base_url})",
-        )
-    candidates += revisit_candidates(source, store, _now())
-    candidates = _merge_candidates(candidates, store)
+    candidates = gather_candidates(source, store, fetcher, report, urls, _now())
     for index, candidate in enumerate(candidates):
-        if not _due(candidate, store):
-            report.unchanged += 1
-            continue
         if dry_run:
             report.notes.append(f"would fetch {candidate.link.url}")
             continue
@@ -181,96 +163,13 @@ def _prepare(store: Store, fetcher: Fetcher) -> None:
         store.remember_response(fresh)
 
 
-def discover_links(source: Source, store: Store, fetcher: Fetcher, report: SourceReport) -> list[Candidate]:
-    """Links from the listing pages, then from the sitemap (and the sitemaps an index names)."""
-    candidates: list[Candidate] = []
-    for listing in source.discovery.listings:
-        url = fetcher.url_for(listing.path)
-        try:
-            page = _fetch_cached(store, fetcher, url)
-            found = find_listing_links(page, listing, source)
-            if not found:
-                report.degrade(f"discovery listing selector {listing.links!r} matched no article link (e.g. {url})")
-            candidates += [Candidate(link, "listing") for link in found]
-        except (FetchError, DiscoverError) as error:
-            report.problems.append(Problem(source.id, url, "discover", error.message, error.hint))
-            continue
-        if source.alerts is not None and listing.path == source.alerts.path:
-            _collect_alerts(source, store, page, report)
-    if source.alerts is not None and all(listing.path != source.alerts.path for listing in source.discovery.listings):
-        url = fetcher.url_for(source.alerts.path)
-        try:
-            _collect_alerts(source, store, _fetch_cached(store, fetcher, url), report)
-        except FetchError as error:
-            report.problems.append(Problem(source.id, url, "alerts", error.message, error.hint))
-    if source.discovery.sitemap:
-        queue, visited = [fetcher.url_for(source.discovery.sitemap)], 0
-        while queue and visited < MAX_SITEMAPS:
-            url = queue.pop(0)
-            visited += 1
-            try:
-                content = read_sitemap(_fetch_cached(store, fetcher, url), source)
-            except FetchError as error:
-                if error.status == 404 and visited == 1:
-                    report.notes.append(f"no sitemap at {url}")
-                else:
-                    report.problems.append(Problem(source.id, url, "discover", error.message, error.hint))
-                continue
-            except DiscoverError as error:
-                report.problems.append(Problem(source.id, url, "discover", error.message, error.hint))
-                continue
-            queue += content.sitemaps
-            candidates += [Candidate(link, "sitemap") for link in content.links]
-    return candidates
-
-
-ORIGIN_PRECEDENCE = ("url", "listing", "revisit", "sitemap")  # the first is fetched unconditionally
-
-
-def _merge_candidates(candidates: Sequence[Candidate], store: Store) -> list[Candidate]:
-    """One candidate per URL, in first-found order, with the origin that makes it most due: an article
-    found both in a sitemap (not due) and on the revisit schedule (due) is re-checked."""
-    merged: dict[str, Candidate] = {}
-    for candidate in candidates:
-        known = merged.get(candidate.link.url)
-        if known is None or (not _due(known, store) and _due(candidate, store)):
-            merged[candidate.link.url] = candidate
-        elif ORIGIN_PRECEDENCE.index(candidate.origin) < ORIGIN_PRECEDENCE.index(known.origin):
-            merged[candidate.link.url] = Candidate(known.link, candidate.origin)
-    return list(merged.values())
-
-
-def _collect_alerts(source: Source, store: Store, page: Page, report: SourceReport) -> None:
-    try:
-        alerts = extract_alerts(page, source)
-    except ExtractError as error:
-        report.problems.append(Problem(source.id, page.url, "alerts", error.message, error.hint))
-        return
-    for alert in alerts:
-        if store.save_alert(alert, page.fetched_at):
-            report.alerts.append(alert.title)
-
-
-def _due(candidate: Candidate, store: Store) -> bool:
-    """Whether to request an article now: always when given or new; a known one found on a listing
-    (recent, so most likely edited) conditionally; one only in a sitemap when its lastmod is newer
-    than our last check."""
-    if candidate.origin in ("url", "listing", "revisit"):
-        return True
-    checked = store.checked_at(candidate.link.url)
-    if checked is None:
-        return True
-    lastmod = candidate.link.lastmod
-    return lastmod is not None and lastmod > checked
-
-
 def _sync_article(source: Source, store: Store, fetcher: Fetcher, candidate: Candidate, report: SourceReport) -> None:
     url = candidate.link.url
     try:
         # Validators only for a stored article: a response remembered without becoming one (the run was
         # killed before saving it, or it was held back) is read again, not answered 304 for ever.
         conditional = candidate.origin != "url" and store.known_url(url)
-        page = _fetch_conditional(store, fetcher, url, conditional=conditional)
+        page = fetch_conditional(store, fetcher, url, conditional=conditional)
         if store.record_present(url):
             report.notes.append(f"reinstated: {url} is served again")
         if page.status == 304:
@@ -343,42 +242,6 @@ def _record_missing(source: Source, store: Store, url: str, report: SourceReport
     elif outcome == "noted":
         report.notes.append(f"missing at the source (404/410): {url}; withdrawn if still missing after removal_grace")
     return True
-
-
-def revisit_candidates(source: Source, store: Store, now: datetime) -> list[Candidate]:
-    """Known articles due for a (conditional) re-check: often while young, rarely once old."""
-    due: list[Candidate] = []
-    for url, published, checked in store.revisit_candidates(source.id):
-        age = (now - published).total_seconds()
-        if (now - checked).total_seconds() >= source.revisit_every(age):
-            due.append(Candidate(Link(url=url, found_on="revisit"), "revisit"))
-    return due
-
-
-def _fetch_conditional(store: Store, fetcher: Fetcher, url: str, *, conditional: bool) -> Page:
-    remembered = store.validators(url) if conditional else None
-    validators = Validators(etag=remembered[0], last_modified=remembered[1]) if remembered else None
-    return fetcher.fetch(url, validators)
-
-
-def _fetch_cached(store: Store, fetcher: Fetcher, url: str) -> Page:
-    """A discovery page: conditional, with the stored copy standing in for a 304's empty body."""
-    page = _fetch_conditional(store, fetcher, url, conditional=True)
-    if page.status == 304:
-        body = store.cached_body(url)
-        if body is not None:
-            store.mark_checked(url, page.fetched_at)
-            return Page(
-                url=page.url,
-                final_url=page.final_url,
-                status=200,
-                headers=page.headers,
-                body=body,
-                fetched_at=page.fetched_at,
-            )
-        page = fetcher.fetch(url)
-    store.remember_response(page)
-    return page
 
 
 def report_summary(report: SyncReport) -> dict[str, object]:

@@ -9,11 +9,12 @@ bytes, and they are the bytes `publish` writes)."""
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Protocol
 
+from pipeline.batching import batched
 from pipeline.model import Config
 from pipeline.publish.collections import SITE, memberships, sort_key
 from pipeline.publish.extras import search_words
@@ -116,7 +117,7 @@ def _write(
     """Render and write each output whose key changed (or whose file is missing; or each output when
     `every_file`, which restores files edited by hand); record the new keys. Unchanged bytes are never
     rewritten either way."""
-    for batch in _batches(outputs, INDEX_CHUNK // 4):  # one query for the recorded keys of a batch
+    for batch in batched(outputs, INDEX_CHUNK // 4):  # one query for the recorded keys of a batch
         known = {} if every_file else catalogue.file_keys([path for output in batch for path in output.paths])
         done: list[tuple[str, str]] = []
         for output in batch:
@@ -126,17 +127,6 @@ def _write(
                 writer.write(path, data)
             done += [(path, output.key) for path in output.paths]
         catalogue.record_files(done)
-
-
-def _batches(items: Iterable[Output], size: int) -> Iterator[list[Output]]:
-    batch: list[Output] = []
-    for item in items:
-        batch.append(item)
-        if len(batch) == size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
 
 
 def _remove(paths: Sequence[str], catalogue: Catalogue, root: Path) -> None:

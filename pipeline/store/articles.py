@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Literal
@@ -148,14 +148,16 @@ class ArticleStore(Database):
                 found.setdefault(int(article_id), []).append(Version(int(number), parse_time(retrieved), article))
         return found
 
-    def revisit_candidates(self, source_id: str) -> list[tuple[str, datetime, datetime]]:
-        """(url, published, last checked) of each article of the source still served by it."""
+    def revisit_candidates(self, source_id: str) -> Iterator[tuple[str, datetime, datetime]]:
+        """(url, published, last checked) of each article of the source still served by it, read as
+        they are asked for (a large archive is never held whole); read them all before writing."""
         rows = self._db.execute(
             "SELECT a.url, r.published, a.last_checked FROM articles a JOIN revisions r ON r.article_id = a.id "
             "AND r.version = a.current_version WHERE a.source_id = ? AND a.withdrawn_at IS NULL ORDER BY a.id",
             (source_id,),
         )
-        return [(url, datetime.fromisoformat(published), parse_time(checked)) for url, published, checked in rows]
+        for url, published, checked in rows:
+            yield url, datetime.fromisoformat(published), parse_time(checked)
 
     def record_missing(self, url: str, when: datetime, grace_seconds: float) -> str:
         """The source answered 404/410 for an article. The first time it is only noted; once it has been

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import zlib
+from collections.abc import Sequence
 from datetime import datetime
 
 from pipeline.model import Page
@@ -64,6 +65,17 @@ class PageStore(Database):
     def checked_at(self, url: str) -> datetime | None:
         row = self._db.execute("SELECT checked_at FROM http_cache WHERE url = ?", (url,)).fetchone()
         return parse_time(row[0]) if row else None
+
+    def checked_times(self, urls: Sequence[str]) -> dict[str, datetime]:
+        """When each of `urls` was last checked (those never checked are left out), in one query a chunk."""
+        found: dict[str, datetime] = {}
+        for start in range(0, len(urls), 500):  # SQLite caps the number of bound parameters
+            chunk = urls[start : start + 500]
+            rows = self._db.execute(
+                f"SELECT url, checked_at FROM http_cache WHERE url IN ({','.join('?' * len(chunk))})", chunk
+            )
+            found.update((str(url), parse_time(str(checked))) for url, checked in rows)
+        return found
 
     def mark_checked(self, url: str, when: datetime) -> None:
         with self.transaction() as db:

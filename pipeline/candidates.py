@@ -59,11 +59,15 @@ def gather_candidates(
     revisits = revisit_candidates(source, store, now)
     revisit_urls = {candidate.link.url for candidate in revisits}
     discovered = len(chosen.by_url)
+    # The sitemap's URLs seen so far (a sitemap, or two child sitemaps, may repeat one): the only thing
+    # kept of the links that are not fetched, about 100 bytes each.
+    seen: set[str] = set()
     for batch in _sitemap_batches(source, store, fetcher, report):
         checked = store.checked_times([link.url for link in batch])
         for link in batch:
-            if link.url in chosen.by_url:
+            if link.url in chosen.by_url or link.url in seen:
                 continue
+            seen.add(link.url)
             discovered += 1
             if _changed_since(link, checked.get(link.url)):
                 chosen.add(Candidate(link, "sitemap"))

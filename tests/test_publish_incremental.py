@@ -20,6 +20,7 @@ from bs4 import BeautifulSoup
 from pipeline.config import load_config
 from pipeline.model import Article, Config
 from pipeline.publish import IN_PROGRESS_FILE, publish, render_site
+from pipeline.publish.collections import memberships, sort_key
 from pipeline.store import Store
 from pipeline.store.catalogue import PUBLISH_FILE
 from tests.helpers import REPO_ROOT
@@ -235,3 +236,75 @@ def test_a_full_publication_restores_files_deleted_or_edited_by_hand(
 
     assert sorted(written) == ["inz/articles/article-7/index.html", "inz/topics/work/feed.xml"]
     assert on_disk(config.output_dir) == before
+
+
+def test_a_renamed_topic_is_renamed_on_every_page_of_it(filled: tuple[Config, Store, list[Article]]) -> None:
+    config, store, _ = filled
+    output = config.output_dir
+    old_years = sorted(path.parent.name for path in (output / "inz/topics/work").glob("*/index.html"))
+    assert len(old_years) > 1
+    newest = replace(
+        make_article(300, random.Random(2)), published=datetime(2026, 7, 3, tzinfo=AUCKLAND), topics=("WORK",)
+    )
+    save(store, config, newest)  # the newest article of the topic now spells it "WORK"
+
+    publish(config, store)
+
+    for year in old_years:
+        page = (output / f"inz/topics/work/{year}/index.html").read_text("utf-8")
+        assert "Topic: WORK" in page and "Topic: Work," not in page, year
+    assert_output_is_the_full_rendering(config, store)
+
+
+def test_a_source_taken_out_of_the_config_leaves_no_page_behind(tmp_path: Path) -> None:
+    both = make_config(tmp_path, max_items=5)
+    data: dict[str, Any] = yaml.safe_load(both.path.read_text("utf-8"))
+    data["sources"].append(
+        data["sources"][0] | {"id": "other", "name": "Other agency", "base_url": "https://www.example.govt.nz"}
+    )
+    both.path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), "utf-8")
+    both = load_config(both.path)
+    rng = random.Random(5)
+    with Store(both.state_dir) as store:
+        for number in range(6):
+            article = make_article(number, rng)
+            other = replace(make_article(50 + number, rng), url=f"https://www.example.govt.nz/news/{number}/")
+            save(store, both, article)
+            store.save_article(
+                other,
+                source_id="other",
+                timezone="Pacific/Auckland",
+                requested_url=other.url,
+                retrieved_at=SEEN,
+                raw_page_id=None,
+            )
+        publish(both, store)
+        assert (both.output_dir / "other/index.html").is_file()
+        assert (both.output_dir / "other/articles/3/index.html").is_file()
+        only_inz = make_config(tmp_path, max_items=5)
+
+        publish(only_inz, store)
+
+        assert not (both.output_dir / "other").exists() or not any((both.output_dir / "other").rglob("*.*"))
+        assert_output_is_the_full_rendering(only_inz, store)
+
+
+def test_a_removal_a_killed_publication_left_undone_is_finished(filled: tuple[Config, Store, list[Article]]) -> None:
+    config, store, articles = filled
+    save(store, config, replace(articles[8], topics=("Short-lived",)), SEEN + timedelta(hours=1))
+    publish(config, store)
+    assert (config.output_dir / "inz/topics/short-lived/feed.xml").is_file()
+    save(store, config, replace(articles[8], topics=("Work",)), SEEN + timedelta(hours=2))
+    # Killed after it indexed the change (the topic lists nothing now) and before it deleted its files:
+    catalogue = store.catalogue(config.state_dir)
+    changed = catalogue.changed_ids()
+    stored = catalogue.articles(changed)
+    source = config.sources[0]
+    catalogue.index([(item.id, sort_key(item), "", memberships(item, source)) for item in stored], changed)
+    catalogue.close()
+    (config.state_dir / IN_PROGRESS_FILE).write_text("12345\n")
+
+    publish(config, store)
+
+    assert not (config.output_dir / "inz/topics/short-lived/feed.xml").exists()
+    assert_output_is_the_full_rendering(config, store)

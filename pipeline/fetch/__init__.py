@@ -61,8 +61,9 @@ class Fetcher:
         self._session = requests.Session()
         # requests reads the environment again for every request (proxies, NO_PROXY, the CA bundle,
         # ~/.netrc): a tenth of a sync's CPU in the benchmark. Every request of a Fetcher goes to the
-        # source's one host, so the environment is read once, here: HTTP(S)_PROXY, NO_PROXY and
-        # REQUESTS_CA_BUNDLE still apply, exactly as requests would have applied them to that host.
+        # source's one host (redirects elsewhere are never followed), so the environment is read once,
+        # here: HTTP(S)_PROXY, NO_PROXY and REQUESTS_CA_BUNDLE apply as requests applies them to that
+        # host. ~/.netrc is not read: Pānui sends no credentials to the sites it reads.
         environment = self._session.merge_environment_settings(source.base_url, {}, None, None, None)
         self._session.trust_env = False
         self._session.proxies = environment["proxies"]

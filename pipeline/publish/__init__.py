@@ -21,7 +21,7 @@ from pipeline.publish.extras import search_words
 from pipeline.publish.files import OutputWriter, remove_leftovers
 from pipeline.publish.plan import Output, Scope, SitePlanner, site_key
 from pipeline.publish.render import StoreView
-from pipeline.store.catalogue import Catalogue, Membership
+from pipeline.store.catalogue import PUBLISH_FILE, Catalogue, Membership, catalogue_errors
 
 IN_PROGRESS_FILE = "publishing"  # present while a publication writes; left behind if it was killed
 INDEX_CHUNK = 500
@@ -57,23 +57,35 @@ def publish(config: Config, store: ArticleStore, *, full: bool = False) -> list[
     (config.state_dir / "publish-manifest.json").unlink(missing_ok=True)  # the file earlier Pānui kept instead
     catalogue = store.catalogue(config.state_dir)
     try:
-        site = site_key(config)
-        every_file = full  # rebuild: render every output, whatever the recorded keys say
-        full = full or interrupted or catalogue.state("site") != site or _any_missing(config.output_dir, catalogue)
-        changed = catalogue.all_ids() if full else catalogue.changed_ids()
-        if changed or full:
-            marker.write_text(f"{os.getpid()}\n")  # the catalogue is about to move ahead of output/
-        scope = _index(config, store, catalogue, changed, everything=full)
-        planner = SitePlanner(config, catalogue, store)
-        writer = OutputWriter(config.output_dir)
-        _write(planner.plan(scope), writer, catalogue, config.output_dir, every_file=every_file)
-        _remove(planner.removed(scope), catalogue, config.output_dir)
-        if changed or full:
-            catalogue.set_state("site", site)
-            marker.unlink(missing_ok=True)
-        return writer.written
+        with catalogue_errors(config.state_dir / PUBLISH_FILE):
+            return _publish(config, store, catalogue, marker, full=full, interrupted=interrupted)
     finally:
         catalogue.close()
+
+
+def _publish(
+    config: Config, store: StoreView, catalogue: Catalogue, marker: Path, *, full: bool, interrupted: bool
+) -> list[str]:
+    site = site_key(config)
+    every_file = full  # rebuild: render every output, whatever the recorded keys say
+    full = full or interrupted or catalogue.state("site") != site or _any_missing(config.output_dir, catalogue)
+    changed = catalogue.all_ids() if full else catalogue.changed_ids()
+    if changed or full:
+        marker.write_text(f"{os.getpid()}\n")  # the catalogue is about to move ahead of output/
+    scope = _index(config, store, catalogue, changed, everything=full)
+    planner = SitePlanner(config, catalogue, store)
+    writer = OutputWriter(config.output_dir)
+    planned = _write(planner.plan(scope), writer, catalogue, config.output_dir, every_file=every_file, keep=full)
+    removed = planner.removed(scope)
+    if full:
+        # Everything was planned: any file an earlier publication wrote that no output claims now is
+        # stale (a source taken out of sources.yaml, a removal a killed publication did not finish).
+        removed += [path for path in catalogue.file_paths() if path not in planned]
+    _remove(removed, catalogue, config.output_dir)
+    if changed or full:
+        catalogue.set_state("site", site)
+        marker.unlink(missing_ok=True)
+    return writer.written
 
 
 def _index(
@@ -97,7 +109,14 @@ def _index(
             article = replace(stored.article, body_html=bodies.get(stored.id, ""))
             listed.append((stored.id, sort_key(stored), search_words(article), now))
             scope.article_ids.append(stored.id)
-        catalogue.index(listed, chunk)
+        for folder in catalogue.index(listed, chunk):
+            # A topic or type renamed (now spelled as its newest article spells it): every year page
+            # of it shows the name.
+            for kind in ("topic-year", "type-year"):
+                scope.collections.update(
+                    (info.collection, Membership(info.collection, kind, folder, info.name))
+                    for info in catalogue.collections(kind, folder)
+                )
     years = catalogue.collections("year")
     if everything or {info.collection for info in years} != years_before:
         scope.collections.update(
@@ -112,21 +131,25 @@ def _index(
 
 
 def _write(
-    outputs: Iterable[Output], writer: OutputWriter, catalogue: Catalogue, root: Path, *, every_file: bool
-) -> None:
+    outputs: Iterable[Output], writer: OutputWriter, catalogue: Catalogue, root: Path, *, every_file: bool, keep: bool
+) -> set[str]:
     """Render and write each output whose key changed (or whose file is missing; or each output when
     `every_file`, which restores files edited by hand); record the new keys. Unchanged bytes are never
-    rewritten either way."""
+    rewritten either way. Returns the paths of every output planned when `keep` (a full publication)."""
+    planned: set[str] = set()
     for batch in batched(outputs, INDEX_CHUNK // 4):  # one query for the recorded keys of a batch
         known = {} if every_file else catalogue.file_keys([path for output in batch for path in output.paths])
         done: list[tuple[str, str]] = []
         for output in batch:
+            if keep:
+                planned.update(output.paths)
             if known and all(known.get(path) == output.key and (root / path).is_file() for path in output.paths):
                 continue
             for path, data in sorted(output.render().items()):
                 writer.write(path, data)
             done += [(path, output.key) for path in output.paths]
         catalogue.record_files(done)
+    return planned
 
 
 def _remove(paths: Sequence[str], catalogue: Catalogue, root: Path) -> None:

@@ -98,7 +98,7 @@ class SitePlanner:
         yield from self._article_pages(scope.article_ids)
         for folder in sorted(scope.collections):
             membership = scope.collections[folder]
-            if membership.kind in ("site", "source") or self.catalogue.size(folder):
+            if self._exists(membership):
                 yield from self._collection(membership)
         if scope.collections:
             yield from self._site_wide()
@@ -110,10 +110,17 @@ class SitePlanner:
         """The files of the scope's collections that list nothing any more (a topic no article has)."""
         return [
             path
-            for folder, membership in sorted(scope.collections.items())
-            if membership.kind not in ("site", "source") and not self.catalogue.size(folder)
+            for _, membership in sorted(scope.collections.items())
+            if membership.kind not in ("site", "source") and not self._exists(membership)
             for path in collection_paths(membership)
         ]
+
+    def _exists(self, membership: Membership) -> bool:
+        """The site's and each configured source's pages always exist; the others while they list
+        something (a source taken out of sources.yaml lists nothing any more)."""
+        if membership.kind == "site" or (membership.kind == "source" and membership.collection[:-1] in self.sources):
+            return True
+        return membership.kind != "source" and self.catalogue.size(membership.collection) > 0
 
     # Planning helpers.
 
@@ -127,12 +134,17 @@ class SitePlanner:
         return [make_entry(item, self.sources[item.source_id], self.config.site_url) for item in stored]
 
     def _listing(self, listing: Listing) -> Output:
-        depends = [[entry.dependency for entry in listing.entries], listing.groups]
+        depends = [
+            listing.heading,
+            listing.description,
+            [entry.dependency for entry in listing.entries],
+            listing.groups,
+        ]
         return self._output((listing.path,), depends, partial(render.listing_page, self.site, listing))
 
     def _feed(self, content: FeedContent, entries: Sequence[Entry], make_items: Callable[[], list[FeedItem]]) -> Output:
         paths = tuple(content.folder + content.basename + extension for extension in FEED_EXTENSIONS.values())
-        depends = [entry.dependency for entry in entries]
+        depends = [content, [entry.dependency for entry in entries]]
         return self._output(paths, depends, partial(render.feed_files, self.config, content, make_items))
 
     def _article_feed(self, content: FeedContent) -> Output:

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import AbstractContextManager, suppress
+from contextlib import AbstractContextManager, contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
+from pipeline.errors import StoreError
 from pipeline.model import StoredArticle
 from pipeline.store.database import immediate_transaction
 
@@ -50,6 +51,20 @@ SCHEMA = (
     "parent TEXT NOT NULL, name TEXT NOT NULL, newest TEXT NOT NULL, size INTEGER NOT NULL)",
     "CREATE INDEX IF NOT EXISTS pub.collections_by_kind ON collections (kind, parent)",
 )
+
+
+@contextmanager
+def catalogue_errors(path: Path | None) -> Iterator[None]:
+    """SQLite's errors about the catalogue as the store's own error, with what to do."""
+    try:
+        yield
+    except sqlite3.Error as error:
+        raise StoreError(
+            f"publishing's index {path or '(in memory)'} failed: {error}",
+            "check state_dir (space, permissions); deleting publish.sqlite3 is safe: the next sync rebuilds it",
+        ) from None
+
+
 RowReader = Callable[[tuple[object, ...]], StoredArticle]  # the store's reader of ARTICLE_COLUMNS rows
 T = TypeVar("T")
 CHUNK = 500  # SQLite caps the number of bound parameters in one statement
@@ -79,15 +94,18 @@ class Catalogue:
         self._db = db
         self._read_row = read_row
         path = state_dir / PUBLISH_FILE if state_dir else None
-        try:
-            self._open(path)
-        except sqlite3.DatabaseError:
-            # Damaged (or not a database): it is derived data, so start it again from the store.
-            with suppress(sqlite3.OperationalError):  # it may have failed before it was attached
-                db.execute("DETACH DATABASE pub")
-            for leftover in (path, Path(f"{path}-wal"), Path(f"{path}-shm")) if path else ():
-                leftover.unlink(missing_ok=True)
-            self._open(path)
+        with catalogue_errors(path):
+            try:
+                self._open(path)
+            except sqlite3.OperationalError:
+                raise  # locked, unreadable, out of space: not a reason to throw the index away
+            except sqlite3.DatabaseError:
+                # Damaged (or not a database): it is derived data, so start it again from the store.
+                with suppress(sqlite3.OperationalError):  # it may have failed before it was attached
+                    db.execute("DETACH DATABASE pub")
+                for leftover in (path, Path(f"{path}-wal"), Path(f"{path}-shm")) if path else ():
+                    leftover.unlink(missing_ok=True)
+                self._open(path)
 
     def _open(self, path: Path | None) -> None:
         db = self._db
@@ -108,8 +126,9 @@ class Catalogue:
 
     def _writing(self) -> AbstractContextManager[sqlite3.Connection]:
         # Its own transactions, not the store's: a dry run's store refuses writes, but the catalogue
-        # it publishes from is in memory and must take them.
-        return immediate_transaction(self._db)
+        # it publishes from is in memory and must take them. Deferred, so that a dry run's writes to
+        # its in-memory catalogue never lock the live store (publishing itself holds the store lock).
+        return immediate_transaction(self._db, "BEGIN")
 
     # What the last publication was made from.
 
@@ -156,10 +175,12 @@ class Catalogue:
                 found.setdefault(int(article_id), set()).add(Membership(*membership))
         return found
 
-    def index(self, listed: Iterable[tuple[int, str, str, Iterable[Membership]]], ids: Sequence[int]) -> None:
+    def index(self, listed: Iterable[tuple[int, str, str, Iterable[Membership]]], ids: Sequence[int]) -> set[str]:
         """Record where each of `ids` is listed now: (article id, sort key, search words, memberships) for
         each one that is published; the others (gone from the store, or of a source no longer configured)
-        are listed nowhere. Then bring the size and name of every collection concerned up to date."""
+        are listed nowhere. Then bring the size and name of every collection concerned up to date, and
+        return the collections whose name changed, appeared or went (a topic now spelled otherwise by
+        its newest article is renamed on every page that names it)."""
         with self._writing() as db:
             folders = {
                 str(row[0])
@@ -186,6 +207,7 @@ class Catalogue:
                 ),
             )
             folders.update(member.collection for *_, members in rows for member in members)
+            before = self._names(sorted(folders))
             for group in _chunks(sorted(folders)):
                 db.execute(f"DELETE FROM pub.collections WHERE collection IN ({_marks(group)})", group)
                 # SQLite takes the bare columns (kind, parent, name) from the row that gave max(): the
@@ -195,6 +217,17 @@ class Catalogue:
                     f"FROM pub.members WHERE collection IN ({_marks(group)}) GROUP BY collection",
                     group,
                 )
+            after = self._names(sorted(folders))
+        return {folder for folder in folders if before.get(folder) != after.get(folder)}
+
+    def _names(self, folders: Sequence[str]) -> dict[str, str]:
+        found: dict[str, str] = {}
+        for chunk in _chunks(folders):
+            rows = self._db.execute(
+                f"SELECT collection, name FROM pub.collections WHERE collection IN ({_marks(chunk)})", chunk
+            )
+            found.update((str(folder), str(name)) for folder, name in rows)
+        return found
 
     # What a collection lists.
 

@@ -67,9 +67,10 @@ class Database:
 
 
 @contextmanager
-def immediate_transaction(db: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
-    """One transaction that takes the write lock at once (no upgrade deadlock), rolled back on any error."""
-    db.execute("BEGIN IMMEDIATE")
+def immediate_transaction(db: sqlite3.Connection, begin: str = "BEGIN IMMEDIATE") -> Iterator[sqlite3.Connection]:
+    """One transaction, rolled back on any error. IMMEDIATE takes the write lock at once (no upgrade
+    deadlock); a plain BEGIN locks only the databases it writes to."""
+    db.execute(begin)
     try:
         yield db
     except BaseException:

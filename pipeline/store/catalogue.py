@@ -221,13 +221,14 @@ class Catalogue:
         return {folder for folder in folders if before.get(folder) != after.get(folder)}
 
     def _names(self, folders: Sequence[str]) -> dict[str, str]:
-        found: dict[str, str] = {}
-        for chunk in _chunks(folders):
-            rows = self._db.execute(
-                f"SELECT collection, name FROM pub.collections WHERE collection IN ({_marks(chunk)})", chunk
+        return {str(folder): str(name) for folder, name in self._lookup("collections", "collection", "name", folders)}
+
+    def _lookup(self, table: str, key: str, value: str, keys: Sequence[object]) -> Iterator[tuple[object, object]]:
+        """(key, value) of the rows of pub.<table> whose `key` is one of `keys`, a chunk at a time."""
+        for chunk in _chunks(keys):
+            yield from self._db.execute(
+                f"SELECT {key}, {value} FROM pub.{table} WHERE {key} IN ({_marks(chunk)})", chunk
             )
-            found.update((str(folder), str(name)) for folder, name in rows)
-        return found
 
     # What a collection lists.
 
@@ -265,13 +266,10 @@ class Catalogue:
         return 0 if row is None else int(row[0])
 
     def search_words(self, ids: Sequence[int]) -> dict[int, str]:
-        found: dict[int, str] = {}
-        for chunk in _chunks(ids):
-            rows = self._db.execute(
-                f"SELECT article_id, words FROM pub.entries WHERE article_id IN ({_marks(chunk)})", chunk
-            )
-            found.update((int(article_id), str(words)) for article_id, words in rows)
-        return found
+        return {
+            int(str(article_id)): str(words)
+            for article_id, words in self._lookup("entries", "article_id", "words", ids)
+        }
 
     def corrected(self, source_id: str, limit: int) -> list[StoredArticle]:
         """The articles behind the source's `limit` newest corrections (a later version, or a withdrawal),
@@ -294,11 +292,7 @@ class Catalogue:
     # The key of each file the last publication wrote.
 
     def file_keys(self, paths: Sequence[str]) -> dict[str, str]:
-        found: dict[str, str] = {}
-        for chunk in _chunks(paths):
-            rows = self._db.execute(f"SELECT path, key FROM pub.files WHERE path IN ({_marks(chunk)})", chunk)
-            found.update((str(path), str(key)) for path, key in rows)
-        return found
+        return {str(path): str(key) for path, key in self._lookup("files", "path", "key", paths)}
 
     def record_files(self, keys: Iterable[tuple[str, str]]) -> None:
         with self._writing() as db:

@@ -173,19 +173,20 @@ def _generator(spec: FeedSpec) -> FeedGenerator:
     return feed
 
 
-def render_rss(spec: FeedSpec) -> bytes:
-    feed = _generator(spec)
-    feed.link(href=spec.url("rss"), rel="self", type=MEDIA_TYPES["rss"])
+def render_rss(spec: FeedSpec, feed: FeedGenerator | None = None) -> bytes:
+    """RSS 2.0; `feed`: a generator already holding the items (render_feeds shares one with Atom)."""
+    feed = feed or _generator(spec)
+    feed.link(href=spec.url("rss"), rel="self", type=MEDIA_TYPES["rss"], replace=True)
     feed.link(href=spec.home_url, rel="alternate")  # feedgen makes the last link the RSS <link>
     feed.ttl(spec.poll_minutes)
     data: bytes = feed.rss_str(pretty=True)
     return data
 
 
-def render_atom(spec: FeedSpec) -> bytes:
-    feed = _generator(spec)
+def render_atom(spec: FeedSpec, feed: FeedGenerator | None = None) -> bytes:
+    feed = feed or _generator(spec)
     feed.id(spec.url("atom"))
-    feed.link(href=spec.home_url, rel="alternate", type="text/html")
+    feed.link(href=spec.home_url, rel="alternate", type="text/html", replace=True)
     feed.link(href=spec.url("atom"), rel="self", type=MEDIA_TYPES["atom"])
     if spec.hub:
         feed.link(href=spec.hub, rel="hub")
@@ -229,9 +230,11 @@ def _json_item(item: FeedItem) -> dict[str, object]:
 
 
 def render_feeds(spec: FeedSpec) -> dict[str, bytes]:
-    """The three formats, keyed by file name."""
+    """The three formats, keyed by file name. RSS and Atom are written from one feedgen generator: its
+    items are built once (each format's own channel links are set just before it is written)."""
+    feed = _generator(spec)
     return {
-        spec.file_name("rss"): render_rss(spec),
-        spec.file_name("atom"): render_atom(spec),
+        spec.file_name("rss"): render_rss(spec, feed),
+        spec.file_name("atom"): render_atom(spec, feed),
         spec.file_name("json"): render_json(spec),
     }

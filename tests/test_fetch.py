@@ -473,3 +473,38 @@ def test_no_proxy_sends_the_source_past_the_proxy(
 
     assert page.status == 200 and count(site, PATHWAY_PATH) == 1
     assert _ProxyHandler.requested == []
+
+
+class _CookieHandler(BaseHTTPRequestHandler):
+    """Sets a cookie on /news/one/ and remembers the Cookie header of every page request."""
+
+    protocol_version = "HTTP/1.1"
+    cookies: ClassVar[list[str | None]] = []
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        if self.path != "/robots.txt":
+            type(self).cookies.append(self.headers.get("Cookie"))
+        body = b"<p>hello</p>"
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(body)))
+        if self.path == "/news/one/":
+            self.send_header("Set-Cookie", "session=abc; Path=/")
+        self.end_headers()
+        self.wfile.write(body)
+
+
+def test_a_cookie_the_source_sets_is_sent_back_like_a_browser_would(make_fetcher: MakeFetcher) -> None:
+    _CookieHandler.cookies = []
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _CookieHandler)
+    server.daemon_threads = True
+    with serving(server, lifetime=60):
+        base = f"http://127.0.0.1:{server.server_address[1]}"
+        fetcher, _ = make_fetcher(base_url=base)
+        fetcher.fetch(f"{base}/news/one/")
+        fetcher.fetch(f"{base}/news/two/")
+
+    assert _CookieHandler.cookies == [None, "session=abc"]

@@ -52,6 +52,10 @@ class NotAnArticle(ExtractError):
     """The page is of another type (for example a ContentPage found in a sitemap): skipped quietly."""
 
 
+class NotHTML(NotAnArticle):
+    """The URL serves a document that is not a web page (a PDF, an image, an archive): skipped, noted."""
+
+
 class DiscoverError(PanuiError):
     """A discovery page (listing or sitemap) cannot be read."""
 

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from pipeline.dom import Element, element_text, first, parse_html, select, select_one, select_within
 from pipeline.dom_write import collapse_blank_strings, drop, inner_html
-from pipeline.errors import ExtractError, NotAnArticle
+from pipeline.errors import ExtractError, NotAnArticle, NotHTML
 from pipeline.model import Article, Page, Source
 from pipeline.sanitise import clean_text, html_text, sanitise_html, strip_control_characters
 
@@ -28,11 +28,33 @@ ALWAYS_REMOVED = (
 )
 URL_ATTRIBUTES = {"a": "href", "img": "src", "q": "cite", "blockquote": "cite"}
 DATE_FORMATS = ("%d %B %Y", "%d %b %Y", "%Y-%m-%d")
+# What a document that is not a web page starts with: PDF, ZIP (and so .docx/.xlsx), PNG, GIF, JPEG, and
+# the older Office formats. Trusted over the Content-Type, which sites get wrong both ways.
+BINARY_SIGNATURES = (b"%PDF-", b"PK\x03\x04", b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"\xd0\xcf\x11\xe0")
+NOT_HTML_MAIN_TYPES = ("image", "audio", "video", "font")
+NOT_HTML_TYPES = ("application/pdf", "application/zip", "application/msword")
+
+
+def not_html(page: Page) -> str | None:
+    """What the page is when it is plainly not a web page (its media type, or "binary"), else None.
+    HTML served with a wrong or no Content-Type is still read, as a browser would."""
+    declared = page.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if page.body.lstrip()[:8].startswith(BINARY_SIGNATURES):
+        return declared or "binary"
+    if declared.split("/", 1)[0] in NOT_HTML_MAIN_TYPES or declared in NOT_HTML_TYPES:
+        return declared
+    if declared.startswith("application/vnd."):
+        return declared
+    return None
 
 
 def extract_article(page: Page, source: Source) -> Article:
     """Read one article page. Raises NotAnArticle for other page types, ExtractError for a page
-    that claims to be an article but lacks a required field (the message names the selector)."""
+    that claims to be an article but lacks a required field (the message names the selector), and
+    NotHTML for a document that is not a web page (a PDF linked where articles live)."""
+    kind = not_html(page)
+    if kind is not None:
+        raise NotHTML(f"not an HTML page ({kind})")
     document = parse_html(page)
     rules = source.extraction
     if rules.page_type is not None:

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 from pipeline.candidates import Candidate, fetch_conditional, gather_candidates
 from pipeline.discover import article_url
-from pipeline.errors import ExtractError, FetchError, NotAllowed, NotAnArticle, PanuiError
+from pipeline.errors import ExtractError, FetchError, NotAllowed, NotAnArticle, NotHTML, PanuiError
 from pipeline.fetch import Fetcher, Validators, ping_websub
 from pipeline.guard import extract_guarded
 from pipeline.lock import StoreLock
@@ -205,8 +205,10 @@ def _sync_article(source: Source, store: Store, fetcher: Fetcher, candidate: Can
         )
         if extraction.extractor == "fallback":
             report.fallback.append(article.url)
-    except NotAnArticle:
+    except NotAnArticle as error:
         report.skipped += 1
+        if isinstance(error, NotHTML):  # a page type we skip is expected; a PDF where articles live is worth a word
+            report.notes.append(f"skipped, {error.message}: {url}")
         return
     except NotAllowed as error:
         if candidate.origin == "url":  # the operator asked for it: say why it was not imported

@@ -507,3 +507,33 @@ def test_pages_in_other_encodings_or_with_bad_bytes_are_read_right(
         assert "What is changing" in item["content_html"], slug
         page = (tmp_path / "output" / "inz" / "articles" / slug / "index.html").read_text("utf-8")
         assert f"<h1>{TITLE}</h1>" in page, slug
+
+
+def test_a_pdf_where_articles_live_is_skipped_with_a_note_not_a_layout_problem(
+    site: FixtureSite, raw_site: RawSite, tmp_path: Path, make_config: MakeConfig
+) -> None:
+    pdf = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+    served = {
+        "guidance-pdf": raw_site.answer(pdf, "application/pdf"),
+        "mislabelled-pdf": raw_site.answer(pdf, "text/html"),  # the bytes say what it is
+        "poster": raw_site.answer(b"\x89PNG\r\n\x1a\n" + b"\x00" * 64, "image/png"),
+        "real-article": raw_site.answer(article_page("real-article").encode()),
+    }
+    for slug, answer in served.items():
+        raw_site.answers[article_path(slug)] = answer
+    raw_site.serve_sitemap([article_path(slug) for slug in served])
+    raw_site.start()
+    config = fast_config(make_config, site, tmp_path)
+    add_source(config, "raw", raw_site.base_url, retries=0)
+
+    result = sync(config, "--json")
+
+    assert result.returncode == 0, result.stdout + result.stderr  # not degraded, no problem
+    report = json.loads(result.stdout)
+    raw = next(source for source in report["sources"] if source["id"] == "raw")
+    assert raw["degraded"] == [] and raw["problems"] == []
+    assert raw["new"] == [raw_site.base_url + article_path("real-article").lstrip("/")]
+    notes = " ".join(raw["notes"])
+    assert "skipped, not an HTML page (application/pdf)" in notes
+    assert "not an HTML page (text/html)" in notes and "not an HTML page (image/png)" in notes
+    assert raw["skipped"] == 3

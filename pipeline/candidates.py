@@ -8,6 +8,7 @@ of the sitemap or of the archive."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -83,10 +84,12 @@ def gather_candidates(
 
 
 def revisit_candidates(source: Source, store: Store, now: datetime) -> list[Candidate]:
-    """Known articles due for a (conditional) re-check: often while young, rarely once old."""
+    """Known articles due for a (conditional) re-check: often while young, rarely once old. One the
+    source withdrew is asked for at the slowest pace (monthly by default): if it comes back, even
+    where no listing or sitemap change points to it, it is reinstated."""
     due: list[Candidate] = []
-    for url, published, checked in store.revisit_candidates(source.id):
-        age = (now - published).total_seconds()
+    for url, published, checked, withdrawn in store.revisit_candidates(source.id):
+        age = math.inf if withdrawn else (now - published).total_seconds()
         if (now - checked).total_seconds() >= source.revisit_every(age):
             due.append(Candidate(Link(url=url, found_on="revisit"), "revisit"))
     return due

@@ -18,6 +18,8 @@ from xml.etree import ElementTree
 import pytest
 from bs4 import BeautifulSoup, Tag
 
+from pipeline.candidates import revisit_candidates
+from pipeline.config import load_config
 from pipeline.model import Version
 from pipeline.store import Store
 from tests.fixture_site import (
@@ -378,6 +380,42 @@ def test_a_server_error_never_counts_toward_removal(site: FixtureSite, tmp_path:
     assert "500" in result.stderr
     assert withdrawn_at(tmp_path / "state", url) is None
     assert url in rss_guids(tmp_path / "output" / "feed.xml")
+
+
+def test_a_withdrawn_sitemap_only_article_that_comes_back_is_reinstated(site: FixtureSite, tmp_path: Path) -> None:
+    # Nothing points to its return: it is not on the home page and its sitemap lastmod stays the same.
+    config = config_for(site, tmp_path, removal_grace="0s", revisit=[{"every": "0s"}])
+    synced(config)
+    url = url_of(site, MIDDLE_EAST_PATH)
+    site.remove(MIDDLE_EAST_PATH)
+    synced(config)  # noted
+    assert f"withdrawn: {url}" in synced(config).stdout
+    site.set_article(MIDDLE_EAST_PATH, read_capture(ARTICLE_CAPTURES[3]))
+
+    back = synced(config)
+
+    assert "reinstated" in back.stdout and url in back.stdout
+    assert withdrawn_at(tmp_path / "state", url) is None
+    assert url in rss_guids(tmp_path / "output" / "feed.xml")
+
+
+def test_a_withdrawn_article_is_asked_for_again_only_at_the_slowest_pace(site: FixtureSite, tmp_path: Path) -> None:
+    config = load_config(config_for(site, tmp_path))  # daily for 30 days, weekly for a year, then monthly
+    source = config.sources[0]
+    url = url_of(site, MIDDLE_EAST_PATH)
+    synced(config.path)
+    with Store(config.state_dir) as store:
+        now = datetime.now(UTC)
+        for when in (now, now + timedelta(seconds=1)):
+            store.record_missing(url, when, 0)
+        assert withdrawn_at(config.state_dir, url) is not None
+
+        def due(days_later: float) -> bool:
+            later = now + timedelta(days=days_later)
+            return url in {candidate.link.url for candidate in revisit_candidates(source, store, later)}
+
+        assert not due(1) and not due(8)  # a young article would be due after a day, and weekly after
+        assert due(31)
 
 
 # -- revisit policy ---------------------------------------------------------------------------------

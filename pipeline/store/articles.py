@@ -148,16 +148,16 @@ class ArticleStore(Database):
                 found.setdefault(int(article_id), []).append(Version(int(number), parse_time(retrieved), article))
         return found
 
-    def revisit_candidates(self, source_id: str) -> Iterator[tuple[str, datetime, datetime]]:
-        """(url, published, last checked) of each article of the source still served by it, read as
-        they are asked for (a large archive is never held whole); read them all before writing."""
+    def revisit_candidates(self, source_id: str) -> Iterator[tuple[str, datetime, datetime, bool]]:
+        """(url, published, last checked, withdrawn) of each article of the source, read as they are
+        asked for (a large archive is never held whole); read them all before writing."""
         rows = self._db.execute(
-            "SELECT a.url, r.published, a.last_checked FROM articles a JOIN revisions r ON r.article_id = a.id "
-            "AND r.version = a.current_version WHERE a.source_id = ? AND a.withdrawn_at IS NULL ORDER BY a.id",
+            "SELECT a.url, r.published, a.last_checked, a.withdrawn_at IS NOT NULL FROM articles a JOIN revisions r "
+            "ON r.article_id = a.id AND r.version = a.current_version WHERE a.source_id = ? ORDER BY a.id",
             (source_id,),
         )
-        for url, published, checked in rows:
-            yield url, datetime.fromisoformat(published), parse_time(checked)
+        for url, published, checked, withdrawn in rows:
+            yield url, datetime.fromisoformat(published), parse_time(checked), bool(withdrawn)
 
     def record_missing(self, url: str, when: datetime, grace_seconds: float) -> str:
         """The source answered 404/410 for an article. The first time it is only noted; once it has been
@@ -172,6 +172,9 @@ class ArticleStore(Database):
             if row is None:
                 return "unknown"
             article_id, missing_since, withdrawn_at = row
+            # A 404 is a check too: the revisit schedule counts from it (a withdrawn article is asked
+            # for again at the slowest pace, not on every run).
+            db.execute("UPDATE articles SET last_checked = ? WHERE id = ?", (iso(when), article_id))
             if withdrawn_at:
                 return "already-withdrawn"
             if missing_since is None:

@@ -187,27 +187,20 @@ class ArticleStore(Database):
 
     def record_present(self, url: str) -> bool:
         """The source served the article again: forget any missing mark. True when it had been withdrawn."""
+        query = (
+            "SELECT a.id, a.withdrawn_at, a.missing_since FROM articles a JOIN url_aliases u ON u.article_id = a.id "
+            "WHERE u.url = ?"
+        )
+        if not self._db.execute(
+            query + " AND (a.withdrawn_at IS NOT NULL OR a.missing_since IS NOT NULL)", (url,)
+        ).fetchone():
+            return False  # the usual case, nothing to forget: no write, and no transaction for it
         with self.transaction() as db:
-            row = db.execute(
-                "SELECT a.id, a.withdrawn_at, a.missing_since FROM articles a JOIN url_aliases u ON u.article_id = a.id "
-                "WHERE u.url = ?",
-                (url,),
-            ).fetchone()
+            row = db.execute(query, (url,)).fetchone()
             if row is None or (row[1] is None and row[2] is None):
-                return False  # nothing to forget: no write
+                return False
             db.execute("UPDATE articles SET missing_since = NULL, withdrawn_at = NULL WHERE id = ?", (row[0],))
             return row[1] is not None
-
-    def fingerprint(self) -> str:
-        """Changes whenever anything publishing shows changes (a new article or version, a withdrawal or
-        reinstatement, a new alert), so a sync that changed nothing can skip publishing altogether."""
-        row = self._db.execute(
-            "SELECT (SELECT count(*) FROM articles), (SELECT coalesce(max(id), 0) FROM revisions), "
-            "(SELECT count(*) FROM revisions), "
-            "(SELECT coalesce(group_concat(id || '@' || withdrawn_at), '') FROM articles WHERE withdrawn_at IS NOT NULL), "
-            "(SELECT count(*) FROM alerts)"
-        ).fetchone()
-        return "/".join(str(value) for value in row)
 
     def catalogue(self, state_dir: Path | None) -> Catalogue:
         """Publishing's index of this store, kept in state_dir (None: in memory, for a dry run).

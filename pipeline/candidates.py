@@ -22,14 +22,15 @@ from pipeline.model import Link, Page, Problem, Source, SourceReport
 from pipeline.store import Store
 
 MAX_SITEMAPS = 50  # child sitemaps followed from one index: a bound against a runaway site
-ORIGIN_PRECEDENCE = ("url", "listing", "revisit", "sitemap")  # the first is fetched unconditionally
+# The first is fetched unconditionally; "withdrawn" is a revisit of an article the source withdrew.
+ORIGIN_PRECEDENCE = ("url", "listing", "revisit", "sitemap", "withdrawn")
 SITEMAP_BATCH = 500
 
 
 @dataclass(frozen=True)
 class Candidate:
     link: Link
-    origin: str  # "url" (given by the operator), "listing", "revisit" or "sitemap"
+    origin: str  # "url" (given by the operator), "listing", "revisit", "sitemap" or "withdrawn"
 
 
 class Chosen:
@@ -91,7 +92,7 @@ def revisit_candidates(source: Source, store: Store, now: datetime) -> list[Cand
     for url, published, checked, withdrawn in store.revisit_candidates(source.id):
         age = math.inf if withdrawn else (now - published).total_seconds()
         if (now - checked).total_seconds() >= source.revisit_every(age):
-            due.append(Candidate(Link(url=url, found_on="revisit"), "revisit"))
+            due.append(Candidate(Link(url=url, found_on="revisit"), "withdrawn" if withdrawn else "revisit"))
     return due
 
 

@@ -39,8 +39,11 @@ def not_html(page: Page) -> str | None:
     """What the page is when it is plainly not a web page (its media type, or "binary"), else None.
     HTML served with a wrong or no Content-Type is still read, as a browser would."""
     declared = page.headers.get("content-type", "").split(";", 1)[0].strip().lower()
-    if page.body.lstrip()[:8].startswith(BINARY_SIGNATURES):
+    start = page.body[:1024].removeprefix(b"\xef\xbb\xbf").lstrip()[:8]  # past a byte-order mark
+    if start.startswith(BINARY_SIGNATURES):
         return declared or "binary"
+    if start.startswith(b"<") and declared != "image/svg+xml":
+        return None  # markup, whatever the header says (an SVG image is markup too, but not a page)
     if declared.split("/", 1)[0] in NOT_HTML_MAIN_TYPES or declared in NOT_HTML_TYPES:
         return declared
     if declared.startswith("application/vnd."):

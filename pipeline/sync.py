@@ -170,9 +170,8 @@ def _sync_article(source: Source, store: Store, fetcher: Fetcher, candidate: Can
         # killed before saving it, or it was held back) is read again, not answered 304 for ever.
         conditional = candidate.origin != "url" and store.known_url(url)
         page = fetch_conditional(store, fetcher, url, conditional=conditional)
-        if store.record_present(url):
-            report.notes.append(f"reinstated: {url} is served again")
         if page.status == 304:
+            _present(store, url, report)  # the very page we keep is served again
             store.mark_checked(url, page.fetched_at)
             report.unchanged += 1
             return
@@ -185,6 +184,9 @@ def _sync_article(source: Source, store: Store, fetcher: Fetcher, candidate: Can
                 article.url,
                 url,
             )
+        # Served again, and read as an article of that address (not a "page not found" page, a PDF, or
+        # a redirect to the news centre): a missing or withdrawn article is back.
+        _present(store, article.url, report)
         if extraction.selector_problem:
             report.degrade(f"{extraction.selector_problem} (e.g. {url})")
         if extraction.extractor == "fallback" and store.has_article(article.url):
@@ -218,8 +220,15 @@ def _sync_article(source: Source, store: Store, fetcher: Fetcher, candidate: Can
             report.notes.append(f"{error.message}: {url}")
         return
     except FetchError as error:
-        if error.status not in (404, 410) or not _record_missing(source, store, url, report):
-            report.problems.append(Problem(source.id, url, "fetch", error.message, error.hint))
+        if error.status in (404, 410) and _record_missing(source, store, url, report):
+            return
+        if candidate.origin == "withdrawn":
+            # Not back, whatever else it answers now (403, a redirect elsewhere, 5xx): a note, and the
+            # next check at the same slow pace, not a problem on every run.
+            store.mark_checked(url, _now())
+            report.notes.append(f"withdrawn article still not served ({error.message}): {url}")
+            return
+        report.problems.append(Problem(source.id, url, "fetch", error.message, error.hint))
         return
     except ExtractError as error:
         report.problems.append(Problem(source.id, url, "extract", error.message, error.hint))
@@ -231,6 +240,11 @@ def _sync_article(source: Source, store: Store, fetcher: Fetcher, candidate: Can
         report.updated.append(article.url)
     else:
         report.unchanged += 1
+
+
+def _present(store: Store, url: str, report: SourceReport) -> None:
+    if store.record_present(url):
+        report.notes.append(f"reinstated: {url} is served again")
 
 
 def _record_missing(source: Source, store: Store, url: str, report: SourceReport) -> bool:

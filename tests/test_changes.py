@@ -418,6 +418,47 @@ def test_a_withdrawn_article_is_asked_for_again_only_at_the_slowest_pace(site: F
         assert due(31)
 
 
+def test_a_first_404_leaves_the_article_due_so_the_second_comes_after_the_grace(
+    site: FixtureSite, tmp_path: Path
+) -> None:
+    config = load_config(config_for(site, tmp_path))  # a sitemap-only article is otherwise left alone for days
+    source = config.sources[0]
+    url = url_of(site, MIDDLE_EAST_PATH)
+    synced(config.path)
+    with Store(config.state_dir) as store:
+        now = datetime.now(UTC) + timedelta(days=400)  # old enough to be revisited monthly
+        assert url in {candidate.link.url for candidate in revisit_candidates(source, store, now)}
+        assert store.record_missing(url, now, 3600) == "noted"
+
+        later = {candidate.link.url for candidate in revisit_candidates(source, store, now + timedelta(hours=2))}
+
+        assert url in later  # asked again on the next run, and withdrawn then if still missing
+
+
+def test_a_withdrawn_article_that_answers_otherwise_is_a_note_not_a_problem_and_stays_withdrawn(
+    site: FixtureSite, tmp_path: Path
+) -> None:
+    config = config_for(site, tmp_path, removal_grace="0s", revisit=[{"every": "0s"}])
+    synced(config)
+    url = url_of(site, MIDDLE_EAST_PATH)
+    site.remove(MIDDLE_EAST_PATH)
+    synced(config)
+    synced(config)
+    assert withdrawn_at(tmp_path / "state", url) is not None
+
+    serve_missing(site, MIDDLE_EAST_PATH, 403)
+    forbidden = synced(config)  # exit 0: not a problem
+
+    assert "withdrawn article still not served" in forbidden.stdout and url in forbidden.stdout
+    pdf = b"%PDF-1.7\n%%EOF\n"
+    site.set(MIDDLE_EAST_PATH, Route(body=pdf, headers={"Content-Type": "application/pdf"}))
+    not_an_article = synced(config)  # served, but not as an article: not back
+
+    assert "reinstated" not in not_an_article.stdout
+    assert withdrawn_at(tmp_path / "state", url) is not None
+    assert url not in rss_guids(tmp_path / "output" / "feed.xml")
+
+
 # -- revisit policy ---------------------------------------------------------------------------------
 
 

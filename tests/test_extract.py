@@ -26,7 +26,7 @@ from bs4 import BeautifulSoup, Tag
 
 from pipeline.config import load_config
 from pipeline.errors import ExtractError, NotAnArticle
-from pipeline.extract import extract_article
+from pipeline.extract import extract_article, not_html
 from pipeline.model import Article, Page, Source
 from tests.fixture_site import CAPTURES, derive_article, read_capture
 from tests.helpers import REPO_ROOT
@@ -342,3 +342,35 @@ def test_meta_charset_is_used_when_the_header_has_none() -> None:
 def test_utf8_page_without_any_charset_header() -> None:
     page = page_of(cafe_page().encode("utf-8"), headers={})
     assert extract_article(page, inz_source()).title == "Visa changes for café workers"
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "expected"),
+    [
+        (b"%PDF-1.7\n", "application/pdf", "application/pdf"),
+        (b"%PDF-1.7\n", "text/html", "text/html"),  # the bytes say what it is
+        (b"\x89PNG\r\n\x1a\n", None, "binary"),
+        (b"GIF89a", "image/gif", "image/gif"),
+        (b"\x00\x01", "application/vnd.ms-excel", "application/vnd.ms-excel"),
+        (b"<svg xmlns='http://www.w3.org/2000/svg'/>", "image/svg+xml", "image/svg+xml"),
+        # Markup is read as a page whatever the header says, as a browser would.
+        (b"<!doctype html><p>hello</p>", "application/vnd.wap.xhtml+xml", None),
+        (b"\xef\xbb\xbf  <html><p>hello</p></html>", "image/png", None),
+        (b"\n\n<html></html>", "application/octet-stream", None),
+        (b"<html></html>", None, None),
+    ],
+)
+def test_a_document_that_is_not_a_web_page_is_told_apart(
+    body: bytes, content_type: str | None, expected: str | None
+) -> None:
+    headers = {"content-type": content_type} if content_type else {}
+    page = Page(
+        url=REAL_HOST + "/x/",
+        final_url=REAL_HOST + "/x/",
+        status=200,
+        headers=headers,
+        body=body,
+        fetched_at=datetime(2026, 7, 13, tzinfo=UTC),
+    )
+
+    assert not_html(page) == expected

@@ -172,17 +172,20 @@ class ArticleStore(Database):
             if row is None:
                 return "unknown"
             article_id, missing_since, withdrawn_at = row
-            # A 404 is a check too: the revisit schedule counts from it (a withdrawn article is asked
-            # for again at the slowest pace, not on every run).
-            db.execute("UPDATE articles SET last_checked = ? WHERE id = ?", (iso(when), article_id))
             if withdrawn_at:
+                # A check of a withdrawn article: its slow revisit pace counts from here. (A first miss
+                # is not one: the article stays due, so the second 404 comes after removal_grace.)
+                db.execute("UPDATE articles SET last_checked = ? WHERE id = ?", (iso(when), article_id))
                 return "already-withdrawn"
             if missing_since is None:
                 db.execute("UPDATE articles SET missing_since = ? WHERE id = ?", (iso(when), article_id))
                 return "noted"
             if (when - parse_time(missing_since)).total_seconds() < grace_seconds:
                 return "noted"
-            db.execute("UPDATE articles SET withdrawn_at = ? WHERE id = ?", (iso(when), article_id))
+            db.execute(
+                "UPDATE articles SET withdrawn_at = ?, last_checked = ? WHERE id = ?",
+                (iso(when), iso(when), article_id),
+            )
             return "withdrawn"
 
     def record_present(self, url: str) -> bool:

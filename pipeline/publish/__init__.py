@@ -19,8 +19,9 @@ from pipeline.model import Config
 from pipeline.publish.collections import SITE, memberships, sort_key
 from pipeline.publish.extras import search_words
 from pipeline.publish.files import OutputWriter, remove_leftovers
-from pipeline.publish.plan import Output, Scope, SitePlanner, site_key
+from pipeline.publish.plan import Output, Scope, SitePlanner
 from pipeline.publish.render import StoreView
+from pipeline.publish.site import site_key
 from pipeline.store.catalogue import PUBLISH_FILE, Catalogue, Membership, catalogue_errors
 
 IN_PROGRESS_FILE = "publishing"  # present while a publication writes; left behind if it was killed

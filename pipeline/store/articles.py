@@ -16,6 +16,7 @@ from pipeline.faults import pause_point
 from pipeline.model import Article, StoredArticle, Version
 from pipeline.store.catalogue import Catalogue
 from pipeline.store.database import Database, iso, parse_time
+from pipeline.store.rows import CURRENT, article_columns, chunks, marks, stored_article
 
 SaveOutcome = Literal["new", "updated", "unchanged"]
 
@@ -109,17 +110,13 @@ class ArticleStore(Database):
     def articles(self, source_id: str | None = None, *, with_bodies: bool = True) -> list[StoredArticle]:
         """Every stored article at its latest version, newest published first (ties: newest seen).
         Without bodies the list stays small for any archive; bodies() fetches the ones needed."""
-        body = "r.body_html" if with_bodies else "''"
-        query = (
-            "SELECT a.id, a.source_id, a.slug, a.timezone, a.first_seen, r.version, r.retrieved_at, r.content_hash, "
-            f"a.url, r.title, r.published, r.news_type, r.topics, r.summary, {body}, a.withdrawn_at FROM articles a "
-            "JOIN revisions r ON r.article_id = a.id AND r.version = a.current_version"
-        )
+        columns = article_columns("r.body_html") if with_bodies else article_columns()
+        query = f"SELECT {columns} FROM {CURRENT}"
         parameters: tuple[str, ...] = ()
         if source_id is not None:
             query += " WHERE a.source_id = ?"
             parameters = (source_id,)
-        stored = [_stored_article(row) for row in self._db.execute(query, parameters)]
+        stored = [stored_article(row) for row in self._db.execute(query, parameters)]
         stored.sort(key=lambda item: (item.article.published, item.first_seen, item.article.url), reverse=True)
         return stored
 
@@ -127,12 +124,11 @@ class ArticleStore(Database):
         """Every stored version of each named article, oldest first."""
         ids = list(article_ids)
         found: dict[int, list[Version]] = {}
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
+        for chunk in chunks(ids):
             rows = self._db.execute(
                 "SELECT r.article_id, r.version, r.retrieved_at, a.url, r.title, r.published, r.news_type, r.topics, "
                 "r.summary, r.body_html, a.timezone FROM revisions r JOIN articles a ON a.id = r.article_id "
-                f"WHERE r.article_id IN ({','.join('?' * len(chunk))}) ORDER BY r.article_id, r.version",
+                f"WHERE r.article_id IN ({marks(chunk)}) ORDER BY r.article_id, r.version",
                 chunk,
             )
             for article_id, number, retrieved, url, title, published, kind, topics, summary, body, zone in rows:
@@ -152,8 +148,8 @@ class ArticleStore(Database):
         """(url, published, last checked, withdrawn) of each article of the source, read as they are
         asked for (a large archive is never held whole); read them all before writing."""
         rows = self._db.execute(
-            "SELECT a.url, r.published, a.last_checked, a.withdrawn_at IS NOT NULL FROM articles a JOIN revisions r "
-            "ON r.article_id = a.id AND r.version = a.current_version WHERE a.source_id = ? ORDER BY a.id",
+            f"SELECT a.url, r.published, a.last_checked, a.withdrawn_at IS NOT NULL FROM {CURRENT} "
+            "WHERE a.source_id = ? ORDER BY a.id",
             (source_id,),
         )
         for url, published, checked, withdrawn in rows:
@@ -208,7 +204,7 @@ class ArticleStore(Database):
     def catalogue(self, state_dir: Path | None) -> Catalogue:
         """Publishing's index of this store, kept in state_dir (None: in memory, for a dry run).
         Close it before opening another on the same store."""
-        return Catalogue(self._db, state_dir, _stored_article)
+        return Catalogue(self._db, state_dir)
 
     def article_count(self) -> int:
         return int(self._db.execute("SELECT count(*) FROM articles").fetchone()[0])
@@ -217,12 +213,9 @@ class ArticleStore(Database):
         """The current body of each named article."""
         ids = list(article_ids)
         found: dict[int, str] = {}
-        for start in range(0, len(ids), 500):  # SQLite caps the number of bound parameters
-            chunk = ids[start : start + 500]
-            marks = ",".join("?" * len(chunk))
+        for chunk in chunks(ids):
             rows = self._db.execute(
-                "SELECT a.id, r.body_html FROM articles a JOIN revisions r ON r.article_id = a.id "
-                f"AND r.version = a.current_version WHERE a.id IN ({marks})",
+                f"SELECT a.id, r.body_html FROM {CURRENT} WHERE a.id IN ({marks(chunk)})",
                 chunk,
             )
             found.update((int(row[0]), str(row[1])) for row in rows)
@@ -239,44 +232,3 @@ class ArticleStore(Database):
             number += 1
             slug = f"{base}-{number}"
         return slug
-
-
-def _stored_article(row: tuple[object, ...]) -> StoredArticle:
-    (
-        article_id,
-        source_id,
-        slug,
-        timezone,
-        first_seen,
-        version,
-        retrieved_at,
-        digest,
-        url,
-        title,
-        published,
-        news_type,
-        topics,
-        summary,
-        body,
-        withdrawn_at,
-    ) = row
-    zone = ZoneInfo(str(timezone))
-    return StoredArticle(
-        id=int(str(article_id)),
-        source_id=str(source_id),
-        slug=str(slug),
-        first_seen=parse_time(str(first_seen)),
-        version=int(str(version)),
-        retrieved_at=parse_time(str(retrieved_at)),
-        content_hash=str(digest),
-        withdrawn_at=parse_time(str(withdrawn_at)) if withdrawn_at else None,
-        article=Article(
-            url=str(url),
-            title=str(title),
-            published=datetime.fromisoformat(str(published)).astimezone(zone),
-            news_type=str(news_type) if news_type is not None else None,
-            topics=tuple(json.loads(str(topics))),
-            summary=str(summary),
-            body_html=str(body),
-        ),
-    )

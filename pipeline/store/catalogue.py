@@ -9,15 +9,15 @@ costs one full publication and nothing else. A dry run keeps it in memory."""
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
 
 from pipeline.errors import StoreError
 from pipeline.model import StoredArticle
 from pipeline.store.database import immediate_transaction
+from pipeline.store.rows import CHUNK, CURRENT, article_columns, chunks, marks, stored_article
 
 PUBLISH_FILE = "publish.sqlite3"
 SCHEMA_VERSION = "2"  # a file of another version is rebuilt from the store, never migrated
@@ -28,11 +28,7 @@ ARTICLE_STATE = (
     "a.source_id || '|' || a.slug || '|' || a.current_version || '|' || r.content_hash || '|' || "
     "r.retrieved_at || '|' || coalesce(a.withdrawn_at, '')"
 )
-CURRENT = "articles a JOIN revisions r ON r.article_id = a.id AND r.version = a.current_version"
-ARTICLE_COLUMNS = (
-    "a.id, a.source_id, a.slug, a.timezone, a.first_seen, r.version, r.retrieved_at, r.content_hash, a.url, "
-    "r.title, r.published, r.news_type, r.topics, r.summary, '', a.withdrawn_at"
-)
+ARTICLE_COLUMNS = article_columns()  # without bodies: publishing reads those only for what it renders
 SCHEMA = (
     "CREATE TABLE IF NOT EXISTS pub.state (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
     # `words`: what the archive's search finds the article by (computed once per version, from its body).
@@ -65,11 +61,6 @@ def catalogue_errors(path: Path | None) -> Iterator[None]:
         ) from None
 
 
-RowReader = Callable[[tuple[object, ...]], StoredArticle]  # the store's reader of ARTICLE_COLUMNS rows
-T = TypeVar("T")
-CHUNK = 500  # SQLite caps the number of bound parameters in one statement
-
-
 @dataclass(frozen=True)
 class Membership:
     """One collection an article is listed in. `collection` is the folder of its pages ("" for the
@@ -90,9 +81,8 @@ class CollectionInfo:
 
 
 class Catalogue:
-    def __init__(self, db: sqlite3.Connection, state_dir: Path | None, read_row: RowReader) -> None:
+    def __init__(self, db: sqlite3.Connection, state_dir: Path | None) -> None:
         self._db = db
-        self._read_row = read_row
         path = state_dir / PUBLISH_FILE if state_dir else None
         with catalogue_errors(path):
             try:
@@ -159,16 +149,16 @@ class Catalogue:
     def articles(self, ids: Sequence[int]) -> list[StoredArticle]:
         """The named articles at their current version, without bodies, in the order of `ids`."""
         found: dict[int, StoredArticle] = {}
-        for chunk in _chunks(ids):
-            query = f"SELECT {ARTICLE_COLUMNS} FROM {CURRENT} WHERE a.id IN ({_marks(chunk)})"
-            found.update((item.id, item) for item in map(self._read_row, self._db.execute(query, chunk)))
+        for chunk in chunks(ids):
+            query = f"SELECT {ARTICLE_COLUMNS} FROM {CURRENT} WHERE a.id IN ({marks(chunk)})"
+            found.update((item.id, item) for item in map(stored_article, self._db.execute(query, chunk)))
         return [found[article_id] for article_id in ids if article_id in found]
 
     def memberships(self, ids: Sequence[int]) -> dict[int, set[Membership]]:
         found: dict[int, set[Membership]] = {}
-        for chunk in _chunks(ids):
+        for chunk in chunks(ids):
             rows = self._db.execute(
-                f"SELECT article_id, collection, kind, parent, name FROM pub.members WHERE article_id IN ({_marks(chunk)})",
+                f"SELECT article_id, collection, kind, parent, name FROM pub.members WHERE article_id IN ({marks(chunk)})",
                 chunk,
             )
             for article_id, *membership in rows:
@@ -184,16 +174,16 @@ class Catalogue:
         with self._writing() as db:
             folders = {
                 str(row[0])
-                for chunk in _chunks(ids)
+                for chunk in chunks(ids)
                 for row in db.execute(
-                    f"SELECT DISTINCT collection FROM pub.members WHERE article_id IN ({_marks(chunk)})", chunk
+                    f"SELECT DISTINCT collection FROM pub.members WHERE article_id IN ({marks(chunk)})", chunk
                 )
             }
-            for chunk in _chunks(ids):
-                db.execute(f"DELETE FROM pub.members WHERE article_id IN ({_marks(chunk)})", chunk)
-                db.execute(f"DELETE FROM pub.entries WHERE article_id IN ({_marks(chunk)})", chunk)
+            for chunk in chunks(ids):
+                db.execute(f"DELETE FROM pub.members WHERE article_id IN ({marks(chunk)})", chunk)
+                db.execute(f"DELETE FROM pub.entries WHERE article_id IN ({marks(chunk)})", chunk)
                 db.execute(
-                    f"INSERT INTO pub.entries SELECT a.id, {ARTICLE_STATE}, '' FROM {CURRENT} WHERE a.id IN ({_marks(chunk)})",
+                    f"INSERT INTO pub.entries SELECT a.id, {ARTICLE_STATE}, '' FROM {CURRENT} WHERE a.id IN ({marks(chunk)})",
                     chunk,
                 )
             rows = list(listed)
@@ -208,13 +198,13 @@ class Catalogue:
             )
             folders.update(member.collection for *_, members in rows for member in members)
             before = self._names(sorted(folders))
-            for group in _chunks(sorted(folders)):
-                db.execute(f"DELETE FROM pub.collections WHERE collection IN ({_marks(group)})", group)
+            for group in chunks(sorted(folders)):
+                db.execute(f"DELETE FROM pub.collections WHERE collection IN ({marks(group)})", group)
                 # SQLite takes the bare columns (kind, parent, name) from the row that gave max(): the
                 # newest member's, so two spellings of one topic show as the newest article spells it.
                 db.execute(
                     "INSERT INTO pub.collections SELECT collection, kind, parent, name, max(sort_key), count(*) "
-                    f"FROM pub.members WHERE collection IN ({_marks(group)}) GROUP BY collection",
+                    f"FROM pub.members WHERE collection IN ({marks(group)}) GROUP BY collection",
                     group,
                 )
             after = self._names(sorted(folders))
@@ -225,9 +215,9 @@ class Catalogue:
 
     def _lookup(self, table: str, key: str, value: str, keys: Sequence[object]) -> Iterator[tuple[object, object]]:
         """(key, value) of the rows of pub.<table> whose `key` is one of `keys`, a chunk at a time."""
-        for chunk in _chunks(keys):
+        for chunk in chunks(keys):
             yield from self._db.execute(
-                f"SELECT {key}, {value} FROM pub.{table} WHERE {key} IN ({_marks(chunk)})", chunk
+                f"SELECT {key}, {value} FROM pub.{table} WHERE {key} IN ({marks(chunk)})", chunk
             )
 
     # What a collection lists.
@@ -246,7 +236,7 @@ class Catalogue:
         if limit is not None:
             query += " LIMIT ?"
             parameters += (limit,)
-        return [self._read_row(row) for row in self._db.execute(query, parameters)]
+        return [stored_article(row) for row in self._db.execute(query, parameters)]
 
     def collections(self, kind: str, parent: str | None = None) -> list[CollectionInfo]:
         """The collections of one kind (under `parent`) that list something, by folder, with their sizes."""
@@ -300,8 +290,8 @@ class Catalogue:
 
     def forget_files(self, paths: Sequence[str]) -> None:
         with self._writing() as db:
-            for chunk in _chunks(paths):
-                db.execute(f"DELETE FROM pub.files WHERE path IN ({_marks(chunk)})", chunk)
+            for chunk in chunks(paths):
+                db.execute(f"DELETE FROM pub.files WHERE path IN ({marks(chunk)})", chunk)
 
     def file_paths(self) -> Iterator[str]:
         """Every recorded path, a page at a time (a large archive has tens of thousands), with no cursor
@@ -315,12 +305,3 @@ class Catalogue:
         ]:
             yield from page
             after = page[-1]
-
-
-def _chunks(items: Sequence[T]) -> Iterator[Sequence[T]]:
-    for start in range(0, len(items), CHUNK):
-        yield items[start : start + CHUNK]
-
-
-def _marks(chunk: Sequence[object]) -> str:
-    return ",".join("?" * len(chunk))

@@ -10,6 +10,7 @@ from datetime import datetime
 
 from pipeline.model import Page
 from pipeline.store.database import Database, iso, parse_time
+from pipeline.store.rows import chunks, marks
 
 
 class PageStore(Database):
@@ -69,11 +70,8 @@ class PageStore(Database):
     def checked_times(self, urls: Sequence[str]) -> dict[str, datetime]:
         """When each of `urls` was last checked (those never checked are left out), in one query a chunk."""
         found: dict[str, datetime] = {}
-        for start in range(0, len(urls), 500):  # SQLite caps the number of bound parameters
-            chunk = urls[start : start + 500]
-            rows = self._db.execute(
-                f"SELECT url, checked_at FROM http_cache WHERE url IN ({','.join('?' * len(chunk))})", chunk
-            )
+        for chunk in chunks(urls):
+            rows = self._db.execute(f"SELECT url, checked_at FROM http_cache WHERE url IN ({marks(chunk)})", chunk)
             found.update((str(url), parse_time(str(checked))) for url, checked in rows)
         return found
 

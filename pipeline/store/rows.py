@@ -1,0 +1,76 @@
+"""What several parts of the store share: the columns of an article at its current version and how
+to read them back, and how to split a long list of values into statements SQLite accepts."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import datetime
+from typing import TypeVar
+from zoneinfo import ZoneInfo
+
+from pipeline.batching import batched
+from pipeline.model import Article, StoredArticle
+from pipeline.store.database import parse_time
+
+T = TypeVar("T")
+CHUNK = 500  # SQLite caps the number of bound parameters in one statement
+CURRENT = "articles a JOIN revisions r ON r.article_id = a.id AND r.version = a.current_version"
+
+
+def article_columns(body: str = "''") -> str:
+    """The columns stored_article reads, from CURRENT; `body` "r.body_html", or "''" for none."""
+    return (
+        "a.id, a.source_id, a.slug, a.timezone, a.first_seen, r.version, r.retrieved_at, r.content_hash, a.url, "
+        f"r.title, r.published, r.news_type, r.topics, r.summary, {body}, a.withdrawn_at"
+    )
+
+
+def chunks(items: Iterable[T]) -> Iterator[list[T]]:
+    return batched(items, CHUNK)
+
+
+def marks(chunk: Sequence[object]) -> str:
+    """The "?, ?, ..." of an IN (...) for `chunk`."""
+    return ",".join("?" * len(chunk))
+
+
+def stored_article(row: tuple[object, ...]) -> StoredArticle:
+    (
+        article_id,
+        source_id,
+        slug,
+        timezone,
+        first_seen,
+        version,
+        retrieved_at,
+        digest,
+        url,
+        title,
+        published,
+        news_type,
+        topics,
+        summary,
+        body,
+        withdrawn_at,
+    ) = row
+    zone = ZoneInfo(str(timezone))
+    return StoredArticle(
+        id=int(str(article_id)),
+        source_id=str(source_id),
+        slug=str(slug),
+        first_seen=parse_time(str(first_seen)),
+        version=int(str(version)),
+        retrieved_at=parse_time(str(retrieved_at)),
+        content_hash=str(digest),
+        withdrawn_at=parse_time(str(withdrawn_at)) if withdrawn_at else None,
+        article=Article(
+            url=str(url),
+            title=str(title),
+            published=datetime.fromisoformat(str(published)).astimezone(zone),
+            news_type=str(news_type) if news_type is not None else None,
+            topics=tuple(json.loads(str(topics))),
+            summary=str(summary),
+            body_html=str(body),
+        ),
+    )

@@ -15,6 +15,7 @@ from types import TracebackType
 from pipeline.errors import LockError
 
 LOCK_FILE = "panui.lock"
+HOLDER_GRACE = 1.0  # seconds a refused run waits for the holder to name itself
 
 
 class StoreLock:
@@ -33,7 +34,7 @@ class StoreLock:
                 break
             except BlockingIOError:
                 if time.monotonic() >= deadline:
-                    holder = os.pread(handle, 200, 0).decode("utf-8", "replace").strip() or "another process"
+                    holder = _holder(handle)
                     os.close(handle)
                     raise LockError(
                         f"the store in {self.path.parent} is in use by {holder}",
@@ -62,3 +63,16 @@ class StoreLock:
         trace: TracebackType | None,
     ) -> None:
         self.release()
+
+
+def _holder(handle: int) -> str:
+    """Who holds the lock, as it wrote itself into the file.
+
+    The holder writes its pid just after it takes the lock, so a run refused in that instant finds the
+    file still empty: give the holder a moment before falling back to "another process"."""
+    deadline = time.monotonic() + HOLDER_GRACE
+    while True:
+        holder = os.pread(handle, 200, 0).decode("utf-8", "replace").strip()
+        if holder or time.monotonic() >= deadline:
+            return holder or "another process"
+        time.sleep(0.05)

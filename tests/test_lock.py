@@ -28,12 +28,24 @@ print("locked", flush=True)
 time.sleep(120)
 """
 
+# A holder caught in the instant between taking the lock and writing its name into the file.
+SLOW_TO_NAME_ITSELF = """
+import fcntl, os, sys, time
+from pathlib import Path
+handle = os.open(Path(sys.argv[1]) / "panui.lock", os.O_RDWR | os.O_CREAT, 0o644)
+fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+print("locked", flush=True)
+time.sleep(0.3)
+os.pwrite(handle, f"pid {os.getpid()} (slow)\\n".encode(), 0)
+time.sleep(120)
+"""
+
 
 @contextmanager
-def lock_holder(state_dir: Path) -> Iterator[subprocess.Popen[str]]:
+def lock_holder(state_dir: Path, script: str = HOLDER) -> Iterator[subprocess.Popen[str]]:
     """Another process holding the store's lock until the block ends (or the test kills it)."""
     holder = subprocess.Popen(
-        [sys.executable, "-c", HOLDER, str(state_dir)], cwd=REPO_ROOT, stdout=subprocess.PIPE, text=True
+        [sys.executable, "-c", script, str(state_dir)], cwd=REPO_ROOT, stdout=subprocess.PIPE, text=True
     )
     try:
         assert holder.stdout is not None
@@ -49,6 +61,12 @@ def test_a_second_run_is_refused_naming_the_holder(tmp_path: Path) -> None:
         StoreLock(tmp_path, wait=0).acquire()
     assert f"pid {holder.pid}" in refused.value.message
     assert "crashed run releases the lock" in refused.value.hint
+
+
+def test_a_run_refused_just_as_the_holder_starts_still_names_it(tmp_path: Path) -> None:
+    with lock_holder(tmp_path, SLOW_TO_NAME_ITSELF) as holder, pytest.raises(LockError) as refused:
+        StoreLock(tmp_path, wait=0).acquire()
+    assert f"pid {holder.pid} (slow)" in refused.value.message
 
 
 def test_a_waiting_run_gives_up_after_its_wait(tmp_path: Path) -> None:

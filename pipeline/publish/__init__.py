@@ -75,8 +75,8 @@ def _publish(
         marker.write_text(f"{os.getpid()}\n")  # the catalogue is about to move ahead of output/
     scope = _index(config, store, catalogue, changed, everything=full)
     planner = SitePlanner(config, catalogue, store)
-    writer = OutputWriter(config.output_dir)
-    planned = _write(planner.plan(scope), writer, catalogue, config.output_dir, every_file=every_file, keep=full)
+    with OutputWriter(config.output_dir) as writer:
+        planned = _write(planner.plan(scope), writer, catalogue, config.output_dir, every_file=every_file, keep=full)
     removed = planner.removed(scope)
     if full:
         # Everything was planned: any file an earlier publication wrote that no output claims now is
@@ -149,6 +149,7 @@ def _write(
             for path, data in sorted(output.render().items()):
                 writer.write(path, data)
             done += [(path, output.key) for path in output.paths]
+        writer.commit()  # the files in place before their keys are recorded
         catalogue.record_files(done)
     return planned
 

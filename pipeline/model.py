@@ -207,6 +207,10 @@ BLOCK_TAG_SPACE = re.compile(
 )
 
 
+def _the_tag(match: re.Match[str]) -> str:
+    return match[1]  # a function, not the template r"\1", which Python 3.11 expands in Python per match
+
+
 @dataclass(frozen=True)
 class Article:
     """What extraction makes of one page: plain values, the body already sanitised."""
@@ -229,9 +233,11 @@ class Article:
             self.news_type or "",
             "\x1f".join(self.topics),
             self.summary,
-            BLOCK_TAG_SPACE.sub(r"\1", self.body_html),
+            BLOCK_TAG_SPACE.sub(_the_tag, self.body_html),
         ]
-        normalised = "\x1e".join(re.sub(r"\s+", " ", part).strip() for part in parts)
+        # " ".join(part.split()) is re.sub(r"\s+", " ", part).strip(), both splitting at str.isspace()
+        # characters, at a third of the cost: the hashes of stored versions stay the same.
+        normalised = "\x1e".join(" ".join(part.split()) for part in parts)
         return hashlib.sha256(normalised.encode("utf-8")).hexdigest()
 
 

@@ -374,3 +374,36 @@ def test_a_document_that_is_not_a_web_page_is_told_apart(
     )
 
     assert not_html(page) == expected
+
+
+# Each stored version keeps the content hash it was saved with, and a sync compares the page's new hash
+# with it: if the hash of the same content ever changed between Pānui releases, every stored article
+# would be announced as edited. These were computed by the release that stored them.
+STORED_HASHES = {
+    BUSINESS: "672ae5d2062eda88b95b16fbe0b4b09b8c3dabc4c567626e7f846afaf44d22d8",
+    "article-employer-sentenced-after-demanding-tens-of-thousands-of-dollars-from-migrant-worker.html": (
+        "ed4a4afe309086730e02f3f6af2b3764ba802cc412afb59d67be2e7098552d69"
+    ),
+    PATHWAY: "85c99313d7fc343d0cfc113b3d1a6933773690004a6a6b9686a169fbf9b2fc20",
+    "article-middle-east-advice-for-temporary-visa-holders.html": (
+        "156b3c6016107d9fd31ce84f0c1f51670cd4934889e4a8f1ce87595265f8977d"
+    ),
+}
+
+
+@pytest.mark.parametrize("name", ARTICLE_CAPTURES)
+def test_the_content_hash_of_a_capture_is_the_one_stored_by_earlier_releases(name: str) -> None:
+    assert extract_article(capture_page(name), inz_source()).content_hash == STORED_HASHES[name]
+
+
+def test_the_content_hash_ignores_white_space_of_every_kind_but_not_words() -> None:
+    article = extract_article(capture_page(PATHWAY), inz_source())
+    reindented = replace(
+        article,
+        title=f"\u3000{article.title}\xa0",
+        summary=article.summary.replace(" ", "\t\n \u2003"),
+        body_html=article.body_html.replace("<p>", "\n  \x1c<p>\n").replace("</p>", "</p>\r\n\xa0"),
+    )
+    assert reindented.content_hash == article.content_hash
+    reworded = replace(article, body_html=article.body_html.replace("<p>", "<p>Updated: ", 1))
+    assert reworded.content_hash != article.content_hash

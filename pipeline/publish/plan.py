@@ -44,6 +44,7 @@ class SitePlanner:
         self.config = config
         self.catalogue = catalogue
         self.view = view
+        self.feed_items = render.FeedItems(view)
         self.site = SiteContext(
             site_url=config.site_url,
             site_title=config.feeds.title,
@@ -112,7 +113,7 @@ class SitePlanner:
 
     def _article_feed(self, content: FeedContent) -> Output:
         newest = self._entries(self.catalogue.listed(content.folder, limit=self.limit, current_only=True))
-        return self._feed(content, newest, partial(render.article_items, self.view, newest))
+        return self._feed(content, newest, partial(self.feed_items.of, newest))
 
     def _groups(self, kind: str, parent: str) -> tuple[CollectionInfo, ...]:
         """The collections of a kind under a parent (asked for by many outputs: read once)."""

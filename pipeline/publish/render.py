@@ -3,6 +3,7 @@ no body read from the store, until publishing has found that the output changed.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -55,8 +56,26 @@ def listing_page(site: SiteContext, listing: Listing) -> dict[str, bytes]:
     return {listing.path: render_listing(site, listing)}
 
 
-def article_items(view: StoreView, entries: Sequence[Entry]) -> list[FeedItem]:
-    return [item_from_entry(entry) for entry in with_bodies(view, entries)]
+class FeedItems:
+    """The feed items of the articles one publication shows, each made once: an article is in several
+    feeds (the site's, its source's, its type's, each of its topics'), with the same item in each. The
+    newest items are kept, a bounded number, so memory does not grow with the archive."""
+
+    def __init__(self, view: StoreView, keep: int = 256) -> None:
+        self.view = view
+        self.keep = keep
+        self._made: OrderedDict[tuple[object, ...], FeedItem] = OrderedDict()
+
+    def of(self, entries: Sequence[Entry]) -> list[FeedItem]:
+        missing = [entry for entry in entries if entry.dependency not in self._made]
+        made = {entry.dependency: item_from_entry(entry) for entry in with_bodies(self.view, missing)}
+        items = [made.get(entry.dependency) or self._made[entry.dependency] for entry in entries]
+        for entry in entries:
+            self._made.pop(entry.dependency, None)
+        self._made.update((entry.dependency, item) for entry, item in zip(entries, items, strict=True))
+        while len(self._made) > self.keep:
+            self._made.popitem(last=False)
+        return items
 
 
 def correction_feed_items(view: StoreView, entries: Sequence[Entry]) -> list[FeedItem]:

@@ -6,7 +6,6 @@ counted, and the pipeline and trafilatura are timed side by side, interleaved, o
 
 from __future__ import annotations
 
-import gc
 import shutil
 from collections import Counter
 from collections.abc import Sequence
@@ -52,11 +51,6 @@ class Bench:
         return content
 
 
-def _sync(config: Config) -> SyncReport:
-    gc.collect()  # garbage of the previous run is not this run's cost
-    return run_sync(config)
-
-
 def _expect(report: SyncReport, *, new: int) -> None:
     found = sum(len(source.new) for source in report.sources)
     problems = [problem.describe() for problem in report.all_problems]
@@ -92,7 +86,7 @@ def cold_sync(bench: Bench, count: int, *, profile_it: bool) -> dict[str, Any]:
     extraction_runs: list[Sample] = []
     for run in range(bench.repeat):
         config = bench.config(f"cold-{count}-{run}")
-        report, sample = timed(partial(_sync, config))
+        report, sample = timed(partial(run_sync, config))
         _expect(report, new=count)
         syncs.append(sample)
         bench.site.take_requests()
@@ -101,7 +95,9 @@ def cold_sync(bench: Bench, count: int, *, profile_it: bool) -> dict[str, Any]:
         trafilatura_runs.append(timed(partial(_trafilatura_all, bodies))[1])
     if profile_it:
         config = bench.config(f"cold-{count}-profiled")
-        profile(lambda: _sync(config), bench.out / f"profile-cold-sync-{count}.txt", f"cold sync of {count} articles")
+        profile(
+            partial(run_sync, config), bench.out / f"profile-cold-sync-{count}.txt", f"cold sync of {count} articles"
+        )
         sample_pages = bodies[:200]
         profile(
             partial(_trafilatura_all, sample_pages),
@@ -171,15 +167,15 @@ def no_change_sync(bench: Bench, folder: Path, count: int) -> dict[str, Any]:
     runs: list[dict[str, Any]] = []
     for _ in range(bench.repeat):
         bench.site.take_requests()
-        report, sample = timed(partial(_sync, config))
+        report, sample = timed(partial(run_sync, config))
         _expect(report, new=0)
         samples.append(sample)
         runs.append({**_requests(bench.site.take_requests(), home), "files_written": len(report.files_written)})
-    profile(lambda: _sync(config), bench.out / "profile-no-change.txt", f"no-change sync, {count} stored")
+    profile(partial(run_sync, config), bench.out / "profile-no-change.txt", f"no-change sync, {count} stored")
     bench.site.take_requests()
     a_day_later = datetime.now(UTC).replace(microsecond=0) + timedelta(days=1, hours=1)
     with mock.patch.object(pipeline.sync, "_now", return_value=a_day_later):
-        report, later = timed(lambda: _sync(config))
+        report, later = timed(partial(run_sync, config))
     day = {**_requests(bench.site.take_requests(), home), "files_written": len(report.files_written)}
     later_day = today() + timedelta(days=1)
     young = sum(1 for spec in specs[3:] if (later_day - spec.published).days < 30)  # not counting the home page's
@@ -244,7 +240,6 @@ def publish_one(bench: Bench, config: Config, count: int) -> dict[str, Any]:
                     partial(publish, config, store), bench.out / "profile-publish-one.txt", f"publish, {count} stored"
                 )
                 continue
-            gc.collect()
             written, sample = timed(partial(publish, config, store))
             after = _manifest(store, config)
             samples.append(sample)
@@ -284,7 +279,9 @@ def memory_by_archive(bench: Bench, archives: Sequence[tuple[Config, int]]) -> l
         ]
     )
     profile(
-        partial(_sync, config), bench.out / f"profile-sync-{count}-stored.txt", f"sync of 1 new article, {count} stored"
+        partial(run_sync, config),
+        bench.out / f"profile-sync-{count}-stored.txt",
+        f"sync of 1 new article, {count} stored",
     )
     bench.site.take_requests()
     return results

@@ -38,9 +38,11 @@ class Sample:
 
 
 def timed(action: Callable[[], T]) -> tuple[T, Sample]:
-    """`action`'s result, and its wall and CPU time. The garbage of what ran before is collected first,
-    outside the clock: it is neither this run's cost nor left for this run to collect."""
+    """`action`'s result, and its wall and CPU time. What ran before is cleaned up first, outside the
+    clock: its garbage collected, and its files (the runs' folders, deleted or written) flushed to disk,
+    which the kernel would otherwise do during this run, in part on this run's thread."""
     gc.collect()
+    os.sync()
     wall, cpu = time.perf_counter(), time.thread_time()
     result = action()
     return result, Sample(time.perf_counter() - wall, time.thread_time() - cpu)

@@ -33,14 +33,19 @@ class StoreLock:
                 fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 break
             except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    holder = _holder(handle)
-                    os.close(handle)
-                    raise LockError(
-                        f"the store in {self.path.parent} is in use by {holder}",
-                        "wait for that run to finish (or stop it); a crashed run releases the lock by itself",
-                    ) from None
-                time.sleep(0.2)
+                now = time.monotonic()
+                if now >= deadline:
+                    # The holder writes its name just after it takes the lock (and empties the file just
+                    # before it lets go): an empty file is a holder starting or ending. Give it a moment
+                    # to name itself, or to be gone, before refusing without a name.
+                    holder = os.pread(handle, 200, 0).decode("utf-8", "replace").strip()
+                    if holder or now >= deadline + HOLDER_GRACE:
+                        os.close(handle)
+                        raise LockError(
+                            f"the store in {self.path.parent} is in use by {holder or 'another process'}",
+                            "wait for that run to finish (or stop it); a crashed run releases the lock by itself",
+                        ) from None
+                time.sleep(0.05 if now >= deadline else 0.2)
         os.ftruncate(handle, 0)
         os.pwrite(handle, f"pid {os.getpid()} ({' '.join(sys.argv[:2]) or 'panui'})\n".encode(), 0)
         self._handle = handle
@@ -63,16 +68,3 @@ class StoreLock:
         trace: TracebackType | None,
     ) -> None:
         self.release()
-
-
-def _holder(handle: int) -> str:
-    """Who holds the lock, as it wrote itself into the file.
-
-    The holder writes its pid just after it takes the lock, so a run refused in that instant finds the
-    file still empty: give the holder a moment before falling back to "another process"."""
-    deadline = time.monotonic() + HOLDER_GRACE
-    while True:
-        holder = os.pread(handle, 200, 0).decode("utf-8", "replace").strip()
-        if holder or time.monotonic() >= deadline:
-            return holder or "another process"
-        time.sleep(0.05)

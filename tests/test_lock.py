@@ -3,17 +3,21 @@ run that crashed (even by SIGKILL) never blocks the next one."""
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
+import pipeline.lock
 from pipeline.errors import LockError
 from pipeline.lock import StoreLock
 from tests.fixture_site import ARTICLE_PATHS, FixtureSite, Route
@@ -28,15 +32,14 @@ print("locked", flush=True)
 time.sleep(120)
 """
 
-# A holder caught in the instant between taking the lock and writing its name into the file.
-SLOW_TO_NAME_ITSELF = """
+# A holder caught in the instant between taking the lock and writing its name into the file (or between
+# emptying the file and letting go of the lock).
+UNNAMED_HOLDER = """
 import fcntl, os, sys, time
 from pathlib import Path
 handle = os.open(Path(sys.argv[1]) / "panui.lock", os.O_RDWR | os.O_CREAT, 0o644)
 fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
 print("locked", flush=True)
-time.sleep(0.3)
-os.pwrite(handle, f"pid {os.getpid()} (slow)\\n".encode(), 0)
 time.sleep(120)
 """
 
@@ -63,10 +66,40 @@ def test_a_second_run_is_refused_naming_the_holder(tmp_path: Path) -> None:
     assert "crashed run releases the lock" in refused.value.hint
 
 
-def test_a_run_refused_just_as_the_holder_starts_still_names_it(tmp_path: Path) -> None:
-    with lock_holder(tmp_path, SLOW_TO_NAME_ITSELF) as holder, pytest.raises(LockError) as refused:
-        StoreLock(tmp_path, wait=0).acquire()
-    assert f"pid {holder.pid} (slow)" in refused.value.message
+def test_a_run_refused_just_as_the_holder_starts_still_names_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_sleep = time.sleep
+
+    def holder_names_itself_meanwhile(seconds: float) -> None:
+        (tmp_path / "panui.lock").write_text(f"pid {holder.pid} (sync)\n")
+        real_sleep(min(seconds, 0.01))
+
+    with lock_holder(tmp_path, UNNAMED_HOLDER) as holder:
+        monkeypatch.setattr(
+            pipeline.lock, "time", SimpleNamespace(monotonic=time.monotonic, sleep=holder_names_itself_meanwhile)
+        )
+        with pytest.raises(LockError) as refused:
+            StoreLock(tmp_path, wait=0).acquire()
+    assert f"pid {holder.pid} (sync)" in refused.value.message
+
+
+def test_a_run_refused_just_as_the_holder_ends_takes_the_lock(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    real_sleep = time.sleep
+
+    def holder_ends_meanwhile(seconds: float) -> None:
+        holder.kill()
+        holder.wait(timeout=10)
+        real_sleep(min(seconds, 0.01))
+
+    with lock_holder(tmp_path, UNNAMED_HOLDER) as holder:
+        monkeypatch.setattr(
+            pipeline.lock, "time", SimpleNamespace(monotonic=time.monotonic, sleep=holder_ends_meanwhile)
+        )
+        lock = StoreLock(tmp_path, wait=0)
+        lock.acquire()  # not refused: the store was free by then
+    assert f"pid {os.getpid()}" in (tmp_path / "panui.lock").read_text()
+    lock.release()
 
 
 def test_a_waiting_run_gives_up_after_its_wait(tmp_path: Path) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import queue
+import re
 import sqlite3
 import subprocess
 import sys
@@ -22,8 +23,9 @@ import feedparser
 import pytest
 
 from pipeline.faults import PAUSE_ENVIRONMENT
+from pipeline.publish import IN_PROGRESS_FILE
 from pipeline.store import STORE_FILE
-from tests.fixture_site import ARTICLE_PATHS, HTML, FixtureSite, Route, article_path, derive_article
+from tests.fixture_site import ARTICLE_PATHS, HTML, FixtureSite, Route, article_path, derive_article, home_page
 from tests.helpers import REPO_ROOT, MakeConfig, run_cli
 
 NEW_PATH = article_path("crash-test-notice")
@@ -183,3 +185,33 @@ def test_a_killed_sync_leaves_complete_files_a_sound_store_and_the_next_sync_rec
     items = json.loads(new["feed.json"])["items"]
     assert [item["title"] for item in items].count(NEW_TITLE) == 1
     assert f"<h1>{NEW_TITLE}</h1>" in new["inz/articles/crash-test-notice/index.html"].decode()
+
+
+def test_a_sync_killed_while_publishing_only_a_new_alert_is_cleaned_up_by_the_next(
+    site: FixtureSite, tmp_path: Path, make_config: MakeConfig
+) -> None:
+    config = make_config(site, tmp_path, source={"retries": 0, "backoff": 0})
+    output, state = tmp_path / "output", tmp_path / "state"
+    assert run_cli("sync", "--config", str(config), timeout=60).returncode == 0
+    # No article changes: only the home page's urgent notice, so only the alert feeds are written.
+    page = re.sub(
+        r'(<h3 class="site-banner__title">).*?(</h3>)', r"\1Offices closed on Waitangi Day\2", home_page().decode()
+    )
+    site.set("/", Route(body=page.encode(), headers={"Content-Type": HTML}))
+
+    victim = start_sync(config, "publish")
+    try:
+        wait_for_pause(victim, "publish")
+    finally:
+        victim.kill()
+        victim.wait(timeout=10)
+
+    assert any(is_temporary(relative) for relative in files_under(output))  # killed with copies on disk
+    assert (state / IN_PROGRESS_FILE).exists()  # which the next run is told to clean up
+    recovered = run_cli("sync", "--config", str(config), "--wait", "0", timeout=60)
+
+    assert recovered.returncode == 0, recovered.stderr
+    new = files_under(output)
+    assert not [relative for relative in new if is_temporary(relative)]
+    assert b"Offices closed on Waitangi Day" in new["inz/alerts.xml"]
+    assert not (state / IN_PROGRESS_FILE).exists()

@@ -36,7 +36,8 @@ class CountingStore:
 
 def stored(number: int, *, version: int = 1) -> StoredArticle:
     url = f"{SOURCE.base_url}about-us/media-centre/news-notifications/article-{number}"
-    article = Article(url, f"Article {number}", WHEN, "Announcement", ("Work",), "Summary.", "")
+    title = f"Article {number}" + (f", version {version}" if version > 1 else "")
+    article = Article(url, title, WHEN, "Announcement", ("Work",), "Summary.", "")
     return StoredArticle(number, SOURCE.id, f"article-{number}", WHEN, version, WHEN, f"hash{version}", article)
 
 
@@ -65,7 +66,7 @@ def test_a_new_version_is_a_new_item() -> None:
     (edited,) = items.of([make_entry(stored(1, version=2), SOURCE, "https://panui.example/")])
 
     assert store.read == [1, 1]
-    assert edited.updated == WHEN
+    assert edited.title == "Article 1, version 2"
 
 
 def test_only_a_bounded_number_of_items_is_kept() -> None:

@@ -6,14 +6,17 @@ from __future__ import annotations
 import ctypes
 import errno
 import os
-from collections.abc import Iterator
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from pipeline.errors import PanuiError
-from pipeline.publish import files
-from pipeline.publish.files import OutputWriter, write_atomic
+from pipeline.publish import durable
+from pipeline.publish.files import OutputWriter, remove_leftovers, write_atomic
 
 
 def leftovers(root: Path) -> list[str]:
@@ -79,59 +82,200 @@ def test_a_failed_publication_leaves_the_old_files_and_no_temporary_copy(tmp_pat
     assert leftovers(tmp_path) == []
 
 
-def test_one_filesystem_sync_makes_a_whole_batch_durable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    real = files._syncfs
-    if real is None:
+def record_syncfs(monkeypatch: pytest.MonkeyPatch, answer: Callable[[int], int] | None = None) -> list[int]:
+    """Record each syncfs call (made by the real one, or answered by `answer`)."""
+    real = durable._syncfs
+    if real is None and answer is None:
         pytest.skip("this C library has no syncfs")
-    synced: list[int] = []
+    calls: list[int] = []
 
     def recording_syncfs(handle: int) -> int:
-        synced.append(handle)
-        return real(handle)
+        calls.append(handle)
+        return int((answer or real)(handle))  # type: ignore[misc]
 
-    monkeypatch.setattr(files, "_syncfs", recording_syncfs)
-    with OutputWriter(tmp_path) as writer:
-        for number in range(20):
-            writer.write(f"articles/{number}/index.html", b"page %d" % number)
-
-    assert len(synced) == 1
-    assert len(list(tmp_path.glob("articles/*/index.html"))) == 20
+    monkeypatch.setattr(durable, "_syncfs", recording_syncfs)
+    return calls
 
 
-def test_without_syncfs_each_file_is_fsynced_before_it_is_renamed(
+def record_file_syncs(monkeypatch: pytest.MonkeyPatch, root: Path) -> list[tuple[str, bytes | None]]:
+    """Record each file's fdatasync: which copy, and what its published file held at that moment."""
+    real = durable._data_sync
+    calls: list[tuple[str, bytes | None]] = []
+
+    def recording_sync(handle: int) -> None:
+        copy = Path(f"/proc/self/fd/{handle}").readlink()
+        published = copy.with_name(copy.name[1:].rsplit(".", 3)[0])  # ".<name>.<pid>.<random>.tmp"
+        calls.append((copy.name, published.read_bytes() if published.exists() else None))
+        real(handle)
+
+    monkeypatch.setattr(durable, "_data_sync", recording_sync)
+    return calls
+
+
+def test_a_large_batch_goes_to_disk_with_one_filesystem_sync_for_the_data_and_one_for_the_renames(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(files, "_syncfs", None)
-    real_fsync = os.fsync
-    fsynced: list[int] = []
-
-    def recording_fsync(handle: int) -> None:
-        fsynced.append(handle)
-        real_fsync(handle)
-
-    monkeypatch.setattr(os, "fsync", recording_fsync)
+    synced = record_syncfs(monkeypatch)
     with OutputWriter(tmp_path) as writer:
-        for number in range(5):
+        for number in range(40):
+            writer.write(f"articles/{number}/index.html", b"page %d" % number)
+
+    assert len(synced) == 2
+    assert len(list(tmp_path.glob("articles/*/index.html"))) == 40
+    assert leftovers(tmp_path) == []
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs /proc to name a descriptor's file")
+def test_each_copy_is_on_disk_before_it_replaces_its_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    record_syncfs(monkeypatch, answer=lambda handle: 0)  # the filesystem sync, if any, does nothing here
+    synced = record_file_syncs(monkeypatch, tmp_path)
+    for number in range(3):
+        (tmp_path / f"page{number}.html").write_bytes(b"old")
+
+    with OutputWriter(tmp_path) as writer:
+        for number in range(3):
+            writer.write(f"page{number}.html", b"new")
+
+    assert len(synced) == 3
+    assert all(published == b"old" for _, published in synced)  # still the old file when its copy was synced
+    assert all((tmp_path / f"page{number}.html").read_bytes() == b"new" for number in range(3))
+
+
+def test_a_small_batch_syncs_file_by_file_not_the_whole_filesystem(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    synced = record_syncfs(monkeypatch, answer=lambda handle: 0)
+    files = record_file_syncs(monkeypatch, tmp_path) if Path("/proc/self/fd").is_dir() else None
+
+    with OutputWriter(tmp_path) as writer:
+        writer.write("inz/alerts.xml", b"<rss/>")
+        writer.write("inz/alerts.json", b"{}")
+
+    assert synced == []  # syncfs would write back whatever else waits on the filesystem
+    assert files is None or len(files) == 2
+
+
+def test_where_syncfs_is_refused_each_file_is_synced_instead(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def refused(handle: int) -> int:
+        ctypes.set_errno(errno.EPERM)  # as a seccomp sandbox answers
+        return -1
+
+    synced = record_syncfs(monkeypatch, answer=refused)
+    with OutputWriter(tmp_path) as writer:
+        for number in range(20):
             writer.write(f"page{number}.html", b"page")
 
-    assert len(fsynced) == 5
-    assert sorted(path.name for path in tmp_path.iterdir()) == [f"page{number}.html" for number in range(5)]
+    assert synced  # tried, refused, and the publication went on
+    assert len(list(tmp_path.glob("page*.html"))) == 20
+    assert leftovers(tmp_path) == []
+
+
+def test_without_syncfs_each_file_is_synced(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(durable, "_syncfs", None)
+    calls: list[int] = []
+    real = durable._data_sync
+
+    def recording_sync(handle: int) -> None:
+        calls.append(handle)
+        real(handle)
+
+    monkeypatch.setattr(durable, "_data_sync", recording_sync)
+
+    with OutputWriter(tmp_path) as writer:
+        for number in range(20):
+            writer.write(f"page{number}.html", b"page")
+
+    assert len(calls) == 20
+    assert sorted(path.name for path in tmp_path.iterdir()) == sorted(f"page{number}.html" for number in range(20))
 
 
 def test_a_failed_sync_renames_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    def failing_syncfs(handle: int) -> int:
+    def failing(handle: int) -> int:
         ctypes.set_errno(errno.EIO)
         return -1
 
-    monkeypatch.setattr(files, "_syncfs", failing_syncfs)
-    (tmp_path / "index.html").write_bytes(b"old")
+    record_syncfs(monkeypatch, answer=failing)
+    for number in range(20):
+        (tmp_path / f"page{number}.html").write_bytes(b"old")
 
     with pytest.raises(OSError, match="syncfs") as failed, OutputWriter(tmp_path) as writer:
-        writer.write("index.html", b"new")
+        for number in range(20):
+            writer.write(f"page{number}.html", b"new")
 
     assert failed.value.errno == errno.EIO
-    assert (tmp_path / "index.html").read_bytes() == b"old"
+    assert {(tmp_path / f"page{number}.html").read_bytes() for number in range(20)} == {b"old"}
     assert leftovers(tmp_path) == []
+
+
+def test_a_rename_failing_half_way_leaves_earlier_files_new_later_ones_old_and_no_copy(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for number in range(5):
+        (tmp_path / f"page{number}.html").write_bytes(b"old")
+    real_replace = Path.replace
+    renamed: list[Path] = []
+
+    def replace_failing_third(self: Path, target: str | os.PathLike[str]) -> Path:
+        if len(renamed) == 2:
+            raise OSError(errno.EIO, "rename failed")
+        renamed.append(self)
+        return real_replace(self, target)
+
+    monkeypatch.setattr(Path, "replace", replace_failing_third)
+    with pytest.raises(OSError, match="rename failed"), OutputWriter(tmp_path) as writer:
+        for number in range(5):
+            writer.write(f"page{number}.html", b"new")
+
+    contents = [(tmp_path / f"page{number}.html").read_bytes() for number in range(5)]
+    assert contents == [b"new", b"new", b"old", b"old", b"old"]
+    assert leftovers(tmp_path) == []
+
+
+def test_the_first_copy_is_announced_once_and_unchanged_files_make_none(tmp_path: Path) -> None:
+    (tmp_path / "feed.xml").write_bytes(b"<rss/>")
+    announced: list[str] = []
+
+    with OutputWriter(tmp_path, before_first_copy=lambda: announced.append("copy")) as writer:
+        writer.write("feed.xml", b"<rss/>")
+        assert announced == []
+        writer.write("feed.json", b"{}")
+        writer.write("feed.atom", b"<feed/>")
+
+    assert announced == ["copy"]
+
+
+def copy_name(name: str, pid: int) -> str:
+    return f".{name}.{pid}.0a1b2c3d.tmp"
+
+
+def test_leftover_copies_of_dead_writers_are_removed_and_a_running_writers_kept(tmp_path: Path) -> None:
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead_pid, running_pid = int(dead.stdout), os.getppid()
+    old = time.time() - 2 * 3600
+    (tmp_path / "inz").mkdir()
+    copies = {
+        "dead": tmp_path / "inz" / copy_name("feed.xml", dead_pid),
+        "this process's pid, reused": tmp_path / copy_name("index.html", os.getpid()),
+        "running": tmp_path / copy_name("feed.json", running_pid),
+        "running pid, but hours old": tmp_path / copy_name("feed.atom", running_pid),
+    }
+    for path in copies.values():
+        path.write_bytes(b"half")
+    os.utime(copies["running pid, but hours old"], (old, old))
+
+    removed = remove_leftovers(tmp_path)
+
+    assert sorted(removed) == sorted(path for name, path in copies.items() if name != "running")
+    assert copies["running"].exists()
+
+
+@pytest.mark.usefixtures("strict_umask")
+def test_new_folders_can_be_entered_by_a_web_server_whatever_the_umask(tmp_path: Path) -> None:
+    with OutputWriter(tmp_path) as writer:
+        writer.write("inz/topics/work/2026/index.html", b"<p>year</p>")
+
+    for folder in ("inz", "inz/topics", "inz/topics/work", "inz/topics/work/2026"):
+        assert (tmp_path / folder).stat().st_mode & 0o777 == 0o755, folder
 
 
 def test_two_outputs_claiming_one_path_is_refused(tmp_path: Path) -> None:

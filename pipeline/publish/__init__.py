@@ -17,8 +17,9 @@ from typing import Protocol
 from pipeline.batching import batched
 from pipeline.model import Config
 from pipeline.publish.collections import SITE, memberships, sort_key
+from pipeline.publish.durable import flush_folders
 from pipeline.publish.extras import search_words
-from pipeline.publish.files import OutputWriter, remove_leftovers
+from pipeline.publish.files import OutputWriter, remove_leftovers, write_atomic
 from pipeline.publish.plan import Output, Scope, SitePlanner
 from pipeline.publish.render import StoreView
 from pipeline.publish.site import site_key
@@ -71,11 +72,21 @@ def _publish(
     every_file = full  # rebuild: render every output, whatever the recorded keys say
     full = full or interrupted or catalogue.state("site") != site or _any_missing(config.output_dir, catalogue)
     changed = catalogue.all_ids() if full else catalogue.changed_ids()
+
+    def mark_in_progress() -> None:
+        if not marker.exists():
+            # On disk before anything it guards: a power cut must not keep the catalogue's changes (or
+            # temporary copies) and lose the marker that has the next run repair them.
+            write_atomic(marker, f"{os.getpid()}\n".encode())
+            flush_folders([marker.parent], ())
+
     if changed or full:
-        marker.write_text(f"{os.getpid()}\n")  # the catalogue is about to move ahead of output/
+        mark_in_progress()  # the catalogue is about to move ahead of output/
     scope = _index(config, store, catalogue, changed, everything=full)
     planner = SitePlanner(config, catalogue, store)
-    with OutputWriter(config.output_dir) as writer:
+    # Even a publication of the alert feeds alone leaves temporary copies if it is killed: the marker
+    # has the next run clean them up.
+    with OutputWriter(config.output_dir, before_first_copy=mark_in_progress) as writer:
         planned = _write(planner.plan(scope), writer, catalogue, config.output_dir, every_file=every_file, keep=full)
     removed = planner.removed(scope)
     if full:
@@ -85,7 +96,7 @@ def _publish(
     _remove(removed, catalogue, config.output_dir)
     if changed or full:
         catalogue.set_state("site", site)
-        marker.unlink(missing_ok=True)
+    marker.unlink(missing_ok=True)
     return writer.written
 
 

@@ -1,28 +1,28 @@
 """Atomic, byte-stable writes: a file whose bytes did not change is not touched (so its mtime, and any
 static server's ETag and Last-Modified, stay valid); a changed file is replaced by rename, so a reader or
-a crash only ever sees the old or the new complete file.
-
-A copy must be on disk before it is renamed over the file, or a power cut could leave an empty file
-behind the new name. OutputWriter makes a whole batch durable at once, as dpkg does: one syncfs of the
-filesystem costs one journal commit, where an fsync per file cost one commit each (on ext4, 228 files:
-about 17 ms instead of 106 ms of wall time, and a fifth of the CPU, the kernel's threads included)."""
+a crash only ever sees the old or the new complete file. Copies reach the disk before their renames, and
+the renames before anyone records them (durable.py)."""
 
 from __future__ import annotations
 
-import ctypes
 import os
 import re
 import secrets
-from collections.abc import Callable, Sequence
+import time
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 
 from pipeline.errors import PanuiError
 from pipeline.faults import pause_point
+from pipeline.publish.durable import flush_files, flush_folders, make_folders
 
 # Temporary copies: ".<name>.<writer's pid>.<random>.tmp", so a leftover is told by its writer.
 TEMPORARY = re.compile(r"^\..+\.(\d+)\.[^.]+\.tmp$")
 COPY_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+# A copy lives for one batch of a publication, seconds: one this old was left by a run that died, even if
+# its pid now belongs to another process (in a container, every run may be pid 1).
+STALE_COPY_SECONDS = 3600
 
 
 def write_atomic(path: Path, data: bytes) -> bool:
@@ -31,7 +31,7 @@ def write_atomic(path: Path, data: bytes) -> bool:
         return False
     temporary, _ = _copy(path, data)
     try:
-        _fsync_each([temporary])
+        flush_files([temporary], ())
         temporary.replace(path)
     except BaseException:
         temporary.unlink(missing_ok=True)
@@ -52,93 +52,70 @@ def _copy(path: Path, data: bytes) -> tuple[Path, int]:
     try:
         handle = os.open(temporary, COPY_FLAGS, 0o644)
     except FileNotFoundError:  # a new folder: made only then, not tried for every file
-        path.parent.mkdir(parents=True, exist_ok=True)
+        make_folders(path.parent)
         handle = os.open(temporary, COPY_FLAGS, 0o644)
     try:
-        os.fchmod(handle, 0o644)  # whatever the umask: published files are for a web server to read
-        with open(handle, "wb", closefd=False) as stream:
-            stream.write(data)
-        return temporary, os.fstat(handle).st_dev
+        try:
+            os.fchmod(handle, 0o644)  # whatever the umask: published files are for a web server to read
+            with open(handle, "wb", closefd=False) as stream:
+                stream.write(data)
+            device = os.fstat(handle).st_dev
+        finally:
+            os.close(handle)  # which may fail too (NFS reports write errors here)
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
-    finally:
-        os.close(handle)
-
-
-def _fsync_each(paths: Sequence[Path]) -> None:
-    for path in paths:
-        handle = os.open(path, os.O_RDONLY)
-        try:
-            os.fsync(handle)
-        finally:
-            os.close(handle)
-
-
-def _find_syncfs() -> Callable[[int], int] | None:
-    """The C library's syncfs(2) (Linux), or None where there is none."""
-    try:
-        function: Callable[[int], int] = ctypes.CDLL(None, use_errno=True).syncfs
-    except (AttributeError, OSError):
-        return None
-    return function
-
-
-_syncfs = _find_syncfs()
-
-
-def make_durable(paths: Sequence[Path], devices: dict[int, Path]) -> None:
-    """Flush the files `paths` to disk. `devices` maps each filesystem they are on to one of them: one
-    syncfs of each filesystem where the C library has it, else an fsync of each file."""
-    if _syncfs is None:
-        _fsync_each(paths)
-        return
-    for path in devices.values():
-        handle = os.open(path, os.O_RDONLY)
-        try:
-            if _syncfs(handle) != 0:
-                error = ctypes.get_errno()
-                raise OSError(error, f"syncfs: {os.strerror(error)}", str(path))
-        finally:
-            os.close(handle)
+    return temporary, device
 
 
 def remove_leftovers(root: Path) -> list[Path]:
     """Delete the temporary copies under `root` whose writer was killed before it could (SIGKILL, a power
-    cut): never complete, they must not be published. A copy whose writer is still running is left alone."""
+    cut): never complete, they must not be published. A copy whose writer may still be running is left
+    alone. Callers hold the store's lock and have written nothing yet, so a copy named with this very
+    process's pid is an earlier process's (pids are reused)."""
     removed: list[Path] = []
     for path in root.rglob(".*.tmp"):
         match = TEMPORARY.match(path.name)
-        if match is None or _running(int(match[1])):
+        if match is None or not _left_over(path, int(match[1])):
             continue
         path.unlink(missing_ok=True)
         removed.append(path)
     return removed
 
 
-def _running(pid: int) -> bool:
+def _left_over(path: Path, pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        if time.time() - path.stat().st_mtime > STALE_COPY_SECONDS:
+            return True
+    except FileNotFoundError:
+        return False
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
-        return False
-    except PermissionError:  # another user's process
         return True
-    return True
+    except PermissionError:  # another user's process
+        return False
+    return False
 
 
 class OutputWriter:
     """Writes a whole publication under one folder, a batch at a time: `write` leaves each changed file's
-    new bytes in a temporary copy beside it, `commit` makes the batch durable and renames each copy over
-    its file. Leaving the `with` block commits; an error discards the uncommitted copies. It refuses to
-    write one path twice in a run (two pages claiming one address is a bug, not something to resolve
-    silently)."""
+    new bytes in a temporary copy beside it, `commit` puts the batch's copies on disk, renames each over
+    its file and puts the renames on disk. Leaving the `with` block commits; an error discards the
+    uncommitted copies. `before_first_copy` runs once, before the first copy is made (publishing leaves
+    a marker, so that a run killed with copies on disk is cleaned up after). It refuses to write one path
+    twice in a run (two pages claiming one address is a bug, not something to resolve silently)."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, before_first_copy: Callable[[], None] | None = None) -> None:
         self.root = root
         self.written: list[str] = []
+        self._before_first_copy = before_first_copy
         self._claimed: set[str] = set()
         self._pending: list[tuple[Path, Path]] = []  # (temporary copy, file it replaces)
-        self._devices: dict[int, Path] = {}
+        self._renamed = 0  # how many of _pending are in place
+        self._filesystems: dict[int, Path] = {}  # a folder on each filesystem the batch writes to
 
     def write(self, relative: str, data: bytes) -> None:
         if relative in self._claimed:
@@ -147,29 +124,35 @@ class OutputWriter:
         path = self.root / relative
         if _holds(path, data):
             return
+        if self._before_first_copy is not None:
+            self._before_first_copy()
+            self._before_first_copy = None
         temporary, device = _copy(path, data)
         self._pending.append((temporary, path))
-        self._devices.setdefault(device, temporary)
+        self._filesystems.setdefault(device, path.parent)
         self.written.append(relative)
 
     def commit(self) -> None:
         """Put every file written since the last commit in place, durably."""
+        if not self._pending:
+            return
         try:
-            if self._pending:
-                make_durable([temporary for temporary, _ in self._pending], self._devices)
-            while self._pending:
-                temporary, path = self._pending[0]
+            flush_files([temporary for temporary, _ in self._pending], self._filesystems.values())
+            folders = list(dict.fromkeys(path.parent for _, path in self._pending))
+            for temporary, path in self._pending:
                 pause_point("publish")  # test-only (pipeline/faults.py): a crash test kills the run before a rename
                 temporary.replace(path)
-                del self._pending[0]
+                self._renamed += 1
+            flush_folders(folders, self._filesystems.values())
         finally:
             self.discard()  # after a failure, the copies not yet in place
 
     def discard(self) -> None:
-        for temporary, _ in self._pending:
+        for temporary, _ in self._pending[self._renamed :]:
             temporary.unlink(missing_ok=True)
         self._pending.clear()
-        self._devices.clear()
+        self._renamed = 0
+        self._filesystems.clear()
 
     def __enter__(self) -> OutputWriter:
         return self

@@ -59,7 +59,9 @@ def listing_page(site: SiteContext, listing: Listing) -> dict[str, bytes]:
 class FeedItems:
     """The feed items of the articles one publication shows, each made once: an article is in several
     feeds (the site's, its source's, its type's, each of its topics'), with the same item in each. The
-    newest items are kept, a bounded number, so memory does not grow with the archive."""
+    newest items are kept, a bounded number, so memory does not grow with the archive. The key covers
+    what of the article a feed shows; what comes from the configuration (the source's name and licence,
+    site_url) is fixed for one publication, so an instance must not outlive it."""
 
     def __init__(self, view: StoreView, keep: int = 256) -> None:
         self.view = view
@@ -69,7 +71,9 @@ class FeedItems:
     def of(self, entries: Sequence[Entry]) -> list[FeedItem]:
         missing = [entry for entry in entries if entry.dependency not in self._made]
         made = {entry.dependency: item_from_entry(entry) for entry in with_bodies(self.view, missing)}
-        items = [made.get(entry.dependency) or self._made[entry.dependency] for entry in entries]
+        items = [
+            made[entry.dependency] if entry.dependency in made else self._made[entry.dependency] for entry in entries
+        ]
         for entry in entries:
             self._made.pop(entry.dependency, None)
         self._made.update((entry.dependency, item) for entry, item in zip(entries, items, strict=True))

@@ -56,7 +56,8 @@ def profile(action: Callable[[], T], path: Path, title: str, limit: int = 30) ->
     """Run `action` under cProfile (this thread only) and write its top functions, by cumulative and by
     own time, to `path`."""
     profiler = cProfile.Profile()
-    gc.collect()
+    gc.collect()  # as timed() does: the previous run's garbage and files are not this run's cost
+    os.sync()
     result = profiler.runcall(action)
     stream = io.StringIO()
     stats = pstats.Stats(profiler, stream=stream)

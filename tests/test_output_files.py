@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.errors import PanuiError
-from pipeline.publish import durable
+from pipeline.publish import durable, files
 from pipeline.publish.files import OutputWriter, remove_leftovers, write_atomic
 
 
@@ -249,24 +249,56 @@ def copy_name(name: str, pid: int) -> str:
 
 
 def test_leftover_copies_of_dead_writers_are_removed_and_a_running_writers_kept(tmp_path: Path) -> None:
-    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
-    dead_pid, running_pid = int(dead.stdout), os.getppid()
-    old = time.time() - 2 * 3600
+    finished = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    running = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        hours_ago = time.time() - 2 * 3600
+        (tmp_path / "inz").mkdir()
+        copies = {
+            "dead": tmp_path / "inz" / copy_name("feed.xml", int(finished.stdout)),
+            "this pid, before this process": tmp_path / copy_name("index.html", os.getpid()),
+            "this pid, since this process started": tmp_path / copy_name("health.json", os.getpid()),
+            "running": tmp_path / copy_name("feed.json", running.pid),
+            "running pid, but hours old": tmp_path / copy_name("feed.atom", running.pid),
+        }
+        for path in copies.values():
+            path.write_bytes(b"half")
+        before = files.PROCESS_STARTED - 60
+        os.utime(copies["this pid, before this process"], (before, before))
+        os.utime(copies["running pid, but hours old"], (hours_ago, hours_ago))
+
+        removed = remove_leftovers(tmp_path)
+    finally:
+        running.kill()
+        running.wait()
+
+    kept = {"running", "this pid, since this process started"}  # (another container's pid 1, say)
+    assert sorted(removed) == sorted(path for name, path in copies.items() if name not in kept)
+    assert all(copies[name].exists() for name in kept)
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs /proc to name a descriptor's file")
+def test_new_folders_and_renames_are_on_disk_before_the_batch_is_done(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    record_syncfs(monkeypatch, answer=lambda handle: 0)
     (tmp_path / "inz").mkdir()
-    copies = {
-        "dead": tmp_path / "inz" / copy_name("feed.xml", dead_pid),
-        "this process's pid, reused": tmp_path / copy_name("index.html", os.getpid()),
-        "running": tmp_path / copy_name("feed.json", running_pid),
-        "running pid, but hours old": tmp_path / copy_name("feed.atom", running_pid),
-    }
-    for path in copies.values():
-        path.write_bytes(b"half")
-    os.utime(copies["running pid, but hours old"], (old, old))
+    real_fsync = os.fsync
+    fsynced: dict[Path, bool] = {}  # folder -> was the new page in place when it was fsynced
 
-    removed = remove_leftovers(tmp_path)
+    def recording_fsync(handle: int) -> None:
+        path = Path(f"/proc/self/fd/{handle}").readlink()
+        if path.is_dir():
+            fsynced[path] = (tmp_path / "inz/topics/new/2026/index.html").exists()
+        real_fsync(handle)
 
-    assert sorted(removed) == sorted(path for name, path in copies.items() if name != "running")
-    assert copies["running"].exists()
+    monkeypatch.setattr(os, "fsync", recording_fsync)
+    with OutputWriter(tmp_path) as writer:
+        writer.write("inz/topics/new/2026/index.html", b"<p>year</p>")
+
+    # The page's folder (its rename), and each new folder's parent (its entry), all after the rename.
+    folders = ["inz/topics/new/2026", "inz/topics/new", "inz/topics", "inz"]
+    assert fsynced == {tmp_path / folder: True for folder in folders}
 
 
 @pytest.mark.usefixtures("strict_umask")

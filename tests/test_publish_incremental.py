@@ -6,7 +6,7 @@ rest by year, so no page grows with the archive."""
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -17,12 +17,13 @@ import pytest
 import yaml
 from bs4 import BeautifulSoup
 
+import pipeline.publish
 from pipeline.config import load_config
 from pipeline.model import Article, Config
-from pipeline.publish import IN_PROGRESS_FILE, publish, render_site
+from pipeline.publish import IN_PROGRESS_FILE, durable, publish, render_site
 from pipeline.publish.collections import memberships, sort_key
 from pipeline.store import Store
-from pipeline.store.catalogue import PUBLISH_FILE
+from pipeline.store.catalogue import PUBLISH_FILE, Catalogue
 from tests.helpers import REPO_ROOT
 
 AUCKLAND = ZoneInfo("Pacific/Auckland")
@@ -222,6 +223,31 @@ def test_a_killed_publication_is_completed_by_the_next(filled: tuple[Config, Sto
     assert not (config.state_dir / IN_PROGRESS_FILE).exists()
     assert "Edited before the kill" in (config.output_dir / "inz/articles/article-6/index.html").read_text("utf-8")
     assert_output_is_the_full_rendering(config, store)
+
+
+def test_after_a_killed_publication_its_renames_are_put_on_disk_before_anything_is_recorded(
+    filled: tuple[Config, Store, list[Article]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config, store, _ = filled
+    (config.state_dir / IN_PROGRESS_FILE).write_text("12345\n")  # killed, maybe after some of its renames
+    events: list[str] = []
+    real_record = Catalogue.record_files
+
+    def flush_tree(root: Path) -> None:
+        events.append(f"flush {root}")
+        durable.flush_tree(root)
+
+    def record_files(self: Catalogue, done: Iterable[tuple[str, str]]) -> None:
+        events.append("record")
+        real_record(self, done)
+
+    monkeypatch.setattr(pipeline.publish, "flush_tree", flush_tree)
+    monkeypatch.setattr(Catalogue, "record_files", record_files)
+
+    publish(config, store)
+
+    assert events[0] == f"flush {config.output_dir}"
+    assert "record" in events
 
 
 def test_a_full_publication_restores_files_deleted_or_edited_by_hand(

@@ -17,7 +17,7 @@ from typing import Protocol
 from pipeline.batching import batched
 from pipeline.model import Config
 from pipeline.publish.collections import SITE, memberships, sort_key
-from pipeline.publish.durable import flush_folders
+from pipeline.publish.durable import flush_folders, flush_tree
 from pipeline.publish.extras import search_words
 from pipeline.publish.files import OutputWriter, remove_leftovers, write_atomic
 from pipeline.publish.plan import Output, Scope, SitePlanner
@@ -56,6 +56,10 @@ def publish(config: Config, store: ArticleStore, *, full: bool = False) -> list[
         # The last publication was killed while writing: delete its temporary files. Walking the whole
         # output is only worth it then (callers hold the store lock, so no other run is writing).
         remove_leftovers(config.output_dir)
+    if interrupted and config.output_dir.is_dir():
+        # Its renames may not be on disk yet: this publication would find those files current and
+        # record them as published.
+        flush_tree(config.output_dir)
     (config.state_dir / "publish-manifest.json").unlink(missing_ok=True)  # the file earlier Pānui kept instead
     catalogue = store.catalogue(config.state_dir)
     try:
@@ -169,6 +173,9 @@ def _remove(paths: Sequence[str], catalogue: Catalogue, root: Path) -> None:
     """Delete the pages and feeds of collections that list nothing any more (no dangling old copies)."""
     for path in paths:
         (root / path).unlink(missing_ok=True)
+    folders = [folder for folder in dict.fromkeys((root / path).parent for path in paths) if folder.is_dir()]
+    if folders:  # on disk before the catalogue forgets them, or a power cut could bring back an orphan
+        flush_folders(folders, [root])
     catalogue.forget_files(paths)
 
 

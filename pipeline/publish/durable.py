@@ -50,14 +50,24 @@ def flush_files(paths: Sequence[Path], filesystems: Iterable[Path]) -> None:
 
 
 def flush_folders(folders: Sequence[Path], filesystems: Iterable[Path]) -> None:
-    """Put the entries of `folders` (the renames just made in them) on disk."""
-    if len(folders) < SYNCFS_FROM or not _sync_filesystems(filesystems):
-        for folder in folders:
-            _sync_one(folder, os.fsync)
+    """Put the entries of `folders` (the renames, removals and new folders just made in them) on disk.
+    After a syncfs each folder is still fsynced, for the errors syncfs may not report."""
+    if len(folders) >= SYNCFS_FROM:
+        _sync_filesystems(filesystems)
+    for folder in folders:
+        _sync_one(folder, os.fsync)
 
 
-def make_folders(folder: Path) -> None:
-    """`folder` and any missing parents, each readable by a web server whatever the umask."""
+def flush_tree(root: Path) -> None:
+    """Put every folder entry under `root` on disk: after a run was killed, the renames it made may
+    not be yet, and the next run must not record them as published before they are."""
+    if not _sync_filesystems([root]):
+        flush_folders([Path(folder) for folder, _, _ in os.walk(root)], ())
+
+
+def make_folders(folder: Path) -> list[Path]:
+    """`folder` and any missing parents, each readable by a web server whatever the umask; returns the
+    folders made (their entries in their parents are not on disk until those parents are flushed)."""
     missing: list[Path] = []
     while not folder.is_dir():
         missing.append(folder)
@@ -65,6 +75,7 @@ def make_folders(folder: Path) -> None:
     for new in reversed(missing):
         new.mkdir(exist_ok=True)
         new.chmod(FOLDER_MODE)
+    return missing
 
 
 def _sync_filesystems(filesystems: Iterable[Path]) -> bool:

@@ -23,13 +23,14 @@ COPY_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
 # A copy lives for one batch of a publication, seconds: one this old was left by a run that died, even if
 # its pid now belongs to another process (in a container, every run may be pid 1).
 STALE_COPY_SECONDS = 3600
+PROCESS_STARTED = time.time()  # (when Pānui's modules were imported: close enough)
 
 
 def write_atomic(path: Path, data: bytes) -> bool:
     """Write `data` to `path` unless it already holds exactly that. True when the file was written."""
     if _holds(path, data):
         return False
-    temporary, _ = _copy(path, data)
+    temporary, _, _ = _copy(path, data)
     try:
         flush_files([temporary], ())
         temporary.replace(path)
@@ -46,13 +47,15 @@ def _holds(path: Path, data: bytes) -> bool:
         return False
 
 
-def _copy(path: Path, data: bytes) -> tuple[Path, int]:
-    """A temporary copy of `data` beside `path` (not yet flushed to disk), and its filesystem's device."""
+def _copy(path: Path, data: bytes) -> tuple[Path, int, list[Path]]:
+    """A temporary copy of `data` beside `path` (not yet flushed to disk), its filesystem's device, and
+    the folders made for it."""
     temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    made: list[Path] = []
     try:
         handle = os.open(temporary, COPY_FLAGS, 0o644)
     except FileNotFoundError:  # a new folder: made only then, not tried for every file
-        make_folders(path.parent)
+        made = make_folders(path.parent)
         handle = os.open(temporary, COPY_FLAGS, 0o644)
     try:
         try:
@@ -65,7 +68,7 @@ def _copy(path: Path, data: bytes) -> tuple[Path, int]:
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
-    return temporary, device
+    return temporary, device, made
 
 
 def remove_leftovers(root: Path) -> list[Path]:
@@ -84,13 +87,17 @@ def remove_leftovers(root: Path) -> list[Path]:
 
 
 def _left_over(path: Path, pid: int) -> bool:
-    if pid == os.getpid():
-        return True
     try:
-        if time.time() - path.stat().st_mtime > STALE_COPY_SECONDS:
-            return True
+        age = time.time() - path.stat().st_mtime
     except FileNotFoundError:
         return False
+    if age > STALE_COPY_SECONDS:
+        return True
+    if pid == os.getpid():
+        # Named with this process's pid, but older than this process: a dead run's. (A newer one may be
+        # another container's, where every process is pid 1 too, writing health.json.)
+        return path.stat().st_mtime < PROCESS_STARTED
+
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -116,6 +123,7 @@ class OutputWriter:
         self._pending: list[tuple[Path, Path]] = []  # (temporary copy, file it replaces)
         self._renamed = 0  # how many of _pending are in place
         self._filesystems: dict[int, Path] = {}  # a folder on each filesystem the batch writes to
+        self._made: list[Path] = []  # folders made for the batch's copies
 
     def write(self, relative: str, data: bytes) -> None:
         if relative in self._claimed:
@@ -127,7 +135,8 @@ class OutputWriter:
         if self._before_first_copy is not None:
             self._before_first_copy()
             self._before_first_copy = None
-        temporary, device = _copy(path, data)
+        temporary, device, made = _copy(path, data)
+        self._made += made
         self._pending.append((temporary, path))
         self._filesystems.setdefault(device, path.parent)
         self.written.append(relative)
@@ -138,7 +147,10 @@ class OutputWriter:
             return
         try:
             flush_files([temporary for temporary, _ in self._pending], self._filesystems.values())
-            folders = list(dict.fromkeys(path.parent for _, path in self._pending))
+            # The renamed files' folders, and the parents of the folders made (their entries are there).
+            folders = list(
+                dict.fromkeys([*(path.parent for _, path in self._pending), *(new.parent for new in self._made)])
+            )
             for temporary, path in self._pending:
                 pause_point("publish")  # test-only (pipeline/faults.py): a crash test kills the run before a rename
                 temporary.replace(path)
@@ -153,6 +165,7 @@ class OutputWriter:
         self._pending.clear()
         self._renamed = 0
         self._filesystems.clear()
+        self._made.clear()
 
     def __enter__(self) -> OutputWriter:
         return self

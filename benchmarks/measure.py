@@ -37,12 +37,17 @@ class Sample:
     cpu: float  # seconds of CPU of the calling thread (time.thread_time): the pipeline, not the server's threads
 
 
-def timed(action: Callable[[], T]) -> tuple[T, Sample]:
-    """`action`'s result, and its wall and CPU time. What ran before is cleaned up first, outside the
-    clock: its garbage collected, and its files (the runs' folders, deleted or written) flushed to disk,
-    which the kernel would otherwise do during this run, in part on this run's thread."""
+def _settle() -> None:
+    """Clean up what ran before, outside the clock: its garbage collected, and its files (the runs'
+    folders, deleted or written) flushed to disk, which the kernel would otherwise do during the next
+    run, in part on that run's thread."""
     gc.collect()
     os.sync()
+
+
+def timed(action: Callable[[], T]) -> tuple[T, Sample]:
+    """`action`'s result, and its wall and CPU time, measured after _settle()."""
+    _settle()
     wall, cpu = time.perf_counter(), time.thread_time()
     result = action()
     return result, Sample(time.perf_counter() - wall, time.thread_time() - cpu)
@@ -56,8 +61,7 @@ def profile(action: Callable[[], T], path: Path, title: str, limit: int = 30) ->
     """Run `action` under cProfile (this thread only) and write its top functions, by cumulative and by
     own time, to `path`."""
     profiler = cProfile.Profile()
-    gc.collect()  # as timed() does: the previous run's garbage and files are not this run's cost
-    os.sync()
+    _settle()
     result = profiler.runcall(action)
     stream = io.StringIO()
     stats = pstats.Stats(profiler, stream=stream)

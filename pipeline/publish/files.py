@@ -88,15 +88,15 @@ def remove_leftovers(root: Path) -> list[Path]:
 
 def _left_over(path: Path, pid: int) -> bool:
     try:
-        age = time.time() - path.stat().st_mtime
+        written = path.stat().st_mtime
     except FileNotFoundError:
         return False
-    if age > STALE_COPY_SECONDS:
+    if time.time() - written > STALE_COPY_SECONDS:
         return True
     if pid == os.getpid():
         # Named with this process's pid, but older than this process: a dead run's. (A newer one may be
         # another container's, where every process is pid 1 too, writing health.json.)
-        return path.stat().st_mtime < PROCESS_STARTED
+        return written < PROCESS_STARTED
 
     try:
         os.kill(pid, 0)

@@ -1,14 +1,23 @@
 """An article is in several feeds of one publication (the site's, its source's, its type's, each of its
-topics'): its feed item, body read from the store and attribution added, is made once and shared."""
+topics'): its feed item, body read from the store and attribution added, is made once and shared, and
+so are its forms in the feed formats."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import UTC, datetime
+
+import pytest
+from feedgen.entry import FeedEntry
 
 from pipeline.config import load_config
 from pipeline.model import Alert, Article, StoredArticle, Version
+from pipeline.publish import feed_items
 from pipeline.publish.entries import Entry, make_entry
+from pipeline.publish.feed_items import FeedItem, ItemForms
+from pipeline.publish.feeds import FeedSpec, render_feeds
 from pipeline.publish.render import FeedItems
 from tests.helpers import REPO_ROOT
 
@@ -78,3 +87,76 @@ def test_only_a_bounded_number_of_items_is_kept() -> None:
     items.of(entries(1))
 
     assert store.read == [1, 2, 3, 1]
+
+
+# -- each item's forms in the feed formats, shared by the feeds it is in ------------------------------
+
+
+def feed(title: str, items: list[FeedItem]) -> FeedSpec:
+    return FeedSpec(
+        title=title,
+        description=f"{title}: every announcement",
+        language="en-NZ",
+        home_url="https://panui.example/",
+        folder_url="https://panui.example/",
+        items=tuple(items),
+        poll_minutes=60,
+    )
+
+
+def made_items(*numbers: int) -> list[FeedItem]:
+    return FeedItems(CountingStore()).of(entries(*numbers))
+
+
+def test_feeds_sharing_items_are_the_bytes_each_would_be_alone() -> None:
+    site, topic = feed("Site", made_items(3, 2, 1)), feed("Work", made_items(3, 1))
+    alone = [render_feeds(site), render_feeds(topic)]
+    forms = ItemForms()
+
+    shared = [render_feeds(site, forms), render_feeds(topic, forms), render_feeds(site, forms)]
+
+    # The third render proves a later feed did not take items out of an earlier feed's tree.
+    assert shared == [alone[0], alone[1], alone[0]]
+
+
+def test_json_feed_is_the_whole_feed_as_one_json_document() -> None:
+    items = made_items(2, 1)
+    items[0] = replace(items[0], title='Quotes " and \\ backslash, te reo Māori: ā ē ī ō ū', summary="")
+    spec = replace(feed("Site", items), hub="https://hub.example/")
+
+    data = render_feeds(spec, ItemForms())["feed.json"]
+
+    parsed = json.loads(data)
+    assert data.endswith(b"}\n")
+    assert list(parsed)[-1] == "items"
+    assert [item["title"] for item in parsed["items"]] == [items[0].title, "Article 1"]
+    assert parsed["hubs"] == [{"type": "WebSub", "url": "https://hub.example/"}]
+    # Byte-stable: exactly what json.dumps makes of the whole feed.
+    assert data == (json.dumps(parsed, ensure_ascii=False) + "\n").encode()
+
+
+def test_an_empty_feed_is_valid_json_feed() -> None:
+    parsed = json.loads(render_feeds(feed("Nothing yet", []))["feed.json"])
+
+    assert parsed["items"] == []
+    assert parsed["title"] == "Nothing yet"
+
+
+def test_item_forms_are_made_once_and_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    made: list[str] = []
+    real = feed_items.feed_entry
+
+    def counted(item: FeedItem) -> FeedEntry:
+        made.append(item.title)
+        return real(item)
+
+    monkeypatch.setattr(feed_items, "feed_entry", counted)
+    forms = ItemForms(keep=2)
+    one, two, three = made_items(1, 2, 3)
+
+    render_feeds(feed("Site", [one, two]), forms)
+    render_feeds(feed("Topic", [one, two]), forms)  # made already: shared
+    render_feeds(feed("Type", [three]), forms)  # one is the least recently used: dropped
+    render_feeds(feed("Again", [one]), forms)
+
+    assert made == ["Article 1", "Article 2", "Article 3", "Article 1"]

@@ -11,7 +11,7 @@ from markupsafe import Markup
 from pipeline.model import Alert, Source, Version
 from pipeline.publish.diff import article_diff
 from pipeline.publish.entries import Entry, nz_date
-from pipeline.publish.feeds import FeedItem
+from pipeline.publish.feed_items import FeedItem
 
 
 def version_anchor(number: int) -> str:

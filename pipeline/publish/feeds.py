@@ -5,7 +5,6 @@ Every date comes from the store, never from the clock, so an unchanged store ren
 
 from __future__ import annotations
 
-import html
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -16,7 +15,7 @@ from feedgen.feed import FeedGenerator
 from feedgen.util import xml_elem
 
 from pipeline import __version__
-from pipeline.publish.entries import Entry
+from pipeline.publish.feed_items import EntryLinks, FeedItem, ItemForms, NoExtension
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 FEED_EXTENSIONS = {"rss": ".xml", "atom": ".atom", "json": ".json"}
@@ -24,44 +23,6 @@ FEED_FILES = {kind: "feed" + extension for kind, extension in FEED_EXTENSIONS.it
 MEDIA_TYPES = {"rss": "application/rss+xml", "atom": "application/atom+xml", "json": "application/feed+json"}
 SYNDICATION_NS = "http://purl.org/rss/1.0/modules/syndication/"
 ATOM_NS = "http://www.w3.org/2005/Atom"
-
-
-@dataclass(frozen=True)
-class FeedItem:
-    """One item of any feed: an article, a correction or an alert."""
-
-    id: str
-    title: str
-    link: str  # RSS <link>, Atom alternate
-    published: datetime
-    updated: datetime
-    author: str
-    author_url: str
-    content_html: str
-    summary: str = ""
-    categories: tuple[str, ...] = ()
-    archive_url: str | None = None  # our copy: Atom "related" link, JSON Feed url
-    external_url: str | None = None  # JSON Feed external_url
-    rights: str | None = None
-
-
-def item_from_entry(entry: Entry) -> FeedItem:
-    article = entry.stored.article
-    return FeedItem(
-        id=article.url,
-        title=article.title,
-        link=article.url,
-        published=article.published,
-        updated=entry.updated,
-        author=entry.source.name,
-        author_url=entry.source.base_url,
-        content_html=entry.content_html,
-        summary=article.summary,
-        categories=entry.categories,
-        archive_url=entry.archive_url,
-        external_url=article.url,
-        rights=f"{entry.source.licence.name}: {entry.source.licence.url}",
-    )
 
 
 @dataclass(frozen=True)
@@ -117,65 +78,24 @@ class _ChannelHints(BaseExtension):  # type: ignore[misc]
         return rss_feed
 
 
-class _Nothing(BaseExtension):  # type: ignore[misc]
-    """feedgen extensions come in feed/entry pairs; this is the half that adds nothing."""
-
-
-class _EntryLinks(BaseExtension):  # type: ignore[misc]
-    """The archived copy as an Atom rel="related" link. feedgen 1.0 loses the rel, type and title of
-    every entry link but the first (lkiesow/python-feedgen#135), which would turn it into a second
-    "alternate" link and send readers to our copy instead of the original."""
-
-    def __init__(self) -> None:
-        self.related: str | None = None
-
-    def extend_ns(self) -> dict[str, str]:
-        return {}
-
-    def extend_atom(self, entry: Any) -> Any:
-        if self.related:
-            xml_elem("link", entry, href=self.related, rel="related", type="text/html", title="Archived copy")
-        return entry
-
-    def extend_rss(self, entry: Any) -> Any:
-        return entry
-
-
-def _generator(spec: FeedSpec) -> FeedGenerator:
+def _generator(spec: FeedSpec, forms: ItemForms) -> FeedGenerator:
     feed = FeedGenerator()
-    feed.register_extension("panui", _ChannelHints, _Nothing, atom=False, rss=True)
-    feed.register_extension("panui_links", _Nothing, _EntryLinks, atom=True, rss=False)
+    feed.register_extension("panui", _ChannelHints, NoExtension, atom=False, rss=True)
+    feed.register_extension("panui_links", NoExtension, EntryLinks, atom=True, rss=False)
     feed.panui.spec = spec
     feed.title(spec.title)
     feed.description(spec.description)
     feed.language(spec.language)
     feed.generator("Pānui", version=__version__)
     feed.updated(spec.updated)
-    for source in reversed(spec.items):  # feedgen prepends by default
-        item = feed.add_entry()
-        item.id(source.id)
-        item.guid(source.id, permalink=source.id.startswith(("http://", "https://")) and "#" not in source.id)
-        item.title(source.title)
-        item.link(href=source.link, rel="alternate", type="text/html")
-        if source.archive_url and source.archive_url != source.link:
-            item.panui_links.related = source.archive_url
-        item.published(source.published)
-        item.updated(source.updated)
-        item.author(name=source.author)
-        for category in source.categories:
-            item.category(term=category, label=category)
-        if source.summary:
-            item.summary(source.summary)
-            item.description(html.escape(source.summary, quote=False))  # readers take RSS descriptions as HTML
-        item.content(source.content_html, type="html")
-        if source.rights:
-            item.rights(source.rights)
+    for source in spec.items:
+        feed.add_entry(forms.entry(source), order="append")
     return feed
 
 
 def render_rss(spec: FeedSpec, feed: FeedGenerator | None = None) -> bytes:
     """RSS 2.0; `feed`: a generator already holding the items (render_feeds shares one with Atom)."""
-    feed = feed or _generator(spec)
+    feed = feed or _generator(spec, ItemForms())
     feed.link(href=spec.url("rss"), rel="self", type=MEDIA_TYPES["rss"], replace=True)
     feed.link(href=spec.home_url, rel="alternate")  # feedgen makes the last link the RSS <link>
     feed.ttl(spec.poll_minutes)
@@ -184,7 +104,7 @@ def render_rss(spec: FeedSpec, feed: FeedGenerator | None = None) -> bytes:
 
 
 def render_atom(spec: FeedSpec, feed: FeedGenerator | None = None) -> bytes:
-    feed = feed or _generator(spec)
+    feed = feed or _generator(spec, ItemForms())
     feed.id(spec.url("atom"))
     feed.link(href=spec.home_url, rel="alternate", type="text/html", replace=True)
     feed.link(href=spec.url("atom"), rel="self", type=MEDIA_TYPES["atom"])
@@ -195,7 +115,7 @@ def render_atom(spec: FeedSpec, feed: FeedGenerator | None = None) -> bytes:
     return data
 
 
-def render_json(spec: FeedSpec) -> bytes:
+def render_json(spec: FeedSpec, forms: ItemForms | None = None) -> bytes:
     feed: dict[str, object] = {
         "version": "https://jsonfeed.org/version/1.1",
         "title": spec.title,
@@ -206,35 +126,22 @@ def render_json(spec: FeedSpec) -> bytes:
     }
     if spec.hub:
         feed["hubs"] = [{"type": "WebSub", "url": spec.hub}]
-    feed["items"] = [_json_item(item) for item in spec.items]
-    # No indent: json's C encoder only serves compact output, and readers parse either equally.
-    return (json.dumps(feed, ensure_ascii=False) + "\n").encode("utf-8")
+    forms = forms or ItemForms()
+    # The bytes json.dumps gives the whole feed with "items" last, each item's text made once (no
+    # indent: json's C encoder only serves compact output, and readers parse either equally).
+    items = ", ".join(forms.json(item) for item in spec.items)
+    text = json.dumps(feed, ensure_ascii=False)[:-1] + f', "items": [{items}]}}\n'
+    return text.encode("utf-8")
 
 
-def _json_item(item: FeedItem) -> dict[str, object]:
-    data: dict[str, object] = {"id": item.id, "url": item.archive_url or item.link}
-    if item.external_url:
-        data["external_url"] = item.external_url
-    data.update(
-        {
-            "title": item.title,
-            "content_html": item.content_html,
-            "summary": item.summary,
-            "date_published": item.published.isoformat(),
-            "date_modified": item.updated.isoformat(),
-            "tags": list(item.categories),
-            "authors": [{"name": item.author, "url": item.author_url}],
-        }
-    )
-    return data
-
-
-def render_feeds(spec: FeedSpec) -> dict[str, bytes]:
+def render_feeds(spec: FeedSpec, forms: ItemForms | None = None) -> dict[str, bytes]:
     """The three formats, keyed by file name. RSS and Atom are written from one feedgen generator: its
-    items are built once (each format's own channel links are set just before it is written)."""
-    feed = _generator(spec)
+    items are built once (each format's own channel links are set just before it is written). `forms`:
+    the items' forms shared with the publication's other feeds."""
+    forms = forms or ItemForms()
+    feed = _generator(spec, forms)
     return {
         spec.file_name("rss"): render_rss(spec, feed),
         spec.file_name("atom"): render_atom(spec, feed),
-        spec.file_name("json"): render_json(spec),
+        spec.file_name("json"): render_json(spec, forms),
     }

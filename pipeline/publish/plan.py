@@ -16,7 +16,8 @@ from pipeline.publish.archive import LinkGroup, Listing, SiteContext
 from pipeline.publish.collections import LABELS, SITE
 from pipeline.publish.entries import Entry, make_entry
 from pipeline.publish.extras import FeedOutline
-from pipeline.publish.feeds import FEED_EXTENSIONS, FeedItem
+from pipeline.publish.feed_items import FeedItem
+from pipeline.publish.feeds import FEED_EXTENSIONS
 from pipeline.publish.render import FeedContent, StoreView
 from pipeline.publish.site import collection_paths, poll_minutes, site_key, source_feed_titles
 from pipeline.store.catalogue import Catalogue, CollectionInfo, Membership
@@ -109,7 +110,9 @@ class SitePlanner:
     def _feed(self, content: FeedContent, entries: Sequence[Entry], make_items: Callable[[], list[FeedItem]]) -> Output:
         paths = tuple(content.folder + content.basename + extension for extension in FEED_EXTENSIONS.values())
         depends = [content, [entry.dependency for entry in entries]]
-        return self._output(paths, depends, partial(render.feed_files, self.config, content, make_items))
+        return self._output(
+            paths, depends, partial(render.feed_files, self.config, content, make_items, self.feed_items.forms)
+        )
 
     def _article_feed(self, content: FeedContent) -> Output:
         newest = self._entries(self.catalogue.listed(content.folder, limit=self.limit, current_only=True))
@@ -225,7 +228,13 @@ class SitePlanner:
         return self._output(
             tuple(content.folder + "alerts" + extension for extension in FEED_EXTENSIONS.values()),
             depends,
-            partial(render.feed_files, self.config, content, partial(render.alert_items, alerts, source)),
+            partial(
+                render.feed_files,
+                self.config,
+                content,
+                partial(render.alert_items, alerts, source),
+                self.feed_items.forms,
+            ),
         )
 
     def _year(self, year: str) -> Iterator[Output]:

@@ -23,7 +23,8 @@ from pipeline.publish.changes import alert_item, correction_items, version_ancho
 from pipeline.publish.diff import article_diff
 from pipeline.publish.entries import Entry, nz_date
 from pipeline.publish.extras import FeedOutline, render_opml, render_search_shard
-from pipeline.publish.feeds import FeedItem, FeedSpec, item_from_entry, render_feeds
+from pipeline.publish.feed_items import FeedItem, ItemForms, item_from_entry
+from pipeline.publish.feeds import FeedSpec, render_feeds
 from pipeline.store.catalogue import Catalogue
 
 
@@ -67,6 +68,7 @@ class FeedItems:
         self.view = view
         self.keep = keep
         self._made: OrderedDict[tuple[object, ...], FeedItem] = OrderedDict()
+        self.forms = ItemForms(keep)  # and each item's forms in the feed formats
 
     def of(self, entries: Sequence[Entry]) -> list[FeedItem]:
         missing = [entry for entry in entries if entry.dependency not in self._made]
@@ -92,7 +94,9 @@ def alert_items(alerts: Sequence[Alert], source: Source) -> list[FeedItem]:
     return [alert_item(alert, source) for alert in alerts]
 
 
-def feed_files(config: Config, content: FeedContent, make_items: Callable[[], list[FeedItem]]) -> dict[str, bytes]:
+def feed_files(
+    config: Config, content: FeedContent, make_items: Callable[[], list[FeedItem]], forms: ItemForms | None = None
+) -> dict[str, bytes]:
     spec = FeedSpec(
         title=content.title,
         description=content.description,
@@ -104,7 +108,7 @@ def feed_files(config: Config, content: FeedContent, make_items: Callable[[], li
         hub=config.websub_hub,
         basename=content.basename,
     )
-    return {content.folder + name: data for name, data in render_feeds(spec).items()}
+    return {content.folder + name: data for name, data in render_feeds(spec, forms).items()}
 
 
 def article_page(site: SiteContext, view: StoreView, entry: Entry, versions: Sequence[Version]) -> dict[str, bytes]:

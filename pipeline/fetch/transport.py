@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -59,29 +60,66 @@ class WatchedHTTPSPool(urllib3.HTTPSConnectionPool):
 
 class Watchdog:
     """Shuts the calling thread's connection down once `seconds` have passed: the total time budget of
-    one response, headers included. `fired` tells the caller that the error it sees is this cut."""
+    one response, headers included. `fired` tells the caller that the error it sees is this cut. One
+    thread (_Deadlines) watches every response: a thread started per request cost more CPU than the
+    request's own bookkeeping."""
 
     def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
         self.fired = False
         self._thread = threading.get_ident()
-        self._timer = threading.Timer(seconds, self._fire)
-        self._timer.daemon = True
 
     def __enter__(self) -> Watchdog:
-        self._timer.start()
+        DEADLINES.watch(self, time.monotonic() + self.seconds)
         return self
 
     def __exit__(self, *_: object) -> None:
-        self._timer.cancel()
+        DEADLINES.forget(self)  # waits for a cut under way, so `fired` is settled once this returns
         IN_FLIGHT.pop(self._thread, None)
 
-    def _fire(self) -> None:
+    def fire(self) -> None:
         connection = IN_FLIGHT.get(self._thread)
         sock = connection.sock if connection is not None else None
         if sock is not None:
             self.fired = True
             with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
+
+
+class _Deadlines:
+    """The watchdogs armed, and one daemon thread (started on first use) that fires each at its deadline."""
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition()
+        self._armed: dict[Watchdog, float] = {}
+        self._waking: float | None = None  # when the thread wakes next; None: not until told
+        self._thread: threading.Thread | None = None
+
+    def watch(self, watchdog: Watchdog, deadline: float) -> None:
+        with self._changed:
+            self._armed[watchdog] = deadline
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="panui-fetch-deadlines", daemon=True)
+                self._thread.start()
+            if self._waking is None or deadline < self._waking:
+                self._changed.notify()  # (usually it already wakes earlier: a deadline left before this one)
+
+    def forget(self, watchdog: Watchdog) -> None:
+        with self._changed:
+            self._armed.pop(watchdog, None)
+
+    def _run(self) -> None:
+        with self._changed:
+            while True:
+                now = time.monotonic()
+                for watchdog in [watchdog for watchdog, deadline in self._armed.items() if deadline <= now]:
+                    del self._armed[watchdog]
+                    watchdog.fire()
+                self._waking = min(self._armed.values(), default=None)
+                self._changed.wait(None if self._waking is None else self._waking - now)
+
+
+DEADLINES = _Deadlines()
 
 
 def read_chunks(response: requests.Response) -> Iterator[bytes]:

@@ -54,9 +54,9 @@ class SiteContext:
     site_title: str
     language: str
     sources: tuple[Source, ...]
-    # An article is listed on up to a dozen pages at a few depths: its list item is rendered once per
-    # depth and publication (keyed by what it shows), not once per page.
-    list_items: dict[tuple[object, ...], Markup] = field(default_factory=dict, compare=False, repr=False)
+    # An article is listed on up to a dozen pages at four depths: its list item is rendered once per
+    # publication (keyed by what it shows), not once per page, around where the page's root goes.
+    list_items: dict[tuple[object, ...], list[str]] = field(default_factory=dict, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -135,15 +135,25 @@ def render_listing(site: SiteContext, listing: Listing) -> bytes:
     )
 
 
+# Stands for the page's path to the output root while a list item is rendered: never in an article's
+# text (libxml2, which extracted it, ends strings at a NUL), and checked all the same.
+ROOT_MARK = "\x00"
+
+
 def list_item(site: SiteContext, entry: Entry, root: str) -> Markup:
-    key = (*entry.dependency, root)
-    item = site.list_items.get(key)
-    if item is None:
+    parts = site.list_items.get(entry.dependency)
+    if parts is None:
         if len(site.list_items) >= 5000:  # a full publication of a large archive: keep memory bounded
             site.list_items.clear()
-        # A macro call: half the cost of a render(), which sets up a whole template context.
-        item = site.list_items[key] = Markup(environment().get_template("entry.html").module.item(entry, root))  # type: ignore[attr-defined]
-    return item
+        parts = site.list_items[entry.dependency] = str(_item_macro(entry, ROOT_MARK)).split(ROOT_MARK)
+    if len(parts) == 2:
+        return Markup(root.join(parts))
+    return _item_macro(entry, root)  # the mark was in the item's own text after all: render it for this page
+
+
+def _item_macro(entry: Entry, root: str) -> Markup:
+    # A macro call: half the cost of a render(), which sets up a whole template context.
+    return Markup(environment().get_template("entry.html").module.item(entry, root))  # type: ignore[attr-defined]
 
 
 def images_as_links(body_html: str) -> str:

@@ -17,7 +17,7 @@ from pathlib import Path
 from pipeline.errors import StoreError
 from pipeline.model import StoredArticle
 from pipeline.store.database import immediate_transaction
-from pipeline.store.rows import CHUNK, CURRENT, article_columns, chunks, marks, stored_article
+from pipeline.store.rows import CHUNK, CURRENT, ArticleRows, article_columns, chunks, marks
 
 PUBLISH_FILE = "publish.sqlite3"
 SCHEMA_VERSION = "2"  # a file of another version is rebuilt from the store, never migrated
@@ -83,6 +83,7 @@ class CollectionInfo:
 class Catalogue:
     def __init__(self, db: sqlite3.Connection, state_dir: Path | None) -> None:
         self._db = db
+        self._rows = ArticleRows()
         path = state_dir / PUBLISH_FILE if state_dir else None
         with catalogue_errors(path):
             try:
@@ -151,7 +152,7 @@ class Catalogue:
         found: dict[int, StoredArticle] = {}
         for chunk in chunks(ids):
             query = f"SELECT {ARTICLE_COLUMNS} FROM {CURRENT} WHERE a.id IN ({marks(chunk)})"
-            found.update((item.id, item) for item in map(stored_article, self._db.execute(query, chunk)))
+            found.update((item.id, item) for item in map(self._rows.read, self._db.execute(query, chunk)))
         return [found[article_id] for article_id in ids if article_id in found]
 
     def memberships(self, ids: Sequence[int]) -> dict[int, set[Membership]]:
@@ -236,7 +237,7 @@ class Catalogue:
         if limit is not None:
             query += " LIMIT ?"
             parameters += (limit,)
-        return [stored_article(row) for row in self._db.execute(query, parameters)]
+        return [self._rows.read(row) for row in self._db.execute(query, parameters)]
 
     def collections(self, kind: str, parent: str | None = None) -> list[CollectionInfo]:
         """The collections of one kind (under `parent`) that list something, by folder, with their sizes."""

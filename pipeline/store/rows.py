@@ -4,6 +4,7 @@ to read them back, and how to split a long list of values into statements SQLite
 from __future__ import annotations
 
 import json
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import TypeVar
@@ -74,3 +75,23 @@ def stored_article(row: tuple[object, ...]) -> StoredArticle:
             body_html=str(body),
         ),
     )
+
+
+class ArticleRows:
+    """stored_article with a memory: publishing reads each article in every collection it is listed in
+    (five or six listings and feeds), and making one from its row costs more than finding it again.
+    Keyed by the whole row, so an article read after it changed is made anew; the newest `keep` are
+    kept, so memory does not grow with the archive."""
+
+    def __init__(self, keep: int = 1024) -> None:
+        self.keep = keep
+        self._made: OrderedDict[tuple[object, ...], StoredArticle] = OrderedDict()
+
+    def read(self, row: tuple[object, ...]) -> StoredArticle:
+        made = self._made.pop(row, None)
+        if made is None:
+            made = stored_article(row)
+        self._made[row] = made
+        if len(self._made) > self.keep:
+            self._made.popitem(last=False)
+        return made

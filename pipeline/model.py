@@ -200,15 +200,27 @@ class Link:
 
 
 # White space next to a block-level tag is never rendered; a re-indented or minified page is not new content.
-BLOCK_TAG_SPACE = re.compile(
-    r"\s*(</?(?:p|div|h[1-6]|ul|ol|li|dl|dt|dd|table|thead|tbody|tfoot|tr|td|th|caption|blockquote|"
-    r"figure|figcaption|details|summary|pre|hr|br)\b[^>]*>)\s*",
+BLOCK_TAG = re.compile(
+    r"(</?(?:p|div|h[1-6]|ul|ol|li|dl|dt|dd|table|thead|tbody|tfoot|tr|td|th|caption|blockquote|"
+    r"figure|figcaption|details|summary|pre|hr|br)\b[^>]*>)",
     re.IGNORECASE,
 )
 
 
-def _the_tag(match: re.Match[str]) -> str:
-    return match[1]  # a function, not the template r"\1", which Python 3.11 expands in Python per match
+def without_block_tag_space(html: str) -> str:
+    r"""`html` without the white space before and after each block-level tag: what
+    re.sub(r"\s*(<block tag>)\s*", r"\1", html) gives, at a tenth of the cost (the pattern starts at a
+    "<", which re finds fast; a leading \s* is tried at every character). Stored hashes depend on it."""
+    pieces = BLOCK_TAG.split(html)  # text, tag, text, ..., tag, text
+    last = len(pieces) - 1
+    for index in range(0, last + 1, 2):
+        text = pieces[index]
+        if index > 0:
+            text = text.lstrip()  # str.strip and re's \s take the same characters for white space
+        if index < last:
+            text = text.rstrip()
+        pieces[index] = text
+    return "".join(pieces)
 
 
 @dataclass(frozen=True)
@@ -233,7 +245,7 @@ class Article:
             self.news_type or "",
             "\x1f".join(self.topics),
             self.summary,
-            BLOCK_TAG_SPACE.sub(_the_tag, self.body_html),
+            without_block_tag_space(self.body_html),
         ]
         # " ".join(part.split()) is re.sub(r"\s+", " ", part).strip(), both splitting at str.isspace()
         # characters, at a third of the cost: the hashes of stored versions stay the same.

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import re
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -27,7 +28,7 @@ from bs4 import BeautifulSoup, Tag
 from pipeline.config import load_config
 from pipeline.errors import ExtractError, NotAnArticle
 from pipeline.extract import extract_article, not_html
-from pipeline.model import Article, Page, Source
+from pipeline.model import Article, Page, Source, without_block_tag_space
 from tests.fixture_site import CAPTURES, derive_article, read_capture
 from tests.helpers import REPO_ROOT
 
@@ -394,6 +395,25 @@ STORED_HASHES = {
 @pytest.mark.parametrize("name", ARTICLE_CAPTURES)
 def test_the_content_hash_of_a_capture_is_the_one_stored_by_earlier_releases(name: str) -> None:
     assert extract_article(capture_page(name), inz_source()).content_hash == STORED_HASHES[name]
+
+
+# The definition earlier releases hashed with: white space around a block-level tag removed by a regex.
+HASHED_BLOCK_TAG_SPACE = re.compile(
+    r"\s*(</?(?:p|div|h[1-6]|ul|ol|li|dl|dt|dd|table|thead|tbody|tfoot|tr|td|th|caption|blockquote|"
+    r"figure|figcaption|details|summary|pre|hr|br)\b[^>]*>)\s*",
+    re.IGNORECASE,
+)
+PIECES = ("<p>", "</p>", "<P class='x'>", "<br/>", "<pre>", "<span>", "</div >", "<li", ">", "<p\n>", "< p>", "<tdx>",
+          " ", "\n", "\t", "\xa0", "\u2003", "\u3000", "\x1c", "\x85", "a", "bc")  # fmt: skip
+
+
+def test_block_tag_space_is_removed_as_the_hashes_stored_by_earlier_releases_removed_it() -> None:
+    generator = random.Random(20261128)  # the same strings every run
+    samples = ["".join(generator.choices(PIECES, k=generator.randint(0, 12))) for _ in range(20_000)]
+    samples += [read_capture(name) for name in ARTICLE_CAPTURES]
+
+    for sample in samples:
+        assert without_block_tag_space(sample) == HASHED_BLOCK_TAG_SPACE.sub(r"\1", sample), repr(sample)
 
 
 def test_the_content_hash_ignores_white_space_of_every_kind_but_not_words() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime
+from functools import cached_property
 from zoneinfo import ZoneInfo
 
 from markupsafe import escape
@@ -40,7 +41,7 @@ class Entry:
         kind = (self.stored.article.news_type,) if self.stored.article.news_type else ()
         return tuple(dict.fromkeys((*kind, *self.stored.article.topics)))
 
-    @property
+    @cached_property  # asked for by every output that shows the entry (a frozen dataclass may cache)
     def dependency(self) -> tuple[object, ...]:
         """Everything about the entry that any output shows: when it changes, those outputs change."""
         stored = self.stored

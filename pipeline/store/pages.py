@@ -12,6 +12,10 @@ from pipeline.model import Page
 from pipeline.store.database import Database, iso, parse_time
 from pipeline.store.rows import chunks, marks
 
+# zlib's level for raw pages: 3 takes 40% less CPU than the default 6 on the site's pages, for 7% more
+# bytes (the captures, 15 KB a page: 4.4 KB instead of 4.1 KB). Every page fetched is compressed once.
+RAW_PAGE_LEVEL = 3
+
 
 class PageStore(Database):
     def validators(self, url: str) -> tuple[str | None, str | None] | None:
@@ -43,7 +47,7 @@ class PageStore(Database):
                         page.status,
                         json.dumps(dict(page.headers), sort_keys=True),
                         len(page.body),
-                        zlib.compress(page.body, 6),
+                        zlib.compress(page.body, RAW_PAGE_LEVEL),
                     ),
                 )
                 raw_id = int(cursor.lastrowid or 0)

@@ -46,6 +46,11 @@ def cold_rows(result: dict[str, Any]) -> list[Row]:
         (f"1. cold sync, N={n}: wall per article", _ms(result["wall_per_article"]), ""),
         (f"1. cold sync, N={n}: CPU per article (whole pipeline)", _ms(result["cpu_per_article"]), ""),
         (
+            f"1. cold sync, N={n}: of which the kernel's (files, folders, sockets)",
+            _ms(result["system_cpu_per_article"]),
+            "",
+        ),
+        (
             f"1. cold sync, N={n}: peak RSS of the process (VmHWM)",
             f"{result['peak_rss_mib']:.0f} MiB ({result['peak_rss_after_imports_mib']:.0f} MiB after imports)",
             "",

@@ -116,6 +116,7 @@ def cold_sync(bench: Bench, count: int, *, profile_it: bool) -> dict[str, Any]:
         "page_bytes_mean": sum(map(len, bodies)) / count,
         "wall_per_article": sync.wall / count,
         "cpu_per_article": sync.cpu / count,
+        "system_cpu_per_article": sync.system / count if sync.system is not None else None,
         "trafilatura_cpu_per_article": extract.cpu / count,
         "panui_extraction_cpu_per_article": extraction.cpu / count,
         "ratio": sync.cpu / extract.cpu,

@@ -55,6 +55,8 @@ def test_cold_sync_stores_every_article_and_measures_both_extractors(
     assert cold["articles"] == 8  # the run itself fails unless the sync stored all 8 without a problem
     for figure in ("cpu_per_article", "trafilatura_cpu_per_article", "peak_rss_mib", "tracemalloc_peak_mib"):
         assert cold[figure] > 0
+    # The kernel's share of the sync's CPU, where the system tells it (Linux): part of the whole, not more.
+    assert cold["system_cpu_per_article"] is None or 0 <= cold["system_cpu_per_article"] <= cold["cpu_per_article"]
     assert (out / "profile-cold-sync-8.txt").read_text("utf-8").startswith("# cold sync of 8 articles")
     assert "run_sync" in (out / "profile-cold-sync-8.txt").read_text("utf-8")  # the profile is of the sync
 

@@ -175,8 +175,11 @@ def _sync_article(source: Source, store: Store, fetcher: Fetcher, candidate: Can
             store.mark_checked(url, page.fetched_at)
             report.unchanged += 1
             return
-        raw_id = store.remember_response(page)
-        extraction = extract_guarded(page, source, _now())
+        try:
+            extraction = extract_guarded(page, source, _now())
+        except (NotAnArticle, ExtractError):
+            store.remember_response(page)  # no article came of it, but `rebuild` may make one after a fix
+            raise
         article = extraction.article
         if article_url(article.url, source) is None and candidate.origin != "url":
             log.info(
@@ -193,16 +196,19 @@ def _sync_article(source: Source, store: Store, fetcher: Fetcher, candidate: Can
             # The fallback reads a page a little differently from the selectors: storing that would
             # announce a redesign as an edit of every article. Keep the last good version; the raw page
             # is stored, so `rebuild` after a selector fix picks up any real change.
+            store.remember_response(page)
             report.unchanged += 1
             report.notes.append(f"kept the last good version of {article.url} (its selectors missed)")
             return
+        # The raw page and the article in one transaction (a killed run keeps neither: the next fetches
+        # the page again, as it has no validators for it).
         outcome = store.save_article(
             article,
             source_id=source.id,
             timezone=source.timezone,
             requested_url=url,
             retrieved_at=page.fetched_at,
-            raw_page_id=raw_id,
+            page=page,
             extractor=extraction.extractor,
         )
         if extraction.extractor == "fallback":

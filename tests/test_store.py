@@ -141,6 +141,38 @@ def test_superseded_discovery_page_is_dropped_but_cited_pages_are_kept(store: St
     assert store.raw_page_count() == 3  # home + both article copies: each is cited by a version
 
 
+def fetched(store: Store, item: Article, body: bytes) -> str:
+    fetched_page = page(item.url, body, etag='"v"')
+    return store.save_article(
+        item, source_id="inz", timezone="Pacific/Auckland", requested_url=item.url, retrieved_at=SEEN, page=fetched_page
+    )
+
+
+def test_a_fetched_page_and_its_article_are_kept_together(store: Store, tmp_path: Path) -> None:
+    assert fetched(store, article(), b"<p>version 1</p>") == "new"
+    assert fetched(store, article(), b"<p>version 1, re-rendered</p>") == "unchanged"
+
+    assert store.cached_body(article().url) == b"<p>version 1, re-rendered</p>"  # the latest answer
+    assert store.validators(article().url) == ('"v"', None)
+    with sqlite3.connect(tmp_path / "state" / STORE_FILE) as db:
+        ((cited,),) = db.execute("SELECT body FROM raw_pages WHERE id = (SELECT raw_page_id FROM revisions)")
+    assert zlib.decompress(cited) == b"<p>version 1</p>"  # the version cites the page it came from
+
+
+def test_an_article_that_cannot_be_saved_leaves_no_page_behind(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*args: object, **kwargs: object) -> str:
+        raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr(Store, "_free_slug", broken)  # a failure after the page, in the same transaction
+
+    with pytest.raises(sqlite3.OperationalError):
+        fetched(store, article(), b"<p>version 1</p>")
+
+    # Neither is kept: the next sync fetches the page again in full (it has no validators for it).
+    assert store.raw_page_count() == 0
+    assert store.validators(article().url) is None
+
+
 def test_slugs_are_unique_per_source_and_stable(store: Store) -> None:
     save(store, article("pathway"))
     save(

@@ -13,9 +13,10 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from pipeline.faults import pause_point
-from pipeline.model import Article, StoredArticle, Version
+from pipeline.model import Article, Page, StoredArticle, Version
 from pipeline.store.catalogue import Catalogue
 from pipeline.store.database import Database, iso, parse_time
+from pipeline.store.pages import remember_in
 from pipeline.store.rows import CURRENT, article_columns, chunks, marks, stored_article
 
 SaveOutcome = Literal["new", "updated", "unchanged"]
@@ -37,13 +38,16 @@ class ArticleStore(Database):
         timezone: str,
         requested_url: str,
         retrieved_at: datetime,
-        raw_page_id: int | None,
+        raw_page_id: int | None = None,
+        page: Page | None = None,
         extractor: str = "selectors",
         rebuilding: bool = False,
     ) -> SaveOutcome:
         """Add the article, or a new version of it when its content changed. When `rebuilding`, a
         re-extraction of the very raw page the current version came from corrects that version in
-        place (a selector fix is not an edit by the source, so it is not announced as one)."""
+        place (a selector fix is not an edit by the source, so it is not announced as one). `page`:
+        the raw page the article was extracted from, kept as remember_response keeps it, in the same
+        transaction (a sync's usual case: one commit per article, not two); the version cites it."""
         when = iso(retrieved_at)
         digest = article.content_hash
         values = (
@@ -56,6 +60,8 @@ class ArticleStore(Database):
             extractor,
         )
         with self.transaction() as db:
+            if page is not None:
+                raw_page_id = remember_in(db, page)
             row = db.execute("SELECT id, current_version FROM articles WHERE url = ?", (article.url,)).fetchone()
             outcome: SaveOutcome
             if row is None:

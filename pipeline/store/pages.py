@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sqlite3
 import zlib
 from collections.abc import Sequence
 from datetime import datetime
@@ -31,41 +32,8 @@ class PageStore(Database):
 
     def remember_response(self, page: Page) -> int:
         """Keep the raw bytes (once per distinct body, compressed) and the page's validators."""
-        digest = hashlib.sha256(page.body).hexdigest()
         with self.transaction() as db:
-            previous = db.execute("SELECT raw_page_id FROM http_cache WHERE url = ?", (page.url,)).fetchone()
-            row = db.execute("SELECT id FROM raw_pages WHERE sha256 = ?", (digest,)).fetchone()
-            if row:
-                raw_id = int(row[0])
-            else:
-                cursor = db.execute(
-                    "INSERT INTO raw_pages (sha256, url, fetched_at, status, headers, size, body) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        digest,
-                        page.final_url,
-                        iso(page.fetched_at),
-                        page.status,
-                        json.dumps(dict(page.headers), sort_keys=True),
-                        len(page.body),
-                        zlib.compress(page.body, RAW_PAGE_LEVEL),
-                    ),
-                )
-                raw_id = int(cursor.lastrowid or 0)
-            db.execute(
-                "INSERT INTO http_cache (url, etag, last_modified, raw_page_id, checked_at) VALUES (?, ?, ?, ?, ?) "
-                "ON CONFLICT (url) DO UPDATE SET etag = excluded.etag, last_modified = excluded.last_modified, "
-                "raw_page_id = excluded.raw_page_id, checked_at = excluded.checked_at",
-                (page.url, page.etag, page.last_modified, raw_id, iso(page.fetched_at)),
-            )
-            if previous and previous[0] is not None and previous[0] != raw_id:
-                # A superseded copy that no article version cites is only a cache entry: drop it, so a
-                # page that changes on every visit (a home page) does not grow the store without bound.
-                db.execute(
-                    "DELETE FROM raw_pages WHERE id = ? AND NOT EXISTS (SELECT 1 FROM revisions WHERE raw_page_id = ?) "
-                    "AND NOT EXISTS (SELECT 1 FROM http_cache WHERE raw_page_id = ?)",
-                    (previous[0], previous[0], previous[0]),
-                )
-        return raw_id
+            return remember_in(db, page)
 
     def checked_at(self, url: str) -> datetime | None:
         row = self._db.execute("SELECT checked_at FROM http_cache WHERE url = ?", (url,)).fetchone()
@@ -111,3 +79,41 @@ class PageStore(Database):
     def raw_page_id(self, url: str) -> int | None:
         row = self._db.execute("SELECT raw_page_id FROM http_cache WHERE url = ?", (url,)).fetchone()
         return int(row[0]) if row and row[0] is not None else None
+
+
+def remember_in(db: sqlite3.Connection, page: Page) -> int:
+    """remember_response within the caller's transaction: the raw page's id."""
+    digest = hashlib.sha256(page.body).hexdigest()
+    previous = db.execute("SELECT raw_page_id FROM http_cache WHERE url = ?", (page.url,)).fetchone()
+    row = db.execute("SELECT id FROM raw_pages WHERE sha256 = ?", (digest,)).fetchone()
+    if row:
+        raw_id = int(row[0])
+    else:
+        cursor = db.execute(
+            "INSERT INTO raw_pages (sha256, url, fetched_at, status, headers, size, body) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                digest,
+                page.final_url,
+                iso(page.fetched_at),
+                page.status,
+                json.dumps(dict(page.headers), sort_keys=True),
+                len(page.body),
+                zlib.compress(page.body, RAW_PAGE_LEVEL),
+            ),
+        )
+        raw_id = int(cursor.lastrowid or 0)
+    db.execute(
+        "INSERT INTO http_cache (url, etag, last_modified, raw_page_id, checked_at) VALUES (?, ?, ?, ?, ?) "
+        "ON CONFLICT (url) DO UPDATE SET etag = excluded.etag, last_modified = excluded.last_modified, "
+        "raw_page_id = excluded.raw_page_id, checked_at = excluded.checked_at",
+        (page.url, page.etag, page.last_modified, raw_id, iso(page.fetched_at)),
+    )
+    if previous and previous[0] is not None and previous[0] != raw_id:
+        # A superseded copy that no article version cites is only a cache entry: drop it, so a
+        # page that changes on every visit (a home page) does not grow the store without bound.
+        db.execute(
+            "DELETE FROM raw_pages WHERE id = ? AND NOT EXISTS (SELECT 1 FROM revisions WHERE raw_page_id = ?) "
+            "AND NOT EXISTS (SELECT 1 FROM http_cache WHERE raw_page_id = ?)",
+            (previous[0], previous[0], previous[0]),
+        )
+    return raw_id

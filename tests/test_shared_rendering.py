@@ -1,5 +1,6 @@
 """What publishing makes once and reuses across the pages of a publication: an article's list item
-(one rendering serves listings at every depth) and its row read from the catalogue."""
+(one rendering serves listings at every depth), the parts pages share (navigation, feed links) and
+an article's row read from the catalogue."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from bs4 import BeautifulSoup, Tag
 
 from pipeline.config import load_config
 from pipeline.model import Article, StoredArticle
-from pipeline.publish.archive import SiteContext, list_item
+from pipeline.publish.archive import SiteContext, feed_links, list_item, part
 from pipeline.publish.entries import Entry, make_entry
 from pipeline.store.rows import ArticleRows
 from tests.helpers import REPO_ROOT
@@ -67,6 +68,31 @@ def test_a_changed_article_gets_a_new_list_item() -> None:
     edited = replace(edited, stored=replace(edited.stored, version=2, content_hash="hash2"))
 
     assert link_and_title(str(list_item(context, edited, "")))[1] == "A new title"
+
+
+def test_pages_at_one_depth_share_their_navigation() -> None:
+    context = site()
+
+    deep, again, top = (
+        part(context, "site_nav", "../../"),
+        part(context, "site_nav", "../../"),
+        part(context, "site_nav", ""),
+    )
+
+    assert again is deep  # rendered once
+    assert '<a href="../../inz/index.html">Immigration New Zealand</a>' in deep
+    assert '<a href="inz/index.html">Immigration New Zealand</a>' in top
+
+
+def test_feed_links_are_made_once_for_each_list_of_feeds() -> None:
+    context = site()
+    links = feed_links("../", "inz/", "Immigration & co")
+
+    made = part(context, "feed_list", links)
+
+    assert part(context, "feed_list", list(links)) is made  # a list is keyed by its contents
+    assert '<a href="../inz/feed.xml" type="application/rss+xml">RSS</a> · ' in made
+    assert 'title="Immigration &amp; co' in part(context, "head_feeds", links)  # still escaped
 
 
 def row(title: str) -> tuple[object, ...]:

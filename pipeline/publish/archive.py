@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from functools import cache
+from functools import cache, partial
 from importlib import resources
 
 from bs4 import BeautifulSoup
@@ -57,6 +57,7 @@ class SiteContext:
     # An article is listed on up to a dozen pages at four depths: its list item is rendered once per
     # publication (keyed by what it shows), not once per page, around where the page's root goes.
     list_items: dict[tuple[object, ...], list[str]] = field(default_factory=dict, compare=False, repr=False)
+    parts: dict[tuple[object, ...], Markup] = field(default_factory=dict, compare=False, repr=False)  # see part()
 
 
 @dataclass(frozen=True)
@@ -113,10 +114,24 @@ def _page(site: SiteContext, template: str, path: str, **values: object) -> byte
             sources=site.sources,
             root=root,
             canonical=site.site_url + path.removesuffix("index.html"),
+            part=partial(part, site),
             **values,
         )
     )
     return html.encode("utf-8")
+
+
+def part(site: SiteContext, name: str, *args: object) -> Markup:
+    """A macro of parts.html, rendered once per publication for each set of arguments: the pages at one
+    depth share their navigation, the pages of a source's articles its feed links."""
+    key = (name, *(tuple(arg) if isinstance(arg, list) else arg for arg in args))
+    made = site.parts.get(key)
+    if made is None:
+        if len(site.parts) >= 5000:  # (a few per collection at most: keep memory bounded all the same)
+            site.parts.clear()
+        module = environment().get_template("parts.html").make_module({"sources": site.sources})
+        made = site.parts[key] = Markup(getattr(module, name)(*args))
+    return made
 
 
 def render_listing(site: SiteContext, listing: Listing) -> bytes:

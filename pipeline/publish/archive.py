@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from functools import cache, partial
+from functools import cache, lru_cache, partial
 from importlib import resources
+from typing import Any
 
 from bs4 import BeautifulSoup
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
@@ -129,9 +130,14 @@ def part(site: SiteContext, name: str, *args: object) -> Markup:
     if made is None:
         if len(site.parts) >= 5000:  # (a few per collection at most: keep memory bounded all the same)
             site.parts.clear()
-        module = environment().get_template("parts.html").make_module({"sources": site.sources})
-        made = site.parts[key] = Markup(getattr(module, name)(*args))
+        made = site.parts[key] = Markup(getattr(_parts_module(site.sources), name)(*args))
     return made
+
+
+@lru_cache(maxsize=4)
+def _parts_module(sources: tuple[Source, ...]) -> Any:
+    """parts.html as a module whose macros know the sources (made once, not for each part)."""
+    return environment().get_template("parts.html").make_module({"sources": sources})
 
 
 def render_listing(site: SiteContext, listing: Listing) -> bytes:

@@ -150,7 +150,7 @@ def requests_table(result: dict[str, Any]) -> str:
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="Benchmarks of Pānui (see BENCHMARKS.md).")
     parser.add_argument("--quick", action="store_true", help="tiny sizes, one run each: proves the benchmark works")
-    parser.add_argument("--repeat", type=int, default=3, help="runs per figure; each figure is their median")
+    parser.add_argument("--repeat", type=int, default=5, help="runs per figure; each figure is their median")
     parser.add_argument("--sizes", default="100,1000", help="article counts of the cold syncs (items 1-3)")
     parser.add_argument("--archive", type=int, default=10_000, help="stored articles for items 4 and 5")
     parser.add_argument("--baseline", type=int, default=1_000, help="the smaller archive item 5 compares with")

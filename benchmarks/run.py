@@ -47,7 +47,7 @@ def cold_rows(result: dict[str, Any]) -> list[Row]:
         (f"1. cold sync, N={n}: CPU per article (whole pipeline)", _ms(result["cpu_per_article"]), ""),
         (
             f"1. cold sync, N={n}: of which the kernel's (files, folders, sockets)",
-            _ms(result["system_cpu_per_article"]),
+            _ms(result["system_cpu_per_article"]) if result["system_cpu_per_article"] is not None else "not told here",
             "",
         ),
         (

@@ -166,8 +166,8 @@ def _prepare(store: Store, fetcher: Fetcher) -> None:
 def _sync_article(source: Source, store: Store, fetcher: Fetcher, candidate: Candidate, report: SourceReport) -> None:
     url = candidate.link.url
     try:
-        # Validators only for a stored article: a response remembered without becoming one (the run was
-        # killed before saving it, or it was held back) is read again, not answered 304 for ever.
+        # Validators only for a stored article: a response remembered without becoming one (held back,
+        # skipped, or kept by the fallback) is read again, not answered 304 for ever.
         conditional = candidate.origin != "url" and store.known_url(url)
         page = fetch_conditional(store, fetcher, url, conditional=conditional)
         if page.status == 304:

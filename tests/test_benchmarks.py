@@ -61,6 +61,15 @@ def test_cold_sync_stores_every_article_and_measures_both_extractors(
     assert "run_sync" in (out / "profile-cold-sync-8.txt").read_text("utf-8")  # the profile is of the sync
 
 
+def test_a_system_that_does_not_tell_the_kernel_time_still_gets_its_table(quick_run: QuickRun) -> None:
+    results, _, _ = quick_run
+    [cold] = results["cold"]
+
+    rows = run.cold_rows({**cold, "system_cpu_per_article": None})  # no RUSAGE_THREAD (macOS)
+
+    assert ("1. cold sync, N=8: of which the kernel's (files, folders, sockets)", "not told here", "") in rows
+
+
 def test_no_change_sync_asks_conditionally_and_writes_nothing(quick_run: QuickRun) -> None:
     results, _, _ = quick_run
     no_change = results["no_change"]

@@ -56,3 +56,19 @@ def test_every_response_is_watched_by_one_thread() -> None:
     assert len(watchers) == 1
     assert watchers[0].daemon  # never keeps a finished run's process alive
     assert DEADLINES._armed == {}
+
+
+class Broken(Recorded):
+    """A watchdog whose cut fails (a bug): the watch over later responses must go on."""
+
+    def fire(self) -> None:
+        raise RuntimeError("a bug in the cut")
+
+
+def test_a_cut_that_fails_does_not_end_the_watch_over_later_responses() -> None:
+    with Broken(0.01):
+        time.sleep(0.1)  # its deadline passes, and its cut raises in the watching thread
+    later = Recorded(0.05)
+
+    with later:
+        assert later.cut.wait(10)

@@ -159,6 +159,16 @@ def test_a_fetched_page_and_its_article_are_kept_together(store: Store, tmp_path
     assert zlib.decompress(cited) == b"<p>version 1</p>"  # the version cites the page it came from
 
 
+def test_an_article_is_saved_with_its_raw_page_or_its_id_not_both(store: Store) -> None:
+    raw = store.remember_response(page(article().url, b"<p>version 1</p>"))
+
+    with pytest.raises(ValueError, match="not both"):
+        store.save_article(
+            article(), source_id="inz", timezone="Pacific/Auckland", requested_url=article().url,
+            retrieved_at=SEEN, raw_page_id=raw, page=page(article().url, b"<p>version 1</p>"),
+        )  # fmt: skip
+
+
 def test_an_article_that_cannot_be_saved_leaves_no_page_behind(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
     def broken(*args: object, **kwargs: object) -> str:
         raise sqlite3.OperationalError("disk I/O error")

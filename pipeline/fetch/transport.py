@@ -4,6 +4,7 @@ included), reading a body as bytes arrive, Retry-After, and errors described in 
 from __future__ import annotations
 
 import contextlib
+import logging
 import socket
 import threading
 import time
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
     from pipeline.fetch import Validators
 
 CHUNK = 64 * 1024
+log = logging.getLogger("panui.fetch")
 MAX_RETRY_AFTER = 600.0  # seconds; a longer wait is a recorded problem, not a stalled run
 
 
@@ -114,7 +116,10 @@ class _Deadlines:
                 now = time.monotonic()
                 for watchdog in [watchdog for watchdog, deadline in self._armed.items() if deadline <= now]:
                     del self._armed[watchdog]
-                    watchdog.fire()
+                    try:
+                        watchdog.fire()
+                    except Exception:  # a bug in one cut must not end the watch over every later response
+                        log.exception("could not cut off a response at its deadline")
                 self._waking = min(self._armed.values(), default=None)
                 self._changed.wait(None if self._waking is None else self._waking - now)
 

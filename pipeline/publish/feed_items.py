@@ -108,8 +108,9 @@ class _SharedEntry(FeedEntry):  # type: ignore[misc]
 class ItemForms:
     """Each item's forms, made once however many feeds it is in (an article is in its source's, its
     type's, each of its topics' and the site's feeds): its feedgen entry and its JSON Feed text. Keyed
-    by the item itself, so a form can never be stale; the newest `keep` are kept, so memory does not
-    grow with the archive."""
+    by the item itself (every field: an edited article is a new item); the newest `keep` are kept, so
+    memory does not grow with the archive. One publication gives an article's times in its source's
+    zone, so equal items render alike (aware datetimes of one instant compare equal across zones)."""
 
     def __init__(self, keep: int = 256) -> None:
         self.keep = keep

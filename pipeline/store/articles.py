@@ -48,6 +48,8 @@ class ArticleStore(Database):
         place (a selector fix is not an edit by the source, so it is not announced as one). `page`:
         the raw page the article was extracted from, kept as remember_response keeps it, in the same
         transaction (a sync's usual case: one commit per article, not two); the version cites it."""
+        if page is not None and raw_page_id is not None:
+            raise ValueError("save_article takes the raw page or its id, not both")
         when = iso(retrieved_at)
         digest = article.content_hash
         values = (

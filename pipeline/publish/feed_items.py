@@ -6,19 +6,16 @@ from __future__ import annotations
 import copy
 import html
 import json
-from collections import OrderedDict
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 
 from feedgen.entry import FeedEntry
 from feedgen.ext.base import BaseExtension
 from feedgen.util import xml_elem
 
 from pipeline.publish.entries import Entry
-
-T = TypeVar("T")
+from pipeline.recent import Recent
 
 
 @dataclass(frozen=True)
@@ -113,24 +110,14 @@ class ItemForms:
     zone, so equal items render alike (aware datetimes of one instant compare equal across zones)."""
 
     def __init__(self, keep: int = 256) -> None:
-        self.keep = keep
-        self._entries: OrderedDict[FeedItem, _SharedEntry] = OrderedDict()
-        self._json: OrderedDict[FeedItem, str] = OrderedDict()
+        self._entries: Recent[FeedItem, FeedEntry] = Recent(keep)
+        self._json: Recent[FeedItem, str] = Recent(keep)
 
     def entry(self, item: FeedItem) -> FeedEntry:
-        return self._remember(self._entries, item, feed_entry)
+        return self._entries.get_or_make(item, feed_entry)
 
     def json(self, item: FeedItem) -> str:
-        return self._remember(self._json, item, lambda item: json.dumps(json_item(item), ensure_ascii=False))
-
-    def _remember(self, made: OrderedDict[FeedItem, T], item: FeedItem, make: Callable[[FeedItem], T]) -> T:
-        form = made.pop(item, None)
-        if form is None:
-            form = make(item)
-        made[item] = form
-        if len(made) > self.keep:
-            made.popitem(last=False)
-        return form
+        return self._json.get_or_make(item, lambda item: json.dumps(json_item(item), ensure_ascii=False))
 
 
 def feed_entry(source: FeedItem) -> _SharedEntry:

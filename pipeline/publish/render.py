@@ -3,7 +3,6 @@ no body read from the store, until publishing has found that the output changed.
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -25,6 +24,7 @@ from pipeline.publish.entries import Entry, nz_date
 from pipeline.publish.extras import FeedOutline, render_opml, render_search_shard
 from pipeline.publish.feed_items import FeedItem, ItemForms, item_from_entry
 from pipeline.publish.feeds import FeedSpec, render_feeds
+from pipeline.recent import Recent
 from pipeline.store.catalogue import Catalogue
 
 
@@ -66,21 +66,16 @@ class FeedItems:
 
     def __init__(self, view: StoreView, keep: int = 256) -> None:
         self.view = view
-        self.keep = keep
-        self._made: OrderedDict[tuple[object, ...], FeedItem] = OrderedDict()
+        self._made: Recent[tuple[object, ...], FeedItem] = Recent(keep)
         self.forms = ItemForms(keep)  # and each item's forms in the feed formats
 
     def of(self, entries: Sequence[Entry]) -> list[FeedItem]:
         missing = [entry for entry in entries if entry.dependency not in self._made]
         made = {entry.dependency: item_from_entry(entry) for entry in with_bodies(self.view, missing)}
-        items = [
-            made[entry.dependency] if entry.dependency in made else self._made[entry.dependency] for entry in entries
-        ]
-        for entry in entries:
-            self._made.pop(entry.dependency, None)
-        self._made.update((entry.dependency, item) for entry, item in zip(entries, items, strict=True))
-        while len(self._made) > self.keep:
-            self._made.popitem(last=False)
+        keys = [entry.dependency for entry in entries]
+        items = [made[key] if key in made else self._made[key] for key in keys]
+        for key, item in zip(keys, items, strict=True):  # (after every look-up: a put may drop the oldest)
+            self._made.put(key, item)
         return items
 
 

@@ -4,7 +4,6 @@ to read them back, and how to split a long list of values into statements SQLite
 from __future__ import annotations
 
 import json
-from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import TypeVar
@@ -12,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from pipeline.batching import batched
 from pipeline.model import Article, StoredArticle
+from pipeline.recent import Recent
 from pipeline.store.database import parse_time
 
 T = TypeVar("T")
@@ -84,14 +84,7 @@ class ArticleRows:
     kept, so memory does not grow with the archive."""
 
     def __init__(self, keep: int = 1024) -> None:
-        self.keep = keep
-        self._made: OrderedDict[tuple[object, ...], StoredArticle] = OrderedDict()
+        self._made: Recent[tuple[object, ...], StoredArticle] = Recent(keep)
 
     def read(self, row: tuple[object, ...]) -> StoredArticle:
-        made = self._made.pop(row, None)
-        if made is None:
-            made = stored_article(row)
-        self._made[row] = made
-        if len(self._made) > self.keep:
-            self._made.popitem(last=False)
-        return made
+        return self._made.get_or_make(row, stored_article)

@@ -129,7 +129,7 @@ def assert_absolute(url: str, where: str) -> None:
 
 def urls_in_html(html: str) -> list[str]:
     soup = BeautifulSoup(html, "lxml")
-    return [str(tag[attribute]) for attribute in ("href", "src") for tag in soup.find_all(attrs={attribute: True})]
+    return [str(tag[attribute]) for attribute in ("href", "src") for tag in soup.select(f"[{attribute}]")]
 
 
 # -- the set of feeds -------------------------------------------------------------------------------

@@ -231,7 +231,7 @@ def test_rss_channel_links_the_archive_home(published: Published, folder: str) -
 
 def _urls_in_html(html: str) -> list[str]:
     soup = BeautifulSoup(html, "html.parser")
-    return [str(tag[attribute]) for attribute in ("href", "src") for tag in soup.find_all(attrs={attribute: True})]
+    return [str(tag[attribute]) for attribute in ("href", "src") for tag in soup.select(f"[{attribute}]")]
 
 
 def test_every_url_is_absolute(published: Published) -> None:

@@ -11,13 +11,15 @@ from datetime import UTC, datetime
 
 import pytest
 from feedgen.entry import FeedEntry
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from pipeline.config import load_config
 from pipeline.model import Alert, Article, StoredArticle, Version
-from pipeline.publish import feed_items
+from pipeline.publish import feeds
 from pipeline.publish.entries import Entry, make_entry
-from pipeline.publish.feed_items import FeedItem, ItemForms
-from pipeline.publish.feeds import FeedSpec, render_feeds
+from pipeline.publish.feed_items import FeedItem, feed_entry
+from pipeline.publish.feeds import FeedSpec, ItemForms, render_feeds
 from pipeline.publish.render import FeedItems
 from tests.helpers import REPO_ROOT
 
@@ -144,13 +146,13 @@ def test_an_empty_feed_is_valid_json_feed() -> None:
 
 def test_item_forms_are_made_once_and_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     made: list[str] = []
-    real = feed_items.feed_entry
+    real = feed_entry
 
     def counted(item: FeedItem) -> FeedEntry:
         made.append(item.title)
         return real(item)
 
-    monkeypatch.setattr(feed_items, "feed_entry", counted)
+    monkeypatch.setattr(feeds, "feed_entry", counted)
     forms = ItemForms(keep=2)
     one, two, three = made_items(1, 2, 3)
 
@@ -160,3 +162,69 @@ def test_item_forms_are_made_once_and_bounded(monkeypatch: pytest.MonkeyPatch) -
     render_feeds(feed("Again", [one]), forms)
 
     assert made == ["Article 1", "Article 2", "Article 3", "Article 1"]
+
+
+# -- a feed is its own fields with its items' texts put in: the very bytes feedgen writes of the whole ------
+
+
+def feedgen_whole(spec: FeedSpec) -> dict[str, bytes]:
+    """The RSS and Atom documents feedgen writes with every item in the feed's tree (as Pānui wrote
+    feeds before items were written once per publication)."""
+    documents = {}
+    for kind, document in feeds.DOCUMENTS.items():
+        generator = feeds._channel(spec)
+        for item in spec.items:
+            generator.add_entry(feed_entry(item), order="append")
+        documents[spec.file_name(kind)] = document(generator, spec)
+    return documents
+
+
+def spliced(spec: FeedSpec, forms: ItemForms) -> dict[str, bytes]:
+    rendered = render_feeds(spec, forms)
+    return {name: data for name, data in rendered.items() if not name.endswith(".json")}
+
+
+# Text as extraction leaves it: any character but controls and surrogates (sanitising strips those).
+TEXT = st.text(st.characters(blacklist_categories=("Cc", "Cs"), blacklist_characters="\ufffe\uffff"), max_size=40)
+NAME = TEXT.filter(str.strip)  # feedgen refuses an item without a title, or an author without a name
+BODY = st.lists(
+    st.sampled_from(["<p>", "</p>", "&amp;", "]]>", "<br>", "Māori ā", '<a href="https://x.example/?a=1&amp;b=2">'])
+    | TEXT,
+    max_size=8,
+).map("".join)
+ITEM = st.builds(
+    FeedItem,
+    id=st.sampled_from(["https://www.immigration.govt.nz/a", "https://www.immigration.govt.nz/a#version-2", "urn:x"]),
+    title=NAME,
+    link=st.just("https://www.immigration.govt.nz/a"),
+    published=st.datetimes(timezones=st.just(UTC)),
+    updated=st.datetimes(timezones=st.just(UTC)),
+    author=NAME,
+    author_url=st.just("https://www.immigration.govt.nz/"),
+    content_html=BODY,
+    summary=TEXT,
+    categories=st.lists(NAME, max_size=3, unique=True).map(tuple),
+    archive_url=st.sampled_from([None, "https://panui.example/inz/articles/a/", "https://www.immigration.govt.nz/a"]),
+    rights=st.sampled_from([None, "CC BY 3.0 NZ: https://creativecommons.org/licenses/by/3.0/nz/"]),
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    feeds_items=st.lists(st.lists(ITEM, max_size=4), min_size=1, max_size=3),
+    hub=st.sampled_from([None, "https://hub.example/"]),
+)
+def test_feeds_are_the_documents_feedgen_writes_with_every_item_in_the_tree(
+    feeds_items: list[list[FeedItem]], hub: str | None
+) -> None:
+    forms = ItemForms()  # shared by the feeds, as in a publication
+    for number, items in enumerate(feeds_items):
+        spec = replace(feed(f"Feed {number}", items), hub=hub)
+        assert spliced(spec, forms) == feedgen_whole(spec)
+
+
+def test_a_publications_feeds_are_the_documents_feedgen_writes() -> None:
+    items = made_items(5, 4, 3, 2, 1)
+    forms = ItemForms()
+    for spec in (feed("Site", items), feed("Work", items[1::2]), feed("Empty", [])):
+        assert spliced(spec, forms) == feedgen_whole(spec)

@@ -1,13 +1,13 @@
-"""Feed items, and each item's forms in the feed formats: its feedgen entry (for RSS and Atom) and its
-JSON Feed text, made once however many feeds of a publication it is in."""
+"""Feed items (an article, a correction or an alert, as any feed shows it) and their forms: the feedgen
+entry RSS and Atom are written from, and the JSON Feed item. feeds.ItemForms makes each once per
+publication."""
 
 from __future__ import annotations
 
-import copy
 import html
-import json
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 from feedgen.entry import FeedEntry
@@ -15,7 +15,6 @@ from feedgen.ext.base import BaseExtension
 from feedgen.util import xml_elem
 
 from pipeline.publish.entries import Entry
-from pipeline.recent import Recent
 
 
 @dataclass(frozen=True)
@@ -35,6 +34,15 @@ class FeedItem:
     archive_url: str | None = None  # our copy: Atom "related" link, JSON Feed url
     external_url: str | None = None  # JSON Feed external_url
     rights: str | None = None
+
+    def __hash__(self) -> int:
+        return self._fields_hash
+
+    @cached_property
+    def _fields_hash(self) -> int:
+        # Computed once: an item is looked up in each feed it is in, and hashing its fields (a body,
+        # dates with zones) cost more than the lookup. Equal items hash alike, as dataclass's hash did.
+        return hash(tuple(getattr(self, field.name) for field in fields(self)))
 
 
 def item_from_entry(entry: Entry) -> FeedItem:
@@ -80,49 +88,9 @@ class EntryLinks(BaseExtension):  # type: ignore[misc]
         return entry
 
 
-class _SharedEntry(FeedEntry):  # type: ignore[misc]
-    """A feedgen entry added to every feed its item is in: its RSS and Atom elements are built the
-    first time a feed asks and copied after (lxml copies a tree in C; feedgen builds one in Python)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._built: dict[tuple[str, bool], Any] = {}
-
-    def rss_entry(self, extensions: bool = True) -> Any:
-        return self._copy_of("rss", extensions, super().rss_entry)
-
-    def atom_entry(self, extensions: bool = True) -> Any:
-        return self._copy_of("atom", extensions, super().atom_entry)
-
-    def _copy_of(self, kind: str, extensions: bool, build: Any) -> Any:
-        if (kind, extensions) not in self._built:
-            self._built[kind, extensions] = build(extensions)
-        # A copy for each feed: lxml moves an element into the tree it is appended to, and a feed's tree
-        # would otherwise take it from the last one's (and keep that whole tree alive from this cache).
-        return copy.deepcopy(self._built[kind, extensions])
-
-
-class ItemForms:
-    """Each item's forms, made once however many feeds it is in (an article is in its source's, its
-    type's, each of its topics' and the site's feeds): its feedgen entry and its JSON Feed text. Keyed
-    by the item itself (every field: an edited article is a new item); the newest `keep` are kept, so
-    memory does not grow with the archive. One publication gives an article's times in its source's
-    zone, so equal items render alike (aware datetimes of one instant compare equal across zones)."""
-
-    def __init__(self, keep: int = 256) -> None:
-        self._entries: Recent[FeedItem, FeedEntry] = Recent(keep)
-        self._json: Recent[FeedItem, str] = Recent(keep)
-
-    def entry(self, item: FeedItem) -> FeedEntry:
-        return self._entries.get_or_make(item, feed_entry)
-
-    def json(self, item: FeedItem) -> str:
-        return self._json.get_or_make(item, lambda item: json.dumps(json_item(item), ensure_ascii=False))
-
-
-def feed_entry(source: FeedItem) -> _SharedEntry:
-    item = _SharedEntry()
-    # The extensions a feed would register on it (see feeds._generator); a feed adding it finds them there.
+def feed_entry(source: FeedItem) -> FeedEntry:
+    item = FeedEntry()
+    # The extensions a feed would register on it (see feeds._channel); a feed adding it finds them there.
     item.register_extension("panui", NoExtension, atom=False, rss=True)
     item.register_extension("panui_links", EntryLinks, atom=True, rss=False)
     item.id(source.id)

@@ -10,12 +10,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from feedgen.entry import FeedEntry
 from feedgen.ext.base import BaseExtension
 from feedgen.feed import FeedGenerator
 from feedgen.util import xml_elem
+from lxml import etree
 
 from pipeline import __version__
-from pipeline.publish.feed_items import EntryLinks, FeedItem, ItemForms, NoExtension
+from pipeline.publish.feed_items import EntryLinks, FeedItem, NoExtension, feed_entry, json_item
+from pipeline.recent import Recent
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 FEED_EXTENSIONS = {"rss": ".xml", "atom": ".atom", "json": ".json"}
@@ -78,7 +81,8 @@ class _ChannelHints(BaseExtension):  # type: ignore[misc]
         return rss_feed
 
 
-def _generator(spec: FeedSpec, forms: ItemForms) -> FeedGenerator:
+def _channel(spec: FeedSpec) -> FeedGenerator:
+    """A generator holding the feed's own fields and no items (see _with_items)."""
     feed = FeedGenerator()
     feed.register_extension("panui", _ChannelHints, NoExtension, atom=False, rss=True)
     feed.register_extension("panui_links", NoExtension, EntryLinks, atom=True, rss=False)
@@ -88,14 +92,10 @@ def _generator(spec: FeedSpec, forms: ItemForms) -> FeedGenerator:
     feed.language(spec.language)
     feed.generator("Pānui", version=__version__)
     feed.updated(spec.updated)
-    for source in spec.items:
-        feed.add_entry(forms.entry(source), order="append")
     return feed
 
 
-def render_rss(spec: FeedSpec, feed: FeedGenerator | None = None) -> bytes:
-    """RSS 2.0; `feed`: a generator already holding the items (render_feeds shares one with Atom)."""
-    feed = feed or _generator(spec, ItemForms())
+def _rss_document(feed: FeedGenerator, spec: FeedSpec) -> bytes:
     feed.link(href=spec.url("rss"), rel="self", type=MEDIA_TYPES["rss"], replace=True)
     feed.link(href=spec.home_url, rel="alternate")  # feedgen makes the last link the RSS <link>
     feed.ttl(spec.poll_minutes)
@@ -103,8 +103,7 @@ def render_rss(spec: FeedSpec, feed: FeedGenerator | None = None) -> bytes:
     return data
 
 
-def render_atom(spec: FeedSpec, feed: FeedGenerator | None = None) -> bytes:
-    feed = feed or _generator(spec, ItemForms())
+def _atom_document(feed: FeedGenerator, spec: FeedSpec) -> bytes:
     feed.id(spec.url("atom"))
     feed.link(href=spec.home_url, rel="alternate", type="text/html", replace=True)
     feed.link(href=spec.url("atom"), rel="self", type=MEDIA_TYPES["atom"])
@@ -113,6 +112,120 @@ def render_atom(spec: FeedSpec, feed: FeedGenerator | None = None) -> bytes:
     feed.author(name="Pānui")
     data: bytes = feed.atom_str(pretty=True)
     return data
+
+
+DOCUMENTS = {"rss": _rss_document, "atom": _atom_document}
+# feedgen appends the items last, so a pretty-printed document ends with its items and then these.
+CLOSINGS = {"rss": b"  </channel>\n</rss>\n", "atom": b"</feed>\n"}
+# The feed each item is written alone in, to cut its text out (any fields do: an item's text depends
+# only on where it sits, at the same depth under a root declaring the same namespaces in every feed).
+_ITEM_HOLDER = FeedSpec("Item", "Item", "en", "https://panui.invalid/", "https://panui.invalid/", (), 60)
+
+
+def _with_items(document: bytes, kind: str, items: list[bytes]) -> bytes:
+    """The document of a feed with no items, with the items' texts put where feedgen writes them."""
+    closing = CLOSINGS[kind]
+    if not document.endswith(closing):
+        raise ValueError(f"feedgen ended a {kind} document with {document[-40:]!r}, not {closing!r}")
+    return document[: -len(closing)] + b"".join(items) + closing
+
+
+class _ItemWriter:
+    """Writes an item's text as it stands in any RSS or Atom document of feedgen's. A feed's items come
+    last in its document, each at the same depth under a root declaring the same namespaces whatever
+    the feed, so an item's text is the same in every feed: here, the document of an item-less feed
+    (parsed once) with the item appended, less that document without it."""
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        empty = DOCUMENTS[kind](_channel(_ITEM_HOLDER), _ITEM_HOLDER)
+        self._root = etree.fromstring(empty, etree.XMLParser(remove_blank_text=True))
+        self._parent = self._root[0] if kind == "rss" else self._root  # <channel>, or Atom's <feed>
+        self._head = self._document()[: -len(CLOSINGS[kind])]
+        if not empty.startswith(self._head):  # the parsed document writes as feedgen wrote it
+            raise ValueError(f"feedgen's {kind} document reads back as another document")
+
+    def text(self, entry: FeedEntry) -> bytes:
+        element = entry.rss_entry() if self.kind == "rss" else entry.atom_entry()
+        self._parent.append(element)
+        try:
+            alone = self._document()
+        finally:
+            self._parent.remove(element)
+        closing = CLOSINGS[self.kind]
+        if not (alone.startswith(self._head) and alone.endswith(closing)):
+            raise ValueError(f"feedgen wrote a {self.kind} item where it was not expected")
+        return alone[len(self._head) : -len(closing)]
+
+    def _document(self) -> bytes:
+        # As feedgen's rss_str and atom_str write a document.
+        data: bytes = etree.tostring(self._root, pretty_print=True, encoding="UTF-8", xml_declaration=True)
+        return data
+
+
+@dataclass
+class _Forms:
+    entry: FeedEntry
+    rss: bytes | None = None
+    atom: bytes | None = None
+    json: bytes | None = None
+
+
+class ItemForms:
+    """Each item's forms, made once however many feeds of a publication it is in (an article is in its
+    source's, its type's, each of its topics' and the site's feeds): its feedgen entry and its text in
+    an RSS document, an Atom document and a JSON Feed, so that a feed is its own fields with its items'
+    texts put in (where each feed used to build, copy and write every item again). Keyed by the item
+    itself (every field: an edited article is a new item); the newest `keep` are kept, so memory does
+    not grow with the archive. One publication gives an article's times in its source's zone, so equal
+    items render alike (aware datetimes of one instant compare equal across zones)."""
+
+    def __init__(self, keep: int = 256) -> None:
+        self._forms: Recent[FeedItem, _Forms] = Recent(keep)
+        self._writers: dict[str, _ItemWriter] = {}
+
+    def _of(self, item: FeedItem) -> _Forms:
+        return self._forms.get_or_make(item, lambda item: _Forms(feed_entry(item)))
+
+    def entry(self, item: FeedItem) -> FeedEntry:
+        return self._of(item).entry
+
+    def rss(self, item: FeedItem) -> bytes:
+        forms = self._of(item)
+        if forms.rss is None:
+            forms.rss = self._writer("rss").text(forms.entry)
+        return forms.rss
+
+    def atom(self, item: FeedItem) -> bytes:
+        forms = self._of(item)
+        if forms.atom is None:
+            forms.atom = self._writer("atom").text(forms.entry)
+        return forms.atom
+
+    def json(self, item: FeedItem) -> bytes:
+        forms = self._of(item)
+        if forms.json is None:
+            forms.json = json.dumps(json_item(item), ensure_ascii=False).encode("utf-8")
+        return forms.json
+
+    def _writer(self, kind: str) -> _ItemWriter:
+        if kind not in self._writers:
+            self._writers[kind] = _ItemWriter(kind)
+        return self._writers[kind]
+
+
+def render_rss(spec: FeedSpec, forms: ItemForms | None = None) -> bytes:
+    """RSS 2.0: the feedgen document of the feed's own fields, with each item's text (made once per
+    publication by `forms`, shared with the publication's other feeds) where feedgen puts items."""
+    forms = forms or ItemForms()
+    items = [forms.rss(item) for item in spec.items]
+    return _with_items(_rss_document(_channel(spec), spec), "rss", items)
+
+
+def render_atom(spec: FeedSpec, forms: ItemForms | None = None) -> bytes:
+    forms = forms or ItemForms()
+    items = [forms.atom(item) for item in spec.items]
+    return _with_items(_atom_document(_channel(spec), spec), "atom", items)
 
 
 def render_json(spec: FeedSpec, forms: ItemForms | None = None) -> bytes:
@@ -129,19 +242,16 @@ def render_json(spec: FeedSpec, forms: ItemForms | None = None) -> bytes:
     forms = forms or ItemForms()
     # The bytes json.dumps gives the whole feed with "items" last, each item's text made once (no
     # indent: json's C encoder only serves compact output, and readers parse either equally).
-    items = ", ".join(forms.json(item) for item in spec.items)
-    text = json.dumps(feed, ensure_ascii=False)[:-1] + f', "items": [{items}]}}\n'
-    return text.encode("utf-8")
+    head = json.dumps(feed, ensure_ascii=False)[:-1].encode("utf-8")
+    return head + b', "items": [' + b", ".join(forms.json(item) for item in spec.items) + b"]}\n"
 
 
 def render_feeds(spec: FeedSpec, forms: ItemForms | None = None) -> dict[str, bytes]:
-    """The three formats, keyed by file name. RSS and Atom are written from one feedgen generator: its
-    items are built once (each format's own channel links are set just before it is written). `forms`:
-    the items' forms shared with the publication's other feeds."""
+    """The three formats, keyed by file name. `forms`: the items' forms shared with the publication's
+    other feeds."""
     forms = forms or ItemForms()
-    feed = _generator(spec, forms)
     return {
-        spec.file_name("rss"): render_rss(spec, feed),
-        spec.file_name("atom"): render_atom(spec, feed),
+        spec.file_name("rss"): render_rss(spec, forms),
+        spec.file_name("atom"): render_atom(spec, forms),
         spec.file_name("json"): render_json(spec, forms),
     }

@@ -22,8 +22,8 @@ from pipeline.publish.changes import alert_item, correction_items, version_ancho
 from pipeline.publish.diff import article_diff
 from pipeline.publish.entries import Entry, nz_date
 from pipeline.publish.extras import FeedOutline, render_opml, render_search_shard
-from pipeline.publish.feed_items import FeedItem, ItemForms, item_from_entry
-from pipeline.publish.feeds import FeedSpec, render_feeds
+from pipeline.publish.feed_items import FeedItem, item_from_entry
+from pipeline.publish.feeds import FeedSpec, ItemForms, render_feeds
 from pipeline.recent import Recent
 from pipeline.store.catalogue import Catalogue
 

@@ -183,6 +183,79 @@ def test_an_article_that_cannot_be_saved_leaves_no_page_behind(store: Store, mon
     assert store.validators(article().url) is None
 
 
+# -- grouped commits: a burst of changes committed once a second -----------------------------------------
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def committed_urls(tmp_path: Path) -> set[str]:
+    """The articles another process sees, as a run killed now would leave them."""
+    with sqlite3.connect(tmp_path / "state" / STORE_FILE) as db:
+        return {row[0] for row in db.execute("SELECT url FROM articles")}
+
+
+def test_a_burst_of_changes_is_committed_once_a_second(store: Store, tmp_path: Path) -> None:
+    clock = Clock()
+    with store.grouped_commits(1.0, clock):
+        fetched(store, article("one"), b"<p>1</p>")
+        clock.now = 0.5
+        fetched(store, article("two"), b"<p>2</p>")
+        assert committed_urls(tmp_path) == set()  # half a second in: neither is on disk yet
+        assert store.has_article(article("two").url)  # though the run itself sees both
+
+        clock.now = 1.0
+        fetched(store, article("three"), b"<p>3</p>")  # a second since the last commit: all three go
+        assert committed_urls(tmp_path) == {article(slug).url for slug in ("one", "two", "three")}
+
+        clock.now = 1.2
+        fetched(store, article("four"), b"<p>4</p>")
+        assert article("four").url not in committed_urls(tmp_path)
+    assert article("four").url in committed_urls(tmp_path)  # and the rest on the way out
+
+
+def test_with_a_pause_between_changes_each_is_committed_as_it_ends(store: Store, tmp_path: Path) -> None:
+    clock = Clock()
+    with store.grouped_commits(1.0, clock):
+        for number, slug in enumerate(("one", "two"), start=1):
+            clock.now = 5.0 * number  # a request delay of five seconds
+            fetched(store, article(slug), b"<p>x</p>")
+            assert article(slug).url in committed_urls(tmp_path)
+
+
+def test_a_failed_change_in_a_group_is_undone_alone(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*args: object) -> str:
+        raise sqlite3.OperationalError("disk I/O error")
+
+    clock = Clock()
+    with store.grouped_commits(1.0, clock):
+        fetched(store, article("one"), b"<p>1</p>")
+        with monkeypatch.context() as patch:
+            patch.setattr(Store, "_free_slug", broken)
+            with pytest.raises(sqlite3.OperationalError):
+                fetched(store, article("two"), b"<p>2</p>")
+        fetched(store, article("three"), b"<p>3</p>")
+
+    assert committed_urls(tmp_path) == {article("one").url, article("three").url}
+    assert store.validators(article("two").url) is None  # nor its page: the next sync fetches it again
+    assert store.raw_page_count() == 2
+
+
+def test_changes_done_before_a_stop_are_committed(store: Store, tmp_path: Path) -> None:
+    with pytest.raises(KeyboardInterrupt), store.grouped_commits(1.0, Clock()):
+        fetched(store, article("one"), b"<p>1</p>")
+        raise KeyboardInterrupt  # Ctrl-C or SIGTERM between two articles
+
+    assert committed_urls(tmp_path) == {article("one").url}
+
+
 def test_slugs_are_unique_per_source_and_stable(store: Store) -> None:
     save(store, article("pathway"))
     save(

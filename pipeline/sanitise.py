@@ -76,7 +76,9 @@ def clean_text(text: str) -> str:
 NON_TEXT_ELEMENTS = frozenset({"script", "style", "template", "rt", "rp"})
 
 
-@lru_cache(maxsize=16)  # extraction and the guard both ask for the text of the body just extracted
+# Extraction and the guard both ask for the text of the body just extracted, and publishing (the search
+# words) for the text of each article it indexes: in a sync, mostly the ones it has just extracted.
+@lru_cache(maxsize=256)
 def html_text(html: str, separator: str = " ") -> str:
     """The text of an HTML fragment, its pieces joined by `separator`: the words BeautifulSoup's
     get_text(separator) gives, at a tenth of the cost (lxml builds no Python tree)."""

@@ -127,7 +127,7 @@ def _with_items(document: bytes, kind: str, items: list[bytes]) -> bytes:
     closing = CLOSINGS[kind]
     if not document.endswith(closing):
         raise ValueError(f"feedgen ended a {kind} document with {document[-40:]!r}, not {closing!r}")
-    return document[: -len(closing)] + b"".join(items) + closing
+    return b"".join([document[: -len(closing)], *items, closing])  # one copy of a feed that may be MBs
 
 
 class _ItemWriter:
@@ -242,8 +242,11 @@ def render_json(spec: FeedSpec, forms: ItemForms | None = None) -> bytes:
     forms = forms or ItemForms()
     # The bytes json.dumps gives the whole feed with "items" last, each item's text made once (no
     # indent: json's C encoder only serves compact output, and readers parse either equally).
-    head = json.dumps(feed, ensure_ascii=False)[:-1].encode("utf-8")
-    return head + b', "items": [' + b", ".join(forms.json(item) for item in spec.items) + b"]}\n"
+    parts = [json.dumps(feed, ensure_ascii=False)[:-1].encode("utf-8") + b', "items": [']
+    for index, item in enumerate(spec.items):
+        parts += (b", ", forms.json(item)) if index else (forms.json(item),)
+    parts.append(b"]}\n")
+    return b"".join(parts)  # one copy of a feed that may be MBs
 
 
 def render_feeds(spec: FeedSpec, forms: ItemForms | None = None) -> dict[str, bytes]:

@@ -334,3 +334,26 @@ def test_a_removal_a_killed_publication_left_undone_is_finished(filled: tuple[Co
 
     assert not (config.output_dir / "inz/topics/short-lived/feed.xml").exists()
     assert_output_is_the_full_rendering(config, store)
+
+
+def test_a_publication_reads_each_body_from_the_store_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Indexing an article (its search words), its feed item and its page all need its body.
+    config = make_config(tmp_path)
+    rng = random.Random(7)
+    read: list[int] = []
+    real = Store.bodies
+
+    def counted(self: Store, article_ids: Iterable[int]) -> dict[int, str]:
+        ids = list(article_ids)
+        read.extend(ids)
+        return real(self, ids)
+
+    with Store(config.state_dir) as store:
+        for number in range(30):
+            save(store, config, make_article(number, rng))
+        monkeypatch.setattr(Store, "bodies", counted)
+        publish(config, store)
+
+        assert sorted(read) == sorted({item.id for item in store.articles(with_bodies=False)})
+        monkeypatch.undo()
+        assert_output_is_the_full_rendering(config, store)

@@ -21,7 +21,7 @@ from pipeline.publish.durable import flush_folders, flush_tree
 from pipeline.publish.extras import search_words
 from pipeline.publish.files import OutputWriter, remove_leftovers, write_atomic
 from pipeline.publish.plan import Output, Scope, SitePlanner
-from pipeline.publish.render import StoreView
+from pipeline.publish.render import ReadOnce, StoreView
 from pipeline.publish.site import site_key
 from pipeline.store.catalogue import PUBLISH_FILE, Catalogue, Membership, catalogue_errors
 
@@ -36,10 +36,11 @@ class ArticleStore(StoreView, Protocol):
 def render_site(config: Config, store: ArticleStore) -> dict[str, bytes]:
     """Every output file, keyed by its path under output_dir (a catalogue in memory: nothing is written)."""
     catalogue = store.catalogue(None)
+    view = ReadOnce(store)
     try:
-        scope = _index(config, store, catalogue, catalogue.all_ids(), everything=True)
+        scope = _index(config, view, catalogue, catalogue.all_ids(), everything=True)
         files: dict[str, bytes] = {}
-        for output in SitePlanner(config, catalogue, store).plan(scope):
+        for output in SitePlanner(config, catalogue, view).plan(scope):
             files.update(output.render())
         return files
     finally:
@@ -86,8 +87,9 @@ def _publish(
 
     if changed or full:
         mark_in_progress()  # the catalogue is about to move ahead of output/
-    scope = _index(config, store, catalogue, changed, everything=full)
-    planner = SitePlanner(config, catalogue, store)
+    view = ReadOnce(store)
+    scope = _index(config, view, catalogue, changed, everything=full)
+    planner = SitePlanner(config, catalogue, view)
     # Even a publication of the alert feeds alone leaves temporary copies if it is killed: the marker
     # has the next run clean them up.
     with OutputWriter(config.output_dir, before_first_copy=mark_in_progress) as writer:

@@ -38,6 +38,32 @@ class StoreView(Protocol):
     def alerts(self, source_id: str, limit: int = -1) -> list[Alert]: ...
 
 
+class ReadOnce:
+    """A StoreView whose bodies are read from the store once per publication: indexing an article (its
+    search words), its feed item and its page each need its body. The newest `keep` are kept, so
+    memory does not grow with the archive; the store does not change while a publication reads it."""
+
+    def __init__(self, view: StoreView, keep: int = 256) -> None:
+        self.view = view
+        self._bodies: Recent[int, str] = Recent(keep)
+
+    def bodies(self, article_ids: Iterable[int]) -> dict[int, str]:
+        ids = list(article_ids)
+        found = self.view.bodies([article_id for article_id in ids if article_id not in self._bodies])
+        wanted = {
+            article_id: found[article_id] if article_id in found else self._bodies.get(article_id) for article_id in ids
+        }
+        for article_id, body in found.items():
+            self._bodies.put(article_id, body)
+        return {article_id: body for article_id, body in wanted.items() if body is not None}
+
+    def versions(self, article_ids: Iterable[int]) -> dict[int, list[Version]]:
+        return self.view.versions(article_ids)
+
+    def alerts(self, source_id: str, limit: int = -1) -> list[Alert]:
+        return self.view.alerts(source_id, limit)
+
+
 @dataclass(frozen=True)
 class FeedContent:
     folder: str  # "" for everything, "inz/", "inz/topics/work/"...

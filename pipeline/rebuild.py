@@ -13,51 +13,50 @@ from pipeline.lock import StoreLock
 from pipeline.model import Config, Problem, SourceReport, SyncReport
 from pipeline.publish import publish
 from pipeline.store import Store
-from pipeline.sync import COMMIT_EVERY, source_for_url
+from pipeline.sync import source_for_url
 
 
 def run_rebuild(config: Config, *, lock_wait: float = 0.0) -> SyncReport:
     report = SyncReport(started_at=_now())
     reports = {source.id: SourceReport(source_id=source.id) for source in config.sources}
     with StoreLock(config.state_dir, wait=lock_wait), Store(config.state_dir) as store:
-        with store.grouped_commits(COMMIT_EVERY):  # thousands of pages: a commit a second, not one each
-            for page in store.stored_responses():
-                source = source_for_url(config, page.url)
-                if source is None or page.status != 200 or article_url(page.url, source) is None:
-                    continue  # discovery pages, and pages of sources no longer configured
-                source_report = reports[source.id]
-                try:
-                    extraction = extract_guarded(page, source, _now())
-                except NotAnArticle:
-                    source_report.skipped += 1
-                    continue
-                except ExtractError as error:
-                    source_report.problems.append(Problem(source.id, page.url, "extract", error.message, error.hint))
-                    source_report.degrade(f"{error.message.removeprefix('held back: ')} (e.g. {page.url})")
-                    continue
-                if extraction.selector_problem:
-                    source_report.degrade(f"{extraction.selector_problem} (e.g. {page.url})")
-                if extraction.extractor == "fallback" and store.has_article(extraction.article.url):
-                    source_report.unchanged += 1  # keep the last good version (see pipeline/sync.py)
-                    continue
-                outcome = store.save_article(
-                    extraction.article,
-                    source_id=source.id,
-                    timezone=source.timezone,
-                    requested_url=page.url,
-                    retrieved_at=page.fetched_at,
-                    raw_page_id=store.raw_page_id(page.url),
-                    extractor=extraction.extractor,
-                    rebuilding=True,
-                )
-                if extraction.extractor == "fallback":
-                    source_report.fallback.append(extraction.article.url)
-                if outcome == "new":
-                    source_report.new.append(extraction.article.url)
-                elif outcome == "updated":
-                    source_report.updated.append(extraction.article.url)
-                else:
-                    source_report.unchanged += 1
+        for page in store.stored_responses():
+            source = source_for_url(config, page.url)
+            if source is None or page.status != 200 or article_url(page.url, source) is None:
+                continue  # discovery pages, and pages of sources no longer configured
+            source_report = reports[source.id]
+            try:
+                extraction = extract_guarded(page, source, _now())
+            except NotAnArticle:
+                source_report.skipped += 1
+                continue
+            except ExtractError as error:
+                source_report.problems.append(Problem(source.id, page.url, "extract", error.message, error.hint))
+                source_report.degrade(f"{error.message.removeprefix('held back: ')} (e.g. {page.url})")
+                continue
+            if extraction.selector_problem:
+                source_report.degrade(f"{extraction.selector_problem} (e.g. {page.url})")
+            if extraction.extractor == "fallback" and store.has_article(extraction.article.url):
+                source_report.unchanged += 1  # keep the last good version (see pipeline/sync.py)
+                continue
+            outcome = store.save_article(
+                extraction.article,
+                source_id=source.id,
+                timezone=source.timezone,
+                requested_url=page.url,
+                retrieved_at=page.fetched_at,
+                raw_page_id=store.raw_page_id(page.url),
+                extractor=extraction.extractor,
+                rebuilding=True,
+            )
+            if extraction.extractor == "fallback":
+                source_report.fallback.append(extraction.article.url)
+            if outcome == "new":
+                source_report.new.append(extraction.article.url)
+            elif outcome == "updated":
+                source_report.updated.append(extraction.article.url)
+            else:
+                source_report.unchanged += 1
         report.sources = list(reports.values())
         if store.article_count():
             try:

@@ -23,9 +23,6 @@ from pipeline.publish import changed_feed_urls, publish
 from pipeline.store import Store
 from pipeline.warc import WarcRecorder
 
-# A source's changes are committed at most this often (Database.grouped_commits): with a request delay,
-# each article as it is stored; with none, a second's worth at a time.
-COMMIT_EVERY = 1.0
 log = logging.getLogger("panui.sync")
 
 
@@ -53,7 +50,7 @@ def run_sync(
         try:
             for source in selected:
                 given = [url for url in urls if source_for_url(config, url) is source]
-                with fetcher_factory(source, config.user_agent) as fetcher, store.grouped_commits(COMMIT_EVERY):
+                with fetcher_factory(source, config.user_agent) as fetcher:
                     fetcher.recorder = recorder.record if recorder else None
                     report.sources.append(sync_source(source, store, fetcher, given, deadline=deadline))
         finally:

@@ -6,7 +6,7 @@ Every date comes from the store, never from the clock, so an unchanged store ren
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -134,7 +134,8 @@ class _ItemWriter:
     """Writes an item's text as it stands in any RSS or Atom document of feedgen's. A feed's items come
     last in its document, each at the same depth under a root declaring the same namespaces whatever
     the feed, so an item's text is the same in every feed: here, the document of an item-less feed
-    (parsed once) with the item appended, less that document without it."""
+    (parsed once) with the item appended, less that document without it. It appends to one tree, so
+    it is not for two threads at once (a publication runs in one)."""
 
     def __init__(self, kind: str) -> None:
         self.kind = kind
@@ -165,48 +166,46 @@ class _ItemWriter:
 
 @dataclass
 class _Forms:
-    entry: FeedEntry
-    rss: bytes | None = None
-    atom: bytes | None = None
-    json: bytes | None = None
+    entry: FeedEntry | None = None  # kept until its RSS and Atom texts are both written
+    texts: dict[str, bytes] = field(default_factory=dict)  # "rss", "atom", "json"
 
 
 class ItemForms:
-    """Each item's forms, made once however many feeds of a publication it is in (an article is in its
-    source's, its type's, each of its topics' and the site's feeds): its feedgen entry and its text in
-    an RSS document, an Atom document and a JSON Feed, so that a feed is its own fields with its items'
-    texts put in (where each feed used to build, copy and write every item again). Keyed by the item
-    itself (every field: an edited article is a new item); the newest `keep` are kept, so memory does
-    not grow with the archive. One publication gives an article's times in its source's zone, so equal
-    items render alike (aware datetimes of one instant compare equal across zones)."""
+    """Each item's text in an RSS document, an Atom document and a JSON Feed, made once however many
+    feeds of a publication it is in (an article is in its source's, its type's, each of its topics' and
+    the site's feeds), so that a feed is its own fields with its items' texts put in (where each feed
+    used to build, copy and write every item again). Keyed by the item itself (every field: an edited
+    article is a new item); the newest `keep` are kept, so memory does not grow with the archive. One
+    publication gives an article's times in its source's zone, so equal items render alike (aware
+    datetimes of one instant compare equal across zones)."""
 
     def __init__(self, keep: int = 256) -> None:
         self._forms: Recent[FeedItem, _Forms] = Recent(keep)
         self._writers: dict[str, _ItemWriter] = {}
 
     def _of(self, item: FeedItem) -> _Forms:
-        return self._forms.get_or_make(item, lambda item: _Forms(feed_entry(item)))
-
-    def entry(self, item: FeedItem) -> FeedEntry:
-        return self._of(item).entry
+        return self._forms.get_or_make(item, lambda item: _Forms())
 
     def rss(self, item: FeedItem) -> bytes:
-        forms = self._of(item)
-        if forms.rss is None:
-            forms.rss = self._writer("rss").text(forms.entry)
-        return forms.rss
+        return self._xml(item, "rss")
 
     def atom(self, item: FeedItem) -> bytes:
-        forms = self._of(item)
-        if forms.atom is None:
-            forms.atom = self._writer("atom").text(forms.entry)
-        return forms.atom
+        return self._xml(item, "atom")
 
     def json(self, item: FeedItem) -> bytes:
         forms = self._of(item)
-        if forms.json is None:
-            forms.json = json.dumps(json_item(item), ensure_ascii=False).encode("utf-8")
-        return forms.json
+        if "json" not in forms.texts:
+            forms.texts["json"] = json.dumps(json_item(item), ensure_ascii=False).encode("utf-8")
+        return forms.texts["json"]
+
+    def _xml(self, item: FeedItem, kind: str) -> bytes:
+        forms = self._of(item)
+        if kind not in forms.texts:
+            forms.entry = forms.entry or feed_entry(item)  # one feedgen entry for both formats
+            forms.texts[kind] = self._writer(kind).text(forms.entry)
+            if "rss" in forms.texts and "atom" in forms.texts:
+                forms.entry = None
+        return forms.texts[kind]
 
     def _writer(self, kind: str) -> _ItemWriter:
         if kind not in self._writers:

@@ -21,3 +21,15 @@ CHECKS = {
 def test_code_passes(name: str) -> None:
     result = subprocess.run(CHECKS[name], cwd=REPO_ROOT, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, f"{name} check failed:\n{result.stdout}\n{result.stderr}"
+
+
+def test_nothing_reads_outside_the_repository() -> None:
+    """A fresh clone with nothing beside it must pass: no code names a path above the repository's root
+    (CI proves it too, by running the tests in a clone in an empty folder)."""
+    outside = ("../shared", "parents[2]", "/work/shared", "/work/main", "inz-captures")
+    for folder in ("pipeline", "tests", "benchmarks", ".ci", "docs"):
+        for path in sorted((REPO_ROOT / folder).rglob("*")):
+            if path.suffix in (".py", ".sh", ".md", "") and path.is_file() and "captures" not in path.parts:
+                text = path.read_text("utf-8", errors="replace")
+                found = [mark for mark in outside if mark in text and path.name != "test_code_quality.py"]
+                assert not found, f"{path.relative_to(REPO_ROOT)} names {found}: keep what it reads in the repository"

@@ -1,17 +1,13 @@
 """`python run.py daemon` against the fixture site, as an operator runs it: it publishes new articles on
 schedule, survives a failing source, never overlaps with a manual sync, reloads an edited config and
-stops cleanly on SIGTERM. Plus its logging, and the deployment files in deploy/."""
+stops cleanly on SIGTERM. Plus its logging."""
 
 from __future__ import annotations
 
-import http.client
 import io
 import json
 import logging
-import os
 import re
-import shlex
-import shutil
 import signal
 import socket
 import subprocess
@@ -25,7 +21,6 @@ from typing import Any
 import pytest
 import yaml
 
-from pipeline.cli import build_parser
 from pipeline.logs import configure_logging, log_event
 from tests.fixture_site import (
     ARTICLE_CAPTURES,
@@ -281,141 +276,3 @@ def test_daemon_logs_json_lines_for_log_shippers(site: FixtureSite, tmp_path: Pa
     assert problem["url"].endswith(BROKEN_PATH)
     (finished,) = [event for event in events if event["event"] == "run.finished"]
     assert finished["new"] == len(ARTICLE_PATHS) and finished["problems"] == 1
-
-
-# -- deployment files -------------------------------------------------------------------------------
-
-
-UNITS = ("panui.service", "panui-status.service", "panui-status.timer")
-
-
-def panui_commands(text: str, executable: str) -> list[list[str]]:
-    """The Pānui command lines (arguments after `executable`) in a unit or Dockerfile."""
-    commands = []
-    for match in re.finditer(rf"{re.escape(executable)}\s+([^\n\"\]]+)", text):
-        commands.append(shlex.split(match[1]))
-    return commands
-
-
-def test_systemd_units_verify_and_run_real_commands(tmp_path: Path) -> None:
-    panui = "/opt/panui/.venv/bin/panui"
-    for name in UNITS[:2]:
-        for arguments in panui_commands((DEPLOY / name).read_text("utf-8"), panui):
-            build_parser().parse_args(arguments)  # exits (fails the test) on an unknown command or option
-    assert "WatchdogSec=" in (DEPLOY / "panui.service").read_text("utf-8")
-    assert "Unit=panui-status.service" in (DEPLOY / "panui-status.timer").read_text("utf-8")
-    verify = shutil.which("systemd-analyze")
-    if verify is None:
-        pytest.skip("systemd-analyze is not installed")
-    for name in UNITS:  # the venv does not exist here: point the units at an executable that does
-        (tmp_path / name).write_text((DEPLOY / name).read_text("utf-8").replace(panui, sys.executable), "utf-8")
-    result = subprocess.run(
-        [verify, "verify", "--man=no", *(str(tmp_path / name) for name in UNITS)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert result.returncode == 0 and not result.stderr.strip(), result.stderr
-
-
-def test_dockerfile_copies_files_that_exist_and_runs_real_commands() -> None:
-    text = (DEPLOY / "Dockerfile").read_text("utf-8")
-    instructions = [line.split(None, 1) for line in re.sub(r"\\\n", " ", text).splitlines() if line and line[0] != "#"]
-    assert instructions[0][0] == "FROM"
-    for keyword, arguments in instructions:
-        if keyword == "COPY":
-            *sources, _ = arguments.split()
-            for source in sources:
-                assert (REPO_ROOT / source).exists(), f"COPY {source}: not in the build context"
-    for keyword in ("CMD", "HEALTHCHECK"):
-        (arguments,) = [rest for word, rest in instructions if word == keyword]
-        command = json.loads(arguments[arguments.index("[") :])
-        assert command[0] == "panui"
-        build_parser().parse_args(command[1:])
-    assert any(word == "USER" for word, _ in instructions)  # not root
-
-
-def test_compose_file_builds_the_image_and_serves_output_read_only() -> None:
-    compose = yaml.safe_load((DEPLOY / "compose.yaml").read_text("utf-8"))
-    panui, web = compose["services"]["panui"], compose["services"]["web"]
-    context = (DEPLOY / panui["build"]["context"]).resolve()
-    assert context == REPO_ROOT and (context / panui["build"]["dockerfile"]).is_file()
-    for service in (panui, web):
-        for volume in service["volumes"]:
-            source = volume.split(":")[0]
-            if source.startswith("."):
-                assert (DEPLOY / source).exists(), f"{volume}: no such file"
-            else:
-                assert source in compose["volumes"]
-    output_volume = next(volume for volume in panui["volumes"] if volume.endswith(":/srv/panui/output"))
-    assert f"{output_volume.split(':')[0]}:/usr/share/nginx/html:ro" in web["volumes"]
-    assert web["image"].startswith("nginx:")
-
-
-def test_nginx_serves_feeds_with_their_media_types(tmp_path: Path) -> None:
-    nginx = shutil.which("nginx") or ("/usr/sbin/nginx" if os.access("/usr/sbin/nginx", os.X_OK) else None)
-    mime_types = Path("/etc/nginx/mime.types")
-    if nginx is None or not mime_types.is_file():
-        pytest.skip("nginx is not installed")
-    root = tmp_path / "output"
-    expected = {
-        "feed.xml": "application/rss+xml; charset=utf-8",
-        "inz/feed.xml": "application/rss+xml; charset=utf-8",
-        "feed.atom": "application/atom+xml; charset=utf-8",
-        "feed.json": "application/feed+json; charset=utf-8",
-        "feeds.opml": "text/x-opml; charset=utf-8",
-        "health.json": "application/json; charset=utf-8",
-        "sitemap.xml": "application/xml; charset=utf-8",
-        "index.html": "text/html; charset=utf-8",
-    }
-    for name in [*expected, ".feed.xml.x1.tmp"]:
-        (root / name).parent.mkdir(parents=True, exist_ok=True)
-        (root / name).write_text("x", "utf-8")
-    port = closed_port()
-    site_conf = (DEPLOY / "nginx.conf").read_text("utf-8").replace("root /usr/share/nginx/html;", f"root {root};")
-    site_conf = site_conf.replace("listen 80;", f"listen 127.0.0.1:{port};").replace("listen [::]:80;", "")
-    (tmp_path / "site.conf").write_text(site_conf, "utf-8")
-    temporary = tmp_path / "nginx-temp"
-    temporary.mkdir()
-    paths = " ".join(f"{kind}_temp_path {temporary};" for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
-    (tmp_path / "nginx.conf").write_text(
-        ("user root;\n" if os.geteuid() == 0 else "")  # so its workers may read pytest's private tmp_path
-        + f"daemon off; pid {tmp_path}/nginx.pid; error_log {tmp_path}/error.log; events {{}}\n"
-        f"http {{ include {mime_types}; access_log off; {paths} include {tmp_path}/site.conf; }}\n",
-        "utf-8",
-    )
-    test = subprocess.run(
-        [nginx, "-t", "-c", str(tmp_path / "nginx.conf"), "-p", str(tmp_path)],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
-    assert test.returncode == 0 and "[warn]" not in test.stderr, test.stderr
-    server = subprocess.Popen(
-        [nginx, "-c", str(tmp_path / "nginx.conf"), "-p", str(tmp_path)], stderr=subprocess.DEVNULL
-    )
-    try:
-        answers = {name: _head(port, "/" + name) for name in [*expected, ".feed.xml.x1.tmp"]}
-    finally:
-        server.terminate()
-        server.wait(timeout=WAIT_SECONDS)
-    assert {name: answers[name] for name in expected} == {name: (200, kind) for name, kind in expected.items()}
-    assert answers[".feed.xml.x1.tmp"][0] == 404  # an atomic write in progress is never served
-
-
-def _head(port: int, path: str) -> tuple[int, str]:
-    deadline = time.monotonic() + WAIT_SECONDS
-    while True:
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-        try:
-            connection.request("HEAD", path)
-            response = connection.getresponse()
-            return response.status, response.getheader("Content-Type") or ""
-        except ConnectionRefusedError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.05)  # nginx is still starting
-        finally:
-            connection.close()

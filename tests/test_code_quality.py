@@ -11,8 +11,8 @@ import pytest
 from tests.helpers import REPO_ROOT
 
 CHECKS = {
-    "format": [sys.executable, "-m", "ruff", "format", "--check", "pipeline", "tests", "benchmarks", "run.py"],
-    "lint": [sys.executable, "-m", "ruff", "check", "pipeline", "tests", "benchmarks", "run.py"],
+    "format": [sys.executable, "-m", "ruff", "format", "--check", "pipeline", "tests", "benchmarks", "docs", "run.py"],
+    "lint": [sys.executable, "-m", "ruff", "check", "pipeline", "tests", "benchmarks", "docs", "run.py"],
     "types": [sys.executable, "-m", "mypy"],
 }
 

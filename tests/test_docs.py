@@ -67,8 +67,9 @@ def _command_sections() -> dict[str, str]:
 # --- docs/commands.md against the argument parser --------------------------------------------------------
 
 
-def test_commands_doc_has_a_section_for_each_command_and_no_other() -> None:
+def test_commands_doc_has_a_section_and_a_table_row_for_each_command_and_no_other() -> None:
     assert set(_command_sections()) == set(_subcommands())
+    assert set(re.findall(r"^\| \[`([a-z-]+)`\]\(#", _sections(COMMANDS_DOC)[""], flags=re.M)) == set(_subcommands())
 
 
 @pytest.mark.parametrize("command", sorted(_subcommands()))
@@ -175,7 +176,7 @@ def test_the_quick_start_installs_in_a_venv_and_runs_the_demo() -> None:
     """Debian 12 and Ubuntu have no `python` and refuse pip outside a venv: `python` only once activated."""
     lines = _shell_lines(_readme_section("Quick start"))
     venv = lines.index("python3 -m venv .venv && . .venv/bin/activate")
-    assert lines[0] == "sudo apt install python3 python3-venv git"
+    assert lines[0] == "sudo apt update && sudo apt install python3 python3-venv git"
     assert all(not re.match(r"(python|pip) ", line) for line in lines[:venv]), "python before the venv exists"
     assert lines[venv + 1 :][:2] == ["python -m pip install -e .", "python run.py demo"]
 

@@ -239,3 +239,12 @@ def test_every_document_a_deployment_file_cites_exists() -> None:
     for path in DEPLOY.iterdir():
         for cited in re.findall(r"\b((?:docs/[\w./-]+|README[\w.-]*)\.md)\b", path.read_text("utf-8")):
             assert (REPO_ROOT / cited).is_file(), f"{path.name} cites {cited}, which does not exist"
+
+
+def test_the_docs_show_the_nginx_config_as_it_is() -> None:
+    shown = [
+        block
+        for page in [REPO_ROOT / "README.md", *sorted((REPO_ROOT / "docs").glob("*.md"))]
+        for block in re.findall(r"```nginx\n(.*?)```", page.read_text("utf-8"), flags=re.DOTALL)
+    ]
+    assert shown == [(DEPLOY / "nginx.conf").read_text("utf-8")]

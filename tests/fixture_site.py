@@ -17,6 +17,7 @@ from email.utils import formatdate, parsedate_to_datetime
 from html import escape
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 CAPTURES: Path = Path(__file__).resolve().parent / "captures"
 
@@ -270,6 +271,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _answer(self, *, send_body: bool) -> None:
         site = self.server.site
+        if self.path.startswith(("http://", "https://")):  # asked as a proxy: absolute-form, the host dropped
+            self.path = urlunsplit(urlsplit(self.path)._replace(scheme="", netloc="")) or "/"
         site._record(RecordedRequest(self.command, self.path, dict(self.headers.items())))
         route = site._route_for(self.path)
         if route is None:
@@ -325,12 +328,17 @@ class _Server(ThreadingHTTPServer):
 
 
 class FixtureSite:
-    """immigration.govt.nz on 127.0.0.1; use as a context manager or start()/stop()."""
+    """immigration.govt.nz on 127.0.0.1; use as a context manager or start()/stop().
 
-    def __init__(self, *, max_lifetime: float = 120.0) -> None:
+    `base_url` is the address the site calls itself (robots.txt, sitemap). By default it is the server's
+    own, `address`; a test that must not see a changing port names a fixed one on a reserved name (e.g.
+    "http://inz.test/") and reaches the site there through `address` as its proxy (HTTP_PROXY)."""
+
+    def __init__(self, *, max_lifetime: float = 120.0, base_url: str | None = None) -> None:
         self.max_lifetime = max_lifetime
         self._server = _Server(self)
-        self.base_url: str = f"http://127.0.0.1:{self._server.server_address[1]}/"
+        self.address: str = f"http://127.0.0.1:{self._server.server_address[1]}/"
+        self.base_url: str = base_url or self.address
         self.requests: list[RecordedRequest] = []
         self._lock = threading.Lock()
         self._routes = default_routes(self.base_url)

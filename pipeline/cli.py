@@ -26,7 +26,7 @@ from pipeline.serve import serve_output
 from pipeline.status import print_status
 from pipeline.sync import report_summary, run_sync, select_sources
 
-EXIT_OK, EXIT_PROBLEMS, EXIT_CANNOT_START = 0, 1, 2
+EXIT_OK, EXIT_CANNOT_START = 0, 2  # (1, finished with problems, is a report's exit_code)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -69,11 +69,6 @@ def preview_sync(
     return report
 
 
-def would_fetch(report: SyncReport) -> list[str]:
-    prefix = "would fetch "
-    return [note.removeprefix(prefix) for source in report.sources for note in source.notes if note.startswith(prefix)]
-
-
 def _holds(path: Path, data: bytes) -> bool:
     try:
         return path.read_bytes() == data

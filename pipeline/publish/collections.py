@@ -11,8 +11,6 @@ from pipeline.publish.taxonomy import slugify
 from pipeline.store.catalogue import Membership
 
 SITE = ""
-# Kinds whose pages exist only while they list something (the site's and each source's always exist).
-GROUPINGS = ("year", "topic", "type", "topic-year", "type-year")
 LABELS = {"topic": "topic", "type": "type", "topic-year": "topic", "type-year": "type"}
 
 

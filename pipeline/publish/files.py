@@ -180,7 +180,3 @@ class OutputWriter:
             self.commit()
         else:
             self.discard()
-
-    @property
-    def claimed(self) -> frozenset[str]:
-        return frozenset(self._claimed)

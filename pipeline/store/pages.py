@@ -35,10 +35,6 @@ class PageStore(Database):
         with self.transaction() as db:
             return remember_in(db, page)
 
-    def checked_at(self, url: str) -> datetime | None:
-        row = self._db.execute("SELECT checked_at FROM http_cache WHERE url = ?", (url,)).fetchone()
-        return parse_time(row[0]) if row else None
-
     def checked_times(self, urls: Sequence[str]) -> dict[str, datetime]:
         """When each of `urls` was last checked (those never checked are left out), in one query a chunk."""
         found: dict[str, datetime] = {}

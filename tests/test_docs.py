@@ -162,6 +162,11 @@ def test_the_readme_is_a_five_minute_read() -> None:
     assert len(README.encode("utf-8")) < 15_000, "README.md is 15 KB or more: move reference text to docs/"
 
 
+def test_benchmarks_md_keeps_the_method_and_the_figures_not_a_history() -> None:
+    size = len((REPO_ROOT / "BENCHMARKS.md").read_bytes())
+    assert size < 12_000, f"BENCHMARKS.md is {size} bytes: keep the method and current figures; history is in git"
+
+
 def test_the_readme_lists_every_command_in_its_table() -> None:
     table = _readme_section("Commands")
     assert set(re.findall(r"^\| \[`python run\.py ([a-z-]+)`\]", table, flags=re.M)) == set(_subcommands())

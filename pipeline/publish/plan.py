@@ -126,7 +126,7 @@ class SitePlanner:
 
     def _years_group(self) -> LinkGroup:
         # No counts in these links: they are on every year page, which would then all change with each
-        # new article (measured in BENCHMARKS.md: 32 -> 19 files rendered per new article).
+        # new article (benchmark item 4 measured 32 -> 19 files rendered per new article).
         years = self._groups("year", "")
         return LinkGroup("Archive by year", tuple((info.name, info.collection + "index.html") for info in years[::-1]))
 

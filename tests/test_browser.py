@@ -1,8 +1,8 @@
 """The archive in a real browser: headless Chromium (Debian's /usr/bin/chromium, installed by .ci/run,
 driven through playwright) over the archive served on 127.0.0.1 by `pipeline.serve`. Screenshots of
 the index and an article at phone and desktop widths land in pytest's tmp dir; pages must raise no
-console errors, request nothing from another host, and the search must find an article by a word of
-its body."""
+console errors, request nothing from another host, the search must find an article by a word of
+its body, and the front page must show the site's current alert with a link to the alerts feed."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import struct
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import pytest
 
@@ -58,6 +58,7 @@ EMPLOYER_PAGE = f"inz/articles/{EMPLOYER_SLUG}/index.html"
 EMPLOYER_TITLE = "Employer sentenced after demanding tens of thousands of dollars from migrant worker"
 BODY_ONLY_WORD = "reparation"  # in the employer article's body only: not in any title, summary or topic
 ATTRIBUTION = "Crown copyright. This copy was retrieved from Immigration New Zealand"
+BANNER_TITLE = "Travel disrupted by the Middle East situation"  # the captured home page's alert
 
 
 @dataclass(frozen=True)
@@ -271,4 +272,22 @@ def test_article_page_shows_its_dates_attribution_and_policy(archive: Archive, c
     assert "default-src 'none'" in policy
     feeds = page.locator('link[rel="alternate"]')
     assert feeds.count() >= 3, "the feeds are discoverable from the page"
+    visit.assert_clean()
+
+
+def test_the_front_page_shows_the_current_alert_and_links_the_alerts_feed(
+    archive: Archive, context: BrowserContext
+) -> None:
+    visit = open_page(archive, context, "index.html")
+    alerts = visit.page.locator("section.alerts")
+
+    expect(alerts.locator("h3")).to_have_text([BANNER_TITLE])
+    assert "priority phone line" in alerts.inner_text() and "Issued 2 March 2026" in alerts.inner_text()
+    alert_box, articles = alerts.bounding_box(), visit.page.locator("ul.articles").bounding_box()
+    assert alert_box is not None and articles is not None and alert_box["y"] < articles["y"], "shown before the news"
+    for label, media_type in (("RSS", "rss+xml"), ("Atom", "atom+xml"), ("JSON Feed", "feed+json")):
+        href = alerts.get_by_role("link", name=label, exact=True).get_attribute("href") or ""
+        response = context.request.get(urljoin(visit.page.url, href))
+        assert response.ok and f"application/{media_type}" in response.headers["content-type"], href
+        assert BANNER_TITLE in response.text(), href
     visit.assert_clean()

@@ -122,6 +122,7 @@ def test_an_edited_article_rewrites_only_the_files_that_show_it(site: FixtureSit
         "inz/types/announcement/feed.atom",
         "inz/articles/improvements-to-the-pathway-student-visa/index.html",
         "feeds.opml",
+        "topics.opml",
         "search/search.js",
     }
     assert untouched.isdisjoint(changed), untouched & changed

@@ -554,3 +554,51 @@ def test_the_home_page_banner_becomes_the_alerts_feed(site: FixtureSite, tmp_pat
     assert newest.findtext(f"{ATOM}title") == "Online services unavailable on Sunday"
     assert newest.findtext(f"{ATOM}published") == "2026-07-10T09:00:00+12:00"
     assert oldest.findtext(f"{ATOM}id") == entries[0].findtext(f"{ATOM}id")
+
+
+def front_page_alerts(output: Path) -> Tag:
+    section = BeautifulSoup((output / "index.html").read_text("utf-8"), "html.parser").select_one("section.alerts")
+    assert section is not None, "the front page has no alerts section"
+    return section
+
+
+def test_the_front_page_shows_the_alert_the_site_shows_now_and_links_the_alerts_feed(
+    site: FixtureSite, tmp_path: Path
+) -> None:
+    config = config_for(site, tmp_path)
+    output = tmp_path / "output"
+
+    synced(config)
+
+    shown = front_page_alerts(output)
+    assert [title.get_text() for title in shown.find_all("h3")] == [BANNER_TITLE]
+    assert "priority phone line" in shown.get_text() and "Issued 2 March 2026, 19:10 NZDT" in shown.get_text()
+    links = [anchor["href"] for anchor in shown.find_all("a")]
+    assert url_of(site, MIDDLE_EAST_PATH) in links  # the alert's own link, made absolute
+    assert {"inz/alerts.xml", "inz/alerts.atom", "inz/alerts.json"} <= set(links)
+    assert "https://creativecommons.org/licenses/by/3.0/nz/" in links
+
+    banner = home_page().decode("utf-8")
+    site.set(
+        "/",
+        Route(
+            body=banner.replace(BANNER_TITLE, "Online services unavailable").encode(), headers={"Content-Type": HTML}
+        ),
+    )
+    synced(config)  # no article changed: the alert alone changes the front page
+
+    assert [title.get_text() for title in front_page_alerts(output).find_all("h3")] == ["Online services unavailable"]
+
+    gone = banner.replace('class="site-banner__content"', 'class="site-banner__was-here"')
+    site.set("/", Route(body=gone.encode(), headers={"Content-Type": HTML}))
+    synced(config)
+
+    shown = front_page_alerts(output)
+    assert shown.find_all("h3") == [] and "shows no urgent notice now" in shown.get_text()
+    assert {"inz/alerts.xml", "inz/alerts.atom"} <= {anchor["href"] for anchor in shown.find_all("a")}
+    assert len(atom_entries(output / "inz" / "alerts.atom")) == 2  # the feed keeps both
+    before = (output / "index.html").stat().st_mtime_ns
+
+    synced(config)
+
+    assert (output / "index.html").stat().st_mtime_ns == before

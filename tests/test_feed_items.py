@@ -41,7 +41,7 @@ class CountingStore:
     def versions(self, article_ids: Iterable[int]) -> dict[int, list[Version]]:
         return {}
 
-    def alerts(self, source_id: str, limit: int = -1) -> list[Alert]:
+    def alerts(self, source_id: str, limit: int = -1, *, current_only: bool = False) -> list[Alert]:
         return []
 
 
@@ -103,6 +103,7 @@ def feed(title: str, items: list[FeedItem]) -> FeedSpec:
         folder_url="https://panui.example/",
         items=tuple(items),
         poll_minutes=60,
+        since=WHEN,
     )
 
 

@@ -1,16 +1,23 @@
-"""Every feed Pānui publishes (the whole site, each source, each topic and news type) is one a reader
-can trust: well-formed (xmllint), parsed by feedparser without complaint, dated with zones, with unique
-ids and absolute URLs, linking itself and its home page, carrying polling hints, and listed in
-feeds.opml. Two module-scoped syncs (default and `max_items: 2`) produce the files every test reads."""
+"""Every feed Pānui publishes (the whole site, each source, each topic and news type, corrections and
+alerts) is one a reader can trust: well-formed (xmllint), parsed by feedparser without complaint, dated
+with zones and truthfully (never 1970, two entries never updated at one instant), with unique ids and
+absolute URLs, each item attributed, linking itself and its home page, carrying polling hints, and
+listed once in feeds.opml or topics.opml, feeds.opml's feeds sharing no item. The checks run on a fresh
+archive and on one after edits (an article revised, one withdrawn, the site's alert replaced); a sync
+with `max_items: 2` checks the feeds' length. (These are the W3C Feed Validator's findings on earlier
+output; the validator itself is a development check, see the README.)"""
 
 from __future__ import annotations
 
 import json
 import re
 import shutil
+import sqlite3
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import closing
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
@@ -23,7 +30,17 @@ import yaml
 from bs4 import BeautifulSoup
 
 from pipeline.config import load_config
-from tests.fixture_site import ARTICLE_PATHS, FixtureSite
+from pipeline.store import Store
+from tests.fixture_site import (
+    ARTICLE_CAPTURES,
+    ARTICLE_PATHS,
+    HTML,
+    PATHWAY_PATH,
+    FixtureSite,
+    Route,
+    home_page,
+    read_capture,
+)
 from tests.helpers import REPO_ROOT, run_cli, write_config
 
 SITE_URL = "http://localhost:8000/"
@@ -37,6 +54,8 @@ RFC_822 = re.compile(
     r"\d{2}:\d{2}:\d{2} ([+-]\d{4}|GMT|UT)$"
 )
 RFC_3339 = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
+LICENCE_URL = "https://creativecommons.org/licenses/by/3.0/nz/"
+WITHDRAWN_PATH = ARTICLE_PATHS[1]  # the employer article: the only one of its topic and of its type
 MINUTES_PER_PERIOD = {"hourly": 60, "daily": 1440, "weekly": 10080, "monthly": 43200, "yearly": 525600}
 
 
@@ -44,6 +63,8 @@ MINUTES_PER_PERIOD = {"hourly": 60, "daily": 1440, "weekly": 10080, "monthly": 4
 class Published:
     output: Path
     config: Path
+    started: datetime  # before the first sync, to the second (the store keeps times to the second)
+    edited: bool  # after edit_withdraw_and_replace_the_alert
 
     def feeds(self, kind: str) -> list[Path]:
         """Every feed file of one format under the output, in all scopes: the site, each source, each
@@ -55,6 +76,9 @@ class Published:
         if kind == "atom":
             return sorted(self.output.rglob("*.atom"))
         return [path for path in sorted(self.output.rglob("*.json")) if _is_json_feed(path)]
+
+    def subscription_lists(self) -> list[Path]:
+        return [self.output / "feeds.opml", self.output / "topics.opml"]
 
     def all_feeds(self) -> list[Path]:
         return [path for kind in ("rss", "atom", "json") for path in self.feeds(kind)]
@@ -73,17 +97,55 @@ def _is_json_feed(path: Path) -> bool:
     return isinstance(data, dict) and str(data.get("version", "")).startswith("https://jsonfeed.org/version/")
 
 
-def _sync(tmp_path: Path, **overrides: Any) -> Published:
+def _sync(tmp_path: Path, changes: Callable[[FixtureSite, Path], None] | None = None, **overrides: Any) -> Published:
+    """A sync of the fixture site; then, if given, `changes(site, config)` (which syncs again)."""
+    started = datetime.now(UTC).replace(microsecond=0)
     with FixtureSite(max_lifetime=120) as site:
-        config = write_config(site, tmp_path, source={"retries": 0, "backoff": 0}, **overrides)
-        result = run_cli("sync", "--config", str(config), timeout=60)
+        config = write_config(site, tmp_path, source={"retries": 0, "backoff": 0, "removal_grace": "0s"}, **overrides)
+        synced(config)
+        if changes is not None:
+            changes(site, config)
+    return Published(output=tmp_path / "output", config=config, started=started, edited=changes is not None)
+
+
+def synced(config: Path) -> None:
+    result = run_cli("sync", "--config", str(config), timeout=60)
     assert result.returncode == 0, result.stdout + result.stderr
-    return Published(output=tmp_path / "output", config=config)
+
+
+def edit_withdraw_and_replace_the_alert(site: FixtureSite, config: Path) -> None:
+    """The pathway article edited; the employer article gone (withdrawn at the second 404, which
+    empties its topic's and its type's feeds); the banner replaced by another with the same issued time
+    (an alert edited in place)."""
+    page = read_capture(ARTICLE_CAPTURES[0])
+    site.set_article(PATHWAY_PATH, page.replace("From Monday 20 July", "From Monday 27 July"))
+    site.set(WITHDRAWN_PATH, Route(status=404, body=b"<h1>Not found</h1>", headers={"Content-Type": HTML}))
+    synced(config)
+    synced(config)
+    banner = (
+        home_page()
+        .decode("utf-8")
+        .replace("Travel disrupted by the Middle East", "Online services down in the Middle East")
+    )
+    site.set("/", Route(body=banner.encode("utf-8"), headers={"Content-Type": HTML}))
+    synced(config)
 
 
 @pytest.fixture(scope="module")
-def published(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Published]:
+def fresh(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Published]:
     yield _sync(tmp_path_factory.mktemp("validity"))
+
+
+@pytest.fixture(scope="module")
+def revised(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Published]:
+    yield _sync(tmp_path_factory.mktemp("revised"), edit_withdraw_and_replace_the_alert)
+
+
+@pytest.fixture(params=["fresh", "revised"])
+def published(request: pytest.FixtureRequest) -> Published:
+    """Each check runs on a fresh archive and on one after edits."""
+    archive: Published = request.getfixturevalue(request.param)
+    return archive
 
 
 @pytest.fixture(scope="module")
@@ -91,6 +153,12 @@ def capped(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Published]:
     """A site published with `feeds.max_items: 2` (the fixture site has four articles)."""
     feeds = yaml.safe_load((REPO_ROOT / "sources.yaml").read_text("utf-8"))["feeds"]
     yield _sync(tmp_path_factory.mktemp("capped"), feeds={**feeds, "max_items": 2})
+
+
+def only_withdrawn(page: Path) -> bool:
+    """True when each article the archive page lists was withdrawn by the source."""
+    items = BeautifulSoup(page.read_bytes(), "lxml").select("ul.articles > li")
+    return all("withdrawn by the source" in item.get_text() for item in items)
 
 
 def rss_channel(path: Path) -> ElementTree.Element:
@@ -154,8 +222,8 @@ def test_xmllint_accepts_every_feed_and_the_opml(published: Published) -> None:
     xmllint = shutil.which("xmllint")
     if xmllint is None:
         pytest.skip("xmllint is not installed (Debian package libxml2-utils; .ci/run installs it)")
-    files = [*published.feeds("rss"), *published.feeds("atom"), published.output / "feeds.opml"]
-    assert len(files) >= 7
+    files = [*published.feeds("rss"), *published.feeds("atom"), *published.subscription_lists()]
+    assert len(files) >= 8
     result = subprocess.run(
         [xmllint, "--noout", *map(str, files)], capture_output=True, text=True, timeout=30, check=False
     )
@@ -168,7 +236,8 @@ def test_feedparser_reads_every_feed_without_complaint(published: Published, kin
         parsed = feedparser.parse(feed.read_bytes())
         assert not parsed.bozo, f"{feed}: {parsed.get('bozo_exception')}"
         assert parsed.version == version, feed
-        if feed.stem == "feed":  # the article feeds; others (alerts, corrections) may well be empty
+        if feed.stem == "feed" and not only_withdrawn(feed.parent / "index.html"):
+            # An article feed is empty only when all it lists was withdrawn (alerts and corrections may be).
             assert parsed.entries, f"{feed} has no items"
 
 
@@ -182,7 +251,7 @@ def test_every_json_feed_is_json_feed_1_1(published: Published) -> None:
 
 
 def test_no_control_characters_in_any_feed(published: Published) -> None:
-    for feed in [*published.all_feeds(), published.output / "feeds.opml"]:
+    for feed in [*published.all_feeds(), *published.subscription_lists()]:
         match = CONTROL_CHARACTERS.search(feed.read_text("utf-8"))
         assert match is None, f"{feed}: control character {match and match.group()!r}"
 
@@ -213,6 +282,81 @@ def test_atom_and_json_dates_are_rfc_3339_with_an_offset(published: Published) -
         for item in json_feed(feed)["items"]:
             for key in ("date_published", "date_modified"):
                 assert RFC_3339.match(item[key]), f"{feed}: {key} {item[key]!r} is not RFC 3339 with an offset"
+
+
+def feed_dates(published: Published) -> dict[Path, datetime]:
+    """Each RSS and Atom feed's own date (lastBuildDate, the feed's <updated>)."""
+    dates = {
+        feed: parsedate_to_datetime(rss_channel(feed).findtext("lastBuildDate") or "")
+        for feed in published.feeds("rss")
+    }
+    for feed in published.feeds("atom"):
+        dates[feed] = datetime.fromisoformat(atom_root(feed).findtext(ATOM + "updated") or "")
+    return dates
+
+
+def test_a_feed_is_dated_by_its_newest_item_or_if_empty_within_the_archive_s_life(published: Published) -> None:
+    # An empty feed (corrections on a fresh archive, a topic whose one article was withdrawn) gets a
+    # date Pānui can vouch for, from the store: never 1970, which readers take for a broken clock.
+    now = datetime.now(UTC)
+    dates = feed_dates(published)
+    for feed, date in dates.items():
+        entries = atom_root(feed.with_suffix(".atom")).findall(ATOM + "entry")
+        if entries:
+            assert date == max(datetime.fromisoformat(e.findtext(ATOM + "updated") or "") for e in entries), feed
+        else:
+            assert published.started <= date <= now, f"{feed}: dated {date}"
+    assert sum(not item_count(feed) for feed in dates) >= 2  # corrections, or topics, in RSS and Atom
+
+
+def test_an_empty_feed_is_dated_when_the_archive_began_or_when_it_was_emptied(
+    fresh: Published, revised: Published
+) -> None:
+    with closing(sqlite3.connect(fresh.config.parent / "state" / "panui.sqlite3")) as db:
+        began = datetime.fromisoformat(db.execute("SELECT min(applied_at) FROM schema_migrations").fetchone()[0])
+    never_had_items = {"inz/updates.xml", "inz/updates.atom"}  # no article has changed yet
+    assert all(item_count(fresh.output / name) == 0 for name in never_had_items)
+    assert {name: feed_dates(fresh)[fresh.output / name] for name in never_had_items} == dict.fromkeys(
+        never_had_items, began
+    )
+    with Store(revised.config.parent / "state") as store:
+        withdrawn = next(item.withdrawn_at for item in store.articles(with_bodies=False) if item.withdrawn_at)
+    emptied = {"inz/topics/compliance/feed.xml", "inz/types/media-release/feed.atom"}  # its only article
+    assert all(item_count(revised.output / name) == 0 for name in emptied)
+    assert {name: feed_dates(revised)[revised.output / name] for name in emptied} == dict.fromkeys(emptied, withdrawn)
+
+
+def test_no_two_entries_of_an_atom_feed_are_updated_at_the_same_instant(published: Published) -> None:
+    # Not even an alert edited in place (the same issued time): it is updated when Pānui first saw it.
+    for feed in published.feeds("atom"):
+        updated = [
+            datetime.fromisoformat(e.findtext(ATOM + "updated") or "") for e in atom_root(feed).iter(ATOM + "entry")
+        ]
+        assert len(set(updated)) == len(updated), f"{feed}: {updated}"
+    alerts = atom_root(published.output / "inz" / "alerts.atom").findall(ATOM + "entry")
+    assert len(alerts) == (2 if published.edited else 1)
+    assert len({entry.findtext(ATOM + "published") for entry in alerts}) == 1
+
+
+# -- attribution -----------------------------------------------------------------------------------
+
+
+def test_every_item_of_every_feed_carries_the_attribution_and_licence(published: Published) -> None:
+    # Corrections quote the source's text as articles do; alerts are its text.
+    contents: list[tuple[Path, str]] = []
+    for feed in published.feeds("rss"):
+        contents += [(feed, item.findtext(CONTENT_ENCODED) or "") for item in rss_channel(feed).findall("item")]
+    for feed in published.feeds("atom"):
+        for entry in atom_root(feed).iter(ATOM + "entry"):
+            assert LICENCE_URL in (entry.findtext(ATOM + "rights") or ""), f"{feed}: an entry without <rights>"
+            contents.append((feed, entry.findtext(ATOM + "content") or ""))
+    for feed in published.feeds("json"):
+        contents += [(feed, item["content_html"]) for item in json_feed(feed)["items"]]
+    kinds = {feed.stem for feed, _ in contents}
+    assert kinds == ({"feed", "alerts", "updates"} if published.edited else {"feed", "alerts"})
+    for feed, content in contents:
+        links = urls_in_html(content)
+        assert LICENCE_URL in links and "Immigration New Zealand" in content, f"{feed}: an item without attribution"
 
 
 # -- ids and URLs ----------------------------------------------------------------------------------
@@ -334,15 +478,43 @@ def test_feeds_are_cut_to_max_items_while_the_archive_keeps_everything(capped: P
 # -- the subscription list -------------------------------------------------------------------------
 
 
-def test_opml_lists_every_rss_feed_with_its_title(published: Published) -> None:
-    opml = ElementTree.parse(published.output / "feeds.opml").getroot()
+def outlines(path: Path) -> list[ElementTree.Element]:
+    opml = ElementTree.parse(path).getroot()
     assert opml.tag == "opml" and opml.get("version") == "2.0"
     assert opml.findtext("head/title")
-    outlines = {outline.get("xmlUrl", ""): outline for outline in opml.iter("outline") if outline.get("xmlUrl")}
+    return list(opml.iter("outline"))
+
+
+def test_the_two_subscription_lists_hold_every_rss_feed_once_with_its_title(published: Published) -> None:
+    listed = [outline for path in published.subscription_lists() for outline in outlines(path) if outline.get("xmlUrl")]
     feeds = {published.public_url(feed): feed for feed in published.feeds("rss")}
-    assert set(outlines) == set(feeds)
-    for url, outline in outlines.items():
+    assert sorted(outline.get("xmlUrl", "") for outline in listed) == sorted(feeds)
+    for outline in listed:
+        url = outline.get("xmlUrl", "")
         title = rss_channel(feeds[url]).findtext("title")
         assert outline.get("type") == "rss", url
         assert outline.get("title") == title and outline.get("text") == title, url
         assert outline.get("htmlUrl") == published.folder_url(feeds[url]), url
+
+
+def test_an_outline_is_a_typed_feed_or_a_group_with_a_text_only(published: Published) -> None:
+    for path in published.subscription_lists():
+        for outline in outlines(path):
+            if outline.get("type") != "rss":
+                assert set(outline.attrib) == {"text"} and len(outline), f"{path}: {outline.attrib}"
+
+
+def test_the_main_list_s_feeds_share_no_item_and_its_first_holds_every_article(published: Published) -> None:
+    # A reader keeping one copy of an item by its id (newsboat does) then shows each article in the
+    # main feed; topics.opml lists the feeds that overlap it (sources, types, topics).
+    urls = [outline.get("xmlUrl", "") for outline in outlines(published.output / "feeds.opml") if outline.get("xmlUrl")]
+    assert urls[0] == SITE_URL + "feed.xml"
+    ids = [
+        str(item["id"])
+        for url in urls
+        for item in json_feed(published.output / url.removeprefix(SITE_URL).replace(".xml", ".json"))["items"]
+    ]
+    assert len(ids) == len(set(ids))
+    site_ids = {str(item["id"]) for item in json_feed(published.output / "feed.json")["items"]}
+    source_ids = {str(item["id"]) for item in json_feed(published.output / "inz" / "feed.json")["items"]}
+    assert site_ids == source_ids and len(site_ids) == len(ARTICLE_PATHS) - published.edited

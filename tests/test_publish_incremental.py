@@ -127,6 +127,7 @@ def test_a_year_or_topic_that_lists_nothing_any_more_is_removed(filled: tuple[Co
     assert (output / "inz/topics/rare-topic/2019/index.html").is_file()
     assert (output / "years/2019/index.html").is_file() and (output / "search/2019.json").is_file()
     assert "years/2019/index.html" in (output / "years/2026/index.html").read_text("utf-8")
+    assert "rare-topic" in (output / "topics.opml").read_text("utf-8")
 
     save(store, config, replace(articles[5], topics=("Work",)), SEEN + timedelta(days=1))
     publish(config, store)
@@ -134,7 +135,7 @@ def test_a_year_or_topic_that_lists_nothing_any_more_is_removed(filled: tuple[Co
     assert not (output / "years/2019/index.html").exists() and not (output / "search/2019.json").exists()
     assert sorted(path.name for path in (output / "inz/topics/rare-topic").rglob("*") if path.is_file()) == []
     assert "years/2019/" not in (output / "years/2026/index.html").read_text("utf-8")
-    assert "rare-topic" not in (output / "feeds.opml").read_text("utf-8")
+    assert "rare-topic" not in (output / "topics.opml").read_text("utf-8")
     assert_output_is_the_full_rendering(config, store)
 
 

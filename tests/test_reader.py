@@ -1,7 +1,7 @@
 """A real feed reader: newsboat (Debian's package; .ci/run installs it) subscribes to the feeds served
 on 127.0.0.1 by `pipeline.serve`, and its own SQLite cache must hold every article with the right
 title, link (the original page) and content (the body and the attribution); after a further sync,
-nothing it has read comes back unread."""
+nothing it has read comes back unread. Subscribed through feeds.opml, the main feed shows every article."""
 
 from __future__ import annotations
 
@@ -91,11 +91,24 @@ class Subscription:
         folder = self.home / feed.replace("/", "_")
         folder.mkdir(exist_ok=True)
         (folder / "urls").write_text(self.served_url + feed + "\n", "utf-8")
+        return self._run(folder, "-x", *commands)
+
+    def import_opml(self, opml: Path) -> Path:
+        """`newsboat -i OPML` into a home of its own, as a reader subscribing through the file does; then
+        a reload. Returns that home (its cache.db holds what newsboat shows)."""
+        folder = self.home / opml.name
+        folder.mkdir()
+        (folder / "urls").touch()
+        self._run(folder, "-i", str(opml))
+        self._run(folder, "-x", "reload")
+        return folder
+
+    def _run(self, folder: Path, *arguments: str) -> str:
         # One thread (deterministic order); no browser: nothing is ever opened.
         (folder / "config").write_text("reload-threads 1\ndownload-timeout 20\n", "utf-8")
         assert NEWSBOAT is not None
         result = subprocess.run(
-            [NEWSBOAT, "-q", "-u", "urls", "-c", "cache.db", "-C", "config", "-x", *commands],
+            [NEWSBOAT, "-q", "-u", "urls", "-c", "cache.db", "-C", "config", *arguments],
             cwd=folder,
             env={
                 **os.environ,
@@ -110,7 +123,7 @@ class Subscription:
             timeout=60,
             check=False,
         )
-        assert result.returncode == 0, f"newsboat {commands} failed: {result.stdout}{result.stderr}"
+        assert result.returncode == 0, f"newsboat {arguments} failed: {result.stdout}{result.stderr}"
         return result.stdout
 
     def cache(self, feed: str) -> closing[sqlite3.Connection]:
@@ -209,3 +222,19 @@ def test_a_new_article_is_the_only_unread_item_after_the_next_sync(subscription:
         assert [(item.title, item.guid) for item in unread] == [(title, subscription.original(path))], feed
         assert NEW_BODY in unread[0].content
         assert len(subscription.items(feed)) == len(ARTICLE_PATHS) + 1
+
+
+def test_subscribing_through_feeds_opml_shows_every_article_in_the_main_feed(subscription: Subscription) -> None:
+    subscription.sync()
+    output = subscription.config.parent / "output"
+
+    home = subscription.import_opml(output / "feeds.opml")
+
+    with closing(sqlite3.connect(home / "cache.db")) as cache:
+        subscribed = [url for (url,) in cache.execute("SELECT rssurl FROM rss_feed ORDER BY rssurl")]
+        shown = cache.execute("SELECT feedurl, guid FROM rss_item WHERE deleted = 0").fetchall()
+    served = subscription.served_url
+    assert subscribed == [served + "feed.xml", served + "inz/alerts.xml", served + "inz/updates.xml"]
+    in_main = sorted(guid for feed, guid in shown if feed == served + "feed.xml")
+    assert in_main == sorted(subscription.original(path) for path in ARTICLE_PATHS)
+    assert [feed for feed, guid in shown if feed != served + "feed.xml"] == [served + "inz/alerts.xml"]  # the banner

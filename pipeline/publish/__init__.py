@@ -181,7 +181,7 @@ def _remove(paths: Sequence[str], catalogue: Catalogue, root: Path) -> None:
     catalogue.forget_files(paths)
 
 
-SENTINELS = ("index.html", "feed.xml", "feed.atom", "feed.json", "feeds.opml")
+SENTINELS = ("index.html", "feed.xml", "feed.atom", "feed.json", "feeds.opml", "topics.opml")
 
 
 def _any_missing(root: Path, catalogue: Catalogue) -> bool:

@@ -14,9 +14,10 @@ from bs4 import BeautifulSoup
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
-from pipeline.model import Source, Version
+from pipeline.model import Alert, Source, Version
+from pipeline.publish.changes import issued_text
 from pipeline.publish.entries import Entry, nz_date
-from pipeline.publish.feeds import FEED_FILES, MEDIA_TYPES
+from pipeline.publish.feeds import FEED_EXTENSIONS, MEDIA_TYPES
 from pipeline.publish.taxonomy import slugify
 
 FEED_LABELS = {"rss": "RSS", "atom": "Atom", "json": "JSON Feed"}
@@ -62,6 +63,14 @@ class SiteContext:
 
 
 @dataclass(frozen=True)
+class AlertBox:
+    """A source's site alerts that its website shows now, for the front page (with its alerts feed)."""
+
+    source: Source
+    alerts: tuple[Alert, ...]
+
+
+@dataclass(frozen=True)
 class Listing:
     path: str  # e.g. "index.html", "inz/topics/work/index.html"
     heading: str
@@ -69,6 +78,7 @@ class Listing:
     entries: Sequence[Entry]
     feed_folder: str | None  # folder of the feeds that go with this page, if any
     groups: tuple[LinkGroup, ...] = field(default=())
+    alerts: tuple[AlertBox, ...] = field(default=())
 
 
 @cache
@@ -91,11 +101,11 @@ def static_asset(name: str) -> bytes:
     return resources.files("pipeline.publish").joinpath("templates", name).read_bytes()
 
 
-def feed_links(root: str, folder: str, title: str) -> list[FeedLink]:
+def feed_links(root: str, folder: str, title: str, basename: str = "feed") -> list[FeedLink]:
     """Links to the three feeds in `folder` (relative to the output root: '' or 'inz/')."""
     return [
         FeedLink(
-            href=f"{root}{folder}{FEED_FILES[kind]}",
+            href=f"{root}{folder}{basename}{FEED_EXTENSIONS[kind]}",
             media_type=MEDIA_TYPES[kind],
             label=FEED_LABELS[kind],
             title=f"{title} ({FEED_LABELS[kind]})",
@@ -153,6 +163,14 @@ def render_listing(site: SiteContext, listing: Listing) -> bytes:
         items=[list_item(site, entry, root) for entry in listing.entries],
         feeds=feeds,
         groups=listing.groups,
+        alert_boxes=[
+            (
+                box.source,
+                [(alert, issued_text(alert, box.source)) for alert in box.alerts],
+                feed_links(root, f"{box.source.id}/", f"Alerts · {box.source.name}", "alerts"),
+            )
+            for box in listing.alerts
+        ],
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from itertools import pairwise
 from zoneinfo import ZoneInfo
 
@@ -10,7 +11,7 @@ from markupsafe import Markup
 
 from pipeline.model import Alert, Source, Version
 from pipeline.publish.diff import article_diff
-from pipeline.publish.entries import Entry, nz_date
+from pipeline.publish.entries import Entry, attribution_html, nz_date
 from pipeline.publish.feed_items import FeedItem
 
 
@@ -20,9 +21,11 @@ def version_anchor(number: int) -> str:
 
 def correction_items(entry: Entry, versions: Sequence[Version]) -> list[FeedItem]:
     """One item per revision after the first (its own stable id: the article URL plus the version),
-    with the diff; and one when the article was withdrawn."""
+    with the diff; and one when the article was withdrawn. Each quotes the source, so each carries its
+    attribution (of the version it shows) and licence, as the article's own items do."""
     source, url = entry.source, entry.url
     zone = ZoneInfo(source.timezone)
+    rights = f"{source.licence.name}: {source.licence.url}"
     items: list[FeedItem] = []
     for previous, current in pairwise(versions):
         when = current.retrieved_at.astimezone(zone)
@@ -32,6 +35,8 @@ def correction_items(entry: Entry, versions: Sequence[Version]) -> list[FeedItem
         intro = Markup("<p>{} changed this article; Pānui noticed on {}. Version {} of the archived copy:</p>").format(
             source.name, nz_date(when, source.timezone), current.number
         )
+        shown = replace(entry.stored, retrieved_at=current.retrieved_at, article=current.article)
+        attribution = Markup(attribution_html(shown, source))
         items.append(
             FeedItem(
                 id=f"{url}#{version_anchor(current.number)}",
@@ -41,10 +46,11 @@ def correction_items(entry: Entry, versions: Sequence[Version]) -> list[FeedItem
                 updated=when,
                 author=source.name,
                 author_url=source.base_url,
-                content_html=str(intro + Markup(article_diff(previous.article, current.article)) + links),
+                content_html=str(intro + Markup(article_diff(previous.article, current.article)) + links + attribution),
                 summary=f"{source.name} edited “{current.article.title}” (version {current.number}).",
                 categories=entry.categories,
                 external_url=url,
+                rights=rights,
             )
         )
     withdrawn = entry.stored.withdrawn_at
@@ -63,23 +69,33 @@ def correction_items(entry: Entry, versions: Sequence[Version]) -> list[FeedItem
                 updated=when,
                 author=source.name,
                 author_url=source.base_url,
-                content_html=str(text),
+                content_html=str(text + Markup(entry.attribution_html)),
                 summary=f"{source.name} removed “{entry.stored.article.title}”.",
                 categories=entry.categories,
                 external_url=url,
+                rights=rights,
             )
         )
     return items
 
 
+def issued_text(alert: Alert, source: Source) -> str:
+    """When the source issued the alert, as a reader there writes it: "2 March 2026, 19:10 NZDT"."""
+    issued = alert.issued.astimezone(ZoneInfo(source.timezone))
+    return f"{nz_date(issued, source.timezone)}, {issued:%H:%M %Z}"
+
+
 def alert_item(alert: Alert, source: Source) -> FeedItem:
     issued = alert.issued.astimezone(ZoneInfo(source.timezone))
+    # Updated when Pānui first saw this text, if later: a notice edited in place keeps its issued time,
+    # and two entries of one feed updated at the same instant are ambiguous to readers (and validators).
+    seen = alert.first_seen.astimezone(issued.tzinfo) if alert.first_seen else issued
     attribution = Markup(
         '<p class="attribution">From <a href="{}">{}</a>, issued {}. {}: <a href="{}">{}</a>.</p>'
     ).format(
         alert.page_url,
         source.name,
-        f"{nz_date(issued, source.timezone)}, {issued:%H:%M %Z}",
+        issued_text(alert, source),
         "Licence",
         source.licence.url,
         source.licence.name,
@@ -89,7 +105,7 @@ def alert_item(alert: Alert, source: Source) -> FeedItem:
         title=alert.title,
         link=alert.page_url,
         published=issued,
-        updated=issued,
+        updated=max(issued, seen),
         author=source.name,
         author_url=source.base_url,
         content_html=alert.text_html + str(attribution),

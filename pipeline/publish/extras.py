@@ -1,4 +1,4 @@
-"""The subscription list (OPML 2.0) and the per-year search indexes of the archive."""
+"""The subscription lists (OPML 2.0) and the per-year search indexes of the archive."""
 
 from __future__ import annotations
 
@@ -22,7 +22,8 @@ class FeedOutline:
 
 
 def render_opml(title: str, feeds: Sequence[FeedOutline]) -> bytes:
-    """One outline per feed, grouped by source, so a reader can subscribe to everything at once."""
+    """One outline per feed, grouped by source. A group's outline has a text and nothing else: an outline
+    with more must say its type (the W3C validator warns), and a group is not a feed."""
     lines = [
         '<?xml version="1.0" encoding="UTF-8"?>',
         '<opml version="2.0">',
@@ -35,7 +36,7 @@ def render_opml(title: str, feeds: Sequence[FeedOutline]) -> bytes:
             if current_group:
                 lines.append("    </outline>")
             if feed.group:
-                lines.append(f"    <outline text={quoteattr(feed.group)} title={quoteattr(feed.group)}>")
+                lines.append(f"    <outline text={quoteattr(feed.group)}>")
             current_group = feed.group
         indent = "      " if feed.group else "    "
         lines.append(

@@ -20,9 +20,7 @@ from pipeline import __version__
 from pipeline.publish.feed_items import EntryLinks, FeedItem, NoExtension, feed_entry, json_item
 from pipeline.recent import Recent
 
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 FEED_EXTENSIONS = {"rss": ".xml", "atom": ".atom", "json": ".json"}
-FEED_FILES = {kind: "feed" + extension for kind, extension in FEED_EXTENSIONS.items()}
 MEDIA_TYPES = {"rss": "application/rss+xml", "atom": "application/atom+xml", "json": "application/feed+json"}
 SYNDICATION_NS = "http://purl.org/rss/1.0/modules/syndication/"
 ATOM_NS = "http://www.w3.org/2005/Atom"
@@ -37,6 +35,10 @@ class FeedSpec:
     folder_url: str  # absolute URL of the folder that holds feed.xml, feed.atom and feed.json
     items: tuple[FeedItem, ...]  # newest first, already cut to the feed's length
     poll_minutes: int  # how often the source is checked: a polling hint for readers
+    # The feed's date while it has no item: when it was last emptied, or when the archive began (a
+    # date from the store, so an unchanged feed keeps its bytes, and a true one: readers and the W3C
+    # validator take 1970 for a broken clock).
+    since: datetime
     hub: str | None = None  # a WebSub hub that readers may subscribe through
     basename: str = "feed"  # the files are <basename>.xml, .atom and .json
 
@@ -48,7 +50,7 @@ class FeedSpec:
 
     @property
     def updated(self) -> datetime:
-        return max((item.updated for item in self.items), default=EPOCH)
+        return max((item.updated for item in self.items), default=self.since)
 
 
 def update_period(minutes: int) -> tuple[str, int]:
@@ -119,7 +121,9 @@ DOCUMENTS = {"rss": _rss_document, "atom": _atom_document}
 CLOSINGS = {"rss": b"  </channel>\n</rss>\n", "atom": b"</feed>\n"}
 # The feed each item is written alone in, to cut its text out (any fields do: an item's text depends
 # only on where it sits, at the same depth under a root declaring the same namespaces in every feed).
-_ITEM_HOLDER = FeedSpec("Item", "Item", "en", "https://panui.invalid/", "https://panui.invalid/", (), 60)
+_ITEM_HOLDER = FeedSpec(
+    "Item", "Item", "en", "https://panui.invalid/", "https://panui.invalid/", (), 60, datetime(2026, 1, 1, tzinfo=UTC)
+)
 
 
 def _with_items(document: bytes, kind: str, items: list[bytes]) -> bytes:

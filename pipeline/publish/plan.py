@@ -8,11 +8,12 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from functools import partial
+from datetime import datetime
+from functools import cached_property, partial
 
 from pipeline.model import Config, Source, StoredArticle
 from pipeline.publish import render
-from pipeline.publish.archive import LinkGroup, Listing, SiteContext
+from pipeline.publish.archive import AlertBox, LinkGroup, Listing, SiteContext
 from pipeline.publish.collections import LABELS, SITE
 from pipeline.publish.entries import Entry, make_entry
 from pipeline.publish.extras import FeedOutline
@@ -22,6 +23,7 @@ from pipeline.publish.render import FeedContent, StoreView
 from pipeline.publish.site import collection_paths, poll_minutes, site_key, source_feed_titles
 from pipeline.store.catalogue import Catalogue, CollectionInfo, Membership
 
+OPML_FILES = ("feeds.opml", "topics.opml")  # the main feeds; the overlapping feeds of sources, types and topics
 ARTICLE_CHUNK = 200  # article pages are planned this many at a time, so memory holds a chunk, not the archive
 
 
@@ -59,7 +61,8 @@ class SitePlanner:
 
     def plan(self, scope: Scope) -> Iterator[Output]:
         """Every output of the scope; plus, when the scope is not empty, the site-wide pages that depend
-        on which collections exist, and always the alert feeds (they change without any article)."""
+        on which collections exist, and always the alert feeds and the front page that shows the current
+        alerts (they change without any article)."""
         yield from self._article_pages(scope.article_ids)
         for folder in sorted(scope.collections):
             membership = scope.collections[folder]
@@ -67,6 +70,8 @@ class SitePlanner:
                 yield from self._collection(membership)
         if scope.collections:
             yield from self._site_wide()
+        if SITE not in scope.collections and self._alert_boxes:
+            yield self._front_page()
         for source in self.config.sources:
             if source.alerts is not None:
                 yield self._alerts_feed(source)
@@ -104,6 +109,7 @@ class SitePlanner:
             listing.description,
             [entry.dependency for entry in listing.entries],
             listing.groups,
+            listing.alerts,
         ]
         return self._output((listing.path,), depends, partial(render.listing_page, self.site, listing))
 
@@ -114,9 +120,18 @@ class SitePlanner:
             paths, depends, partial(render.feed_files, self.config, content, make_items, self.feed_items.forms)
         )
 
-    def _article_feed(self, content: FeedContent) -> Output:
-        newest = self._entries(self.catalogue.listed(content.folder, limit=self.limit, current_only=True))
+    def _article_feed(self, folder: str, title: str, description: str, minutes: int) -> Output:
+        newest = self._entries(self.catalogue.listed(folder, limit=self.limit, current_only=True))
+        since = self._began
+        if not newest:  # every article it listed was withdrawn (or it never listed one): dated by the last
+            withdrawn = [item.withdrawn_at for item in self.catalogue.listed(folder) if item.withdrawn_at]
+            since = max(withdrawn, default=since)
+        content = FeedContent(folder, title, description, minutes, since)
         return self._feed(content, newest, partial(self.feed_items.of, newest))
+
+    @cached_property
+    def _began(self) -> datetime:
+        return self.catalogue.archive_began()
 
     def _groups(self, kind: str, parent: str) -> tuple[CollectionInfo, ...]:
         """The collections of a kind under a parent (asked for by many outputs: read once)."""
@@ -169,11 +184,16 @@ class SitePlanner:
 
     def _site(self) -> Iterator[Output]:
         config = self.config
+        yield self._front_page()
+        yield self._article_feed("", config.feeds.title, config.feeds.description, poll_minutes(config.sources))
+
+    def _front_page(self) -> Output:
+        config = self.config
         sources_group = LinkGroup(
             "Sources", tuple((source.name, f"{source.id}/index.html") for source in config.sources)
         )
         newest = self._entries(self.catalogue.listed(SITE, limit=self.limit))
-        yield self._listing(
+        return self._listing(
             Listing(
                 "index.html",
                 config.feeds.title,
@@ -181,22 +201,31 @@ class SitePlanner:
                 newest,
                 "",
                 (self._years_group(), sources_group),
+                self._alert_boxes,
             )
         )
-        content = FeedContent("", config.feeds.title, config.feeds.description, poll_minutes(config.sources))
-        yield self._article_feed(content)
+
+    @cached_property
+    def _alert_boxes(self) -> tuple[AlertBox, ...]:
+        """Each source's current alerts (for the sources that have alerts configured)."""
+        return tuple(
+            AlertBox(source, tuple(self.view.alerts(source.id, self.limit, current_only=True)))
+            for source in self.config.sources
+            if source.alerts is not None
+        )
 
     def _source(self, source: Source) -> Iterator[Output]:
         folder, minutes = f"{source.id}/", poll_minutes([source])
         description = f"Announcements from {source.name} ({source.base_url}), republished with attribution under {source.licence.name}."
         titles = source_feed_titles(source, self.config.feeds.title)
-        yield self._article_feed(FeedContent(folder, titles["feed"], description, minutes))
+        yield self._article_feed(folder, titles["feed"], description, minutes)
         corrected = self._entries(self.catalogue.corrected(source.id, self.limit))
         updates = FeedContent(
             folder,
             titles["updates"],
             f"Each silent edit of a {source.name} article, with what changed, and each article the source removed.",
             minutes,
+            self._began,
             basename="updates",
         )
         yield self._feed(updates, corrected, partial(render.correction_feed_items, self.view, corrected))
@@ -217,12 +246,15 @@ class SitePlanner:
 
     def _alerts_feed(self, source: Source) -> Output:
         alerts = self.view.alerts(source.id, self.limit)
-        depends = [(alert.id, alert.title, alert.issued, alert.text_html, alert.page_url) for alert in alerts]
+        depends = [
+            (alert.id, alert.title, alert.issued, alert.text_html, alert.page_url, alert.first_seen) for alert in alerts
+        ]
         content = FeedContent(
             f"{source.id}/",
             source_feed_titles(source, self.config.feeds.title)["alerts"],
             f"Urgent notices shown across {source.name}'s website.",
             poll_minutes([source]),
+            self._began,
             basename="alerts",
         )
         return self._output(
@@ -261,13 +293,12 @@ class SitePlanner:
         folder, label = membership.collection, LABELS[membership.kind]
         source = self.sources[membership.parent.rstrip("/")]
         name = self._name(membership.kind, membership.parent, folder)
-        content = FeedContent(
+        yield self._article_feed(
             folder,
             f"{name} · {source.name}",
             f"{source.name} articles with the {label} “{name}”.",
             poll_minutes([source]),
         )
-        yield self._article_feed(content)
         years = self._groups(f"{membership.kind}-year", folder)
         by_year = LinkGroup(
             "By year", tuple((f"{info.name} ({info.count})", info.collection + "index.html") for info in years[::-1])
@@ -305,32 +336,39 @@ class SitePlanner:
         return next((info.name for info in self._groups(kind, parent) if info.collection == folder), folder)
 
     def _site_wide(self) -> Iterator[Output]:
-        config = self.config
         shards = [info.name for info in self._groups("year", "")][::-1]
         yield self._output(("search/index.html",), shards, partial(render.search_page, self.site, shards))
         yield self._output(("search/search.js",), "static", partial(render.static, "search/search.js", "search.js"))
-        outlines = [FeedOutline(config.feeds.title, config.site_url + "feed.xml", config.site_url, "")]
+        yield from self._subscription_lists()
+
+    def _subscription_lists(self) -> Iterator[Output]:
+        """feeds.opml: the feeds whose items no other of them has (the site's articles, each source's
+        corrections and alerts), so a reader that keeps one copy of an item, by its id, shows every
+        article in the main feed. topics.opml: each source's own feed, its types and its topics, which
+        overlap (an article is in its source's, its type's and each of its topics')."""
+        config, site_url = self.config, self.config.site_url
+        main = [FeedOutline(config.feeds.title, site_url + "feed.xml", site_url, "")]
+        topics = []
         for source in config.sources:
             folder = f"{source.id}/"
-            basenames = ["feed", "updates"] + (["alerts"] if source.alerts is not None else [])
             titles = source_feed_titles(source, config.feeds.title)
-            for basename in basenames:
-                outlines.append(
-                    FeedOutline(
-                        titles[basename],
-                        f"{config.site_url}{folder}{basename}.xml",
-                        config.site_url + folder,
-                        source.name,
-                    )
+            for basename in ["updates"] + (["alerts"] if source.alerts is not None else []):
+                main.append(
+                    FeedOutline(titles[basename], f"{site_url}{folder}{basename}.xml", site_url + folder, source.name)
                 )
+            topics.append(FeedOutline(titles["feed"], f"{site_url}{folder}feed.xml", site_url + folder, source.name))
             for kind in ("type", "topic"):
                 for info in self._groups(kind, folder):
-                    outlines.append(
+                    topics.append(
                         FeedOutline(
                             f"{info.name} · {source.name}",
-                            config.site_url + info.collection + "feed.xml",
-                            config.site_url + info.collection,
+                            site_url + info.collection + "feed.xml",
+                            site_url + info.collection,
                             source.name,
                         )
                     )
-        yield self._output(("feeds.opml",), outlines, partial(render.opml, config.feeds.title, outlines))
+        for path, title, outlines in (
+            (OPML_FILES[0], config.feeds.title, main),
+            (OPML_FILES[1], f"{config.feeds.title}: by source, type and topic", topics),
+        ):
+            yield self._output((path,), [title, outlines], partial(render.opml, path, title, outlines))

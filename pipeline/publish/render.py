@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
 from pipeline.model import Alert, Config, Source, Version
@@ -35,7 +36,7 @@ class StoreView(Protocol):
 
     def versions(self, article_ids: Iterable[int]) -> dict[int, list[Version]]: ...
 
-    def alerts(self, source_id: str, limit: int = -1) -> list[Alert]: ...
+    def alerts(self, source_id: str, limit: int = -1, *, current_only: bool = False) -> list[Alert]: ...
 
 
 class ReadOnce:
@@ -60,8 +61,8 @@ class ReadOnce:
     def versions(self, article_ids: Iterable[int]) -> dict[int, list[Version]]:
         return self.view.versions(article_ids)
 
-    def alerts(self, source_id: str, limit: int = -1) -> list[Alert]:
-        return self.view.alerts(source_id, limit)
+    def alerts(self, source_id: str, limit: int = -1, *, current_only: bool = False) -> list[Alert]:
+        return self.view.alerts(source_id, limit, current_only=current_only)
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,7 @@ class FeedContent:
     title: str
     description: str
     poll_minutes: int
+    since: datetime  # the feed's date while it has no item (see FeedSpec.since)
     basename: str = "feed"
 
 
@@ -126,6 +128,7 @@ def feed_files(
         folder_url=config.site_url + content.folder,
         items=tuple(make_items()[: config.feeds.max_items]),
         poll_minutes=content.poll_minutes,
+        since=content.since,
         hub=config.websub_hub,
         basename=content.basename,
     )
@@ -163,5 +166,5 @@ def static(path: str, asset: str) -> dict[str, bytes]:
     return {path: static_asset(asset)}
 
 
-def opml(title: str, outlines: Sequence[FeedOutline]) -> dict[str, bytes]:
-    return {"feeds.opml": render_opml(title, outlines)}
+def opml(path: str, title: str, outlines: Sequence[FeedOutline]) -> dict[str, bytes]:
+    return {path: render_opml(title, outlines)}

@@ -12,11 +12,12 @@ import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, suppress
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from pipeline.errors import StoreError
 from pipeline.model import StoredArticle
-from pipeline.store.database import immediate_transaction
+from pipeline.store.database import immediate_transaction, parse_time
 from pipeline.store.rows import CHUNK, CURRENT, ArticleRows, article_columns, chunks, marks
 
 PUBLISH_FILE = "publish.sqlite3"
@@ -130,6 +131,10 @@ class Catalogue:
     def set_state(self, name: str, value: str) -> None:
         with self._writing() as db:
             db.execute("INSERT OR REPLACE INTO pub.state VALUES (?, ?)", (name, value))
+
+    def archive_began(self) -> datetime:
+        """When the store was made (its first migration): the date of a feed that never had an item."""
+        return parse_time(str(self._db.execute("SELECT min(applied_at) FROM main.schema_migrations").fetchone()[0]))
 
     # Which articles changed since then, and where they were listed.
 

@@ -35,11 +35,17 @@ class EventStore(Database):
             )
             return True
 
-    def alerts(self, source_id: str, limit: int = -1) -> list[Alert]:
-        """The source's alerts, newest issued first (the `limit` newest; -1: all)."""
+    def alerts(self, source_id: str, limit: int = -1, *, current_only: bool = False) -> list[Alert]:
+        """The source's alerts, newest issued first (the `limit` newest; -1: all). `current_only`: those
+        its page showed when it was last read (seen at that check; a failed fetch leaves them current)."""
+        current = (
+            " AND last_seen >= (SELECT checked_at FROM http_cache WHERE http_cache.url = alerts.page_url)"
+            if current_only
+            else ""
+        )
         rows = self._db.execute(
-            "SELECT id, source_id, title, issued, text_html, page_url, first_seen FROM alerts WHERE source_id = ? "
-            "ORDER BY issued DESC, id LIMIT ?",
+            "SELECT id, source_id, title, issued, text_html, page_url, first_seen FROM alerts WHERE source_id = ?"
+            f"{current} ORDER BY issued DESC, id LIMIT ?",
             (source_id, limit),
         )
         return [

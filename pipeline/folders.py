@@ -10,14 +10,14 @@ from pipeline.errors import PanuiError
 
 
 def writable_folder(folder: Path, key: str) -> None:
-    """Create `folder` (the sources.yaml `key`) if need be, and write a file there that no one sees (an
-    O_TMPFILE where Linux has it): only a real write tells, as permission bits do not bind root and a
-    read-only mount ignores them."""
+    """Raise unless `folder` (the sources.yaml `key`) can be written, or, while it does not exist yet,
+    created. It writes a file there that no one sees (an O_TMPFILE where Linux has it), as only a real
+    write tells: permission bits do not bind root, and a read-only mount ignores them. Creates nothing."""
     try:
-        if folder.exists() and not folder.is_dir():
-            raise NotADirectoryError(0, "it is a file, not a folder")
-        folder.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=folder):
+        existing = next(path for path in (folder, *folder.parents) if path.exists())
+        if not existing.is_dir():
+            raise NotADirectoryError(0, f"{existing} is a file, not a folder")
+        with tempfile.TemporaryFile(dir=existing):
             pass
     except OSError as error:
         raise PanuiError(

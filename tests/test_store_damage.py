@@ -167,3 +167,18 @@ def test_a_read_only_folder_stops_the_run_naming_it(synced: Synced, tmp_path: Pa
     assert snapshot(tmp_path / "state") == state
     assert snapshot(tmp_path / "output") == output
     assert synced.site.paths_requested() == []
+
+
+def test_a_daemon_on_a_read_only_state_dir_stops_naming_it(synced: Synced, tmp_path: Path) -> None:
+    config = synced.copy_to(tmp_path)
+    (tmp_path / "state").chmod(0o555)
+    try:
+        command = without_write_permission(
+            [sys.executable, str(REPO_ROOT / "run.py"), "daemon", "--config", str(config)]
+        )
+        result = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
+    finally:
+        (tmp_path / "state").chmod(0o755)
+    assert result.returncode == 2, result.stderr
+    assert f"error: state_dir {tmp_path / 'state'} is not a folder Pānui can write" in result.stderr
+    assert "Traceback" not in result.stderr

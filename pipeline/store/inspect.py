@@ -12,6 +12,7 @@ runs every few minutes) and as long as reading the file from disk when it is not
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import stat
 from pathlib import Path
@@ -52,12 +53,20 @@ def inspect_store(path: Path) -> bool:
         if shortfall:
             raise damaged(path, shortfall)
     problems = _quick_check(path, immutable=not wal_exists)
-    if problems and not wal_exists and wal.exists():
+    if problems and not wal_exists and (wal.exists() or _changed(path, status)):
         # A run opened the store while it was being read: read it again, through SQLite's locks.
         problems = _quick_check(path, immutable=False)
     if problems:
         raise damaged(path, "PRAGMA quick_check found: " + "; ".join(problems))
     return True
+
+
+def _changed(path: Path, status: os.stat_result) -> bool:
+    try:
+        now = path.stat()
+    except OSError:
+        return True
+    return (now.st_mtime_ns, now.st_size, now.st_ino) != (status.st_mtime_ns, status.st_size, status.st_ino)
 
 
 def _truncation(header: bytes, size: int) -> str:

@@ -20,7 +20,7 @@ import pytest
 
 from pipeline.store import STORE_FILE
 from pipeline.store.schema import MIGRATIONS
-from tests.fixture_site import FixtureSite
+from tests.fixture_site import ARTICLE_PATHS, FixtureSite
 from tests.helpers import REPO_ROOT, run_cli, write_config
 
 Snapshot = dict[str, tuple[bytes, int]]
@@ -182,3 +182,33 @@ def test_a_daemon_on_a_read_only_state_dir_stops_naming_it(synced: Synced, tmp_p
     assert result.returncode == 2, result.stderr
     assert f"error: state_dir {tmp_path / 'state'} is not a folder Pānui can write" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_damaged_page_body_is_a_problem_for_that_page_alone(synced: Synced, tmp_path: Path) -> None:
+    """Damage inside one stored value passes SQLite's checks (it keeps no checksum of content): rebuild
+    names that page and keeps its article; sync fetches a cached copy it cannot read afresh; fetching
+    the article again puts its stored copy back (the same bytes, by their digest)."""
+    config = synced.copy_to(tmp_path)
+    damaged_url = synced.site.base_url.rstrip("/") + ARTICLE_PATHS[0]
+    with sqlite3.connect(tmp_path / "state" / STORE_FILE) as db:
+        db.execute(
+            "UPDATE raw_pages SET body = CAST(substr(body, 1, 8) || zeroblob(length(body) - 8) AS BLOB) "
+            "WHERE id IN (SELECT raw_page_id FROM http_cache WHERE url IN (?, ?))",
+            (damaged_url, synced.site.base_url),  # an article, and the home page sync reads when told 304
+        )
+    db.close()
+    feed = (tmp_path / "output" / "feed.json").read_bytes()
+
+    rebuilt = run_cli("rebuild", "--config", str(config), timeout=60)
+    assert rebuilt.returncode == 1
+    assert "Traceback" not in rebuilt.stderr
+    assert f"store {damaged_url}: its stored copy is damaged" in rebuilt.stderr
+    assert f"sync --url {damaged_url}" in rebuilt.stderr
+    assert (tmp_path / "output" / "feed.json").read_bytes() == feed  # every article still published
+
+    synced_again = run_cli("sync", "--config", str(config), timeout=60)
+    assert synced_again.returncode == 0, synced_again.stderr
+    assert synced.site.paths_requested().count("/") == 2  # conditional (304), then afresh for its body
+
+    assert run_cli("sync", "--url", damaged_url, "--config", str(config), timeout=60).returncode == 0
+    assert run_cli("rebuild", "--config", str(config), timeout=60).returncode == 0

@@ -31,6 +31,10 @@ class StoreError(PanuiError):
     """The SQLite store cannot be opened or written."""
 
 
+class StoreDamaged(StoreError):
+    """The store file is damaged, cut or not a store: refused untouched, never written over."""
+
+
 class LockError(PanuiError):
     """Another run holds the store."""
 

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 from types import TracebackType
 
-from pipeline.errors import LockError
+from pipeline.errors import LockError, StoreError
 
 LOCK_FILE = "panui.lock"
 HOLDER_GRACE = 1.0  # seconds a refused run waits for the holder to name itself
@@ -25,8 +25,15 @@ class StoreLock:
         self._handle: int | None = None
 
     def acquire(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        handle = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            handle = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as error:
+            raise StoreError(
+                f"state_dir {self.path.parent} is not a folder Pānui can write: cannot open {self.path.name}: "
+                f"{error.strerror or error}",
+                f"make {self.path.parent} writable by the user running Pānui, or set state_dir in sources.yaml",
+            ) from None
         deadline = time.monotonic() + self.wait
         while True:
             try:

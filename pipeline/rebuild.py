@@ -9,22 +9,28 @@ from datetime import UTC, datetime
 from pipeline.discover import article_url
 from pipeline.errors import ExtractError, NotAnArticle, PanuiError
 from pipeline.guard import extract_guarded
-from pipeline.lock import StoreLock
 from pipeline.model import Config, Problem, SourceReport, SyncReport
 from pipeline.publish import publish
-from pipeline.store import Store
+from pipeline.store import open_store
 from pipeline.sync import source_for_url
 
 
 def run_rebuild(config: Config, *, lock_wait: float = 0.0) -> SyncReport:
     report = SyncReport(started_at=_now())
     reports = {source.id: SourceReport(source_id=source.id) for source in config.sources}
-    with StoreLock(config.state_dir, wait=lock_wait), Store(config.state_dir) as store:
-        for page in store.stored_responses():
-            source = source_for_url(config, page.url)
-            if source is None or page.status != 200 or article_url(page.url, source) is None:
+    with open_store(config, lock_wait=lock_wait) as store:
+        for url, page in store.stored_responses():
+            source = source_for_url(config, url)
+            if source is None or article_url(url, source) is None:
                 continue  # discovery pages, and pages of sources no longer configured
             source_report = reports[source.id]
+            if page is None:
+                message = "its stored copy is damaged (the body no longer decompresses); its article is kept as it was"
+                hint = f"fetch it afresh: python run.py sync --url {url}"
+                source_report.problems.append(Problem(source.id, url, "store", message, hint))
+                continue
+            if page.status != 200:
+                continue
             try:
                 extraction = extract_guarded(page, source, _now())
             except NotAnArticle:

@@ -124,6 +124,10 @@ def locate(root: Path, path: str) -> Path | None:
 class StaticServer(ThreadingHTTPServer):
     """Serves the files under `root` (resolved) on (host, port), each request in its own thread."""
 
+    # socketserver's default backlog of 5 turns readers away (or stalls them for seconds) as soon as a
+    # few connect at once; the kernel caps this at net.core.somaxconn.
+    request_queue_size = socket.SOMAXCONN
+
     def __init__(self, root: Path, host: str, port: int) -> None:
         self.root = root
         self.address_family = socket.AF_INET6 if ":" in host else socket.AF_INET
@@ -159,13 +163,20 @@ class StaticHandler(BaseHTTPRequestHandler):
     def do_HEAD(self) -> None:
         self._answer(send_body=False)
 
-    def _refuse_method(self) -> None:
+    def parse_request(self) -> bool:
+        """Every method but GET and HEAD gets 405 (TRACE, CONNECT and unknown ones too, not 501); the
+        connection then closes, as a body the request may carry is never read."""
+        if not super().parse_request():
+            return False
+        if self.command in ("GET", "HEAD"):
+            return True
+        self.close_connection = True
         self.send_response(HTTPStatus.METHOD_NOT_ALLOWED)
         self.send_header("Allow", "GET, HEAD")
         self.send_header("Content-Length", "0")
+        self.send_header("Connection", "close")
         self.end_headers()
-
-    do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = _refuse_method
+        return False
 
     def end_headers(self) -> None:
         # Every answer, errors included, carries the security headers.
@@ -195,11 +206,11 @@ class StaticHandler(BaseHTTPRequestHandler):
                 return
         elif path is not None and path.endswith("/"):
             found = None  # "/feed.xml/" is not a folder
-        if found is None:
+        if found is None or not found.is_file():  # a FIFO would block the open, a device could act on it
             self.send_error(HTTPStatus.NOT_FOUND)
             return
-        try:
-            descriptor = os.open(found, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        try:  # O_NONBLOCK: should it have been swapped for a FIFO since, the open still returns at once
+            descriptor = os.open(found, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0))
         except OSError:
             self.send_error(HTTPStatus.NOT_FOUND)
             return

@@ -1,5 +1,6 @@
 """`run.py status`: each source's health as a table (or JSON), with an exit code a monitoring check can use:
-0 when every source is healthy, 1 when one is not, 2 when no health has been recorded yet."""
+0 when every source is healthy, 1 when one is not, 2 when no health has been recorded yet or the store is
+damaged."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from pipeline.health import HEALTH_FILE, SourceHealth, age_text, annotated, assess, iso_time, parse_time, read_health
 from pipeline.model import Config
+from pipeline.store import STORE_FILE, inspect_store
 
 LOCAL = ZoneInfo("Pacific/Auckland")
 
@@ -18,6 +20,7 @@ LOCAL = ZoneInfo("Pacific/Auckland")
 def print_status(config: Config, periods: Mapping[str, float], *, as_json: bool, now: datetime | None = None) -> int:
     """`run.py status`: 0 when every source is healthy, 1 when one is not, 2 when no health is recorded."""
     now = now or datetime.now(UTC).replace(microsecond=0)
+    inspect_store(config.state_dir / STORE_FILE)  # a damaged store is an error, whatever the last runs said
     health = read_health(config.state_dir)
     if health is None:
         print(f"error: no health recorded yet in {config.state_dir / HEALTH_FILE}", file=sys.stderr)

@@ -17,10 +17,9 @@ from pipeline.discover import article_url
 from pipeline.errors import ExtractError, FetchError, NotAllowed, NotAnArticle, NotHTML, PanuiError
 from pipeline.fetch import Fetcher, Validators, ping_websub
 from pipeline.guard import extract_guarded
-from pipeline.lock import StoreLock
 from pipeline.model import Config, Problem, Source, SourceReport, SyncReport
 from pipeline.publish import changed_feed_urls, publish
-from pipeline.store import Store
+from pipeline.store import Store, is_store_failure, open_store
 from pipeline.warc import WarcRecorder
 
 log = logging.getLogger("panui.sync")
@@ -44,7 +43,7 @@ def run_sync(
     selected = select_sources(config, source_ids, urls)
     report = SyncReport(started_at=_now())
     deadline = time.monotonic() + config.run_budget  # a run that hangs is bounded
-    with StoreLock(config.state_dir, wait=lock_wait), Store(config.state_dir) as store:
+    with open_store(config, lock_wait=lock_wait) as store:
         run_id = store.start_run(report.started_at)
         recorder = WarcRecorder(config.state_dir / "warc", report.started_at) if config.warc else None
         try:
@@ -142,6 +141,8 @@ def sync_source(
         try:
             _sync_article(source, store, fetcher, candidate, report)
         except Exception as error:  # a bug must cost one page, never the run (the store stays consistent)
+            if is_store_failure(error):
+                raise  # the store itself is damaged, full or gone: the run stops, writing nothing more
             log.exception("unexpected error on %s", candidate.link.url)
             hint = "this is a bug in Pānui; please report it with the page's URL"
             report.problems.append(

@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import gzip
 import http.client
+import os
+import select
 import signal
 import socket
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
+from contextlib import suppress
 from dataclasses import dataclass
 from email.utils import formatdate
 from pathlib import Path
@@ -216,10 +220,88 @@ def test_every_answer_carries_the_security_headers(served: Served) -> None:
     assert "default-src 'none'" in CONTENT_SECURITY_POLICY
 
 
-def test_only_get_and_head_are_answered(served: Served) -> None:
-    response, _ = served.request("/inz/feed.xml", method="POST")
-    assert response.status == 405
-    assert response.getheader("Allow") == "GET, HEAD"
+@pytest.mark.parametrize(
+    ("method", "target"),
+    [
+        ("POST", "/inz/feed.xml"),
+        ("PUT", "/inz/feed.xml"),
+        ("DELETE", "/inz/feed.xml"),
+        ("PATCH", "/inz/feed.xml"),
+        ("OPTIONS", "*"),
+        ("TRACE", "/inz/feed.xml"),
+        ("CONNECT", "example.org:443"),
+        ("PROPFIND", "/"),
+        ("get", "/inz/feed.xml"),  # methods are case-sensitive: this is not GET
+        ("BREW", "/missing"),
+    ],
+)
+def test_every_method_but_get_and_head_gets_405(served: Served, method: str, target: str) -> None:
+    """As the README promises: 405 with Allow, for TRACE, CONNECT and unknown methods too (not 501)."""
+    with socket.create_connection(("127.0.0.1", served.port), timeout=10) as connection:
+        connection.sendall(f"{method} {target} HTTP/1.1\r\nHost: localhost\r\n\r\n".encode())
+        answer = b""
+        while chunk := connection.recv(65536):  # the server closes: a body it did not read is never parsed
+            answer += chunk
+    head = answer.split(b"\r\n\r\n", 1)[0].decode("latin-1").split("\r\n")
+    assert head[0].split(" ", 2)[1] == "405", head[0]
+    assert "Allow: GET, HEAD" in head
+    assert "X-Content-Type-Options: nosniff" in head
+    assert SAMPLE_FILES["inz/feed.xml"] not in answer
+
+
+def test_fifos_and_sockets_in_output_dir_answer_404_without_hanging(served: Served) -> None:
+    """A FIFO would block a plain open() until someone writes to it; it and a socket are not served."""
+    fifo = served.root / "pipe.xml"
+    os.mkfifo(fifo)
+    try:
+        with socket.socket(socket.AF_UNIX) as unix:
+            unix.bind(str(served.root / "socket.xml"))
+            for path in ("/pipe.xml", "/socket.xml"):
+                response, body = served.request(path)  # the client gives up after 10 s: a hang fails the test
+                assert response.status == 404, path
+    finally:
+        with suppress(OSError):  # frees a server thread stuck opening the FIFO, if there is one
+            os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+    response, body = served.request("/inz/feed.xml")
+    assert (response.status, body) == (200, FEED_XML)
+
+
+def test_fifty_readers_connecting_at_once_are_all_answered(tmp_path: Path) -> None:
+    """They connect while the server is not yet accepting, so every one must wait in the listen queue
+    (the default backlog of 5 left the rest unconnected); then each gets its file."""
+    root = tmp_path / "output"
+    root.mkdir()
+    (root / "feed.xml").write_bytes(FEED_XML)
+    server = make_server(root, "127.0.0.1", 0)
+    clients = [socket.socket() for _ in range(50)]
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    try:
+        for client in clients:
+            client.setblocking(False)
+            client.connect_ex(("127.0.0.1", server.server_port))
+        waiting, give_up = set(clients), time.monotonic() + 10
+        while waiting and time.monotonic() < give_up:  # a client is writable once its connection is made
+            _, connected, _ = select.select([], list(waiting), [], 0.5)
+            waiting -= set(connected)
+        assert not waiting, f"{len(waiting)} of {len(clients)} readers could not connect"
+        assert all(client.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) == 0 for client in clients)
+        thread.start()
+        for client in clients:
+            client.setblocking(True)
+            client.settimeout(10)
+            client.sendall(b"GET /feed.xml HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+        for client in clients:
+            answer = b""
+            while chunk := client.recv(65536):
+                answer += chunk
+            assert answer.startswith(b"HTTP/1.1 200 ")
+            assert answer.endswith(FEED_XML)
+    finally:
+        for client in clients:
+            client.close()
+        if thread.is_alive():
+            server.shutdown()
+        server.server_close()
 
 
 @pytest.mark.parametrize(

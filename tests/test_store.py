@@ -13,9 +13,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from pipeline.errors import StoreError
+from pipeline.errors import StoreDamaged, StoreError
 from pipeline.model import Article, Page
-from pipeline.store import STORE_FILE, Store
+from pipeline.store import STORE_FILE, Store, inspect_store
 from pipeline.store.schema import MIGRATIONS
 
 AUCKLAND = ZoneInfo("Pacific/Auckland")
@@ -250,3 +250,51 @@ def test_unopenable_store_is_a_store_error(tmp_path: Path) -> None:
     with pytest.raises(StoreError) as caught:
         Store(blocker)
     assert caught.value.hint
+
+
+def test_a_new_store_is_made_whole_before_it_takes_its_name(tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    assert inspect_store(state / STORE_FILE) is False  # missing: the one fresh install
+    Store(state).close()
+    assert sorted(path.name for path in state.iterdir()) == [STORE_FILE]  # no temporary copy left
+    assert inspect_store(state / STORE_FILE) is True
+
+
+def test_inspecting_a_store_writes_nothing_beside_it(tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    with Store(state) as store:
+        save(store, article())
+    before = {path.name: path.stat().st_mtime_ns for path in state.iterdir()}
+    assert inspect_store(state / STORE_FILE) is True
+    assert {path.name: path.stat().st_mtime_ns for path in state.iterdir()} == before  # no -wal, no -shm
+
+
+def test_a_store_being_written_is_not_taken_for_damage(tmp_path: Path) -> None:
+    """Another run's open write transaction: the check reads through SQLite's locks, not around them."""
+    state = tmp_path / "state"
+    with Store(state) as writer, writer.transaction() as db:
+        for number in range(200):
+            db.execute(
+                "INSERT INTO runs (started_at, report) VALUES (?, ?)", (SEEN.isoformat(), "x" * 5000 + str(number))
+            )
+        assert inspect_store(state / STORE_FILE) is True
+
+
+def test_a_store_whose_first_run_stopped_before_its_tables_is_used(tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    state.mkdir()
+    with sqlite3.connect(state / STORE_FILE) as db:
+        db.execute("PRAGMA journal_mode=WAL")  # an earlier Pānui, stopped right after this
+    db.close()
+    with Store(state) as store:  # nothing in it to lose: the schema is made
+        assert store.schema_version == len(MIGRATIONS)
+
+
+def test_another_programs_database_is_refused(tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    state.mkdir()
+    with sqlite3.connect(state / STORE_FILE) as db:
+        db.execute("CREATE TABLE notes (text TEXT)")
+    db.close()
+    with pytest.raises(StoreDamaged, match="no Pānui store"):
+        Store(state)

@@ -6,12 +6,19 @@ when a run is killed at any point."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from pipeline.folders import writable_folder
+from pipeline.lock import StoreLock
+from pipeline.model import Config
 from pipeline.store.articles import ArticleStore, SaveOutcome
-from pipeline.store.database import STORE_FILE
+from pipeline.store.database import STORE_FILE, is_store_failure, store_errors
 from pipeline.store.events import EventStore
+from pipeline.store.inspect import inspect_store
 from pipeline.store.pages import PageStore
 
-__all__ = ["STORE_FILE", "SaveOutcome", "Store"]
+__all__ = ["STORE_FILE", "SaveOutcome", "Store", "inspect_store", "is_store_failure", "open_store"]
 
 
 class Store(PageStore, ArticleStore, EventStore):
@@ -19,3 +26,19 @@ class Store(PageStore, ArticleStore, EventStore):
 
     def __enter__(self) -> Store:
         return self
+
+
+@contextmanager
+def open_store(config: Config, *, lock_wait: float) -> Iterator[Store]:
+    """The store for a run that writes (sync, rebuild), under the run lock. In this order: the store is
+    found sound or absent, reading only (damage is refused with nothing written: no lock, no -wal);
+    state_dir and output_dir are found writable; then the lock is taken and the store opened."""
+    inspect_store(config.state_dir / STORE_FILE)
+    writable_folder(config.state_dir, "state_dir")
+    writable_folder(config.output_dir, "output_dir")
+    with (
+        StoreLock(config.state_dir, wait=lock_wait),
+        Store(config.state_dir, inspected=True) as store,
+        store_errors(store.path),
+    ):
+        yield store

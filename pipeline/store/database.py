@@ -1,5 +1,5 @@
 """The SQLite connection under every part of the store: WAL mode, one transaction per logical change,
-and the migrations applied on open."""
+and the migrations applied on open, once the file has been found sound (pipeline/store/inspect.py)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from pipeline.errors import StoreError
+from pipeline.store.inspect import damaged, inspect_store
 from pipeline.store.schema import MIGRATIONS
 
 STORE_FILE = "panui.sqlite3"
@@ -18,20 +19,26 @@ STORE_FILE = "panui.sqlite3"
 class Database:
     """An open store file. Use as a context manager, or call close()."""
 
-    def __init__(self, state_dir: Path) -> None:
+    def __init__(self, state_dir: Path, *, inspected: bool = False) -> None:
+        """`inspected`: the caller has just run inspect_store on this store (so it is not read twice)."""
         self.path = state_dir / STORE_FILE
-        try:
-            state_dir.mkdir(parents=True, exist_ok=True)
+        if not inspected:
+            inspect_store(self.path)  # damage is refused before anything is written
+        with store_errors(self.path):
+            try:
+                if not self.path.exists():
+                    state_dir.mkdir(parents=True, exist_ok=True)
+                    create_store(self.path)
+            except OSError as error:
+                raise StoreError(
+                    f"cannot create the store {self.path}: {error.strerror or error}",
+                    "check that state_dir is a folder the user running Pānui can write",
+                ) from None
             self._db = sqlite3.connect(self.path, isolation_level=None, timeout=30)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA foreign_keys=ON")
             self._db.execute("PRAGMA synchronous=NORMAL")
-            self._migrate()
-        except (OSError, sqlite3.Error) as error:
-            raise StoreError(
-                f"cannot open the store {self.path}: {error}",
-                "check state_dir and its permissions; the file may be damaged",
-            ) from None
+            migrate(self._db)
 
     def close(self) -> None:
         self._db.close()
@@ -45,25 +52,58 @@ class Database:
     def transaction(self) -> AbstractContextManager[sqlite3.Connection]:
         return immediate_transaction(self._db)
 
-    def _migrate(self) -> None:
-        self._db.execute(
-            "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)"
-        )
-        done = {row[0] for row in self._db.execute("SELECT version FROM schema_migrations")}
-        if done and max(done) > len(MIGRATIONS):
-            raise StoreError(f"the store {self.path} is from a newer Pānui (schema {max(done)})", "upgrade Pānui")
-        for number, script in enumerate(MIGRATIONS, start=1):
-            if number in done:
-                continue
-            with self.transaction() as db:
-                for statement in script.split(";"):
-                    if statement.strip():
-                        db.execute(statement)
-                db.execute("INSERT INTO schema_migrations VALUES (?, ?)", (number, iso(datetime.now(UTC))))
-
     @property
     def schema_version(self) -> int:
         return int(self._db.execute("SELECT max(version) FROM schema_migrations").fetchone()[0])
+
+
+def create_store(path: Path) -> None:
+    """A new store, made whole under a temporary name and renamed into place: a first run stopped at any
+    point leaves no half-made store file, which the next run would have to refuse as damaged."""
+    temporary = path.with_name(f".{path.name}.new")
+    for leftover in (temporary, Path(f"{temporary}-journal")):  # of a first run that was stopped
+        leftover.unlink(missing_ok=True)
+    db = sqlite3.connect(temporary, isolation_level=None)
+    try:
+        migrate(db)
+    finally:
+        db.close()
+    temporary.replace(path)
+
+
+def migrate(db: sqlite3.Connection) -> None:
+    """Apply the migrations this store has not had yet, each in its own transaction."""
+    db.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)")
+    done = {row[0] for row in db.execute("SELECT version FROM schema_migrations")}
+    for number, script in enumerate(MIGRATIONS, start=1):
+        if number in done:
+            continue
+        with immediate_transaction(db) as transaction:
+            for statement in script.split(";"):
+                if statement.strip():
+                    transaction.execute(statement)
+            transaction.execute("INSERT INTO schema_migrations VALUES (?, ?)", (number, iso(datetime.now(UTC))))
+
+
+def is_store_failure(error: BaseException) -> bool:
+    """True for SQLite's errors that are the store's state (damaged, full, locked, unreadable), not a bug."""
+    return isinstance(error, sqlite3.OperationalError) or type(error) is sqlite3.DatabaseError
+
+
+@contextmanager
+def store_errors(path: Path) -> Iterator[None]:
+    """SQLite's errors during a run as the store's own: damage found while reading is refused like
+    damage found before, and a full disk or lost permission is named, with no traceback."""
+    try:
+        yield
+    except sqlite3.OperationalError as error:
+        raise StoreError(
+            f"cannot use the store {path}: {error}", "check state_dir: its permissions and free space"
+        ) from None
+    except sqlite3.DatabaseError as error:
+        if not is_store_failure(error):
+            raise  # a constraint or a programming error: a bug, with its traceback
+        raise damaged(path, str(error)) from None
 
 
 @contextmanager

@@ -28,7 +28,7 @@ class PageStore(Database):
             "SELECT raw_pages.body FROM http_cache JOIN raw_pages ON raw_pages.id = http_cache.raw_page_id WHERE http_cache.url = ?",
             (url,),
         ).fetchone()
-        return zlib.decompress(row[0]) if row else None
+        return _decompressed(row[0]) if row else None  # a copy that cannot be read is fetched afresh
 
     def remember_response(self, page: Page) -> int:
         """Keep the raw bytes (once per distinct body, compressed) and the page's validators."""
@@ -54,23 +54,19 @@ class PageStore(Database):
     def raw_page_count(self) -> int:
         return int(self._db.execute("SELECT count(*) FROM raw_pages").fetchone()[0])
 
-    def stored_responses(self) -> list[Page]:
-        """The latest stored answer for every URL fetched so far (what `rebuild` re-extracts)."""
+    def stored_responses(self) -> list[tuple[str, Page | None]]:
+        """The latest stored answer for every URL fetched so far (what `rebuild` re-extracts); None for
+        an answer whose stored body is damaged (it no longer decompresses)."""
         rows = self._db.execute(
-            "SELECT c.url, r.url, r.status, r.headers, r.body, r.fetched_at, r.id FROM http_cache c "
+            "SELECT c.url, r.url, r.status, r.headers, r.body, r.fetched_at FROM http_cache c "
             "JOIN raw_pages r ON r.id = c.raw_page_id ORDER BY c.url"
         )
-        return [
-            Page(
-                url=url,
-                final_url=final,
-                status=status,
-                headers=json.loads(headers),
-                body=zlib.decompress(body),
-                fetched_at=parse_time(fetched),
-            )
-            for url, final, status, headers, body, fetched, _ in rows
-        ]
+        responses: list[tuple[str, Page | None]] = []
+        for url, final, status, headers, stored, fetched in rows:
+            body = _decompressed(stored)
+            page = None if body is None else Page(url, final, status, json.loads(headers), body, parse_time(fetched))
+            responses.append((url, page))
+        return responses
 
     def raw_page_id(self, url: str) -> int | None:
         row = self._db.execute("SELECT raw_page_id FROM http_cache WHERE url = ?", (url,)).fetchone()
@@ -81,9 +77,11 @@ def remember_in(db: sqlite3.Connection, page: Page) -> int:
     """remember_response within the caller's transaction: the raw page's id."""
     digest = hashlib.sha256(page.body).hexdigest()
     previous = db.execute("SELECT raw_page_id FROM http_cache WHERE url = ?", (page.url,)).fetchone()
-    row = db.execute("SELECT id FROM raw_pages WHERE sha256 = ?", (digest,)).fetchone()
+    row = db.execute("SELECT id, body FROM raw_pages WHERE sha256 = ?", (digest,)).fetchone()
     if row:
         raw_id = int(row[0])
+        if _decompressed(row[1]) is None:  # its stored copy was damaged: the digest proves these are its bytes
+            db.execute("UPDATE raw_pages SET body = ? WHERE id = ?", (zlib.compress(page.body, RAW_PAGE_LEVEL), raw_id))
     else:
         cursor = db.execute(
             "INSERT INTO raw_pages (sha256, url, fetched_at, status, headers, size, body) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -113,3 +111,12 @@ def remember_in(db: sqlite3.Connection, page: Page) -> int:
             (previous[0], previous[0], previous[0]),
         )
     return raw_id
+
+
+def _decompressed(stored: bytes) -> bytes | None:
+    """A raw page's body, or None when its stored bytes are damaged: SQLite keeps no checksum of a
+    value's content, so damage inside one body passes its checks and shows only here."""
+    try:
+        return zlib.decompress(stored)
+    except zlib.error:
+        return None

@@ -94,9 +94,9 @@ def attempts_from_report(report: SyncReport) -> list[Attempt]:
                 outcome,
                 counts,
                 error,
-                tuple(source.degraded),
-                tuple(source.held_back),
-                tuple(source.stored),
+                degraded=tuple(source.degraded),
+                held_back=tuple(source.held_back),
+                stored=tuple(source.stored),
             )
         )
     return attempts

@@ -326,10 +326,6 @@ class SourceReport:
     held_back: list[Problem] = field(default_factory=list)  # articles read but not published (also in problems)
     stored: list[str] = field(default_factory=list)  # URLs (as requested) read into the store: no longer held back
 
-    def hold_back(self, problem: Problem) -> None:
-        self.problems.append(problem)
-        self.held_back.append(problem)
-
 
 @dataclass
 class SyncReport:

@@ -155,7 +155,9 @@ def sync_source(
 def hold_back(report: SourceReport, url: str, error: ExtractError) -> None:
     """An article page read but not published: a problem for it alone, unless its structure was missing
     (a selector matched nothing: the site's layout changed), which degrades the source."""
-    report.hold_back(Problem(report.source_id, url, "extract", error.message, error.hint))
+    problem = Problem(report.source_id, url, "extract", error.message, error.hint)
+    report.problems.append(problem)
+    report.held_back.append(problem)
     if not isinstance(error, HeldBack) or error.layout_changed:
         report.degrade(f"{error.message.removeprefix('held back: ')} (e.g. {url})")
 

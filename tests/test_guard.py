@@ -19,7 +19,7 @@ import pytest
 
 from pipeline.config import load_config
 from pipeline.errors import ExtractError, NotAnArticle
-from pipeline.guard import HeldBack, extract_guarded, unmet_expectations, word_count
+from pipeline.guard import HeldBack, extract_guarded, run_drift, unmet_expectations, word_count
 from pipeline.model import Article, Expectations, Page, Source
 from tests.fixture_site import (
     ARTICLE_CAPTURES,
@@ -187,6 +187,13 @@ def test_the_future_date_expectation_follows_the_sources_setting() -> None:
     lenient = inz_source(expect=Expectations(max_future_days=30))
     assert unmet_expectations(article(published=NOW + timedelta(days=20)), lenient, NOW) == []
     assert unmet_expectations(article(published=NOW + timedelta(days=31)), lenient, NOW) != []
+
+
+def test_most_of_a_run_held_back_is_drift_but_one_or_two_faulty_pages_are_not() -> None:
+    assert run_drift(2, 2) is None  # two faulty notices in a quiet run
+    assert run_drift(3, 6) is None  # half is not most
+    assert run_drift(3, 3) == "3 of the 3 articles read this run were held back: the layout may have changed"
+    assert run_drift(4, 7) is not None
 
 
 def test_config_defaults_and_overrides_for_expect_and_fallback(tmp_path: Path) -> None:

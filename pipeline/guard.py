@@ -23,8 +23,8 @@ LAYOUT_HINT = (
     "fix the selectors in sources.yaml (`python run.py check` shows what matches), then `python run.py rebuild`"
 )
 CONTENT_HINT = (
-    "the page itself is at fault: a later sync publishes it once the site corrects it; if the text is on the "
-    "page, fix extraction.body or expect.max_future_days, then `python run.py rebuild`"
+    "a later sync publishes it once the site corrects the page; if Pānui misread it, fix extraction.body "
+    "(`python run.py check --url URL` shows what matches) or expect.max_future_days, then `python run.py rebuild`"
 )
 # Most of a run held back is drift even when every selector still matches (the text moved out of the body
 # container, say). At least this many, and more than half of the articles read: a steady-state run reads

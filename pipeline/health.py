@@ -176,10 +176,11 @@ def held_back_entries(
     entry: Mapping[str, Any], held: Sequence[Problem], stored: Sequence[str], when: datetime
 ) -> list[dict[str, str]]:
     """The source's held-back articles after a run: the earlier ones it did not store, and its own."""
+    published = set(stored)  # a rebuild stores the whole archive
     known = {
         item["url"]: item
         for item in entry.get("held_back") or []
-        if isinstance(item, dict) and isinstance(item.get("url"), str) and item["url"] not in stored
+        if isinstance(item, dict) and isinstance(item.get("url"), str) and item["url"] not in published
     }
     for problem in held:
         since = (known.get(problem.url) or {}).get("since") or iso_time(when)

@@ -14,8 +14,9 @@ import yaml
 
 from pipeline.config import load_config
 from pipeline.health import Attempt, assess, record_attempts
-from pipeline.model import Schedule
+from pipeline.model import Problem, Schedule
 from pipeline.schedule import build_trigger, crontab_weekdays, expected_period
+from pipeline.status import render_table
 from pipeline.store import Store
 from tests.fixture_site import (
     ARTICLE_CAPTURES,
@@ -197,6 +198,23 @@ def test_a_held_back_article_is_listed_with_its_url_and_reason_until_it_is_publi
     table = status(config)
     assert table.returncode == 0 and "held back" not in table.stdout
     assert json.loads(status(config, "--json").stdout)["sources"]["inz"]["held_back"] == []
+
+
+def test_held_back_articles_are_kept_newest_first_and_bounded_in_health_and_in_the_table(
+    site: FixtureSite, tmp_path: Path, make_config: MakeConfig
+) -> None:
+    config = load_config(make_config(site, tmp_path))
+    held = tuple(Problem("inz", f"https://example.org/{n}/", "extract", f"held back: reason {n}") for n in range(130))
+    health: dict[str, Any] = {}
+    for index in range(0, 130, 10):  # 13 runs, each holding back 10 more
+        attempt = Attempt("inz", T0 + timedelta(minutes=index), T0, "problems", held_back=held[index : index + 10])
+        health = record_attempts(config, [attempt], {"inz": 900.0}, command="sync", now=T0 + timedelta(minutes=index))
+    listed = health["sources"]["inz"]["held_back"]
+    assert len(listed) == 100 and listed[0]["url"] == "https://example.org/129/"  # the oldest 30 dropped
+    (status_now,) = assess(config, health, {"inz": 900.0}, T0 + timedelta(hours=3))
+    table = render_table([status_now], T0 + timedelta(hours=3))
+    assert table.count("inz: held back: ") == 10
+    assert "inz: and 90 more held back (`status --json` lists all)" in table
 
 
 def test_a_source_without_a_recent_success_is_stale(site: FixtureSite, tmp_path: Path, make_config: MakeConfig) -> None:

@@ -15,7 +15,7 @@ from pipeline import __version__
 from pipeline.check import run_check
 from pipeline.config import load_config
 from pipeline.errors import PanuiError
-from pipeline.health import record_report
+from pipeline.health import record_held_back, record_report
 from pipeline.logs import LOG_FORMATS, configure_logging
 from pipeline.model import SyncReport
 from pipeline.preview import preview_sync
@@ -132,6 +132,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_check(config, select_sources(config, arguments.source, arguments.url), arguments.url, sys.stdout)
         if arguments.command == "rebuild":
             report = run_rebuild(config, lock_wait=arguments.wait)
+            record_held_back(config, report)
             print_report(report, str(config.output_dir))
             return report.exit_code
         if arguments.command == "sync":

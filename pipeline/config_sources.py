@@ -3,6 +3,7 @@ alerts, expectations). Problems are collected by the Reader with their key paths
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import Any
 
@@ -19,6 +20,7 @@ from pipeline.config_reader import (
     join_key,
     parse_interval,
 )
+from pipeline.logs import log_event
 from pipeline.model import (
     DEFAULT_REVISIT,
     AlertSelectors,
@@ -38,6 +40,7 @@ SOURCE_KEYS = {
     "max_bytes", "discovery", "extraction", "licence", "attribution", "schedule", "revisit",
     "removal_grace", "alerts", "expect", "fallback",
 }  # fmt: skip
+log = logging.getLogger("panui.config")
 
 
 def parse_sources(reader: Reader, value: Any) -> list[Source]:
@@ -252,9 +255,16 @@ def _alerts(reader: Reader, value: Any, key: str) -> AlertSelectors | None:
 
 def _expectations(reader: Reader, value: Any, key: str) -> Expectations:
     data = reader.mapping(value, key, {"min_words", "max_future_days", "min_links"})
+    if "min_words" in data:  # accepted, so a config written for an earlier version still runs
+        log_event(
+            log,
+            logging.WARNING,
+            "config.deprecated",
+            f"{join_key(key, 'min_words')} is no longer used and is ignored: an article is published however "
+            "short, and a changed layout is told by missing selectors; remove the key",
+        )
     defaults = Expectations()
     return Expectations(
-        min_words=reader.get(data, key, "min_words", int, defaults.min_words, check_non_negative),
         max_future_days=float(
             reader.get(data, key, "max_future_days", (int, float), defaults.max_future_days, check_non_negative)
         ),

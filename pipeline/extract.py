@@ -10,7 +10,7 @@ from pipeline.dom import Element, element_text, first, parse_html, select, selec
 from pipeline.dom_write import collapse_blank_strings, drop, inner_html
 from pipeline.errors import ExtractError, NotAnArticle, NotHTML
 from pipeline.model import Article, Page, Source
-from pipeline.sanitise import clean_text, html_text, sanitise_html, strip_control_characters
+from pipeline.sanitise import clean_text, sanitise_html, strip_control_characters
 
 # Elements that are never content, whatever a source's selectors say.
 ALWAYS_REMOVED = (
@@ -148,13 +148,8 @@ def extract_body(document: Element, source: Source, url: str) -> str:
         ):
             # lxml refuses control characters in a value; the sanitiser would remove them anyway.
             element.set(attribute, strip_control_characters(urljoin(url, value.strip())))
-    body = sanitise_html(inner_html(container))
-    if not html_text(body).strip():
-        raise ExtractError(
-            f"the body ({rules.body!r}) is empty once page furniture is removed",
-            "check extraction.body and body_exclude",
-        )
-    return body
+    # Found but empty is not a missing container: the guard holds that one article back.
+    return sanitise_html(inner_html(container))
 
 
 def _required_text(document: Element, selector: str, field: str) -> str:

@@ -68,7 +68,7 @@ PUBLISHED_LINE = re.compile(r"^(published|updated|issued)\b", re.IGNORECASE)
 def _clean_body(body_html: str, url: str, furniture: set[str]) -> str:
     """trafilatura's HTML without its <html>/<body> wrapper and without blocks that only repeat the
     page's furniture (title, summary, type, topics, the "Published …" line), links absolute. Those
-    blocks would otherwise pad a short body past expect.min_words."""
+    blocks would otherwise repeat in the item, and make a page with no text of its own look like one."""
     soup = BeautifulSoup(body_html, "lxml")
     container = soup.body or soup
     for block in container.select("h1, h2, h3, h4, p, div, li, span"):

@@ -8,7 +8,10 @@ A source is unhealthy when its last attempt failed (nothing could be synced: the
 discovery failed, every page failed, or publishing failed), when its last run was degraded (a selector
 stopped matching: the site changed), or when it has had no success for `health.stale_after` times its
 schedule's interval (the daemon stopped, the lock was always busy...). A run that finished with some
-failed pages is "problems": healthy, with the problems listed."""
+failed pages is "problems": healthy, with the problems listed.
+
+Each source also lists its held-back articles (read, but not published: a future date, no text), each
+with its URL and reason, from the run that first held it back until a sync or rebuild publishes it."""
 
 from __future__ import annotations
 
@@ -33,6 +36,7 @@ HEALTH_LOCK = "health.lock"
 FORMAT = 1
 Outcome = Literal["ok", "problems", "degraded", "failed"]
 COUNTS = ("new", "updated", "unchanged", "skipped", "problems", "requests")
+MAX_HELD_BACK = 100  # the most recently seen are kept: a redesign can hold back a whole archive
 
 
 @dataclass(frozen=True)
@@ -46,6 +50,8 @@ class Attempt:
     counts: Mapping[str, int] = field(default_factory=dict)
     error: Problem | None = None
     degraded: tuple[str, ...] = ()  # what broke in discovery or extraction (a site redesign, most likely)
+    held_back: tuple[Problem, ...] = ()  # articles read but not published
+    stored: tuple[str, ...] = ()  # URLs read into the store: held back no longer
 
 
 @dataclass(frozen=True)
@@ -80,8 +86,19 @@ def attempts_from_report(report: SyncReport) -> list[Attempt]:
         }
         problems = source.problems or report.problems
         error = problems[0] if problems else None
-        degraded = tuple(source.degraded)
-        attempts.append(Attempt(source.source_id, report.started_at, finished, outcome, counts, error, degraded))
+        attempts.append(
+            Attempt(
+                source.source_id,
+                report.started_at,
+                finished,
+                outcome,
+                counts,
+                error,
+                degraded=tuple(source.degraded),
+                held_back=tuple(source.held_back),
+                stored=tuple(source.stored),
+            )
+        )
     return attempts
 
 
@@ -138,6 +155,47 @@ def record_report(config: Config, report: SyncReport, periods: Mapping[str, floa
         log.warning("cannot write %s: %s", config.state_dir / HEALTH_FILE, error, extra={"event": "health.unwritable"})
 
 
+def record_held_back(config: Config, report: SyncReport) -> None:
+    """After a rebuild (no request made, so not a run of the source): only which articles it published
+    and which it still holds back."""
+    try:
+        with _health_lock(config.state_dir):
+            health = read_health(config.state_dir)
+            if health is None:
+                return  # nothing listed yet; the next sync records the rest
+            for source in report.sources:
+                entry = health["sources"].get(source.source_id)
+                if isinstance(entry, dict):
+                    entry["held_back"] = held_back_entries(entry, source.held_back, source.stored, report.started_at)
+            write_atomic(config.state_dir / HEALTH_FILE, _dump(health))
+    except OSError as error:
+        log.warning("cannot write %s: %s", config.state_dir / HEALTH_FILE, error, extra={"event": "health.unwritable"})
+
+
+def held_back_entries(
+    entry: Mapping[str, Any], held: Sequence[Problem], stored: Sequence[str], when: datetime
+) -> list[dict[str, str]]:
+    """The source's held-back articles after a run: the earlier ones it did not store, and its own."""
+    published = set(stored)  # a rebuild stores the whole archive
+    known = {
+        item["url"]: item
+        for item in entry.get("held_back") or []
+        if isinstance(item, dict) and isinstance(item.get("url"), str) and item["url"] not in published
+    }
+    for problem in held:
+        since = (known.get(problem.url) or {}).get("since") or iso_time(when)
+        reason = problem.message.removeprefix("held back: ")
+        known[problem.url] = {
+            "url": problem.url,
+            "reason": reason,
+            "hint": problem.hint,
+            "since": since,
+            "last_seen": iso_time(when),
+        }
+    newest = sorted(known.values(), key=lambda item: (str(item.get("last_seen")), item["url"]), reverse=True)
+    return newest[:MAX_HELD_BACK]
+
+
 def _fold(entry: dict[str, Any], attempt: Attempt) -> dict[str, Any]:
     entry = dict(entry)
     totals = dict(entry.get("totals") or {})
@@ -155,6 +213,7 @@ def _fold(entry: dict[str, Any], attempt: Attempt) -> dict[str, Any]:
         last_run={name: int(attempt.counts.get(name, 0)) for name in COUNTS},
         consecutive_failures=int(entry.get("consecutive_failures", 0)) + 1 if failed else 0,
         totals=totals,
+        held_back=held_back_entries(entry, attempt.held_back, attempt.stored, attempt.started_at),
     )
     if not failed:
         entry["last_success"] = iso_time(attempt.finished_at)

@@ -90,9 +90,8 @@ class AlertSelectors:
 
 @dataclass(frozen=True)
 class Expectations:
-    """What every article of a source must have before it is published (see pipeline/guard.py)."""
+    """What a source's articles and discovery must meet (see pipeline/guard.py and README.md on why)."""
 
-    min_words: int = 30
     max_future_days: float = 1.0
     min_links: int = 1  # discovery must find at least this many article links
 
@@ -324,6 +323,8 @@ class SourceReport:
     requests: int = 0
     notes: list[str] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    held_back: list[Problem] = field(default_factory=list)  # articles read but not published (also in problems)
+    stored: list[str] = field(default_factory=list)  # URLs (as requested) read into the store: no longer held back
 
 
 @dataclass

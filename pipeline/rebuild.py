@@ -12,7 +12,7 @@ from pipeline.guard import extract_guarded
 from pipeline.model import Config, Problem, SourceReport, SyncReport
 from pipeline.publish import publish
 from pipeline.store import open_store
-from pipeline.sync import source_for_url
+from pipeline.sync import hold_back, note_drift, source_for_url
 
 
 def run_rebuild(config: Config, *, lock_wait: float = 0.0) -> SyncReport:
@@ -37,8 +37,7 @@ def run_rebuild(config: Config, *, lock_wait: float = 0.0) -> SyncReport:
                 source_report.skipped += 1
                 continue
             except ExtractError as error:
-                source_report.problems.append(Problem(source.id, page.url, "extract", error.message, error.hint))
-                source_report.degrade(f"{error.message.removeprefix('held back: ')} (e.g. {page.url})")
+                hold_back(source_report, page.url, error)
                 continue
             if extraction.selector_problem:
                 source_report.degrade(f"{extraction.selector_problem} (e.g. {page.url})")
@@ -55,6 +54,7 @@ def run_rebuild(config: Config, *, lock_wait: float = 0.0) -> SyncReport:
                 extractor=extraction.extractor,
                 rebuilding=True,
             )
+            source_report.stored.append(page.url)
             if extraction.extractor == "fallback":
                 source_report.fallback.append(extraction.article.url)
             if outcome == "new":
@@ -63,6 +63,8 @@ def run_rebuild(config: Config, *, lock_wait: float = 0.0) -> SyncReport:
                 source_report.updated.append(extraction.article.url)
             else:
                 source_report.unchanged += 1
+        for source_report in reports.values():
+            note_drift(source_report)
         report.sources = list(reports.values())
         if store.article_count():
             try:

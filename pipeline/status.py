@@ -15,6 +15,7 @@ from pipeline.model import Config
 from pipeline.store import STORE_FILE, inspect_store
 
 LOCAL = ZoneInfo("Pacific/Auckland")
+HELD_BACK_SHOWN = 10  # per source in the table; `--json` lists every one
 
 
 def print_status(config: Config, periods: Mapping[str, float], *, as_json: bool, now: datetime | None = None) -> int:
@@ -70,6 +71,13 @@ def render_table(statuses: Sequence[SourceHealth], now: datetime) -> str:
             lines.append(f"{status.source_id}: {status.reason}")
         elif error and status.state == "problems":
             lines.append(f"{status.source_id}: last problem: {error.get('message')} ({error.get('url')})")
+        held = [item for item in status.entry.get("held_back") or [] if isinstance(item, dict)]
+        for item in held[:HELD_BACK_SHOWN]:
+            lines.append(f"{status.source_id}: held back: {item.get('url')}: {item.get('reason')}")
+        if len(held) > HELD_BACK_SHOWN:
+            lines.append(
+                f"{status.source_id}: and {len(held) - HELD_BACK_SHOWN} more held back (`status --json` lists all)"
+            )
     return "\n".join(lines)
 
 

@@ -16,7 +16,7 @@ from pipeline.candidates import Candidate, fetch_conditional, gather_candidates
 from pipeline.discover import article_url
 from pipeline.errors import ExtractError, FetchError, NotAllowed, NotAnArticle, NotHTML, PanuiError
 from pipeline.fetch import Fetcher, Validators, ping_websub
-from pipeline.guard import extract_guarded
+from pipeline.guard import HeldBack, extract_guarded, run_drift
 from pipeline.model import Config, Problem, Source, SourceReport, SyncReport
 from pipeline.publish import changed_feed_urls, publish
 from pipeline.store import Store, is_store_failure, open_store
@@ -148,8 +148,26 @@ def sync_source(
             report.problems.append(
                 Problem(source.id, candidate.link.url, "internal", f"{type(error).__name__}: {error}", hint)
             )
+    note_drift(report)
     report.requests = fetcher.requests_made
     return report
+
+
+def hold_back(report: SourceReport, url: str, error: ExtractError) -> None:
+    """An article page read but not published: a problem for it alone, unless its structure was missing
+    (a selector matched nothing: the site's layout changed), which degrades the source."""
+    problem = Problem(report.source_id, url, "extract", error.message, error.hint)
+    report.problems.append(problem)
+    report.held_back.append(problem)
+    if not isinstance(error, HeldBack) or error.layout_changed:
+        report.degrade(f"{error.message.removeprefix('held back: ')} (e.g. {url})")
+
+
+def note_drift(report: SourceReport) -> None:
+    """Most of the run's articles held back at once is layout drift, whatever each page's reason."""
+    drift = run_drift(len(report.held_back), len(report.held_back) + len(report.stored))
+    if drift is not None:
+        report.degrade(f"{drift} (e.g. {report.held_back[0].url})")
 
 
 def _prepare(store: Store, fetcher: Fetcher) -> None:
@@ -212,6 +230,7 @@ def _sync_article(source: Source, store: Store, fetcher: Fetcher, candidate: Can
             page=page,
             extractor=extraction.extractor,
         )
+        report.stored.append(url)
         if extraction.extractor == "fallback":
             report.fallback.append(article.url)
     except NotAnArticle as error:
@@ -238,8 +257,7 @@ def _sync_article(source: Source, store: Store, fetcher: Fetcher, candidate: Can
         report.problems.append(Problem(source.id, url, "fetch", error.message, error.hint))
         return
     except ExtractError as error:
-        report.problems.append(Problem(source.id, url, "extract", error.message, error.hint))
-        report.degrade(f"{error.message.removeprefix('held back: ')} (e.g. {url})")
+        hold_back(report, url, error)
         return
     if outcome == "new":
         report.new.append(article.url)

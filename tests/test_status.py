@@ -14,10 +14,23 @@ import yaml
 
 from pipeline.config import load_config
 from pipeline.health import Attempt, assess, record_attempts
-from pipeline.model import Schedule
+from pipeline.model import Problem, Schedule
 from pipeline.schedule import build_trigger, crontab_weekdays, expected_period
+from pipeline.status import render_table
 from pipeline.store import Store
-from tests.fixture_site import ARTICLE_PATHS, FixtureSite, article_path, derive_article
+from tests.fixture_site import (
+    ARTICLE_CAPTURES,
+    ARTICLE_PATHS,
+    DEFAULT_SITEMAP_PATHS,
+    LASTMOD,
+    SITEMAP_URLSET_PATH,
+    XML,
+    FixtureSite,
+    Route,
+    article_path,
+    derive_article,
+    sitemap_urlset,
+)
 from tests.helpers import MakeConfig, run_cli
 
 T0 = datetime(2026, 6, 1, 0, 0, tzinfo=UTC)  # far from a daylight-saving change in New Zealand
@@ -141,6 +154,67 @@ def test_a_degraded_source_is_unhealthy_and_status_names_what_broke(
     assert f"inz: degraded: discovery listing selector {broken!r} matched no article link" in result.stdout
     inz = json.loads(status(config, "--json").stdout)["sources"]["inz"]
     assert inz["last_outcome"] == "degraded" and inz["last_success"]  # the sitemap still delivered articles
+
+
+def test_a_held_back_article_is_listed_with_its_url_and_reason_until_it_is_published(
+    site: FixtureSite, tmp_path: Path, make_config: MakeConfig
+) -> None:
+    config = make_config(site, tmp_path, source={"retries": 0, "backoff": 0})
+    path = article_path("visa-fees-change")
+    url = site.base_url.rstrip("/") + path
+
+    def serve(published: str, lastmod: str) -> None:
+        body = "<p>Visa fees change on 1 December for most visa types.</p>"
+        page = derive_article(
+            ARTICLE_CAPTURES[0], slug="visa-fees-change", title="Visa fees change", published=published, body_html=body
+        )
+        site.set_article(path, page)
+        paths = [*DEFAULT_SITEMAP_PATHS, path]
+        listed = sitemap_urlset(site.base_url, [(item, LASTMOD.get(item, lastmod)) for item in paths])
+        site.set(SITEMAP_URLSET_PATH, Route(body=listed, headers={"Content-Type": XML}))
+
+    serve("01 December 2099", "2026-07-13")  # a typing error on the site: the year
+    assert run_cli("sync", "--config", str(config), timeout=60).returncode == 1
+    reason = "the published date 2099-12-01 is in the future"
+
+    def assert_listed() -> None:
+        table = status(config)
+        assert table.returncode == 0, table.stdout  # one article's problem: the source is healthy
+        assert f"inz: held back: {url}: {reason}" in table.stdout
+        (held,) = json.loads(status(config, "--json").stdout)["sources"]["inz"]["held_back"]
+        assert (held["url"], held["reason"]) == (url, reason)
+        assert "run.py rebuild" in held["hint"] and held["since"] <= held["last_seen"]
+
+    assert_listed()
+    assert run_cli("sync", "--config", str(config), timeout=60).returncode == 0  # does not read it again
+    assert_listed()  # still held back: listed until it is published
+
+    later = (datetime.now(UTC) + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%S+00:00")
+    serve("01 December 2026", later)  # corrected, and the sitemap says the page changed
+    published = run_cli("sync", "--config", str(config), timeout=60)
+    assert published.returncode == 0, published.stdout + published.stderr
+    assert f"new: {url}" in published.stdout
+
+    table = status(config)
+    assert table.returncode == 0 and "held back" not in table.stdout
+    assert json.loads(status(config, "--json").stdout)["sources"]["inz"]["held_back"] == []
+
+
+def test_held_back_articles_are_kept_newest_first_and_bounded_in_health_and_in_the_table(
+    site: FixtureSite, tmp_path: Path, make_config: MakeConfig
+) -> None:
+    config = load_config(make_config(site, tmp_path))
+    held = tuple(Problem("inz", f"https://example.org/{n}/", "extract", f"held back: reason {n}") for n in range(130))
+    health: dict[str, Any] = {}
+    for index in range(0, 130, 10):  # 13 runs, each holding back 10 more
+        attempt = Attempt("inz", T0 + timedelta(minutes=index), T0, "problems", held_back=held[index : index + 10])
+        health = record_attempts(config, [attempt], {"inz": 900.0}, command="sync", now=T0 + timedelta(minutes=index))
+    listed = health["sources"]["inz"]["held_back"]
+    assert len(listed) == 100 and listed[0]["url"] == "https://example.org/129/"  # the oldest 30 dropped
+    (status_now,) = assess(config, health, {"inz": 900.0}, T0 + timedelta(hours=3))
+    table = render_table([status_now], T0 + timedelta(hours=3))
+    assert table.count("inz: held back: ") == 10
+    assert "inz: and 90 more held back (`status --json` lists all)" in table
 
 
 def test_a_source_without_a_recent_success_is_stale(site: FixtureSite, tmp_path: Path, make_config: MakeConfig) -> None:

@@ -36,7 +36,7 @@ CONTACT = "mailto:e2e-tests@example.org"
 MIDDLE_EAST_PATH = ARTICLE_PATHS[3]  # only in the sitemap: the home block holds the 3 newest
 FEED_FILES = ("feed.xml", "feed.atom", "feed.json")
 Snapshot = dict[str, tuple[bytes, int]]
-NEW_ARTICLE_BODY = (  # a real article's length: the source expects a body of some substance
+NEW_ARTICLE_BODY = (  # a heading and a paragraph, as a small announcement has
     "<h2>What is changing</h2><p>From 1 August, visa application fees change for most visa types. "
     "Applications submitted before that date are charged the current fee, and applicants do not need "
     "to do anything. The new fees are listed on our fees page from today.</p>"

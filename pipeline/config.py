@@ -67,7 +67,7 @@ def load_config(path: Path) -> Config:
 
 
 def _read_yaml(path: Path) -> Any:
-    """The file's YAML, read within bounds (size, values, depth, no aliases), or ConfigError."""
+    """The file's YAML, read within bounds (size; values, aliases expanded; depth), or ConfigError."""
     try:
         with path.open("rb") as file:
             data = file.read(MAX_CONFIG_BYTES + 1)

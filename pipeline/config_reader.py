@@ -133,9 +133,8 @@ def between(low: int, high: int, *, above: bool = False) -> Callable[[float], st
     def check(value: float) -> str | None:
         if (value > low if above else value >= low) and value <= high:
             return None
-        return (
-            f"must be {'more than ' + str(low) if above else f'{low} or more'} and at most {high}, not {shown(value)}"
-        )
+        lowest = f"more than {low}" if above else f"{low} or more"
+        return f"must be {lowest} and at most {high}, not {shown(value)}"
 
     return check
 

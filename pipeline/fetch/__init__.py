@@ -239,7 +239,7 @@ class Fetcher:
             if not wait <= MAX_WAIT:  # (NaN too)
                 too_long = f", and the next try would have to wait more than {MAX_WAIT:.0f} s ({wait:.0f} s)"
                 raise FetchError(url, failure + too_long, hint, status)
-            self._pause(wait, url, f"a {wait:.0f} s wait before asking again")
+            self._pause(wait, url, f"a {wait:.0f} s wait before asking again ({failure})")
             attempt += 1
 
     def _pause(self, seconds: float, url: str, wait: str) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import math
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -27,6 +28,18 @@ from pipeline.status import print_status
 from pipeline.sync import report_summary, run_sync, select_sources
 
 EXIT_OK, EXIT_CANNOT_START = 0, 2  # (1, finished with problems, is a report's exit_code)
+MAX_LOCK_WAIT = 86400  # seconds: --wait up to a day; a longer wait, NaN or infinity is a mistake
+
+
+def lock_wait(text: str) -> float:
+    """--wait's value: seconds from 0 to MAX_LOCK_WAIT ("nan" would make the lock wait for ever)."""
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = math.nan
+    if not 0 <= seconds <= MAX_LOCK_WAIT:
+        raise argparse.ArgumentTypeError(f"must be a number of seconds from 0 to {MAX_LOCK_WAIT}, not {text!r}")
+    return seconds
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -69,10 +82,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sync.add_argument(
         "--wait",
-        type=float,
+        type=lock_wait,
         default=0.0,
         metavar="SECONDS",
-        help="wait this long for another run holding the store (default: 0, exit 2 at once)",
+        help="wait up to this long (at most a day) for another run holding the store (default: 0, exit 2 at once)",
     )
     sync.add_argument("--json", action="store_true", help="print the report as JSON")
     sync.add_argument("--dry-run", action="store_true", help="show what would be fetched and published; write nothing")
@@ -102,7 +115,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="re-extract every stored page with the current selectors and republish (no network)",
     )
     rebuild.add_argument(
-        "--wait", type=float, default=0.0, metavar="SECONDS", help="wait this long for a run holding the store"
+        "--wait",
+        type=lock_wait,
+        default=0.0,
+        metavar="SECONDS",
+        help="wait this long (at most a day) for a run holding the store",
     )
     serve = commands.add_parser(
         "serve",

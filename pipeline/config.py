@@ -8,7 +8,7 @@ from typing import Any
 import yaml
 
 from pipeline import PRODUCT, __version__
-from pipeline.config_reader import Reader, check_http_url, check_positive, duration, parse_interval
+from pipeline.config_reader import Reader, between, check_http_url, check_one_line, duration, parse_interval
 from pipeline.config_sources import parse_sources
 from pipeline.errors import ConfigError
 from pipeline.model import Config, FeedSettings, HealthSettings
@@ -16,10 +16,61 @@ from pipeline.model import Config, FeedSettings, HealthSettings
 __all__ = ["load_config", "parse_config", "parse_interval"]
 
 
+MAX_CONFIG_BYTES = 256 * 1024  # 60 times the shipped file; more is not a sources.yaml (e.g. /dev/zero)
+MAX_VALUES = 10_000  # values (mappings, lists, scalars), each alias counted as all it stands for: 70 × shipped
+MAX_DEPTH = 20  # levels of nesting written out: the deepest key is 6 levels down
+FIX_PATH = "check that --config names your sources.yaml"
+
+
+class _Refused(Exception):
+    def __init__(self, message: str, event: yaml.Event, hint: str = FIX_PATH) -> None:
+        super().__init__(f"line {event.start_mark.line + 1}: {message}" if event.start_mark else message)
+        self.hint = hint
+
+
+class _BoundedLoader(yaml.SafeLoader):
+    """PyYAML's SafeLoader, refusing a file too deep, or with too many values once its aliases are
+    expanded, before a value is built. Aliases are counted, not refused: tools that write YAML (PyYAML's
+    own dump among them) write one wherever two keys share a value; but one alias can stand for billions
+    of values ("billion laughs") that any later walk over the config, or a message quoting it, expands."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self.values = 0  # so far, aliases expanded
+        self.depth = 0
+        self.sizes: dict[int, int] = {}  # id(node) -> the values it stands for, once composed
+
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
+        event: yaml.Event = self.peek_event()  # type: ignore[no-untyped-call]  # (untyped in types-PyYAML)
+        if self.depth >= MAX_DEPTH:
+            raise _Refused(f"nested more than {MAX_DEPTH} levels deep", event)
+        before, self.depth = self.values, self.depth + 1
+        try:
+            node = super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
+        if isinstance(event, yaml.AliasEvent):
+            if id(node) not in self.sizes:
+                raise _Refused(f"the alias *{event.anchor} is inside its own anchor", event, "write the value out")
+            self.values += self.sizes[id(node)]
+        else:
+            self.values += 1
+            self.sizes[id(node)] = self.values - before
+        if self.values > MAX_VALUES:
+            raise _Refused(f"more than {MAX_VALUES} values (aliases expanded): this is not a sources.yaml", event)
+        return node
+
+
 def load_config(path: Path) -> Config:
     """Read and validate `path`. Raises ConfigError naming every problem found."""
+    return parse_config(_read_yaml(path), path)
+
+
+def _read_yaml(path: Path) -> Any:
+    """The file's YAML, read within bounds (size; values, aliases expanded; depth), or ConfigError."""
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as file:
+            data = file.read(MAX_CONFIG_BYTES + 1)
     except FileNotFoundError:
         raise ConfigError(
             str(path),
@@ -31,15 +82,20 @@ def load_config(path: Path) -> Config:
                 )
             ],
         ) from None
-    except (OSError, UnicodeDecodeError) as error:
+    except OSError as error:
         raise ConfigError(str(path), [("(file)", f"cannot be read: {error}", "")]) from None
+    if len(data) > MAX_CONFIG_BYTES:
+        raise ConfigError(str(path), [("(file)", f"is larger than {MAX_CONFIG_BYTES // 1024} KiB", FIX_PATH)])
     try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as error:
+        return yaml.load(data.decode("utf-8"), Loader=_BoundedLoader)  # (a SafeLoader: no Python objects)
+    except UnicodeDecodeError as error:
+        raise ConfigError(str(path), [("(file)", f"is not UTF-8 text: {error}", FIX_PATH)]) from None
+    except _Refused as error:
+        raise ConfigError(str(path), [("(file)", str(error), error.hint)]) from None
+    except (yaml.YAMLError, ValueError, OverflowError) as error:  # (an int of 5,000 digits, a 13th month)
         raise ConfigError(
             str(path), [("(file)", f"is not valid YAML: {error}", "check indentation and quoting")]
         ) from None
-    return parse_config(data, path)
 
 
 def parse_config(data: Any, path: Path) -> Config:
@@ -65,7 +121,7 @@ def parse_config(data: Any, path: Path) -> Config:
         reader.mapping(top.get("feeds"), "feeds", {"title", "description", "max_items", "language"}),
     )
     sources = parse_sources(reader, top.get("sources"))
-    run_budget = duration(reader, top, "run_budget", "30m")
+    run_budget = duration(reader, top, "run_budget", "30m", at_most="24h")
     health = _health(reader, reader.mapping(top.get("health"), "health", {"public", "stale_after"}))
     if reader.problems:
         raise ConfigError(str(path), reader.problems)
@@ -85,8 +141,8 @@ def parse_config(data: Any, path: Path) -> Config:
 
 
 def _user_agent(reader: Reader, top: dict[str, Any]) -> str:
-    contact = reader.get(top, "", "contact", str, "")
-    explicit = reader.get(top, "", "user_agent", str, "")
+    contact = reader.get(top, "", "contact", str, "", check_one_line)
+    explicit = reader.get(top, "", "user_agent", str, "", check_one_line)
     if explicit:
         if explicit.lower().startswith(("python-requests", "python-urllib")):
             reader.problem(
@@ -108,7 +164,7 @@ def _user_agent(reader: Reader, top: dict[str, Any]) -> str:
 def _health(reader: Reader, data: dict[str, Any]) -> HealthSettings:
     return HealthSettings(
         public=reader.get(data, "health", "public", bool, False),
-        stale_after=float(reader.get(data, "health", "stale_after", (int, float), 3, check_positive)),
+        stale_after=float(reader.get(data, "health", "stale_after", (int, float), 3, between(0, 1000, above=True))),
     )
 
 
@@ -122,6 +178,6 @@ def _feeds(reader: Reader, data: dict[str, Any]) -> FeedSettings:
             str,
             "Official announcements, republished with attribution.",
         ),
-        max_items=reader.get(data, "feeds", "max_items", int, 50, check_positive),
+        max_items=reader.get(data, "feeds", "max_items", int, 50, between(1, 10_000)),
         language=reader.get(data, "feeds", "language", str, "en-NZ"),
     )

@@ -1,8 +1,13 @@
 """Reading sources.yaml: a reader that collects every problem with its key path, and the checks
-that values must pass. Shared by pipeline/config.py (top level) and pipeline/config_sources.py."""
+that values must pass. Shared by pipeline/config.py (top level) and pipeline/config_sources.py.
+
+Every number has a range and every text is free of control characters, checked here as it is read:
+an infinite, NaN or enormous number, or a NUL in a string, would otherwise pass and crash a later run
+(a sleep, a timedelta, an SQL LIMIT, an HTTP header, a feed's XML)."""
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -16,6 +21,10 @@ MISSING: Any = object()
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 INTERVAL = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$")
 UNIT_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+MAX_DURATION = 3650 * 86400  # ten years: any longer interval or duration is a mistake
+# C0 and C1 controls but tab and newline (which a block of text may hold), and lone surrogates (which
+# cannot be written as UTF-8): never meant, and fatal in an HTTP header or in XML.
+CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
 class Reader:
@@ -36,7 +45,7 @@ class Reader:
         for unknown in sorted(set(map(str, value)) - allowed):
             close = [name for name in sorted(allowed) if name[:3] == unknown[:3]]
             hint = f"did you mean '{close[0]}'?" if close else "allowed: " + ", ".join(sorted(allowed))
-            self.problem(join_key(key, unknown), "unknown key", hint)
+            self.problem(join_key(key, unknown if unknown.isprintable() else shown(unknown)), "unknown key", hint)
         return value
 
     def get(
@@ -57,12 +66,47 @@ class Reader:
         kinds = kind if isinstance(kind, tuple) else (kind,)
         if (isinstance(value, bool) and bool not in kinds) or not isinstance(value, kinds):
             wanted = " or ".join(k.__name__ for k in kinds)
-            self.problem(path, f"must be {wanted}, not {type(value).__name__} ({value!r})")
+            self.problem(path, f"must be {wanted}, not {type(value).__name__} ({shown(value)})")
             return None if default is MISSING else default
-        if check is not None and (message := check(value)) is not None:
+        if (message := value_problem(value) or (check(value) if check else None)) is not None:
             self.problem(path, message)
             return None if default is MISSING else default
         return value
+
+    def strings(
+        self,
+        data: dict[str, Any],
+        key: str,
+        name: str,
+        check: Callable[[str], str | None] | None = None,
+        *,
+        required: bool = False,
+    ) -> tuple[str, ...]:
+        """A list of texts, each checked; a bad one is a problem named by its index, and left out."""
+        path = join_key(key, name)
+        good: list[str] = []
+        for index, item in enumerate(self.get(data, key, name, list, MISSING if required else []) or []):
+            message = "must be text" if not isinstance(item, str) else value_problem(item) or (check and check(item))
+            if message:
+                self.problem(join_key(path, index), message)
+            else:
+                good.append(item)
+        return tuple(good)
+
+
+def value_problem(value: Any) -> str | None:
+    """What no value in sources.yaml may be, whatever its key."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return f"must be a finite number, not {value}"
+    if isinstance(value, str) and (control := CONTROL.search(value)):
+        return f"must not hold control characters (U+{ord(control[0]):04X} at character {control.start() + 1})"
+    return None
+
+
+def shown(value: Any) -> str:
+    """A value as a message quotes it: short."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def join_key(key: str, name: str | int) -> str:
@@ -73,17 +117,26 @@ def join_key(key: str, name: str | int) -> str:
 
 def check_http_url(value: str) -> str | None:
     parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        return f"must be an absolute http(s) URL, not {value!r}"
+    if parts.scheme not in ("http", "https") or not parts.netloc or not value.isprintable() or " " in value:
+        return f"must be an absolute http(s) URL, not {shown(value)}"
     return None
 
 
-def check_non_negative(value: float) -> str | None:
-    return None if value >= 0 else f"must be 0 or more, not {value}"
+def check_one_line(value: str) -> str | None:
+    """For text sent in an HTTP header: a tab or line break there would end or forge the header."""
+    return None if value.isprintable() else f"must be one line of text, not {shown(value)}"
 
 
-def check_positive(value: float) -> str | None:
-    return None if value > 0 else f"must be more than 0, not {value}"
+def between(low: int, high: int, *, above: bool = False) -> Callable[[float], str | None]:
+    """A check that a number is `low` or more (more than `low`, if `above`) and at most `high`."""
+
+    def check(value: float) -> str | None:
+        if (value > low if above else value >= low) and value <= high:
+            return None
+        lowest = f"more than {low}" if above else f"{low} or more"
+        return f"must be {lowest} and at most {high}, not {shown(value)}"
+
+    return check
 
 
 def check_selector(value: str) -> str | None:
@@ -114,20 +167,24 @@ def check_slug(value: str) -> str | None:
 
 
 def parse_interval(value: str | int | float) -> float | None:
-    """'15m' -> 900.0; '30s', '2h', or a number of seconds. None when it cannot be read."""
+    """'15m' -> 900.0; '30s', '2h', '7d', or a number of seconds. None when it cannot be read, or is not
+    more than 0 and at most MAX_DURATION (NaN and infinity are neither)."""
     if isinstance(value, int | float) and not isinstance(value, bool):
-        return float(value) if value > 0 else None
-    match = INTERVAL.match(str(value))
-    if not match or float(match.group(1)) <= 0:
+        seconds: float = value  # (compared before float(): an enormous int would overflow it)
+    elif match := INTERVAL.match(str(value)):
+        seconds = float(match.group(1)) * UNIT_SECONDS[match.group(2)]
+    else:
         return None
-    return float(match.group(1)) * UNIT_SECONDS[match.group(2)]
+    return float(seconds) if 0 < seconds <= MAX_DURATION else None
 
 
-def duration(reader: Reader, data: dict[str, Any], name: str, default: str) -> float:
+def duration(reader: Reader, data: dict[str, Any], name: str, default: str, *, at_most: str) -> float:
     value = reader.get(data, "", name, (str, int, float), default)
     seconds = parse_interval(value)
-    if seconds is None:
-        reader.problem(name, f"cannot read {value!r} as a duration", "a number with s, m or h, e.g. 30m")
+    if seconds is None or seconds > (parse_interval(at_most) or 0):
+        reader.problem(
+            name, f"cannot read {shown(value)} as a duration up to {at_most}", "a number with s, m or h, e.g. 30m"
+        )
         return parse_interval(default) or 1.0
     return seconds
 
@@ -143,7 +200,9 @@ def duration_at(
     seconds = parse_interval(value) if isinstance(value, str | int | float) else None
     if seconds is None:
         reader.problem(
-            join_key(key, name), f"cannot read {value!r} as a duration", "a number with s, m, h or d, e.g. 30d"
+            join_key(key, name),
+            f"cannot read {shown(value)} as a duration",
+            "a number with s, m, h or d, e.g. 30d (at most 3650d)",
         )
         return 0.0
     return seconds

@@ -9,9 +9,8 @@ from typing import Any
 
 from pipeline.config_reader import (
     Reader,
+    between,
     check_http_url,
-    check_non_negative,
-    check_positive,
     check_regex,
     check_selector,
     check_slug,
@@ -19,6 +18,7 @@ from pipeline.config_reader import (
     duration_at,
     join_key,
     parse_interval,
+    shown,
 )
 from pipeline.logs import log_event
 from pipeline.model import (
@@ -83,11 +83,13 @@ def _source(reader: Reader, data: dict[str, Any], key: str) -> Source | None:
         name=get(data, key, "name", str),
         base_url=(base_url or "") if (base_url or "").endswith("/") else f"{base_url}/",
         timezone=get(data, key, "timezone", str, "Pacific/Auckland", check_timezone),
-        request_delay=float(get(data, key, "request_delay", number, 5, check_non_negative)),
-        timeout=float(get(data, key, "timeout", number, 30, check_positive)),
-        retries=int(get(data, key, "retries", int, 3, check_non_negative)),
-        backoff=float(get(data, key, "backoff", number, 2, check_non_negative)),
-        max_bytes=int(get(data, key, "max_bytes", int, 5_000_000, check_positive)),
+        # Waits stay within MAX_WAIT (10 minutes; the fetcher starts none longer), a response within
+        # 3 × 300 s, a body within 100 MB of memory.
+        request_delay=float(get(data, key, "request_delay", number, 5, between(0, 600))),
+        timeout=float(get(data, key, "timeout", number, 30, between(0, 300, above=True))),
+        retries=int(get(data, key, "retries", int, 3, between(0, 10))),
+        backoff=float(get(data, key, "backoff", number, 2, between(0, 600))),
+        max_bytes=int(get(data, key, "max_bytes", int, 5_000_000, between(1, 100_000_000))),
         discovery=_discovery(reader, data.get("discovery"), join_key(key, "discovery")),
         extraction=_selectors(reader, data.get("extraction"), join_key(key, "extraction")),
         licence=Licence(
@@ -121,7 +123,7 @@ def _discovery(reader: Reader, value: Any, key: str) -> Discovery:
             listings.append(Listing(path=path, links=links))
     sitemap = reader.get(data, key, "sitemap", str, None)
     pattern = reader.get(data, key, "article_paths", str, ".*", check_regex)
-    never = reader.get(data, key, "never_fetch", list, [])
+    never = reader.strings(data, key, "never_fetch")
     if not listings and not sitemap:
         reader.problem(
             key,
@@ -132,7 +134,7 @@ def _discovery(reader: Reader, value: Any, key: str) -> Discovery:
         listings=tuple(listings),
         sitemap=sitemap,
         article_paths=re.compile(pattern if pattern is not None else ".*"),
-        never_fetch=tuple(str(item) for item in never),
+        never_fetch=never,
     )
 
 
@@ -159,13 +161,9 @@ def _selectors(reader: Reader, value: Any, key: str) -> Selectors:
         page_type = PageTypeRule(
             selector=get(rule, rule_key, "selector", str, "body", check_selector),
             attribute=get(rule, rule_key, "attribute", str),
-            accept=tuple(get(rule, rule_key, "accept", list) or ()),
+            accept=reader.strings(rule, rule_key, "accept", required=True),
         )
-    excludes = get(data, key, "body_exclude", list, [])
-    for index, selector in enumerate(excludes):
-        message = check_selector(selector) if isinstance(selector, str) else "must be a CSS selector string"
-        if message:
-            reader.problem(join_key(join_key(key, "body_exclude"), index), message)
+    excludes = reader.strings(data, key, "body_exclude", check_selector)
     return Selectors(
         page_type=page_type,
         title=get(data, key, "title", str, check=check_selector),
@@ -175,7 +173,7 @@ def _selectors(reader: Reader, value: Any, key: str) -> Selectors:
         topics=get(data, key, "topics", str, None, check_selector),
         summary=get(data, key, "summary", str, None, check_selector),
         body=get(data, key, "body", str, check=check_selector),
-        body_exclude=tuple(str(item) for item in excludes),
+        body_exclude=excludes,
     )
 
 
@@ -191,7 +189,7 @@ def _schedule(reader: Reader, value: Any, key: str) -> Schedule:
         if seconds is None:
             reader.problem(
                 join_key(key, "interval"),
-                f"cannot read {interval!r} as an interval",
+                f"cannot read {shown(interval)} as an interval",
                 "a number with s, m or h, e.g. 15m",
             )
     if cron is not None and len(cron.split()) != 5:
@@ -202,7 +200,7 @@ def _schedule(reader: Reader, value: Any, key: str) -> Schedule:
         )
     if interval is None and cron is None:
         seconds = 900.0
-    jitter = reader.get(data, key, "jitter", (int, float), 120, check_non_negative)
+    jitter = reader.get(data, key, "jitter", (int, float), 120, between(0, 86400))
     return Schedule(interval_seconds=seconds, cron=cron, jitter_seconds=float(jitter))
 
 
@@ -266,9 +264,9 @@ def _expectations(reader: Reader, value: Any, key: str) -> Expectations:
     defaults = Expectations()
     return Expectations(
         max_future_days=float(
-            reader.get(data, key, "max_future_days", (int, float), defaults.max_future_days, check_non_negative)
+            reader.get(data, key, "max_future_days", (int, float), defaults.max_future_days, between(0, 3650))
         ),
-        min_links=reader.get(data, key, "min_links", int, defaults.min_links, check_non_negative),
+        min_links=reader.get(data, key, "min_links", int, defaults.min_links, between(0, 1_000_000)),
     )
 
 

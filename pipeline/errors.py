@@ -22,7 +22,7 @@ class ConfigError(PanuiError):
         count = len(problems)
         super().__init__(
             f"{path}: {count} problem{'s' if count != 1 else ''} in the configuration:\n  " + "\n  ".join(lines),
-            "fix the keys named above; README.md, section 'Configuration', lists every key",
+            "fix the keys named above; docs/configuration.md lists every key",
         )
         self.problems = problems
 
@@ -66,3 +66,12 @@ class DiscoverError(PanuiError):
 
 class NotAllowed(FetchError):
     """robots.txt (or the source's never_fetch list, or its host) rules the URL out: nothing was requested."""
+
+
+class BudgetSpent(PanuiError):
+    """The run's wall-clock budget (run_budget) has no room for this request or wait. Not a FetchError:
+    it ends the source's run (its remaining work waits for the next run), not just one page."""
+
+    def __init__(self, url: str, message: str) -> None:
+        super().__init__(message, "the next run carries on where this one stopped; or raise run_budget")
+        self.url = url

@@ -9,6 +9,7 @@ temporary folder."""
 from __future__ import annotations
 
 import tempfile
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -53,13 +54,14 @@ def preview_sync(
 ) -> SyncReport:
     selected = select_sources(config, source_ids, urls)
     report = SyncReport(started_at=_now())
+    deadline = time.monotonic() + config.run_budget  # discovery is bounded as in a sync
     with tempfile.TemporaryDirectory(prefix="panui-dry-run-") as empty:
         folder = config.state_dir if (config.state_dir / STORE_FILE).is_file() else Path(empty)
         with _ReadOnlyStore(folder) as store:
             for source in selected:
                 given = [url for url in urls if source_for_url(config, url) is source]
                 with fetcher_factory(source, config.user_agent) as fetcher:
-                    report.sources.append(sync_source(source, store, fetcher, given, dry_run=True))
+                    report.sources.append(sync_source(source, store, fetcher, given, deadline=deadline, dry_run=True))
             if store.article_count():
                 rendered = render_site(config, store)
                 report.files_written = [

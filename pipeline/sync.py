@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 from pipeline.candidates import Candidate, fetch_conditional, gather_candidates
 from pipeline.discover import article_url
-from pipeline.errors import ExtractError, FetchError, NotAllowed, NotAnArticle, NotHTML, PanuiError
+from pipeline.errors import BudgetSpent, ExtractError, FetchError, NotAllowed, NotAnArticle, NotHTML, PanuiError
 from pipeline.fetch import Fetcher, Validators, ping_websub
 from pipeline.guard import HeldBack, extract_guarded, run_drift
 from pipeline.model import Config, Problem, Source, SourceReport, SyncReport
@@ -118,28 +118,28 @@ def sync_source(
     dry_run: bool = False,
 ) -> SourceReport:
     report = SourceReport(source_id=source.id)
+    fetcher.deadline = deadline  # no request, and no wait, carries the run past it
     try:
         _prepare(store, fetcher)
-    except FetchError as error:
+        candidates = gather_candidates(source, store, fetcher, report, urls, _now())
+    except FetchError as error:  # robots.txt: the host cannot be reached, or asks for too long a delay
         report.problems.append(Problem(source.id, error.url, "fetch", error.message, error.hint))
-        report.requests = fetcher.requests_made
-        return report
-    candidates = gather_candidates(source, store, fetcher, report, urls, _now())
+        candidates = []
+    except BudgetSpent as error:
+        report.problems.append(
+            Problem(source.id, error.url, "budget", f"{error.message}; discovery not finished", error.hint)
+        )
+        candidates = []
     for index, candidate in enumerate(candidates):
         if dry_run:
             report.notes.append(f"would fetch {candidate.link.url}")
             continue
-        if deadline is not None and time.monotonic() > deadline:
-            rest = len(candidates) - index - 1
-            message = f"the run's wall-clock budget (run_budget) is spent: not fetched, nor up to {rest} more link(s)"
-            report.problems.append(
-                Problem(
-                    source.id, candidate.link.url, "budget", message, "the next run carries on; or raise run_budget"
-                )
-            )
-            break
         try:
             _sync_article(source, store, fetcher, candidate, report)
+        except BudgetSpent as error:
+            rest = f"{error.message}; not fetched, nor up to {len(candidates) - index - 1} more link(s)"
+            report.problems.append(Problem(source.id, candidate.link.url, "budget", rest, error.hint))
+            break
         except Exception as error:  # a bug must cost one page, never the run (the store stays consistent)
             if is_store_failure(error):
                 raise  # the store itself is damaged, full or gone: the run stops, writing nothing more

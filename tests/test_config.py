@@ -4,6 +4,9 @@ its key path and a hint, so a user fixes their file in one go."""
 from __future__ import annotations
 
 import copy
+import math
+import re
+import tracemalloc
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +16,7 @@ import yaml
 from pipeline import PRODUCT, __version__
 from pipeline.config import load_config
 from pipeline.errors import ConfigError
-from tests.helpers import REPO_ROOT
+from tests.helpers import REPO_ROOT, run_cli
 
 SHIPPED = REPO_ROOT / "sources.yaml"
 
@@ -151,7 +154,7 @@ def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
     assert "duplicate source id 'inz'" in message
     assert "inside output_dir" in message
     assert f"{len(error.problems)} problems" in message
-    assert error.hint and "README" in error.hint
+    assert error.hint and "docs/configuration.md" in error.hint
     assert error.exit_code == 2
 
 
@@ -240,3 +243,100 @@ def test_missing_file(tmp_path: Path) -> None:
     assert "not found" in error.message
     assert "--config" in error.message
     assert str(tmp_path / "nowhere" / "sources.yaml") in error.message
+
+
+# -- values that would pass and crash a later run -----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("where", "value", "words"),
+    [
+        ("sources.0.request_delay", math.inf, "must be a finite number, not inf"),
+        ("sources.0.timeout", math.nan, "must be a finite number, not nan"),
+        ("sources.0.request_delay", 3600, "0 or more and at most 600, not 3600"),
+        ("sources.0.backoff", 10**400, "at most 600"),
+        ("sources.0.retries", 10**30, "0 or more and at most 10"),
+        ("sources.0.max_bytes", 10**12, "at most 100000000"),
+        ("sources.0.schedule.interval", math.inf, "cannot read inf as an interval"),
+        ("sources.0.schedule.jitter", math.nan, "finite number"),
+        ("sources.0.removal_grace", "99999999999999999999d", "as a duration"),
+        ("sources.0.revisit", [{"every": 10**400}], "as a duration"),
+        ("sources.0.expect.max_future_days", -math.inf, "finite number"),
+        ("sources.0.expect.min_links", 10**19, "at most 1000000"),
+        ("run_budget", math.inf, "finite number"),
+        ("run_budget", 10**400, "as a duration up to 24h"),
+        ("run_budget", "2d", "as a duration up to 24h"),
+        ("feeds.max_items", 2**63, "at most 10000"),
+        ("health.stale_after", math.inf, "finite number"),
+        ("sources.0.name", "Immigration\x00NZ", "control characters (U+0000 at character 12)"),
+        ("feeds.title", "\x1b[31mPānui", "control characters (U+001B at character 1)"),
+        ("feeds.description", "half a \ud800 pair", "control characters (U+D800"),
+        ("sources.0.discovery.never_fetch", ["/ok/", "/admin\x7f"], "control characters (U+007F"),
+        ("contact", "mailto:ops@example.org\nX-Forged: 1", "must be one line of text"),
+        ("user_agent", "Panui/1 (+mailto:ops@example.org)\r\nX-Forged: 1", "control characters (U+000D"),
+        ("sources.0.base_url", "https://www.immigration.govt.nz/\t", "absolute http(s) URL"),
+    ],
+    ids=lambda value: repr(value)[:24],
+)
+def test_numbers_out_of_range_and_text_with_control_characters_are_named(
+    tmp_path: Path, where: str, value: Any, words: str
+) -> None:
+    """Each would pass and crash a later run: a sleep or a timedelta overflowing, an SQL LIMIT too
+    large, a header forged or refused, a feed that is not XML. The problem names the key."""
+    data = minimal_data()
+    *path, last = where.split(".")
+    target: Any = data
+    for part in path:
+        target = target[int(part)] if part.isdigit() else target.setdefault(part, {})
+    target[last] = value
+    error = problems_of(write(tmp_path, data))
+    key = re.sub(r"\.(\d+)", r"[\1]", where)
+    assert any(k.startswith(key) and words in m for k, m, _ in error.problems), error.message
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        (f"contact: mailto:ops@example.org\nsources: {'9' * 5000}\n", "not valid YAML: Exceeds the limit"),
+        ("contact: mailto:ops@example.org\nsince: 2026-13-45\n", "not valid YAML: month must be in 1..12"),
+        ("sources: " + "[" * 100_000 + "]" * 100_000 + "\n", "line 1: nested more than 20 levels deep"),
+        (  # "billion laughs": ten aliases of ten aliases..., 10**10 values from a few hundred bytes
+            "".join(f"l{n}: &l{n} [{', '.join([f'*l{n - 1}' if n else 'lol'] * 10)}]\n" for n in range(10))
+            + "sources: *l9\n",
+            "more than 10000 values (aliases expanded): this is not a sources.yaml",
+        ),
+        ("sources: &loop [*loop]\n", "line 1: the alias *loop is inside its own anchor"),
+        ("contact: x\n" + "# padding\n" * 30_000, "is larger than 256 KiB"),
+    ],
+    ids=["int-of-5000-digits", "13th-month", "nested-100000-deep", "billion-laughs", "recursive-alias", "300-KB"],
+)
+def test_a_file_that_would_exhaust_memory_or_crash_the_reader_is_refused(tmp_path: Path, text: str, words: str) -> None:
+    tracemalloc.start()
+    try:
+        error = problems_of(write(tmp_path, text))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert [key for key, _, _ in error.problems] == ["(file)"]
+    assert words in error.message
+    assert peak < 20_000_000  # bytes: never the structure the file describes
+
+
+def test_a_config_whose_values_are_shared_by_aliases_still_loads(tmp_path: Path) -> None:
+    """PyYAML's own dump writes an alias wherever two keys share one value: aliases are counted, not refused."""
+    data = minimal_data()
+    second = dict(data["sources"][0], id="second", base_url="https://second.example.org/")
+    data["sources"].append(second)  # its extraction and licence are the first source's own objects
+    text = yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
+    assert "*id00" in text
+    config = load_config(write(tmp_path, text))
+    assert config.sources[1].extraction == config.sources[0].extraction
+
+
+def test_a_config_that_is_a_device_stops_the_run_before_anything_is_touched(tmp_path: Path) -> None:
+    """`--config /dev/zero` used to read until memory ran out."""
+    result = run_cli("sync", "--config", "/dev/zero", cwd=tmp_path, timeout=60)
+    assert result.returncode == 2
+    assert "/dev/zero: 1 problem in the configuration:\n  (file): is larger than 256 KiB" in result.stderr
+    assert "hint: check that --config names your sources.yaml" in result.stderr
+    assert list(tmp_path.iterdir()) == []  # no state, no output

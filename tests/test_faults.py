@@ -36,6 +36,7 @@ from tests.fixture_site import (
     Route,
     article_path,
     derive_article,
+    home_page,
     sitemap_urlset,
 )
 from tests.helpers import MakeConfig, run_cli
@@ -334,6 +335,62 @@ def test_http_faults_cost_only_their_page_and_the_next_run_recovers(
         assert f"{len(faults)} new" in recovered.stdout
         fixed = {site.base_url.rstrip("/") + article_path(slug) for slug in faults}
         assert published_urls(output, "") == captured | fixed
+
+
+# -- waits that would hold the run (and the store lock) past its budget ------------------------------
+
+
+@pytest.mark.parametrize("delay", ["3600", "99999999999"])
+def test_a_robots_crawl_delay_over_ten_minutes_is_a_problem_never_a_sleep(
+    site: FixtureSite, tmp_path: Path, make_config: MakeConfig, delay: str
+) -> None:
+    config = fast_config(make_config, site, tmp_path)
+    assert sync(config).returncode == 0
+    output = tmp_path / "output"
+    published = published_urls(output, "")
+    site.set("/robots.txt", Route(body=f"User-agent: *\nCrawl-delay: {delay}\n".encode()))
+    site.requests.clear()
+
+    result = sync(config)  # (an hour's sleep would time out)
+
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    line = problem_line(result.stderr, site.base_url + "robots.txt")
+    assert f"asks for {delay} s between requests (Crawl-delay), more than Pānui ever waits (600 s)" in line
+    assert site.paths_requested() == ["/robots.txt"]
+    assert published_urls(output, "") == published  # what was published stays published
+
+
+def test_a_wait_past_the_run_budget_is_not_started_and_what_was_collected_is_published(
+    site: FixtureSite, tmp_path: Path, make_config: MakeConfig
+) -> None:
+    """A Retry-After over ten minutes costs its page; one that would outlast the run's budget ends the
+    source's run there: the rest waits for the next run, and what the run collected is published."""
+    day_off, later = article_path("back-in-a-day"), article_path("back-later")
+    site.set(day_off, Route(status=503, headers={"Retry-After": "100000"}))
+    site.set(later, Route(status=503, headers={"Retry-After": "590"}))  # under ten minutes, over the budget
+    site.set(
+        "/",
+        Route(
+            body=home_page([(ARTICLE_PATHS[0], "First", "9 Jul 2026"), (ARTICLE_PATHS[1], "Second", "9 Jul 2026")]),
+            headers={"Content-Type": HTML},
+        ),
+    )
+    site.set_sitemap_paths([day_off, later, *DEFAULT_SITEMAP_PATHS])
+    config = make_config(
+        site, tmp_path, contact="mailto:fault-tests@example.org", run_budget="5m", source={"retries": 3, "backoff": 0}
+    )
+
+    result = sync(config)
+
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    assert "wait more than 600 s (100000 s)" in problem_line(result.stderr, site.base_url + day_off.lstrip("/"))
+    budget = problem_line(result.stderr, site.base_url + later.lstrip("/"))
+    assert "run_budget) has no room for a 590 s wait" in budget and "more link(s)" in budget
+    assert site.paths_requested().count(day_off) == site.paths_requested().count(later) == 1
+    assert not {*ARTICLE_PATHS[2:]} & set(site.paths_requested())  # left for the next run
+    assert published_urls(tmp_path / "output", "") == {site.base_url.rstrip("/") + path for path in ARTICLE_PATHS[:2]}
 
 
 # -- faults of the transport ------------------------------------------------------------------------

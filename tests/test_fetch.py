@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 import pytest
 
 from pipeline.config import load_config
-from pipeline.errors import FetchError
+from pipeline.errors import BudgetSpent, FetchError
 from pipeline.fetch import Fetcher, Validators
 from tests.fixture_site import (
     ARTICLE_PATHS,
@@ -192,6 +192,35 @@ def test_a_longer_robots_crawl_delay_wins(site: FixtureSite, make_fetcher: MakeF
     assert clock.sleeps == pytest.approx([7, 7])
 
 
+@pytest.mark.parametrize("delay", ["3600", "99999999999", "9" * 5000])
+def test_a_crawl_delay_over_ten_minutes_means_the_source_is_not_crawled(
+    site: FixtureSite, make_fetcher: MakeFetcher, delay: str
+) -> None:
+    """Waiting an hour (or for ever) between requests would hold the store for the whole run: the
+    source is a problem instead, at once, with nothing but robots.txt requested."""
+    site.set("/robots.txt", Route(body=f"User-agent: *\nCrawl-delay: {delay}\n".encode()))
+    fetcher, clock = make_fetcher()
+    with pytest.raises(FetchError) as caught:
+        fetcher.fetch(url(site, PATHWAY_PATH))
+    assert "Crawl-delay" in caught.value.message and "not crawled" in caught.value.message
+    assert caught.value.url == url(site, "/robots.txt")
+    assert site.paths_requested() == ["/robots.txt"]
+    assert clock.sleeps == []
+
+
+@pytest.mark.parametrize("delay", ["²", "%C2%B2", "abc"])
+def test_an_unreadable_crawl_delay_is_ignored_like_any_unreadable_line(
+    site: FixtureSite, make_fetcher: MakeFetcher, delay: str
+) -> None:
+    rules = f"User-agent: *\nCrawl-delay: {delay}\nRequest-rate: ²/1\nDisallow: /private/\n"
+    site.set("/robots.txt", Route(body=rules.encode()))
+    fetcher, clock = make_fetcher(request_delay=1)
+    fetcher.fetch(url(site, PATHWAY_PATH))
+    fetcher.fetch(url(site, ARTICLE_PATHS[1]))
+    assert clock.sleeps == pytest.approx([1, 1])  # request_delay alone
+    assert fetcher.allowed(url(site, "/private/")) == "robots.txt disallows /private/"  # the rest still rules
+
+
 # -- redirects -------------------------------------------------------------------------------------
 
 
@@ -269,6 +298,47 @@ def test_retry_after_over_the_cap_fails_at_once(site: FixtureSite, make_fetcher:
     assert "wait more than" in caught.value.message
     assert count(site, busy) == 1
     assert clock.sleeps == []
+
+
+def test_a_back_off_that_doubles_past_ten_minutes_is_given_up(site: FixtureSite, make_fetcher: MakeFetcher) -> None:
+    fetcher, clock = make_fetcher(retries=5, backoff=200)
+    with pytest.raises(FetchError) as caught:
+        fetcher.fetch(url(site, BROKEN_PATH))
+    assert "HTTP 500 (after 3 attempts)" in caught.value.message and "wait more than 600 s" in caught.value.message
+    assert clock.sleeps == pytest.approx([200, 400])  # 800 s is never waited
+    assert count(site, BROKEN_PATH) == 3
+
+
+@pytest.mark.parametrize("retry_after", ["100", "9" * 400, "²"])
+def test_no_retry_waits_past_the_runs_deadline(site: FixtureSite, make_fetcher: MakeFetcher, retry_after: str) -> None:
+    busy = "/about-us/news-centre/busy/"
+    site.set(busy, Route(status=503, headers={"Retry-After": retry_after}))
+    fetcher, clock = make_fetcher(retries=3, backoff=90)
+    fetcher.deadline = clock.now + 60
+    with pytest.raises((BudgetSpent, FetchError)) as caught:
+        fetcher.fetch(url(site, busy))
+    assert clock.sleeps == []
+    assert count(site, busy) == 1
+    if retry_after == "9" * 400:  # longer than any wait: this page's problem alone
+        assert isinstance(caught.value, FetchError) and "wait more than 600 s" in caught.value.message
+    else:  # 100 s, or the 90 s back-off for an unreadable value: there is not that much time left
+        assert isinstance(caught.value, BudgetSpent) and "run_budget" in caught.value.message
+
+
+def test_no_request_and_no_delay_between_requests_passes_the_runs_deadline(
+    site: FixtureSite, make_fetcher: MakeFetcher
+) -> None:
+    fetcher, clock = make_fetcher(request_delay=30)
+    fetcher.deadline = clock.now + 45
+    fetcher.fetch(url(site, PATHWAY_PATH))  # robots.txt, then 30 s, then the page
+    with pytest.raises(BudgetSpent, match=r"no room for the 30 s between two requests"):
+        fetcher.fetch(url(site, ARTICLE_PATHS[1]))  # 30 s more would end 15 s past the deadline
+    clock.now += 20  # past the deadline
+    fetcher._delay = 0
+    with pytest.raises(BudgetSpent, match=r"run_budget\) is spent"):
+        fetcher.fetch(url(site, ARTICLE_PATHS[2]))
+    assert clock.sleeps == [30]
+    assert site.paths_requested() == ["/robots.txt", PATHWAY_PATH]
 
 
 def test_too_many_requests_is_retried(site: FixtureSite, make_fetcher: MakeFetcher) -> None:

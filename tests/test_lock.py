@@ -146,6 +146,19 @@ def test_sync_exits_2_naming_the_holder(site: FixtureSite, tmp_path: Path, make_
     assert site.paths_requested() == []  # refused before it touched the site
 
 
+@pytest.mark.parametrize(("command", "wait"), [("sync", "nan"), ("sync", "inf"), ("sync", "-1"), ("rebuild", "1e9")])
+def test_a_wait_that_is_not_a_bounded_number_of_seconds_is_refused_at_once(
+    site: FixtureSite, tmp_path: Path, make_config: MakeConfig, command: str, wait: str
+) -> None:
+    """`--wait nan` would wait for ever for a held lock (no time is ever past NaN)."""
+    config = make_config(site, tmp_path)
+    with lock_holder(tmp_path / "state"):
+        result = run_cli(command, "--config", str(config), "--wait", wait, timeout=60)
+    assert result.returncode == 2
+    assert f"argument --wait: must be a number of seconds from 0 to 86400, not '{wait}'" in result.stderr
+    assert site.paths_requested() == []
+
+
 def test_a_sync_killed_mid_run_leaves_a_store_the_next_sync_uses(
     site: FixtureSite, tmp_path: Path, make_config: MakeConfig
 ) -> None:

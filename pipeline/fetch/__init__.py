@@ -1,9 +1,11 @@
 """The only HTTP user (this package). Polite by construction: robots.txt, an identifying User-Agent, a delay between
 requests to the host, conditional requests, back-off on 429/5xx, same-host redirects only, and a cap on
-the size and duration of every response."""
+the size and duration of every response. No wait longer than MAX_WAIT is started, and, given the run's
+deadline, no wait or request that would carry the run past it."""
 
 from __future__ import annotations
 
+import math
 import time
 import urllib.robotparser
 from collections.abc import Callable
@@ -13,9 +15,9 @@ from urllib.parse import urljoin, urlsplit
 
 import requests
 
-from pipeline.errors import FetchError, NotAllowed
+from pipeline.errors import BudgetSpent, FetchError, NotAllowed, PanuiError
 from pipeline.fetch.transport import (
-    MAX_RETRY_AFTER,
+    MAX_WAIT,
     Watchdog,
     WatchedHTTPPool,
     WatchedHTTPSPool,
@@ -23,6 +25,7 @@ from pipeline.fetch.transport import (
     describe,
     read_chunks,
     retry_after,
+    robots_lines,
     status_hint,
 )
 from pipeline.model import Page, Source
@@ -80,6 +83,7 @@ class Fetcher:
         self._robots: urllib.robotparser.RobotFileParser | None = None
         self._last_request: float | None = None
         self._delay = source.request_delay
+        self.deadline: float | None = None  # the run's end, on `monotonic`'s clock: nothing starts past it
         self.recorder: Callable[[Page], None] | None = None  # e.g. a WarcRecorder's record
 
     def close(self) -> None:
@@ -124,8 +128,15 @@ class Fetcher:
         body = page.body if fresh or cached is None else cached[1]
         if page.status != 200 and page.status != 304:
             body = b""  # a redirect chain that went nowhere: no rules, as for a missing file
-        parser.parse(body.decode("utf-8", "replace").splitlines())
+        parser.parse(robots_lines(body))
         delay = parser.crawl_delay(self.user_agent)
+        if delay is not None and float(delay) > MAX_WAIT:
+            raise FetchError(
+                robots_url,
+                f"robots.txt asks for {float(delay):.0f} s between requests (Crawl-delay), more than Pānui "
+                f"ever waits ({MAX_WAIT:.0f} s): the source is not crawled",
+                "each run reads robots.txt again; ask the site's operators about it, or remove the source",
+            )
         if delay is not None:
             self._delay = max(self._delay, float(delay))
         self._robots = parser
@@ -199,10 +210,10 @@ class Fetcher:
         raise FetchError(url, f"more than {MAX_REDIRECTS} redirects", "the site has a redirect loop", 310)
 
     def _get(self, url: str, headers: dict[str, str]) -> Page:
-        """One URL, retried with back-off on connection errors, 429 and 5xx."""
+        """One URL, retried with back-off on connection errors, 429 and 5xx, while a retry is worth its
+        wait: never one longer than MAX_WAIT (Retry-After or the doubled back-off), nor past the deadline."""
         attempt = 0
         while True:
-            wait: float | None
             try:
                 page = self._request(url, headers)
             except (
@@ -210,58 +221,64 @@ class Fetcher:
                 requests.Timeout,
                 requests.exceptions.ChunkedEncodingError,
             ) as error:
-                if attempt >= self.source.retries:
-                    raise FetchError(
-                        url,
-                        f"{describe(error)} (after {attempt + 1} attempts)",
-                        "the site may be down or unreachable; the next sync tries again",
-                    ) from None
+                failure = f"{describe(error)} (after {attempt + 1} attempts)"
+                hint, status = "the site may be down or unreachable; the next sync tries again", None
                 wait = self.source.backoff * 2**attempt
             except requests.RequestException as error:  # bad encoding, invalid URL...: retrying won't help
                 raise FetchError(url, describe(error), "the site sent a response Pānui cannot read") from None
             else:
                 if page.status < 400 or page.status in REDIRECT_STATUSES:
                     return page
-                if page.status not in RETRY_STATUSES or attempt >= self.source.retries:
-                    raise FetchError(
-                        url,
-                        f"HTTP {page.status}" + (f" (after {attempt + 1} attempts)" if attempt else ""),
-                        status_hint(page.status),
-                        page.status,
-                    )
+                failure = f"HTTP {page.status}" + (f" (after {attempt + 1} attempts)" if attempt else "")
+                hint, status = status_hint(page.status), page.status
+                if page.status not in RETRY_STATUSES:
+                    raise FetchError(url, failure, hint, status)
                 wait = retry_after(page.headers.get("retry-after"), self.source.backoff * 2**attempt)
-                if wait is None:
-                    raise FetchError(
-                        url,
-                        f"HTTP {page.status} and asked to wait more than {MAX_RETRY_AFTER:.0f} s",
-                        "the site is rate-limiting; the next sync tries again",
-                        page.status,
-                    )
+            if attempt >= self.source.retries:
+                raise FetchError(url, failure, hint, status)
+            if not wait <= MAX_WAIT:  # (NaN too)
+                too_long = f", and the next try would have to wait more than {MAX_WAIT:.0f} s ({wait:.0f} s)"
+                raise FetchError(url, failure + too_long, hint, status)
+            self._pause(wait, url, f"a {wait:.0f} s wait before asking again ({failure})")
             attempt += 1
-            self._sleep(wait)
+
+    def _pause(self, seconds: float, url: str, wait: str) -> None:
+        """Sleep, unless the run's deadline comes first: then the wait is not started."""
+        if self.deadline is not None and self._monotonic() + seconds > self.deadline:
+            raise BudgetSpent(url, f"the run's wall-clock budget (run_budget) has no room for {wait}")
+        self._sleep(seconds)
 
     def _request(self, url: str, headers: dict[str, str]) -> Page:
-        self._wait_for_turn()
+        self._wait_for_turn(url)
+        limit = self.source.timeout * DEADLINE_FACTOR
+        left = math.inf if self.deadline is None else self.deadline - self._monotonic()
+        if left <= 0:
+            raise BudgetSpent(url, f"the run's wall-clock budget (run_budget) is spent: {url} was not requested")
+        budget = min(limit, left)
         self.requests_made += 1
-        budget = self.source.timeout * DEADLINE_FACTOR
         page: Page | None = None
         with Watchdog(budget) as watchdog:
             try:
-                page = self._exchange(url, headers)
+                page = self._exchange(url, headers, budget)
             except requests.RequestException:
                 if not watchdog.fired:
                     raise
         if page is None or watchdog.fired:
-            raise FetchError(
-                url,
-                f"response took more than {budget:.0f} s",
-                "the site is answering too slowly; the next sync tries again",
-            )
+            raise self._too_slow(url, budget)
         return page
 
-    def _exchange(self, url: str, headers: dict[str, str]) -> Page:
-        timeout = self.source.timeout
-        deadline = self._monotonic() + timeout * DEADLINE_FACTOR
+    def _too_slow(self, url: str, budget: float) -> PanuiError:
+        if budget < self.source.timeout * DEADLINE_FACTOR:  # cut short by the run's deadline
+            return BudgetSpent(url, f"the run's wall-clock budget (run_budget) ran out while reading {url}")
+        return FetchError(
+            url,
+            f"response took more than {budget:.0f} s",
+            "the site is answering too slowly; the next sync tries again",
+        )
+
+    def _exchange(self, url: str, headers: dict[str, str], budget: float) -> Page:
+        timeout = min(self.source.timeout, budget)  # (connecting too: the watchdog cuts only a connection made)
+        deadline = self._monotonic() + budget
         # requests' documented prepared-request flow (PreparedRequest.prepare, then Session.send) instead
         # of Session.get: the session's headers and cookies are merged here once, not through
         # merge_setting's generic checks (a third of what requests spent per request, profiled); and with
@@ -293,11 +310,7 @@ class Fetcher:
                         response.status_code,
                     )
                 if self._monotonic() > deadline:
-                    raise FetchError(
-                        url,
-                        f"response took more than {timeout * DEADLINE_FACTOR:.0f} s",
-                        "the site is answering too slowly; the next sync tries again",
-                    )
+                    raise self._too_slow(url, budget)
                 chunks.append(chunk)
             self.bytes_received += size
             page = Page(
@@ -312,12 +325,14 @@ class Fetcher:
                 self.recorder(page)
             return page
 
-    def _wait_for_turn(self) -> None:
-        now = self._monotonic()
+    def _wait_for_turn(self, url: str) -> None:
         if self._last_request is not None and self._delay > 0:
-            remaining = self._last_request + self._delay - now
+            remaining = self._last_request + self._delay - self._monotonic()
             if remaining > 0:
-                self._sleep(remaining)
+                wait = (
+                    f"the {self._delay:g} s between two requests to {self.source.host} (request_delay or Crawl-delay)"
+                )
+                self._pause(remaining, url, wait)
         self._last_request = self._monotonic()
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import re
 import socket
 import threading
 import time
@@ -12,6 +13,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote
 
 import requests
 import urllib3
@@ -22,7 +24,9 @@ if TYPE_CHECKING:
 
 CHUNK = 64 * 1024
 log = logging.getLogger("panui.fetch")
-MAX_RETRY_AFTER = 600.0  # seconds; a longer wait is a recorded problem, not a stalled run
+# Seconds: no wait (a Retry-After, a back-off, the delay between requests) longer than this is started;
+# the page, or for a robots.txt Crawl-delay the source, is a recorded problem instead of a stalled run.
+MAX_WAIT = 600.0
 
 
 def conditional_headers(validators: Validators | None) -> dict[str, str]:
@@ -147,20 +151,43 @@ def read_chunks(response: requests.Response) -> Iterator[bytes]:
         yield chunk
 
 
-def retry_after(value: str | None, fallback: float) -> float | None:
-    """Seconds to wait: the server's Retry-After (seconds or an HTTP date) when given, else `fallback`."""
+def retry_after(value: str | None, fallback: float) -> float:
+    """Seconds to wait: the server's Retry-After (seconds or an HTTP date) when given, else `fallback`.
+    Any size (the caller refuses a wait too long); a value that is not one of the two forms is ignored."""
     if not value:
         return fallback
     value = value.strip()
-    if value.isdigit():
-        seconds = float(value)
-    else:
-        try:
-            seconds = (parsedate_to_datetime(value) - datetime.now(UTC)).total_seconds()
-        except (TypeError, ValueError):
-            return fallback
-    seconds = max(seconds, 0.0)
-    return None if seconds > MAX_RETRY_AFTER else seconds
+    if value.isascii() and value.isdigit():  # ("²".isdigit() too, which float() cannot read)
+        return float(value)  # inf past 308 digits, never an error
+    try:
+        return max((parsedate_to_datetime(value) - datetime.now(UTC)).total_seconds(), 0.0)
+    except (TypeError, ValueError, OverflowError):
+        return fallback
+
+
+ROBOTS_NUMBERS = re.compile(r"\s*(crawl-delay|request-rate)\s*:([^#]*)", re.IGNORECASE)
+LONGEST_DELAY = "9" * 20  # any Crawl-delay with more digits reads as this: far above MAX_WAIT either way
+
+
+def robots_lines(body: bytes) -> list[str]:
+    """robots.txt's lines, made safe for urllib.robotparser: it calls int() on any (unquoted) value that
+    str.isdigit() accepts, which raises for "²" or "%C2%B2" and past 4,300 digits. A Crawl-delay of other
+    than ASCII digits is dropped (robotparser ignores any other unreadable value too); a very long one
+    is shortened, still far too long. Request-rate, which Pānui does not read, is dropped."""
+    lines: list[str] = []
+    for line in body.decode("utf-8", "replace").splitlines():
+        match = ROBOTS_NUMBERS.match(line)
+        if match is None:
+            lines.append(line)
+            continue
+        value = unquote(match[2].strip()).strip()
+        if match[1].lower() == "request-rate":
+            continue
+        if not value.isdigit():
+            lines.append(line)  # robotparser ignores it
+        elif value.isascii():
+            lines.append(f"Crawl-delay: {value if len(value) <= len(LONGEST_DELAY) else LONGEST_DELAY}")
+    return lines
 
 
 def status_hint(status: int) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from pipeline.bounds import bounded_article, date_problem
 from pipeline.errors import ExtractError, NotAnArticle
 from pipeline.extract import extract_article
 from pipeline.fallback import extract_fallback
@@ -29,6 +30,8 @@ def unmet_expectations(article: Article, source: Source, now: datetime) -> list[
         problems.append(f"the body has {words} words, fewer than expect.min_words ({expect.min_words})")
     if article.published > now + timedelta(days=expect.max_future_days):
         problems.append(f"the published date {article.published.date().isoformat()} is in the future")
+    elif (too_early := date_problem(article.published.date())) is not None:
+        problems.append(f"the published date {too_early}")
     if not article.title.strip():
         problems.append("the title is empty")
     return problems
@@ -39,6 +42,7 @@ class Extraction:
     article: Article
     extractor: str  # "selectors" or "fallback"
     selector_problem: str | None  # why the selectors failed, when the fallback stood in
+    notes: tuple[str, ...] = ()  # what was cut to its bound (pipeline/bounds.py)
 
 
 class HeldBack(ExtractError):
@@ -50,10 +54,10 @@ def extract_guarded(page: Page, source: Source, now: datetime) -> Extraction:
     extractor (if the source allows it), whose result must pass the same expectations. Raises
     NotAnArticle for other page types and HeldBack when nothing publishable came out."""
     try:
-        article = extract_article(page, source)
+        article, notes = bounded_article(extract_article(page, source))
         unmet = unmet_expectations(article, source, now)
         if not unmet:
-            return Extraction(article, "selectors", None)
+            return Extraction(article, "selectors", None, tuple(notes))
         selector_problem = "; ".join(unmet)
     except NotAnArticle:
         raise
@@ -63,7 +67,7 @@ def extract_guarded(page: Page, source: Source, now: datetime) -> Extraction:
     if not source.fallback:
         raise HeldBack(f"held back: {selector_problem}", hint)
     try:
-        article = extract_fallback(page, source)
+        article, notes = bounded_article(extract_fallback(page, source))
     except ExtractError as error:
         raise HeldBack(
             f"held back: {selector_problem}; the fallback extractor failed too: {error.message}", hint
@@ -71,4 +75,4 @@ def extract_guarded(page: Page, source: Source, now: datetime) -> Extraction:
     unmet = unmet_expectations(article, source, now)
     if unmet:
         raise HeldBack(f"held back: {selector_problem}; the fallback's result fails too: {'; '.join(unmet)}", hint)
-    return Extraction(article, "fallback", selector_problem)
+    return Extraction(article, "fallback", selector_problem, tuple(notes))

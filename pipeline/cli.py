@@ -161,7 +161,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def print_report(report: SyncReport, output_dir: str, *, dry_run: bool = False) -> None:
     """The report, one line per fact; a site's values in it (URLs, titles, messages) with any control
-    character escaped visibly (see sanitise.visible)."""
+    character escaped visibly (see logs.visible)."""
     if dry_run:
         show("dry run: nothing was stored or written")
     for source in report.sources:

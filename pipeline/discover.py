@@ -105,7 +105,7 @@ def _urlset_links(root: etree._Element, page: Page, source: Source) -> Iterator[
             yield Link(url=url, found_on=page.url, lastmod=parse_lastmod(lastmod, page.fetched_at))
 
 
-def parse_lastmod(text: str | None, fetched: datetime | None = None) -> datetime | None:
+def parse_lastmod(text: str | None, fetched: datetime) -> datetime | None:
     """W3C datetime ('2026-07-09', '2026-07-09T10:00:00+12:00') as an aware UTC datetime; None when it
     is unreadable or cannot be true (before the web, or after `fetched`): no lastmod, not a wrong one."""
     if not text:
@@ -117,11 +117,8 @@ def parse_lastmod(text: str | None, fetched: datetime | None = None) -> datetime
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
     if date_problem(value.date(), fetched) is not None:
-        return None
-    try:
-        return value.astimezone(UTC)
-    except OverflowError:  # within a day of year 1 or 9999 (only when `fetched` is not given)
-        return None
+        return None  # and no date within a day of year 1 or 9999 is left to overflow in astimezone
+    return value.astimezone(UTC)
 
 
 def _decompress(body: bytes, url: str) -> bytes:

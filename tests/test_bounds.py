@@ -7,19 +7,24 @@ from __future__ import annotations
 
 import html
 import json
+import logging
 import re
 import subprocess
 import tempfile
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from xml.etree import ElementTree
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from pipeline.alerts import extract_alerts
 from pipeline.bounds import MAX_NAME_CHARS, MAX_TITLE_CHARS, MAX_TOPICS, bounded_article, shorten
 from pipeline.discover import parse_lastmod
-from pipeline.logs import visible
+from pipeline.errors import ExtractError
+from pipeline.logs import KeyValueFormatter, visible
 from pipeline.model import Article
 from tests.fixture_site import (
     ARTICLE_PATHS,
@@ -31,6 +36,8 @@ from tests.fixture_site import (
     derive_article,
 )
 from tests.helpers import MakeConfig, run_cli, write_config
+from tests.test_alerts import home_page
+from tests.test_hostile import INZ
 
 TEMPLATE = "article-improvements-to-the-pathway-student-visa.html"
 WORDS = (
@@ -122,6 +129,9 @@ def test_a_control_character_a_year_one_date_and_three_thousand_topics_cost_only
     status = run_cli("status", "--config", str(config))
     assert_terminal_safe(status)
     assert visible(ESCAPE) in status.stdout
+    check = run_cli("check", "--config", str(config), "--url", f"{base}{NEWS}away/")
+    assert_terminal_safe(check)
+    assert visible(ESCAPE) in check.stdout
 
 
 def test_credentials_in_a_configured_url_stop_the_run_before_anything_is_sent(
@@ -166,6 +176,24 @@ def test_a_sitemap_lastmod_that_cannot_be_true_is_read_as_none() -> None:
     assert parse_lastmod("2026-07-09T10:00:00+12:00", fetched) == datetime(2026, 7, 8, 22, tzinfo=UTC)
     for text in ("0001-01-01T00:00:00+12:00", "1970-01-01", "9999-12-31T23:00:00-05:00", "2027-01-01"):
         assert parse_lastmod(text, fetched) is None, text
+
+
+@pytest.mark.parametrize("issued", ["Monday 02 Mar 0001, 07:10 pm", "Monday 02 Mar 2099, 07:10 pm"])
+def test_an_alert_issued_before_the_web_or_in_the_future_is_a_problem(issued: str) -> None:
+    page = home_page()
+    page = replace(page, body=page.body.replace(b"Monday 02 Mar 2026, 07:10 pm", issued.encode()))
+    with pytest.raises(
+        ExtractError, match=r"alert issued time (0001-03-02 is before 1991|2099-03-02 is in the future)"
+    ):
+        extract_alerts(page, INZ)
+
+
+def test_a_log_line_spells_out_what_a_terminal_would_act_on() -> None:
+    record = logging.LogRecord("panui.test", logging.WARNING, __file__, 1, "page.odd", None, None)
+    record.fields = {"url": f"http://x.example/{ESCAPE}\x9b"}
+    line = KeyValueFormatter().format(record)
+    assert not RAW_CONTROL.search(line)
+    assert 'url="http://x.example/\\u001b]0;owned\\u0007\\u001b[2J\\x9b"' in line
 
 
 # -- property-based: whole hostile pages among good ones -------------------------------------------

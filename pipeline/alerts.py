@@ -8,6 +8,7 @@ from datetime import datetime
 from urllib.parse import urljoin
 from zoneinfo import ZoneInfo
 
+from pipeline.bounds import MAX_TITLE_CHARS, date_problem, shorten
 from pipeline.dom import Element, element_text, parse_markup, select
 from pipeline.dom import select_one_within as first_in
 from pipeline.dom_write import collapse_blank_strings, inner_html
@@ -63,6 +64,9 @@ def extract_alerts(page: Page, source: Source) -> list[Alert]:
                 f"alerts.issued selector {rules.issued!r} matched nothing in an alert", "check alerts selectors"
             )
         issued = parse_issued(element_text(issued_element), rules.issued_format, source.timezone)
+        if (problem := date_problem(issued.date(), page.fetched_at)) is not None:
+            raise ExtractError(f"alert issued time {problem}", "check alerts.issued and alerts.issued_format")
+        title = shorten(title, MAX_TITLE_CHARS)  # bounded as an article's title is (pipeline/bounds.py)
         text_element = first_in(container, rules.text)
         text_html = _absolute_html(text_element, page.final_url) if text_element is not None else ""
         # The text is part of the identity: an alert edited in place is news, and becomes a new item.

@@ -19,6 +19,7 @@ from pipeline.errors import DiscoverError, ExtractError, FetchError
 from pipeline.extract import canonical_url, extract_article, parse_published
 from pipeline.fetch import Fetcher
 from pipeline.guard import unmet_expectations, word_count
+from pipeline.logs import visible
 from pipeline.model import Config, Link, Page, Source
 from pipeline.sanitise import clean_text
 
@@ -89,7 +90,7 @@ def run_check(config: Config, sources: Sequence[Source], urls: Sequence[str], ou
             try:
                 misses += _check_source(source, fetcher, [url for url in urls if _on_host(url, source)], out)
             except FetchError as error:
-                print(f"  MISS  {error.url}: {error.message}", file=out)
+                print(visible(f"  MISS  {error.url}: {error.message}"), file=out)
                 misses += 1
     print("all selectors matched" if not misses else f"{misses} selector(s) or page(s) did not match", file=out)
     return 1 if misses else 0
@@ -139,7 +140,7 @@ def _check_source(source: Source, fetcher: Fetcher, urls: list[str], out: TextIO
             )
             print(f"  ok    discovery.sitemap: {detail}", file=out)
         except FetchError as error:
-            print(f"  note  discovery.sitemap: {error.message} (optional)", file=out)
+            print(visible(f"  note  discovery.sitemap: {error.message} (optional)"), file=out)
         except DiscoverError as error:
             misses += _show(out, Finding("discovery.sitemap", source.discovery.sitemap, False, error.message))
     now = datetime.now(UTC)
@@ -148,7 +149,7 @@ def _check_source(source: Source, fetcher: Fetcher, urls: list[str], out: TextIO
     )
     for url in urls or (links or [link.url for link in newest_in_sitemap])[:ARTICLES_CHECKED]:
         page = fetcher.fetch(url)
-        print(f"  article {page.final_url}", file=out)
+        print(visible(f"  article {page.final_url}"), file=out)
         for finding in inspect_article(page, source):
             misses += _show(out, finding, indent="    ")
         try:
@@ -163,7 +164,7 @@ def _check_source(source: Source, fetcher: Fetcher, urls: list[str], out: TextIO
 def _show(out: TextIO, finding: Finding, indent: str = "  ") -> int:
     status = "ok  " if finding.ok else "MISS"
     selector = f" {finding.selector!r}" if finding.selector else ""
-    print(f"{indent}{status}  {finding.name}{selector}: {finding.detail}", file=out)
+    print(visible(f"{indent}{status}  {finding.name}{selector}: {finding.detail}"), file=out)
     return 0 if finding.ok else 1
 
 

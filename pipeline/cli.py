@@ -11,13 +11,14 @@ import math
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TextIO
 
 from pipeline import __version__
 from pipeline.check import run_check
 from pipeline.config import load_config
 from pipeline.errors import PanuiError
 from pipeline.health import record_held_back, record_report
-from pipeline.logs import LOG_FORMATS, configure_logging
+from pipeline.logs import LOG_FORMATS, configure_logging, visible
 from pipeline.model import SyncReport
 from pipeline.preview import preview_sync
 from pipeline.rebuild import run_rebuild
@@ -177,45 +178,51 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def print_report(report: SyncReport, output_dir: str, *, dry_run: bool = False) -> None:
+    """The report, one line per fact; a site's values in it (URLs, titles, messages) with any control
+    character escaped visibly (see logs.visible)."""
     if dry_run:
-        print("dry run: nothing was stored or written")
+        show("dry run: nothing was stored or written")
     for source in report.sources:
-        print(
+        show(
             f"{source.source_id}: {len(source.new)} new, {len(source.updated)} updated, {source.unchanged} unchanged, "
             f"{source.skipped} skipped, {len(source.problems)} problem{'s' if len(source.problems) != 1 else ''} "
             f"({source.requests} request{'s' if source.requests != 1 else ''})"
             + (" DEGRADED" if source.degraded else "")
         )
         for url in source.new:
-            print(f"  new: {url}")
+            show(f"  new: {url}")
         for url in source.updated:
-            print(f"  updated: {url}")
+            show(f"  updated: {url}")
         for url in source.withdrawn:
-            print(f"  withdrawn: {url}")
+            show(f"  withdrawn: {url}")
         for title in source.alerts:
-            print(f"  alert: {title}")
+            show(f"  alert: {title}")
         for note in source.notes:
-            print(f"  note: {note}")
+            show(f"  note: {note}")
         for url in source.fallback:
-            print(f"  extracted by the fallback: {url}")
+            show(f"  extracted by the fallback: {url}")
         for reason in source.degraded:
-            print(f"  DEGRADED: {reason}")
+            show(f"  DEGRADED: {reason}")
     count = len(report.files_written)
     if dry_run:
-        print(
+        show(
             f"would publish: {count} file{'s' if count != 1 else ''} would change in {output_dir} (before new articles)"
         )
     elif report.files_written:
-        print(f"published: {count} file{'s' if count != 1 else ''} changed in {output_dir}")
+        show(f"published: {count} file{'s' if count != 1 else ''} changed in {output_dir}")
     else:
-        print(f"published: nothing changed in {output_dir}")
+        show(f"published: nothing changed in {output_dir}")
     for warning in report.warnings:
-        print(f"warning: {warning.describe()}", file=sys.stderr)
+        show(f"warning: {warning.describe()}", file=sys.stderr)
     problems = report.all_problems
     if problems:
-        print(f"problems ({len(problems)}):", file=sys.stderr)
+        show(f"problems ({len(problems)}):", file=sys.stderr)
         for problem in problems:
-            print(f"  {problem.describe()}", file=sys.stderr)
+            show(f"  {problem.describe()}", file=sys.stderr)
+
+
+def show(line: str, file: TextIO | None = None) -> None:
+    print(visible(line), file=file)
 
 
 if __name__ == "__main__":  # `python -m pipeline.cli`: how the daemon starts each run

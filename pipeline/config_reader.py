@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from pipeline.bounds import web_url
 from pipeline.dom import selector_problem
 
 T = TypeVar("T")
@@ -55,7 +56,7 @@ class Reader:
         name: str,
         kind: type[T] | tuple[type, ...],
         default: Any = MISSING,
-        check: Callable[[Any], str | None] | None = None,
+        check: Callable[[Any], str | tuple[str, str] | None] | None = None,  # a message, or (message, hint)
     ) -> Any:
         path = join_key(key, name)
         if name not in data or data[name] is None:
@@ -68,8 +69,10 @@ class Reader:
             wanted = " or ".join(k.__name__ for k in kinds)
             self.problem(path, f"must be {wanted}, not {type(value).__name__} ({shown(value)})")
             return None if default is MISSING else default
-        if (message := value_problem(value) or (check(value) if check else None)) is not None:
-            self.problem(path, message)
+        found = value_problem(value) or (check(value) if check is not None else None)
+        if found is not None:
+            message, hint = found if isinstance(found, tuple) else (found, "")
+            self.problem(path, message, hint)
             return None if default is MISSING else default
         return value
 
@@ -115,10 +118,18 @@ def join_key(key: str, name: str | int) -> str:
     return f"{key}.{name}" if key else name
 
 
-def check_http_url(value: str) -> str | None:
+def check_http_url(value: str) -> str | tuple[str, str] | None:
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.netloc or not value.isprintable() or " " in value:
         return f"must be an absolute http(s) URL, not {shown(value)}"
+    if "@" in parts.netloc:  # the credentials are not repeated here: the message may reach a log
+        return (
+            "holds a user name or password (user:password@), which would be sent with every request "
+            "and published in every feed",
+            "remove the part before '@'; Pānui reads public pages only, and publishes its URLs",
+        )
+    if (problem := web_url(value)) is not None:
+        return f"is not a usable URL: {problem}"
     return None
 
 

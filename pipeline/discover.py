@@ -11,6 +11,7 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from lxml import etree
 
+from pipeline.bounds import date_problem, web_url
 from pipeline.dom import parse_markup, select
 from pipeline.errors import DiscoverError
 from pipeline.model import Link, Listing, Page, Source
@@ -26,7 +27,8 @@ class SitemapContent:
 
 
 def article_url(url: str, source: Source) -> str | None:
-    """The URL without its fragment when it is one of the source's article URLs, else None."""
+    """The URL without its fragment when it is one of the source's article URLs, else None. A URL no
+    feed could carry (a control character, an absurd length: see pipeline/bounds.py) is none."""
     parts = urlsplit(url.strip())
     if parts.scheme not in ("http", "https") or parts.netloc.lower() != source.host:
         return None
@@ -34,7 +36,8 @@ def article_url(url: str, source: Source) -> str | None:
         return None
     if any(parts.path.startswith(prefix) for prefix in source.discovery.never_fetch):
         return None
-    return urlunsplit((parts.scheme, parts.netloc.lower(), parts.path, parts.query, ""))
+    found = urlunsplit((parts.scheme, parts.netloc.lower(), parts.path, parts.query, ""))
+    return found if web_url(found) is None else None
 
 
 def find_listing_links(page: Page, listing: Listing, source: Source) -> list[Link]:
@@ -81,7 +84,7 @@ def sitemap_entries(page: Page, source: Source) -> tuple[list[str], Iterator[Lin
         children: list[str] = []
         for loc in root.iter(f"{SITEMAP_NS}loc", "loc"):
             url = urljoin(page.final_url, (loc.text or "").strip())
-            if urlsplit(url).netloc.lower() == source.host and url not in children:
+            if urlsplit(url).netloc.lower() == source.host and web_url(url) is None and url not in children:
                 children.append(url)
         return children, iter(())
     if tag != "urlset":
@@ -99,11 +102,12 @@ def _urlset_links(root: etree._Element, page: Page, source: Source) -> Iterator[
         url = article_url(loc if loc.startswith(("http://", "https://")) else urljoin(page.final_url, loc), source)
         if url:
             lastmod = entry.findtext(f"{SITEMAP_NS}lastmod") or entry.findtext("lastmod")
-            yield Link(url=url, found_on=page.url, lastmod=parse_lastmod(lastmod))
+            yield Link(url=url, found_on=page.url, lastmod=parse_lastmod(lastmod, page.fetched_at))
 
 
-def parse_lastmod(text: str | None) -> datetime | None:
-    """W3C datetime ('2026-07-09', '2026-07-09T10:00:00+12:00') as an aware UTC datetime."""
+def parse_lastmod(text: str | None, fetched: datetime) -> datetime | None:
+    """W3C datetime ('2026-07-09', '2026-07-09T10:00:00+12:00') as an aware UTC datetime; None when it
+    is unreadable or cannot be true (before the web, or after `fetched`): no lastmod, not a wrong one."""
     if not text:
         return None
     try:
@@ -112,6 +116,8 @@ def parse_lastmod(text: str | None) -> datetime | None:
         return None
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
+    if date_problem(value.date(), fetched) is not None:
+        return None  # and no date within a day of year 1 or 9999 is left to overflow in astimezone
     return value.astimezone(UTC)
 
 

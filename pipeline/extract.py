@@ -6,6 +6,7 @@ from datetime import datetime, time
 from urllib.parse import urljoin, urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
 
+from pipeline.bounds import web_url
 from pipeline.dom import Element, element_text, first, parse_html, select, select_one, select_within
 from pipeline.dom_write import collapse_blank_strings, drop, inner_html
 from pipeline.errors import ExtractError, NotAnArticle, NotHTML
@@ -95,13 +96,25 @@ def canonical_url(document: Element, page: Page, source: Source) -> str:
     """The article's identity: its rel=canonical link, else the final URL, without a fragment.
 
     A canonical link on another host (a mirror serving the real site's pages) keeps its path but takes
-    the source's base_url, so every URL of a source stays on the host it is configured with."""
+    the source's base_url, so every URL of a source stays on the host it is configured with. A canonical
+    link no feed could carry (see pipeline/bounds.py) is ignored, as one that is not http(s) is."""
     link = first(document, "link", "rel", "canonical")
     href = link.get("href") if link is not None else None
-    url = urljoin(page.final_url, href.strip()) if href is not None and href.strip() else page.final_url
+    if href is not None and href.strip():
+        url = _on_host(urljoin(page.final_url, href.strip()), source)
+        if web_url(url) is None:
+            return url
+    url = _on_host(page.final_url, source)
+    if (problem := web_url(url)) is not None:
+        raise ExtractError(f"the page's address cannot be an article's: {problem}", "only this page is affected")
+    return url
+
+
+def _on_host(url: str, source: Source) -> str:
+    """`url` without its fragment, on the source's host; a URL that is not http(s) is left as it is."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https"):
-        parts = urlsplit(page.final_url)
+        return url
     base = urlsplit(source.base_url)
     if parts.netloc.lower() != base.netloc.lower():
         parts = parts._replace(scheme=base.scheme, netloc=base.netloc)

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from pipeline.bounds import bounded_article, date_problem
 from pipeline.errors import ExtractError, NotAnArticle
 from pipeline.extract import extract_article
 from pipeline.fallback import extract_fallback
@@ -43,6 +44,10 @@ def unmet_expectations(article: Article, source: Source, now: datetime) -> list[
         problems.append(f"the body ({source.extraction.body!r}) has no text once page furniture is removed")
     if article.published > now + timedelta(days=source.expect.max_future_days):
         problems.append(f"the published date {article.published.date().isoformat()} is in the future")
+    elif (too_early := date_problem(article.published.date())) is not None:
+        problems.append(f"the published date {too_early}")
+    if not article.title.strip():
+        problems.append("the title is empty")
     return problems
 
 
@@ -58,6 +63,7 @@ class Extraction:
     article: Article
     extractor: str  # "selectors" or "fallback"
     selector_problem: str | None  # why the selectors failed, when the fallback stood in
+    notes: tuple[str, ...] = ()  # what was cut to its bound (pipeline/bounds.py)
 
 
 class HeldBack(ExtractError):
@@ -74,7 +80,7 @@ def extract_guarded(page: Page, source: Source, now: datetime) -> Extraction:
     source allows it), whose result must meet the same expectations. Raises NotAnArticle for other page
     types and HeldBack when nothing publishable came out."""
     try:
-        article = extract_article(page, source)
+        article, notes = bounded_article(extract_article(page, source))
     except NotAnArticle:
         raise
     except ExtractError as error:
@@ -82,14 +88,14 @@ def extract_guarded(page: Page, source: Source, now: datetime) -> Extraction:
     unmet = unmet_expectations(article, source, now)
     if unmet:  # the selectors found every part: the content itself is at fault, and the fallback would agree
         raise HeldBack(f"held back: {'; '.join(unmet)}", CONTENT_HINT, layout_changed=False)
-    return Extraction(article, "selectors", None)
+    return Extraction(article, "selectors", None, tuple(notes))
 
 
 def _fallback(page: Page, source: Source, now: datetime, selector_problem: str) -> Extraction:
     if not source.fallback:
         raise HeldBack(f"held back: {selector_problem}", LAYOUT_HINT, layout_changed=True)
     try:
-        article = extract_fallback(page, source)
+        article, notes = bounded_article(extract_fallback(page, source))
     except ExtractError as error:
         message = f"held back: {selector_problem}; the fallback extractor failed too: {error.message}"
         raise HeldBack(message, LAYOUT_HINT, layout_changed=True) from None
@@ -97,4 +103,4 @@ def _fallback(page: Page, source: Source, now: datetime, selector_problem: str) 
     if unmet:
         message = f"held back: {selector_problem}; the fallback's result fails too: {'; '.join(unmet)}"
         raise HeldBack(message, LAYOUT_HINT, layout_changed=True)
-    return Extraction(article, "fallback", selector_problem)
+    return Extraction(article, "fallback", selector_problem, tuple(notes))

@@ -17,7 +17,10 @@ from typing import Literal, TextIO
 LogFormat = Literal["text", "json"]
 LOG_FORMATS: tuple[LogFormat, ...] = ("text", "json")
 CREDENTIALS = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s@]+@")
-BARE = re.compile(r"^[^\s\"=\\]+$")
+BARE = re.compile(r"^[^\s\"=\\\x00-\x1f\x7f-\x9f]+$")
+# What a terminal acts on instead of showing: C0 and C1 controls (ESC and CSI start sequences that move
+# the cursor, clear the screen or set the window's title), DEL, and the marks that reorder a line.
+TERMINAL_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 # Their INFO lines (each connection, each job execution) are noise here; the daemon logs the scheduler's
 # warnings (a skipped or missed run) as its own events.
 LIBRARY_LEVELS = {"apscheduler": logging.ERROR, "urllib3": logging.WARNING, "charset_normalizer": logging.WARNING}
@@ -26,6 +29,12 @@ LIBRARY_LEVELS = {"apscheduler": logging.ERROR, "urllib3": logging.WARNING, "cha
 def log_event(logger: logging.Logger, level: int, event: str, message: str = "", **fields: object) -> None:
     """Log `event` (a dotted name such as run.finished) with its fields, in either format."""
     logger.log(level, message or event, extra={"event": event, "fields": fields})
+
+
+def visible(text: str) -> str:
+    """`text` for a terminal: each control character spelled out as Python would ("\\x1b", "\\n"), so a
+    site's values in a report can never rewrite the operator's screen."""
+    return TERMINAL_CONTROLS.sub(lambda found: found[0].encode("unicode_escape").decode("ascii"), text)
 
 
 def redact(text: str) -> str:
@@ -61,7 +70,8 @@ def _text_value(value: object) -> str:
     if isinstance(value, list | tuple):
         value = ",".join(str(item) for item in value)
     text = str(value)
-    return text if BARE.match(text) else json.dumps(text, ensure_ascii=False)
+    # json.dumps spells out C0 controls but not C1 (CSI, \x9b): visible() does, for a terminal's sake.
+    return text if BARE.match(text) else visible(json.dumps(text, ensure_ascii=False))
 
 
 class KeyValueFormatter(logging.Formatter):

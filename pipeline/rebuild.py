@@ -57,6 +57,8 @@ def run_rebuild(config: Config, *, lock_wait: float = 0.0) -> SyncReport:
             source_report.stored.append(page.url)
             if extraction.extractor == "fallback":
                 source_report.fallback.append(extraction.article.url)
+            if outcome != "unchanged":
+                source_report.notes += [f"{extraction.article.url}: {note}" for note in extraction.notes]
             if outcome == "new":
                 source_report.new.append(extraction.article.url)
             elif outcome == "updated":

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from pipeline.health import HEALTH_FILE, SourceHealth, age_text, annotated, assess, iso_time, parse_time, read_health
+from pipeline.logs import visible
 from pipeline.model import Config
 from pipeline.store import STORE_FILE, inspect_store
 
@@ -68,12 +69,12 @@ def render_table(statuses: Sequence[SourceHealth], now: datetime) -> str:
     for status in statuses:
         error = status.entry.get("last_error")
         if status.reason:
-            lines.append(f"{status.source_id}: {status.reason}")
+            lines.append(visible(f"{status.source_id}: {status.reason}"))
         elif error and status.state == "problems":
-            lines.append(f"{status.source_id}: last problem: {error.get('message')} ({error.get('url')})")
+            lines.append(visible(f"{status.source_id}: last problem: {error.get('message')} ({error.get('url')})"))
         held = [item for item in status.entry.get("held_back") or [] if isinstance(item, dict)]
         for item in held[:HELD_BACK_SHOWN]:
-            lines.append(f"{status.source_id}: held back: {item.get('url')}: {item.get('reason')}")
+            lines.append(visible(f"{status.source_id}: held back: {item.get('url')}: {item.get('reason')}"))
         if len(held) > HELD_BACK_SHOWN:
             lines.append(
                 f"{status.source_id}: and {len(held) - HELD_BACK_SHOWN} more held back (`status --json` lists all)"

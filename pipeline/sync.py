@@ -233,6 +233,8 @@ def _sync_article(source: Source, store: Store, fetcher: Fetcher, candidate: Can
         report.stored.append(url)
         if extraction.extractor == "fallback":
             report.fallback.append(article.url)
+        if outcome != "unchanged":  # said once, when what was cut is stored
+            report.notes += [f"{article.url}: {note}" for note in extraction.notes]
     except NotAnArticle as error:
         report.skipped += 1
         if isinstance(error, NotHTML):  # a page type we skip is expected; a PDF where articles live is worth a word

@@ -9,6 +9,7 @@ from functools import cache
 
 @cache  # a few dozen names, asked for once per entry and name on every publication
 def slugify(name: str) -> str:
-    """'Visa holders and applicants' -> 'visa-holders-and-applicants' (ASCII, stable across runs)."""
+    """'Visa holders and applicants' -> 'visa-holders-and-applicants' (ASCII, stable across runs), at most
+    100 characters: a folder's name, which file systems cap at 255 bytes (NFKD can make one character 18)."""
     ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
-    return re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-") or "other"
+    return re.sub(r"[^a-z0-9]+", "-", ascii_name.lower())[:100].strip("-") or "other"

@@ -155,9 +155,7 @@ def _collect_alerts(source: Source, store: Store, page: Page, report: SourceRepo
     except ExtractError as error:
         report.problems.append(Problem(source.id, page.url, "alerts", error.message, error.hint))
         return
-    for alert in alerts:
-        if store.save_alert(alert, page.fetched_at):
-            report.alerts.append(alert.title)
+    report.alerts += [alert.title for alert in store.save_alerts(page.url, alerts, page.fetched_at)]
 
 
 def fetch_conditional(store: Store, fetcher: Fetcher, url: str, *, conditional: bool) -> Page:

@@ -12,28 +12,36 @@ RUNS_KEPT = 1000  # the runs table is recent history, not an archive: a daemon m
 
 
 class EventStore(Database):
-    def save_alert(self, alert: Alert, seen_at: datetime) -> bool:
-        """Keep a site alert; True when it is new."""
+    def save_alerts(self, page_url: str, alerts: list[Alert], seen_at: datetime) -> list[Alert]:
+        """Keep the alerts a read of `page_url` showed; the new ones are returned. An alert of that page
+        it no longer shows stops being current at once: its last_seen is cleared, so even a read in the
+        same second as the one that showed it (times are kept to the second) is told apart."""
+        new: list[Alert] = []
         with self.transaction() as db:
-            exists = db.execute("SELECT 1 FROM alerts WHERE id = ?", (alert.id,)).fetchone()
-            if exists:
-                db.execute("UPDATE alerts SET last_seen = ? WHERE id = ?", (iso(seen_at), alert.id))
-                return False
+            shown = [alert.id for alert in alerts]
             db.execute(
-                "INSERT INTO alerts (id, source_id, title, issued, text_html, page_url, first_seen, last_seen) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    alert.id,
-                    alert.source_id,
-                    alert.title,
-                    alert.issued.isoformat(),
-                    alert.text_html,
-                    alert.page_url,
-                    iso(seen_at),
-                    iso(seen_at),
-                ),
+                f"UPDATE alerts SET last_seen = '' WHERE page_url = ? AND id NOT IN ({', '.join('?' * len(shown))})",
+                (page_url, *shown),
             )
-            return True
+            for alert in alerts:
+                if db.execute("UPDATE alerts SET last_seen = ? WHERE id = ?", (iso(seen_at), alert.id)).rowcount:
+                    continue
+                db.execute(
+                    "INSERT INTO alerts (id, source_id, title, issued, text_html, page_url, first_seen, last_seen) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        alert.id,
+                        alert.source_id,
+                        alert.title,
+                        alert.issued.isoformat(),
+                        alert.text_html,
+                        alert.page_url,
+                        iso(seen_at),
+                        iso(seen_at),
+                    ),
+                )
+                new.append(alert)
+        return new
 
     def alerts(self, source_id: str, limit: int = -1, *, current_only: bool = False) -> list[Alert]:
         """The source's alerts, newest issued first (the `limit` newest; -1: all). `current_only`: those

@@ -16,6 +16,7 @@ from typing import TextIO
 from pipeline import __version__
 from pipeline.check import run_check
 from pipeline.config import load_config
+from pipeline.demo import sync_demo
 from pipeline.errors import PanuiError
 from pipeline.health import record_held_back, record_report
 from pipeline.logs import LOG_FORMATS, configure_logging, visible
@@ -62,6 +63,23 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"Pānui {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    demo = commands.add_parser(
+        "demo",
+        parents=[common],
+        help="sync the bundled real INZ pages, replayed on 127.0.0.1, into a demo folder, then serve it (offline)",
+    )
+    demo.add_argument(
+        "--dir", type=Path, default=Path("demo"), metavar="PATH", help="the demo's folder (default: ./demo)"
+    )
+    demo.add_argument(
+        "--port",
+        type=int,
+        choices=range(1, 65536),
+        default=8000,
+        metavar="PORT",
+        help="the port to serve on, which the demo's feeds link to (default: 8000)",
+    )
+    demo.add_argument("--no-serve", action="store_true", help="stop after the sync")
     sync = commands.add_parser(
         "sync",
         parents=[common],
@@ -139,6 +157,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     quiet, chatty = (logging.INFO, logging.DEBUG) if arguments.command == "daemon" else (logging.WARNING, logging.INFO)
     configure_logging(arguments.log_format, level=chatty if arguments.verbose else quiet, verbose=arguments.verbose)
     try:
+        if arguments.command == "demo":
+            interrupt_on_sigterm()
+            demo = sync_demo(arguments.config, arguments.dir, arguments.port)
+            print_report(demo.report, str(demo.config.output_dir))
+            print(demo.summary)
+            if arguments.no_serve:
+                return demo.report.exit_code
+            return serve_output(demo.config, "127.0.0.1", arguments.port) or demo.report.exit_code
         config = load_config(arguments.config)
         if arguments.command == "daemon":
             return run_daemon(config.path, log_format=arguments.log_format, verbose=arguments.verbose)
@@ -210,6 +236,8 @@ def print_report(report: SyncReport, output_dir: str, *, dry_run: bool = False) 
         )
     elif report.files_written:
         show(f"published: {count} file{'s' if count != 1 else ''} changed in {output_dir}")
+    elif report.empty_store:
+        show(f"published: nothing yet: no article has been stored, so {output_dir} holds no feeds or pages")
     else:
         show(f"published: nothing changed in {output_dir}")
     for warning in report.warnings:

@@ -2,18 +2,27 @@
 
 from __future__ import annotations
 
+import ipaddress
+import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import yaml
 
 from pipeline import PRODUCT, __version__
 from pipeline.config_reader import Reader, between, check_http_url, check_one_line, duration, parse_interval
 from pipeline.config_sources import parse_sources
-from pipeline.errors import ConfigError
-from pipeline.model import Config, FeedSettings, HealthSettings
+from pipeline.errors import ConfigError, PanuiError
+from pipeline.model import Config, FeedSettings, HealthSettings, Source
 
-__all__ = ["load_config", "parse_config", "parse_interval"]
+__all__ = ["load_config", "parse_config", "parse_interval", "require_real_contact"]
+# An address at a domain reserved for examples (RFC 2606, RFC 6761): mailto:you@example.org and the like.
+PLACEHOLDER_ADDRESS = re.compile(
+    r"(?:^|[^\w.-])(?:[\w-]+\.)*(?:example\.(?:com|net|org)|[\w-]+\.(?:example|invalid|test|localhost))(?![\w-])",
+    re.IGNORECASE,
+)
 
 
 MAX_CONFIG_BYTES = 256 * 1024  # 60 times the shipped file; more is not a sources.yaml (e.g. /dev/zero)
@@ -137,7 +146,33 @@ def parse_config(data: Any, path: Path) -> Config:
         sources=tuple(sources),
         run_budget=run_budget,
         health=health,
+        contact=reader.get(top, "", "contact", str, "") or "",
     )
+
+
+def require_real_contact(config: Config, sources: Sequence[Source]) -> None:
+    """Refuse to contact any host but this machine's own while `contact` is missing or a placeholder, so a
+    fresh clone cannot go live by accident (the demo and the tests' fixture sites are on loopback)."""
+    urls = [source.base_url for source in sources] + ([config.websub_hub] if config.websub_hub else [])
+    remote = sorted({host for url in urls if not _is_loopback(host := urlsplit(url).hostname or "")})
+    who = config.contact.strip() or config.user_agent  # user_agent alone, when it replaces contact
+    if not remote or (who.strip() and not PLACEHOLDER_ADDRESS.search(who)):
+        return
+    raise PanuiError(
+        f"contact in {config.path} is {f'a placeholder ({who})' if who.strip() else 'empty'}: "
+        f"Pānui will not send requests to {', '.join(remote)} without a way for its operators to reach you",
+        "before you go live, get the site's permission and put your real address in contact "
+        "(README: 'Before you go live'); `python run.py demo` shows the pipeline offline meanwhile",
+    )
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _user_agent(reader: Reader, top: dict[str, Any]) -> str:

@@ -174,7 +174,7 @@ def check_timezone(value: str) -> str | None:
 def check_slug(value: str) -> str | None:
     if SLUG.match(value):
         return None
-    return f"must be a check_slug (lower-case letters, digits and '-'), not {value!r}"
+    return f"must be a slug (lower-case letters, digits and '-'), not {value!r}"
 
 
 def parse_interval(value: str | int | float) -> float | None:

@@ -66,20 +66,20 @@ def parse_sources(reader: Reader, value: Any) -> list[Source]:
                 "each source needs its own id",
             )
         seen.add(source_id)
-        source = _source(reader, data, key)
+        source = _source(reader, data, key, source_id or "")
         if source is not None:
             sources.append(source)
     return sources
 
 
-def _source(reader: Reader, data: dict[str, Any], key: str) -> Source | None:
+def _source(reader: Reader, data: dict[str, Any], key: str, source_id: str) -> Source | None:
     number = (int, float)
     get = reader.get
     before = len(reader.problems)
     base_url = get(data, key, "base_url", str, check=check_http_url)
     licence = reader.mapping(data.get("licence"), join_key(key, "licence"), {"name", "url"})
     source = Source(
-        id=get(data, key, "id", str, "", check_slug),
+        id=source_id,
         name=get(data, key, "name", str),
         base_url=(base_url or "") if (base_url or "").endswith("/") else f"{base_url}/",
         timezone=get(data, key, "timezone", str, "Pacific/Auckland", check_timezone),

@@ -163,6 +163,7 @@ class Config:
     warc: bool = False  # also keep every response in a WARC file per run (state_dir/warc/)
     run_budget: float = 1800.0  # seconds of wall clock one run may spend before it stops fetching articles
     health: HealthSettings = HealthSettings()
+    contact: str = ""  # sources.yaml's contact: how a site's operators reach whoever runs Pānui
 
     def source(self, source_id: str) -> Source:
         for source in self.sources:
@@ -335,6 +336,7 @@ class SyncReport:
     files_written: list[str] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)  # reported, but the run still succeeded
+    empty_store: bool = False  # no article stored yet, so nothing was (or ever has been) published
 
     @property
     def all_problems(self) -> list[Problem]:

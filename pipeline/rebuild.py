@@ -68,7 +68,8 @@ def run_rebuild(config: Config, *, lock_wait: float = 0.0) -> SyncReport:
         for source_report in reports.values():
             note_drift(source_report)
         report.sources = list(reports.values())
-        if store.article_count():
+        report.empty_store = not store.article_count()
+        if not report.empty_store:
             try:
                 report.files_written = publish(config, store, full=True)
             except (OSError, PanuiError) as error:

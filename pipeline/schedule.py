@@ -33,7 +33,7 @@ from apscheduler.triggers.base import BaseTrigger  # type: ignore[import-untyped
 from apscheduler.triggers.cron import CronTrigger  # type: ignore[import-untyped]
 from apscheduler.triggers.interval import IntervalTrigger  # type: ignore[import-untyped]
 
-from pipeline.config import load_config
+from pipeline.config import load_config, require_real_contact
 from pipeline.errors import LockError, PanuiError
 from pipeline.lock import StoreLock
 from pipeline.logs import LogFormat, log_event
@@ -147,6 +147,7 @@ class Daemon:
     def run(self) -> int:
         """Schedule every source and run until SIGTERM or SIGINT. Returns the exit code (0)."""
         triggers = _triggers(self.config)
+        require_real_contact(self.config, self.config.sources)
         lock = StoreLock(self.config.state_dir)
         lock.path = self.config.state_dir / DAEMON_LOCK  # one daemon per store; the kernel frees it on exit
         try:

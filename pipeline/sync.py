@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 from pipeline.candidates import Candidate, fetch_conditional, gather_candidates
+from pipeline.config import require_real_contact
 from pipeline.discover import article_url
 from pipeline.errors import BudgetSpent, ExtractError, FetchError, NotAllowed, NotAnArticle, NotHTML, PanuiError
 from pipeline.fetch import Fetcher, Validators, ping_websub
@@ -55,7 +56,8 @@ def run_sync(
         finally:
             if recorder is not None:
                 recorder.close()
-        if store.article_count():
+        report.empty_store = not store.article_count()
+        if not report.empty_store:
             _publish(config, store, report)
         report.finished_at = _now()
         store.finish_run(run_id, report.finished_at, report.exit_code, report_summary(report))
@@ -101,11 +103,14 @@ def select_sources(config: Config, source_ids: Sequence[str], urls: Sequence[str
                 "drop --source or add it",
             )
     if source_ids:
-        return [source for source in config.sources if source.id in source_ids]
-    if urls:  # `sync --url` alone imports those articles and leaves the other sources alone
+        selected = [source for source in config.sources if source.id in source_ids]
+    elif urls:  # `sync --url` alone imports those articles and leaves the other sources alone
         wanted = {source_for_url(config, url) for url in urls}
-        return [source for source in config.sources if source in wanted]
-    return list(config.sources)
+        selected = [source for source in config.sources if source in wanted]
+    else:
+        selected = list(config.sources)
+    require_real_contact(config, selected)
+    return selected
 
 
 def sync_source(
@@ -237,7 +242,9 @@ def _sync_article(source: Source, store: Store, fetcher: Fetcher, candidate: Can
             report.notes += [f"{article.url}: {note}" for note in extraction.notes]
     except NotAnArticle as error:
         report.skipped += 1
-        if isinstance(error, NotHTML):  # a page type we skip is expected; a PDF where articles live is worth a word
+        # A page type we skip is expected of a sitemap; a PDF where articles live, or a --url the operator
+        # gave, is worth a word.
+        if isinstance(error, NotHTML) or candidate.origin == "url":
             report.notes.append(f"skipped, {error.message}: {url}")
         return
     except NotAllowed as error:

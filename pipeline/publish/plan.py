@@ -223,7 +223,7 @@ class SitePlanner:
         updates = FeedContent(
             folder,
             titles["updates"],
-            f"Each silent edit of a {source.name} article, with what changed, and each article the source removed.",
+            f"Each silent edit of an article from {source.name}, with what changed, and each article the source removed.",
             minutes,
             self._began,
             basename="updates",

@@ -159,12 +159,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if arguments.command == "demo":
             interrupt_on_sigterm()
-            demo = sync_demo(arguments.config, arguments.dir, arguments.port)
-            print_report(demo.report, str(demo.config.output_dir))
-            print(demo.summary)
-            if arguments.no_serve:
-                return demo.report.exit_code
-            return serve_output(demo.config, "127.0.0.1", arguments.port) or demo.report.exit_code
+            with sync_demo(arguments.config, arguments.dir, arguments.port) as demo:
+                print_report(demo.report, str(demo.config.output_dir))
+                print(demo.summary)
+                if arguments.no_serve:
+                    return demo.report.exit_code
+                return serve_output(demo.config, "127.0.0.1", arguments.port) or demo.report.exit_code
         config = load_config(arguments.config)
         if arguments.command == "daemon":
             return run_daemon(config.path, log_format=arguments.log_format, verbose=arguments.verbose)

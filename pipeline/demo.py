@@ -6,6 +6,8 @@ extraction, the store and publication. The live site is never contacted."""
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -49,8 +51,10 @@ class DemoRun:
         )
 
 
-def sync_demo(template: Path, folder: Path, port: int) -> DemoRun:
-    """Sync the demo folder's store from the replayed captures; its feeds link to 127.0.0.1:`port`."""
+@contextmanager
+def sync_demo(template: Path, folder: Path, port: int) -> Iterator[DemoRun]:
+    """Sync the demo folder's store from the replayed captures (its feeds link to 127.0.0.1:`port`); the
+    replay answers until the block ends, so the archive's links to the originals work while it is served."""
     source = _captured_source(template)
     config_path = folder.resolve() / "sources.yaml"
     if not _ours(config_path):
@@ -74,8 +78,8 @@ def sync_demo(template: Path, folder: Path, port: int) -> DemoRun:
         config_path.write_text(HEADER.format(template=template, config=config_path) + text, encoding="utf-8")
         config = load_config(config_path)
         report = run_sync(config)
-    record_report(config, report, schedule_periods(config), command="sync")
-    return DemoRun(config, report, replay.base_url, tuple(replay.answered))
+        record_report(config, report, schedule_periods(config), command="sync")
+        yield DemoRun(config, report, replay.base_url, tuple(replay.answered))
 
 
 def _captured_source(template: Path) -> dict[str, Any]:

@@ -291,3 +291,29 @@ def test_the_front_page_shows_the_current_alert_and_links_the_alerts_feed(
         assert response.ok and f"application/{media_type}" in response.headers["content-type"], href
         assert BANNER_TITLE in response.text(), href
     visit.assert_clean()
+
+
+def test_a_printed_article_keeps_the_address_of_its_original(archive: Archive, context: BrowserContext) -> None:
+    visit = open_page(archive, context, EMPLOYER_PAGE)
+    page = visit.page
+    original = page.get_by_role("link", name="Read the original")
+    href = original.get_attribute("href") or ""
+    assert href.endswith(ARTICLE_PATHS[1])
+
+    page.emulate_media(media="print")
+
+    shown = original.evaluate("link => getComputedStyle(link, '::after').content")
+    assert shown == f'" <{href}>"', "paper has no links: the address must be printed"
+    page.emulate_media(media="screen")
+    assert original.evaluate("link => getComputedStyle(link, '::after').content") == "none"
+    visit.assert_clean()
+
+
+def test_search_opened_as_a_file_says_to_serve_the_folder(archive: Archive, context: BrowserContext) -> None:
+    page = context.new_page()
+    page.goto((archive.output / "search" / "index.html").as_uri())
+
+    page.locator("#search-query").fill(BODY_ONLY_WORD)
+
+    expect(page.locator("#search-status")).to_contain_text("Search needs the archive served over HTTP")
+    expect(page.locator("#search-status")).to_contain_text("python run.py serve")

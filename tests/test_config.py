@@ -340,3 +340,10 @@ def test_a_config_that_is_a_device_stops_the_run_before_anything_is_touched(tmp_
     assert "/dev/zero: 1 problem in the configuration:\n  (file): is larger than 256 KiB" in result.stderr
     assert "hint: check that --config names your sources.yaml" in result.stderr
     assert list(tmp_path.iterdir()) == []  # no state, no output
+
+
+def test_an_invalid_source_id_is_one_problem_that_asks_for_a_slug(tmp_path: Path) -> None:
+    data = minimal_data()
+    data["sources"][0]["id"] = "INZ news"
+    problems = problems_of(write(tmp_path, data)).problems
+    assert problems == [("sources[0].id", "must be a slug (lower-case letters, digits and '-'), not 'INZ news'", "")]

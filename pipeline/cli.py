@@ -73,8 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.add_argument(
         "--port",
-        type=int,
-        choices=range(1, 65536),
+        type=port_number,
         default=8000,
         metavar="PORT",
         help="the port to serve on, which the demo's feeds link to (default: 8000)",
@@ -150,6 +149,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--port", type=int, default=8000, help="the port to listen on; 0 picks a free one (default: 8000)"
     )
     return parser
+
+
+def port_number(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number (1 to 65535)")
+    return int(text)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -124,7 +124,7 @@ def parse_config(data: Any, path: Path) -> Config:
             f"{state_dir} is inside output_dir {output_dir}",
             "the store must never be published: put state_dir beside output_dir",
         )
-    user_agent = _user_agent(reader, top)
+    user_agent, contact = _user_agent(reader, top)
     feeds = _feeds(
         reader,
         reader.mapping(top.get("feeds"), "feeds", {"title", "description", "max_items", "language"}),
@@ -146,7 +146,7 @@ def parse_config(data: Any, path: Path) -> Config:
         sources=tuple(sources),
         run_budget=run_budget,
         health=health,
-        contact=reader.get(top, "", "contact", str, "") or "",
+        contact=contact,
     )
 
 
@@ -155,11 +155,11 @@ def require_real_contact(config: Config, sources: Sequence[Source]) -> None:
     fresh clone cannot go live by accident (the demo and the tests' fixture sites are on loopback)."""
     urls = [source.base_url for source in sources] + ([config.websub_hub] if config.websub_hub else [])
     remote = sorted({host for url in urls if not _is_loopback(host := urlsplit(url).hostname or "")})
-    who = config.contact.strip() or config.user_agent  # user_agent alone, when it replaces contact
-    if not remote or (who.strip() and not PLACEHOLDER_ADDRESS.search(who)):
+    who = config.contact.strip()
+    if not remote or (who and not PLACEHOLDER_ADDRESS.search(who)):
         return
     raise PanuiError(
-        f"contact in {config.path} is {f'a placeholder ({who})' if who.strip() else 'empty'}: "
+        f"contact in {config.path} is {f'a placeholder ({who})' if who else 'empty'}: "
         f"Pānui will not send requests to {', '.join(remote)} without a way for its operators to reach you",
         "before you go live, get the site's permission and put your real address in contact "
         "(README: 'Before you go live'); `python run.py demo` shows the pipeline offline meanwhile",
@@ -175,8 +175,10 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-def _user_agent(reader: Reader, top: dict[str, Any]) -> str:
-    contact = reader.get(top, "", "contact", str, "", check_one_line)
+def _user_agent(reader: Reader, top: dict[str, Any]) -> tuple[str, str]:
+    """The User-Agent, and how a site's operators reach whoever runs Pānui: contact, or the user_agent
+    that replaces it."""
+    contact = str(reader.get(top, "", "contact", str, "", check_one_line)).strip()
     explicit = reader.get(top, "", "user_agent", str, "", check_one_line)
     if explicit:
         if explicit.lower().startswith(("python-requests", "python-urllib")):
@@ -185,15 +187,15 @@ def _user_agent(reader: Reader, top: dict[str, Any]) -> str:
                 "must not be a library's default",
                 "name Pānui and your contact, or set contact instead",
             )
-        return str(explicit)
+        return str(explicit), contact or str(explicit)
     if not contact:
         reader.problem(
             "contact",
             "is required (or user_agent)",
             "an address the site's operators can reach you at, e.g. mailto:you@example.org",
         )
-        return ""
-    return f"{PRODUCT}/{__version__} (announcement feeds; +{contact})"
+        return "", ""
+    return f"{PRODUCT}/{__version__} (announcement feeds; +{contact})", contact
 
 
 def _health(reader: Reader, data: dict[str, Any]) -> HealthSettings:

@@ -163,7 +163,7 @@ class Config:
     warc: bool = False  # also keep every response in a WARC file per run (state_dir/warc/)
     run_budget: float = 1800.0  # seconds of wall clock one run may spend before it stops fetching articles
     health: HealthSettings = HealthSettings()
-    contact: str = ""  # sources.yaml's contact: how a site's operators reach whoever runs Pānui
+    contact: str = ""  # how a site's operators reach whoever runs Pānui: contact, or the user_agent replacing it
 
     def source(self, source_id: str) -> Source:
         for source in self.sources:

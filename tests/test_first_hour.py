@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from pipeline.config import load_config, require_real_contact
-from pipeline.errors import PanuiError
+from pipeline.config import load_config, parse_config, require_real_contact
+from pipeline.errors import ConfigError, PanuiError
 from pipeline.model import Config
 from tests.fixture_site import PAGE_CAPTURES, FixtureSite, capture_path
 from tests.helpers import REPO_ROOT, MakeConfig, run_cli
@@ -28,7 +28,7 @@ def config_with(contact: str, base_url: str, *, hub: str | None = None) -> Confi
 
 @pytest.mark.parametrize(
     "contact",
-    [PLACEHOLDER, "https://www.example.com/contact", "mailto:me@ops.example.net", "ops@panui.test", "   "],
+    [PLACEHOLDER, "https://www.example.com/contact", "mailto:me@ops.example.net", "ops@panui.test", ""],
 )
 def test_a_placeholder_or_blank_contact_reaches_no_host_but_this_machine(contact: str) -> None:
     config = config_with(contact, LIVE)
@@ -57,6 +57,28 @@ def test_a_placeholder_contact_does_not_ping_a_remote_websub_hub() -> None:
 def test_loopback_hosts_and_real_contacts_are_accepted(contact: str, base_url: str) -> None:
     config = config_with(contact, base_url)
     require_real_contact(config, config.sources)
+
+
+def test_a_blank_contact_is_a_configuration_error(tmp_path: Path) -> None:
+    data = yaml.safe_load((REPO_ROOT / "sources.yaml").read_text("utf-8")) | {"contact": "   "}
+    with pytest.raises(ConfigError, match=r"contact: is required"):
+        parse_config(data, tmp_path / "sources.yaml")
+
+
+@pytest.mark.parametrize(("agent", "refused"), [("NewsBot/1.0 (+mailto:me@example.com)", True), ("NewsBot/1.0", False)])
+def test_a_user_agent_that_replaces_contact_must_not_be_a_placeholder(
+    tmp_path: Path, agent: str, refused: bool
+) -> None:
+    data = yaml.safe_load((REPO_ROOT / "sources.yaml").read_text("utf-8"))
+    del data["contact"]
+    data["user_agent"] = agent
+    data["sources"][0]["base_url"] = LIVE
+    config = parse_config(data, tmp_path / "sources.yaml")
+    if refused:
+        with pytest.raises(PanuiError, match="is a placeholder"):
+            require_real_contact(config, config.sources)
+    else:
+        require_real_contact(config, config.sources)
 
 
 def live_config(tmp_path: Path) -> Path:

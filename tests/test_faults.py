@@ -497,6 +497,8 @@ def test_unreachable_hosts_cost_only_their_source_and_the_next_run_recovers(
         add_source(config, "refused", refusing.base_url)
         add_source(config, "silent", silent.base_url)
         add_source(config, "nodns", "http://nonexistent.invalid/")
+        # A host that is not this machine is reached only with a real contact (this one never resolves).
+        config.write_text(config.read_text("utf-8").replace("fault-tests@example.org", "fault-tests@panui.nz"), "utf-8")
         output = tmp_path / "output"
 
         result = sync(config)

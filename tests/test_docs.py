@@ -109,10 +109,6 @@ def test_commands_doc_names_no_option_the_program_lacks(heading: str) -> None:
 def test_every_run_py_command_line_in_the_docs_is_real(page: str) -> None:
     """`python run.py X --opt` anywhere: X is a command and --opt one of its options."""
     text = README if page == "README.md" else DOCS[page]
-    if page == "README.md":
-        # `demo` (the offline quick start) is being added in parallel; until it is in the parser the quick
-        # start's lines are checked by test_the_quick_start_installs_in_a_venv_and_runs_the_demo only.
-        text = text.replace(_readme_section("Quick start"), "")
     commands = _subcommands()
     for command, rest in RUN_PY.findall(_code(text)):
         assert command in commands, f"{page} runs `run.py {command}`, which is not a command"

@@ -61,7 +61,11 @@
       show(all.filter(function (article) {
         return terms.every(function (term) { return article.haystack.indexOf(" " + term) !== -1; });
       }), query);
-    }).catch(function () { status.textContent = "The search index could not be loaded."; });
+    }).catch(function () {
+      status.textContent = window.location.protocol === "file:"
+        ? "Search needs the archive served over HTTP: a browser does not let a page opened as a file load the search index. Serve this folder (python run.py serve) and open its address."
+        : "The search index could not be loaded.";
+    });
   }
 
   form.addEventListener("submit", function (event) { event.preventDefault(); search(); });

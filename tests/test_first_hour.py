@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -117,3 +118,14 @@ def test_a_url_that_is_not_an_article_is_named_with_the_reason(
     assert result.returncode == 0, result.stderr
     assert re.search(r"^inz: .*, 1 skipped, 0 problems", result.stdout, re.M), result.stdout
     assert f"note: skipped, page type 'ContentPage' is not one of ['NewsAnnouncementPage']: {url}" in result.stdout
+
+
+def test_a_fresh_clone_cannot_sync_the_live_site(tmp_path: Path) -> None:
+    """The shipped sources.yaml as it is. Every request would go to a proxy where nothing listens, so
+    even a broken guard could not reach immigration.govt.nz."""
+    shutil.copy(REPO_ROOT / "sources.yaml", tmp_path / "sources.yaml")
+    dead_proxy = {"HTTP_PROXY": "http://127.0.0.1:9", "HTTPS_PROXY": "http://127.0.0.1:9", "NO_PROXY": ""}
+    result = run_cli("sync", cwd=tmp_path, env=dead_proxy, timeout=60)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "Pānui will not send requests to www.immigration.govt.nz" in result.stderr
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["sources.yaml"]

@@ -30,6 +30,7 @@ IMAGES = Path(__file__).resolve().parent
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-sync"]
 WIDTH, HEIGHT = 1000, 640
+FRONT_PAGE_HEIGHT = 1000  # the front page: its alert and the first articles below it
 ARTICLE_SLUG = ARTICLE_PATHS[1].rstrip("/").rsplit("/", 1)[-1]
 COLUMNS, ROWS = 110, 12  # the terminal newsboat runs in
 # xterm's 16 colours, for SGR 30-37/90-97 (and 40-47/100-107); 256-colour codes use the same first 16.
@@ -54,17 +55,17 @@ def main() -> None:
             (tmp / "reader.html").write_text(terminal_page(terminal), "utf-8")
             with sync_playwright() as playwright:
                 browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-                page = browser.new_page(viewport={"width": WIDTH, "height": HEIGHT})
-                photograph(page, server.url, "archive.png")
+                page = browser.new_page(viewport={"width": WIDTH, "height": FRONT_PAGE_HEIGHT})
+                photograph(page, server.url, "archive.png", height=FRONT_PAGE_HEIGHT)
                 photograph(page, f"{server.url}inz/articles/{ARTICLE_SLUG}/", "article.png")
                 photograph(page, (tmp / "reader.html").as_uri(), "reader.png", element="pre")
                 browser.close()
 
 
-def photograph(page: Page, url: str, name: str, element: str | None = None) -> None:
+def photograph(page: Page, url: str, name: str, element: str | None = None, height: int = HEIGHT) -> None:
     page.goto(url, wait_until="load")
     if element is None:
-        page.screenshot(path=IMAGES / name, clip={"x": 0, "y": 0, "width": WIDTH, "height": HEIGHT})
+        page.screenshot(path=IMAGES / name, clip={"x": 0, "y": 0, "width": WIDTH, "height": height})
     else:
         page.locator(element).screenshot(path=IMAGES / name)
     print(f"wrote {IMAGES / name} ({(IMAGES / name).stat().st_size:,} bytes)")

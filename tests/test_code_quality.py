@@ -26,10 +26,11 @@ def test_code_passes(name: str) -> None:
 def test_nothing_reads_outside_the_repository() -> None:
     """A fresh clone with nothing beside it must pass: no code names a path above the repository's root
     (CI proves it too, by running the tests in a clone in an empty folder)."""
-    outside = ("../shared", "/work/shared", "/work/main", "inz-captures")
+    sibling = "shared"  # spelled apart, so that this test does not name what it forbids
+    outside = (f"../{sibling}", f"/work/{sibling}", f"/work/{'main'}", f"inz-{'captures'}")
     for folder in ("pipeline", "tests", "benchmarks", ".ci", "docs"):
         for path in sorted((REPO_ROOT / folder).rglob("*")):
             if path.suffix in (".py", ".sh", ".md", "") and path.is_file() and "captures" not in path.parts:
                 text = path.read_text("utf-8", errors="replace")
-                found = [mark for mark in outside if mark in text and path.name != "test_code_quality.py"]
+                found = [mark for mark in outside if mark in text]
                 assert not found, f"{path.relative_to(REPO_ROOT)} names {found}: keep what it reads in the repository"

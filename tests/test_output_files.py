@@ -3,19 +3,18 @@ replaced only once the new bytes are on disk, and never left half-written by a f
 
 from __future__ import annotations
 
-import ctypes
 import errno
 import os
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from pipeline.errors import PanuiError
-from pipeline.publish import durable, files
+from pipeline.publish import files
 from pipeline.publish.files import OutputWriter, remove_leftovers, write_atomic
 
 
@@ -82,24 +81,9 @@ def test_a_failed_publication_leaves_the_old_files_and_no_temporary_copy(tmp_pat
     assert leftovers(tmp_path) == []
 
 
-def record_syncfs(monkeypatch: pytest.MonkeyPatch, answer: Callable[[int], int] | None = None) -> list[int]:
-    """Record each syncfs call (made by the real one, or answered by `answer`)."""
-    real = durable._syncfs
-    if real is None and answer is None:
-        pytest.skip("this C library has no syncfs")
-    calls: list[int] = []
-
-    def recording_syncfs(handle: int) -> int:
-        calls.append(handle)
-        return int((answer or real)(handle))  # type: ignore[misc]
-
-    monkeypatch.setattr(durable, "_syncfs", recording_syncfs)
-    return calls
-
-
 def record_file_syncs(monkeypatch: pytest.MonkeyPatch, root: Path) -> list[tuple[str, bytes | None]]:
     """Record each file's fdatasync: which copy, and what its published file held at that moment."""
-    real = durable._data_sync
+    real = files._data_sync
     calls: list[tuple[str, bytes | None]] = []
 
     def recording_sync(handle: int) -> None:
@@ -108,26 +92,12 @@ def record_file_syncs(monkeypatch: pytest.MonkeyPatch, root: Path) -> list[tuple
         calls.append((copy.name, published.read_bytes() if published.exists() else None))
         real(handle)
 
-    monkeypatch.setattr(durable, "_data_sync", recording_sync)
+    monkeypatch.setattr(files, "_data_sync", recording_sync)
     return calls
-
-
-def test_a_large_batch_goes_to_disk_with_one_filesystem_sync_for_the_data_and_one_for_the_renames(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    synced = record_syncfs(monkeypatch)
-    with OutputWriter(tmp_path) as writer:
-        for number in range(40):
-            writer.write(f"articles/{number}/index.html", b"page %d" % number)
-
-    assert len(synced) == 2
-    assert len(list(tmp_path.glob("articles/*/index.html"))) == 40
-    assert leftovers(tmp_path) == []
 
 
 @pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs /proc to name a descriptor's file")
 def test_each_copy_is_on_disk_before_it_replaces_its_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    record_syncfs(monkeypatch, answer=lambda handle: 0)  # the filesystem sync, if any, does nothing here
     synced = record_file_syncs(monkeypatch, tmp_path)
     for number in range(3):
         (tmp_path / f"page{number}.html").write_bytes(b"old")
@@ -141,64 +111,15 @@ def test_each_copy_is_on_disk_before_it_replaces_its_file(tmp_path: Path, monkey
     assert all((tmp_path / f"page{number}.html").read_bytes() == b"new" for number in range(3))
 
 
-def test_a_small_batch_syncs_file_by_file_not_the_whole_filesystem(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    synced = record_syncfs(monkeypatch, answer=lambda handle: 0)
-    files = record_file_syncs(monkeypatch, tmp_path) if Path("/proc/self/fd").is_dir() else None
-
-    with OutputWriter(tmp_path) as writer:
-        writer.write("inz/alerts.xml", b"<rss/>")
-        writer.write("inz/alerts.json", b"{}")
-
-    assert synced == []  # syncfs would write back whatever else waits on the filesystem
-    assert files is None or len(files) == 2
-
-
-def test_where_syncfs_is_refused_each_file_is_synced_instead(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    def refused(handle: int) -> int:
-        ctypes.set_errno(errno.EPERM)  # as a seccomp sandbox answers
-        return -1
-
-    synced = record_syncfs(monkeypatch, answer=refused)
-    with OutputWriter(tmp_path) as writer:
-        for number in range(20):
-            writer.write(f"page{number}.html", b"page")
-
-    assert synced  # tried, refused, and the publication went on
-    assert len(list(tmp_path.glob("page*.html"))) == 20
-    assert leftovers(tmp_path) == []
-
-
-def test_without_syncfs_each_file_is_synced(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(durable, "_syncfs", None)
-    calls: list[int] = []
-    real = durable._data_sync
-
-    def recording_sync(handle: int) -> None:
-        calls.append(handle)
-        real(handle)
-
-    monkeypatch.setattr(durable, "_data_sync", recording_sync)
-
-    with OutputWriter(tmp_path) as writer:
-        for number in range(20):
-            writer.write(f"page{number}.html", b"page")
-
-    assert len(calls) == 20
-    assert sorted(path.name for path in tmp_path.iterdir()) == sorted(f"page{number}.html" for number in range(20))
-
-
 def test_a_failed_sync_renames_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    def failing(handle: int) -> int:
-        ctypes.set_errno(errno.EIO)
-        return -1
+    def failing(handle: int) -> None:
+        raise OSError(errno.EIO, "Input/output error")
 
-    record_syncfs(monkeypatch, answer=failing)
+    monkeypatch.setattr(files, "_data_sync", failing)
     for number in range(20):
         (tmp_path / f"page{number}.html").write_bytes(b"old")
 
-    with pytest.raises(OSError, match="syncfs") as failed, OutputWriter(tmp_path) as writer:
+    with pytest.raises(OSError, match="Input/output error") as failed, OutputWriter(tmp_path) as writer:
         for number in range(20):
             writer.write(f"page{number}.html", b"new")
 
@@ -281,7 +202,6 @@ def test_leftover_copies_of_dead_writers_are_removed_and_a_running_writers_kept(
 def test_new_folders_and_renames_are_on_disk_before_the_batch_is_done(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    record_syncfs(monkeypatch, answer=lambda handle: 0)
     (tmp_path / "inz").mkdir()
     real_fsync = os.fsync
     fsynced: dict[Path, bool] = {}  # folder -> was the new page in place when it was fsynced

@@ -20,7 +20,7 @@ from bs4 import BeautifulSoup
 import pipeline.publish
 from pipeline.config import load_config
 from pipeline.model import Article, Config
-from pipeline.publish import IN_PROGRESS_FILE, durable, publish, render_site
+from pipeline.publish import IN_PROGRESS_FILE, files, publish, render_site
 from pipeline.publish.collections import memberships, sort_key
 from pipeline.store import Store
 from pipeline.store.catalogue import PUBLISH_FILE, Catalogue
@@ -236,7 +236,7 @@ def test_after_a_killed_publication_its_renames_are_put_on_disk_before_anything_
 
     def flush_tree(root: Path) -> None:
         events.append(f"flush {root}")
-        durable.flush_tree(root)
+        files.flush_tree(root)
 
     def record_files(self: Catalogue, done: Iterable[tuple[str, str]]) -> None:
         events.append("record")
@@ -335,26 +335,3 @@ def test_a_removal_a_killed_publication_left_undone_is_finished(filled: tuple[Co
 
     assert not (config.output_dir / "inz/topics/short-lived/feed.xml").exists()
     assert_output_is_the_full_rendering(config, store)
-
-
-def test_a_publication_reads_each_body_from_the_store_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    # Indexing an article (its search words), its feed item and its page all need its body.
-    config = make_config(tmp_path)
-    rng = random.Random(7)
-    read: list[int] = []
-    real = Store.bodies
-
-    def counted(self: Store, article_ids: Iterable[int]) -> dict[int, str]:
-        ids = list(article_ids)
-        read.extend(ids)
-        return real(self, ids)
-
-    with Store(config.state_dir) as store:
-        for number in range(30):
-            save(store, config, make_article(number, rng))
-        monkeypatch.setattr(Store, "bodies", counted)
-        publish(config, store)
-
-        assert sorted(read) == sorted({item.id for item in store.articles(with_bodies=False)})
-        monkeypatch.undo()
-        assert_output_is_the_full_rendering(config, store)

@@ -17,11 +17,10 @@ from typing import Protocol
 from pipeline.batching import batched
 from pipeline.model import Config
 from pipeline.publish.collections import SITE, memberships, sort_key
-from pipeline.publish.durable import flush_folders, flush_tree
 from pipeline.publish.extras import search_words
-from pipeline.publish.files import OutputWriter, remove_leftovers, write_atomic
+from pipeline.publish.files import OutputWriter, flush_folders, flush_tree, remove_leftovers, write_atomic
 from pipeline.publish.plan import Output, Scope, SitePlanner
-from pipeline.publish.render import ReadOnce, StoreView
+from pipeline.publish.render import StoreView
 from pipeline.publish.site import site_key
 from pipeline.store.catalogue import PUBLISH_FILE, Catalogue, Membership, catalogue_errors
 
@@ -36,11 +35,10 @@ class ArticleStore(StoreView, Protocol):
 def render_site(config: Config, store: ArticleStore) -> dict[str, bytes]:
     """Every output file, keyed by its path under output_dir (a catalogue in memory: nothing is written)."""
     catalogue = store.catalogue(None)
-    view = ReadOnce(store)
     try:
-        scope = _index(config, view, catalogue, catalogue.all_ids(), everything=True)
+        scope = _index(config, store, catalogue, catalogue.all_ids(), everything=True)
         files: dict[str, bytes] = {}
-        for output in SitePlanner(config, catalogue, view).plan(scope):
+        for output in SitePlanner(config, catalogue, store).plan(scope):
             files.update(output.render())
         return files
     finally:
@@ -83,13 +81,12 @@ def _publish(
             # On disk before anything it guards: a power cut must not keep the catalogue's changes (or
             # temporary copies) and lose the marker that has the next run repair them.
             write_atomic(marker, f"{os.getpid()}\n".encode())
-            flush_folders([marker.parent], ())
+            flush_folders([marker.parent])
 
     if changed or full:
         mark_in_progress()  # the catalogue is about to move ahead of output/
-    view = ReadOnce(store)
-    scope = _index(config, view, catalogue, changed, everything=full)
-    planner = SitePlanner(config, catalogue, view)
+    scope = _index(config, store, catalogue, changed, everything=full)
+    planner = SitePlanner(config, catalogue, store)
     # Even a publication of the alert feeds alone leaves temporary copies if it is killed: the marker
     # has the next run clean them up.
     with OutputWriter(config.output_dir, before_first_copy=mark_in_progress) as writer:
@@ -177,7 +174,7 @@ def _remove(paths: Sequence[str], catalogue: Catalogue, root: Path) -> None:
         (root / path).unlink(missing_ok=True)
     folders = [folder for folder in dict.fromkeys((root / path).parent for path in paths) if folder.is_dir()]
     if folders:  # on disk before the catalogue forgets them, or a power cut could bring back an orphan
-        flush_folders(folders, [root])
+        flush_folders(folders)
     catalogue.forget_files(paths)
 
 

@@ -6,13 +6,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from functools import cache, lru_cache, partial
+from functools import cache
 from importlib import resources
-from typing import Any
 
 from bs4 import BeautifulSoup
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
-from markupsafe import Markup
 
 from pipeline.model import Alert, Source, Version
 from pipeline.publish.changes import issued_text
@@ -56,10 +54,6 @@ class SiteContext:
     site_title: str
     language: str
     sources: tuple[Source, ...]
-    # An article is listed on up to a dozen pages at four depths: its list item is rendered once per
-    # publication (keyed by what it shows), not once per page, around where the page's root goes.
-    list_items: dict[tuple[object, ...], list[str]] = field(default_factory=dict, compare=False, repr=False)
-    parts: dict[tuple[object, ...], Markup] = field(default_factory=dict, compare=False, repr=False)  # see part()
 
 
 @dataclass(frozen=True)
@@ -125,29 +119,10 @@ def _page(site: SiteContext, template: str, path: str, **values: object) -> byte
             sources=site.sources,
             root=root,
             canonical=site.site_url + path.removesuffix("index.html"),
-            part=partial(part, site),
             **values,
         )
     )
     return html.encode("utf-8")
-
-
-def part(site: SiteContext, name: str, *args: object) -> Markup:
-    """A macro of parts.html, rendered once per publication for each set of arguments: the pages at one
-    depth share their navigation, the pages of a source's articles its feed links."""
-    key = (name, *(tuple(arg) if isinstance(arg, list) else arg for arg in args))
-    made = site.parts.get(key)
-    if made is None:
-        if len(site.parts) >= 5000:  # (a few per collection at most: keep memory bounded all the same)
-            site.parts.clear()
-        made = site.parts[key] = Markup(getattr(_parts_module(site.sources), name)(*args))
-    return made
-
-
-@lru_cache(maxsize=4)
-def _parts_module(sources: tuple[Source, ...]) -> Any:
-    """parts.html as a module whose macros know the sources (made once, not for each part)."""
-    return environment().get_template("parts.html").make_module({"sources": sources})
 
 
 def render_listing(site: SiteContext, listing: Listing) -> bytes:
@@ -160,7 +135,6 @@ def render_listing(site: SiteContext, listing: Listing) -> bytes:
         heading=listing.heading,
         description=listing.description,
         entries=listing.entries,
-        items=[list_item(site, entry, root) for entry in listing.entries],
         feeds=feeds,
         groups=listing.groups,
         alert_boxes=[
@@ -172,27 +146,6 @@ def render_listing(site: SiteContext, listing: Listing) -> bytes:
             for box in listing.alerts
         ],
     )
-
-
-# Stands for the page's path to the output root while a list item is rendered: never in an article's
-# text (libxml2, which extracted it, ends strings at a NUL), and checked all the same.
-ROOT_MARK = "\x00"
-
-
-def list_item(site: SiteContext, entry: Entry, root: str) -> Markup:
-    parts = site.list_items.get(entry.dependency)
-    if parts is None:
-        if len(site.list_items) >= 5000:  # a full publication of a large archive: keep memory bounded
-            site.list_items.clear()
-        parts = site.list_items[entry.dependency] = str(_item_macro(entry, ROOT_MARK)).split(ROOT_MARK)
-    if len(parts) == 2:
-        return Markup(root.join(parts))
-    return _item_macro(entry, root)  # the mark was in the item's own text after all: render it for this page
-
-
-def _item_macro(entry: Entry, root: str) -> Markup:
-    # A macro call: half the cost of a render(), which sets up a whole template context.
-    return Markup(environment().get_template("entry.html").module.item(entry, root))  # type: ignore[attr-defined]
 
 
 def images_as_links(body_html: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -53,10 +54,7 @@ def _text(value: str) -> str:
     return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-# Every byte but a-z and 0-9 becomes a space: the words are then what split() gives (the runs of
-# [a-z0-9] that re.findall found, at a third of its cost).
-_WORD_BYTES = frozenset(b"abcdefghijklmnopqrstuvwxyz0123456789")
-_NON_WORD_TO_SPACE = bytes(byte if byte in _WORD_BYTES else 0x20 for byte in range(256))
+WORD = re.compile(r"[a-z0-9]+")
 
 
 def search_words(article: Article) -> str:
@@ -64,8 +62,8 @@ def search_words(article: Article) -> str:
     order (the search script folds accents the same way, so "Māori" finds "maori")."""
     body_text = html_text(article.body_html)
     text = " ".join((article.title, article.summary, " ".join(article.topics), article.news_type or "", body_text))
-    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").lower()
-    return b" ".join(dict.fromkeys(folded.translate(_NON_WORD_TO_SPACE).split())).decode("ascii")
+    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii").lower()
+    return " ".join(dict.fromkeys(WORD.findall(folded)))
 
 
 def render_search_shard(entries: Sequence[Entry], words: Mapping[int, str]) -> bytes:

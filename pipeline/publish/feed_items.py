@@ -1,13 +1,11 @@
 """Feed items (an article, a correction or an alert, as any feed shows it) and their forms: the feedgen
-entry RSS and Atom are written from, and the JSON Feed item. feeds.ItemForms makes each once per
-publication."""
+entry RSS and Atom are written from, and the JSON Feed item."""
 
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import datetime
-from functools import cached_property
 from typing import Any
 
 from feedgen.entry import FeedEntry
@@ -34,15 +32,6 @@ class FeedItem:
     archive_url: str | None = None  # our copy: Atom "related" link, JSON Feed url
     external_url: str | None = None  # JSON Feed external_url
     rights: str | None = None
-
-    def __hash__(self) -> int:
-        return self._fields_hash
-
-    @cached_property
-    def _fields_hash(self) -> int:
-        # Computed once: an item is looked up in each feed it is in, and hashing its fields (a body,
-        # dates with zones) cost more than the lookup. Equal items hash alike, as dataclass's hash did.
-        return hash(tuple(getattr(self, field.name) for field in fields(self)))
 
 
 def item_from_entry(entry: Entry) -> FeedItem:
@@ -88,11 +77,8 @@ class EntryLinks(BaseExtension):  # type: ignore[misc]
         return entry
 
 
-def feed_entry(source: FeedItem) -> FeedEntry:
-    item = FeedEntry()
-    # The extensions a feed would register on it (see feeds._channel); a feed adding it finds them there.
-    item.register_extension("panui", NoExtension, atom=False, rss=True)
-    item.register_extension("panui_links", EntryLinks, atom=True, rss=False)
+def feed_entry(item: FeedEntry, source: FeedItem) -> None:
+    """Fill `item`, an entry a feed added (with the feed's extensions, see feeds._channel), from `source`."""
     item.id(source.id)
     item.guid(source.id, permalink=source.id.startswith(("http://", "https://")) and "#" not in source.id)
     item.title(source.title)
@@ -110,7 +96,6 @@ def feed_entry(source: FeedItem) -> FeedEntry:
     item.content(source.content_html, type="html")
     if source.rights:
         item.rights(source.rights)
-    return item
 
 
 def json_item(item: FeedItem) -> dict[str, object]:

@@ -6,19 +6,16 @@ Every date comes from the store, never from the clock, so an unchanged store ren
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from feedgen.entry import FeedEntry
 from feedgen.ext.base import BaseExtension
 from feedgen.feed import FeedGenerator
 from feedgen.util import xml_elem
-from lxml import etree
 
 from pipeline import __version__
 from pipeline.publish.feed_items import EntryLinks, FeedItem, NoExtension, feed_entry, json_item
-from pipeline.recent import Recent
 
 FEED_EXTENSIONS = {"rss": ".xml", "atom": ".atom", "json": ".json"}
 MEDIA_TYPES = {"rss": "application/rss+xml", "atom": "application/atom+xml", "json": "application/feed+json"}
@@ -84,7 +81,7 @@ class _ChannelHints(BaseExtension):  # type: ignore[misc]
 
 
 def _channel(spec: FeedSpec) -> FeedGenerator:
-    """A generator holding the feed's own fields and no items (see _with_items)."""
+    """A generator holding the feed's own fields and no items yet."""
     feed = FeedGenerator()
     feed.register_extension("panui", _ChannelHints, NoExtension, atom=False, rss=True)
     feed.register_extension("panui_links", NoExtension, EntryLinks, atom=True, rss=False)
@@ -116,122 +113,15 @@ def _atom_document(feed: FeedGenerator, spec: FeedSpec) -> bytes:
     return data
 
 
-DOCUMENTS = {"rss": _rss_document, "atom": _atom_document}
-# feedgen appends the items last, so a pretty-printed document ends with its items and then these.
-CLOSINGS = {"rss": b"  </channel>\n</rss>\n", "atom": b"</feed>\n"}
-# The feed each item is written alone in, to cut its text out (any fields do: an item's text depends
-# only on where it sits, at the same depth under a root declaring the same namespaces in every feed).
-_ITEM_HOLDER = FeedSpec(
-    "Item", "Item", "en", "https://panui.invalid/", "https://panui.invalid/", (), 60, datetime(2026, 1, 1, tzinfo=UTC)
-)
+def _document(spec: FeedSpec, kind: str) -> bytes:
+    """The RSS or Atom document feedgen writes of the feed and its items."""
+    feed = _channel(spec)
+    for item in spec.items:
+        feed_entry(feed.add_entry(order="append"), item)
+    return _rss_document(feed, spec) if kind == "rss" else _atom_document(feed, spec)
 
 
-def _with_items(document: bytes, kind: str, items: list[bytes]) -> bytes:
-    """The document of a feed with no items, with the items' texts put where feedgen writes them."""
-    closing = CLOSINGS[kind]
-    if not document.endswith(closing):
-        raise ValueError(f"feedgen ended a {kind} document with {document[-40:]!r}, not {closing!r}")
-    return b"".join([document[: -len(closing)], *items, closing])  # one copy of a feed that may be MBs
-
-
-class _ItemWriter:
-    """Writes an item's text as it stands in any RSS or Atom document of feedgen's. A feed's items come
-    last in its document, each at the same depth under a root declaring the same namespaces whatever
-    the feed, so an item's text is the same in every feed: here, the document of an item-less feed
-    (parsed once) with the item appended, less that document without it. It appends to one tree, so
-    it is not for two threads at once (a publication runs in one)."""
-
-    def __init__(self, kind: str) -> None:
-        self.kind = kind
-        empty = DOCUMENTS[kind](_channel(_ITEM_HOLDER), _ITEM_HOLDER)
-        self._root = etree.fromstring(empty, etree.XMLParser(remove_blank_text=True))
-        self._parent = self._root[0] if kind == "rss" else self._root  # <channel>, or Atom's <feed>
-        self._head = self._document()[: -len(CLOSINGS[kind])]
-        if not empty.startswith(self._head):  # the parsed document writes as feedgen wrote it
-            raise ValueError(f"feedgen's {kind} document reads back as another document")
-
-    def text(self, entry: FeedEntry) -> bytes:
-        element = entry.rss_entry() if self.kind == "rss" else entry.atom_entry()
-        self._parent.append(element)
-        try:
-            alone = self._document()
-        finally:
-            self._parent.remove(element)
-        closing = CLOSINGS[self.kind]
-        if not (alone.startswith(self._head) and alone.endswith(closing)):
-            raise ValueError(f"feedgen wrote a {self.kind} item where it was not expected")
-        return alone[len(self._head) : -len(closing)]
-
-    def _document(self) -> bytes:
-        # As feedgen's rss_str and atom_str write a document.
-        data: bytes = etree.tostring(self._root, pretty_print=True, encoding="UTF-8", xml_declaration=True)
-        return data
-
-
-@dataclass
-class _Forms:
-    entry: FeedEntry | None = None  # kept until its RSS and Atom texts are both written
-    texts: dict[str, bytes] = field(default_factory=dict)  # "rss", "atom", "json"
-
-
-class ItemForms:
-    """Each item's text in an RSS document, an Atom document and a JSON Feed, made once however many
-    feeds of a publication it is in (an article is in its source's, its type's, each of its topics' and
-    the site's feeds), so that a feed is its own fields with its items' texts put in (where each feed
-    used to build, copy and write every item again). Keyed by the item itself (every field: an edited
-    article is a new item); the newest `keep` are kept, so memory does not grow with the archive. One
-    publication gives an article's times in its source's zone, so equal items render alike (aware
-    datetimes of one instant compare equal across zones)."""
-
-    def __init__(self, keep: int = 256) -> None:
-        self._forms: Recent[FeedItem, _Forms] = Recent(keep)
-        self._writers: dict[str, _ItemWriter] = {}
-
-    def _of(self, item: FeedItem) -> _Forms:
-        return self._forms.get_or_make(item, lambda item: _Forms())
-
-    def rss(self, item: FeedItem) -> bytes:
-        return self._xml(item, "rss")
-
-    def atom(self, item: FeedItem) -> bytes:
-        return self._xml(item, "atom")
-
-    def json(self, item: FeedItem) -> bytes:
-        forms = self._of(item)
-        if "json" not in forms.texts:
-            forms.texts["json"] = json.dumps(json_item(item), ensure_ascii=False).encode("utf-8")
-        return forms.texts["json"]
-
-    def _xml(self, item: FeedItem, kind: str) -> bytes:
-        forms = self._of(item)
-        if kind not in forms.texts:
-            forms.entry = forms.entry or feed_entry(item)  # one feedgen entry for both formats
-            forms.texts[kind] = self._writer(kind).text(forms.entry)
-            if "rss" in forms.texts and "atom" in forms.texts:
-                forms.entry = None
-        return forms.texts[kind]
-
-    def _writer(self, kind: str) -> _ItemWriter:
-        if kind not in self._writers:
-            self._writers[kind] = _ItemWriter(kind)
-        return self._writers[kind]
-
-
-def render_rss(spec: FeedSpec, forms: ItemForms | None = None) -> bytes:
-    """RSS 2.0: the feedgen document of the feed's own fields, with each item's text (made once per
-    publication by `forms`, shared with the publication's other feeds) where feedgen puts items."""
-    forms = forms or ItemForms()
-    items = [forms.rss(item) for item in spec.items]
-    return _with_items(_rss_document(_channel(spec), spec), "rss", items)
-
-
-def render_atom(spec: FeedSpec, forms: ItemForms | None = None) -> bytes:
-    forms = forms or ItemForms()
-    items = [forms.atom(item) for item in spec.items]
-    return _with_items(_atom_document(_channel(spec), spec), "atom", items)
-
-
-def render_json(spec: FeedSpec, forms: ItemForms | None = None) -> bytes:
+def render_json(spec: FeedSpec) -> bytes:
     feed: dict[str, object] = {
         "version": "https://jsonfeed.org/version/1.1",
         "title": spec.title,
@@ -242,22 +132,14 @@ def render_json(spec: FeedSpec, forms: ItemForms | None = None) -> bytes:
     }
     if spec.hub:
         feed["hubs"] = [{"type": "WebSub", "url": spec.hub}]
-    forms = forms or ItemForms()
-    # The bytes json.dumps gives the whole feed with "items" last, each item's text made once (no
-    # indent: json's C encoder only serves compact output, and readers parse either equally).
-    parts = [json.dumps(feed, ensure_ascii=False)[:-1].encode("utf-8") + b', "items": [']
-    for index, item in enumerate(spec.items):
-        parts += (b", ", forms.json(item)) if index else (forms.json(item),)
-    parts.append(b"]}\n")
-    return b"".join(parts)  # one copy of a feed that may be MBs
+    feed["items"] = [json_item(item) for item in spec.items]
+    return (json.dumps(feed, ensure_ascii=False) + "\n").encode("utf-8")
 
 
-def render_feeds(spec: FeedSpec, forms: ItemForms | None = None) -> dict[str, bytes]:
-    """The three formats, keyed by file name. `forms`: the items' forms shared with the publication's
-    other feeds."""
-    forms = forms or ItemForms()
+def render_feeds(spec: FeedSpec) -> dict[str, bytes]:
+    """The three formats, keyed by file name."""
     return {
-        spec.file_name("rss"): render_rss(spec, forms),
-        spec.file_name("atom"): render_atom(spec, forms),
-        spec.file_name("json"): render_json(spec, forms),
+        spec.file_name("rss"): _document(spec, "rss"),
+        spec.file_name("atom"): _document(spec, "atom"),
+        spec.file_name("json"): render_json(spec),
     }

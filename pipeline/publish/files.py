@@ -1,7 +1,11 @@
 """Atomic, byte-stable writes: a file whose bytes did not change is not touched (so its mtime, and any
 static server's ETag and Last-Modified, stay valid); a changed file is replaced by rename, so a reader or
-a crash only ever sees the old or the new complete file. Copies reach the disk before their renames, and
-the renames before anyone records them (durable.py)."""
+a crash only ever sees the old or the new complete file.
+
+A copy is put on disk (fdatasync) before it is renamed over a published file, or a power cut could leave
+an empty file behind the new name; and the renames are put on disk (fsync of their folders) before the
+catalogue records the files as published, or a publication that was cut off would take the old files
+for the new ones. Syncing each file also reports that file's write error."""
 
 from __future__ import annotations
 
@@ -9,13 +13,12 @@ import os
 import re
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from types import TracebackType
 
 from pipeline.errors import PanuiError
 from pipeline.faults import pause_point
-from pipeline.publish.durable import flush_files, flush_folders, make_folders
 
 # Temporary copies: ".<name>.<writer's pid>.<random>.tmp", so a leftover is told by its writer.
 TEMPORARY = re.compile(r"^\..+\.(\d+)\.[^.]+\.tmp$")
@@ -24,15 +27,56 @@ COPY_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
 # its pid now belongs to another process (in a container, every run may be pid 1).
 STALE_COPY_SECONDS = 3600
 PROCESS_STARTED = time.time()  # (when Pānui's modules were imported: close enough)
+FOLDER_MODE = 0o755  # published folders, whatever the umask: a web server must be able to enter them
+_data_sync: Callable[[int], None] = getattr(os, "fdatasync", os.fsync)  # (macOS has no fdatasync)
+
+
+def flush_files(paths: Iterable[Path]) -> None:
+    """Put the contents of the files `paths` on disk."""
+    for path in paths:
+        _sync_one(path, _data_sync)
+
+
+def flush_folders(folders: Iterable[Path]) -> None:
+    """Put the entries of `folders` (the renames, removals and new folders just made in them) on disk."""
+    for folder in folders:
+        _sync_one(folder, os.fsync)
+
+
+def flush_tree(root: Path) -> None:
+    """Put every folder entry under `root` on disk: after a run was killed, the renames it made may
+    not be yet, and the next run must not record them as published before they are."""
+    flush_folders(Path(folder) for folder, _, _ in os.walk(root))
+
+
+def _sync_one(path: Path, sync: Callable[[int], None]) -> None:
+    handle = os.open(path, os.O_RDONLY)
+    try:
+        sync(handle)
+    finally:
+        os.close(handle)
+
+
+def make_folders(folder: Path) -> list[Path]:
+    """`folder` and any missing parents, each readable by a web server whatever the umask; returns the
+    folders made (their entries in their parents are not on disk until those parents are flushed)."""
+    missing: list[Path] = []
+    while not folder.is_dir():
+        missing.append(folder)
+        folder = folder.parent
+    for new in reversed(missing):
+        new.mkdir(exist_ok=True)
+        new.chmod(FOLDER_MODE)
+    return missing
 
 
 def write_atomic(path: Path, data: bytes) -> bool:
     """Write `data` to `path` unless it already holds exactly that. True when the file was written."""
     if _holds(path, data):
         return False
-    temporary, _, _ = _copy(path, data)
+    temporary, _ = _copy(path, data)
     try:
-        flush_files([temporary], ())
+        flush_files([temporary])
         temporary.replace(path)
     except BaseException:
         temporary.unlink(missing_ok=True)
@@ -47,9 +91,8 @@ def _holds(path: Path, data: bytes) -> bool:
         return False
 
 
-def _copy(path: Path, data: bytes) -> tuple[Path, int, list[Path]]:
-    """A temporary copy of `data` beside `path` (not yet flushed to disk), its filesystem's device, and
-    the folders made for it."""
+def _copy(path: Path, data: bytes) -> tuple[Path, list[Path]]:
+    """A temporary copy of `data` beside `path` (not yet flushed to disk), and the folders made for it."""
     temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
     made: list[Path] = []
     try:
@@ -62,13 +105,12 @@ def _copy(path: Path, data: bytes) -> tuple[Path, int, list[Path]]:
             os.fchmod(handle, 0o644)  # whatever the umask: published files are for a web server to read
             with open(handle, "wb", closefd=False) as stream:
                 stream.write(data)
-            device = os.fstat(handle).st_dev
         finally:
             os.close(handle)  # which may fail too (NFS reports write errors here)
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
-    return temporary, device, made
+    return temporary, made
 
 
 def remove_leftovers(root: Path) -> list[Path]:
@@ -122,7 +164,6 @@ class OutputWriter:
         self._claimed: set[str] = set()
         self._pending: list[tuple[Path, Path]] = []  # (temporary copy, file it replaces)
         self._renamed = 0  # how many of _pending are in place
-        self._filesystems: dict[int, Path] = {}  # a folder on each filesystem the batch writes to
         self._made: list[Path] = []  # folders made for the batch's copies
 
     def write(self, relative: str, data: bytes) -> None:
@@ -135,10 +176,9 @@ class OutputWriter:
         if self._before_first_copy is not None:
             self._before_first_copy()
             self._before_first_copy = None
-        temporary, device, made = _copy(path, data)
+        temporary, made = _copy(path, data)
         self._made += made
         self._pending.append((temporary, path))
-        self._filesystems.setdefault(device, path.parent)
         self.written.append(relative)
 
     def commit(self) -> None:
@@ -146,7 +186,7 @@ class OutputWriter:
         if not self._pending:
             return
         try:
-            flush_files([temporary for temporary, _ in self._pending], self._filesystems.values())
+            flush_files(temporary for temporary, _ in self._pending)
             # The renamed files' folders, and the parents of the folders made (their entries are there).
             folders = list(
                 dict.fromkeys([*(path.parent for _, path in self._pending), *(new.parent for new in self._made)])
@@ -155,7 +195,7 @@ class OutputWriter:
                 pause_point("publish")  # test-only (pipeline/faults.py): a crash test kills the run before a rename
                 temporary.replace(path)
                 self._renamed += 1
-            flush_folders(folders, self._filesystems.values())
+            flush_folders(folders)
         finally:
             self.discard()  # after a failure, the copies not yet in place
 
@@ -164,7 +204,6 @@ class OutputWriter:
             temporary.unlink(missing_ok=True)
         self._pending.clear()
         self._renamed = 0
-        self._filesystems.clear()
         self._made.clear()
 
     def __enter__(self) -> OutputWriter:

@@ -47,7 +47,6 @@ class SitePlanner:
         self.config = config
         self.catalogue = catalogue
         self.view = view
-        self.feed_items = render.FeedItems(view)
         self.site = SiteContext(
             site_url=config.site_url,
             site_title=config.feeds.title,
@@ -116,9 +115,7 @@ class SitePlanner:
     def _feed(self, content: FeedContent, entries: Sequence[Entry], make_items: Callable[[], list[FeedItem]]) -> Output:
         paths = tuple(content.folder + content.basename + extension for extension in FEED_EXTENSIONS.values())
         depends = [content, [entry.dependency for entry in entries]]
-        return self._output(
-            paths, depends, partial(render.feed_files, self.config, content, make_items, self.feed_items.forms)
-        )
+        return self._output(paths, depends, partial(render.feed_files, self.config, content, make_items))
 
     def _article_feed(self, folder: str, title: str, description: str, minutes: int) -> Output:
         newest = self._entries(self.catalogue.listed(folder, limit=self.limit, current_only=True))
@@ -127,7 +124,7 @@ class SitePlanner:
             withdrawn = [item.withdrawn_at for item in self.catalogue.listed(folder) if item.withdrawn_at]
             since = max(withdrawn, default=since)
         content = FeedContent(folder, title, description, minutes, since)
-        return self._feed(content, newest, partial(self.feed_items.of, newest))
+        return self._feed(content, newest, partial(render.feed_items, self.view, newest))
 
     @cached_property
     def _began(self) -> datetime:
@@ -265,7 +262,6 @@ class SitePlanner:
                 self.config,
                 content,
                 partial(render.alert_items, alerts, source),
-                self.feed_items.forms,
             ),
         )
 

@@ -24,8 +24,7 @@ from pipeline.publish.diff import article_diff
 from pipeline.publish.entries import Entry, nz_date
 from pipeline.publish.extras import FeedOutline, render_opml, render_search_shard
 from pipeline.publish.feed_items import FeedItem, item_from_entry
-from pipeline.publish.feeds import FeedSpec, ItemForms, render_feeds
-from pipeline.recent import Recent
+from pipeline.publish.feeds import FeedSpec, render_feeds
 from pipeline.store.catalogue import Catalogue
 
 
@@ -37,32 +36,6 @@ class StoreView(Protocol):
     def versions(self, article_ids: Iterable[int]) -> dict[int, list[Version]]: ...
 
     def alerts(self, source_id: str, limit: int = -1, *, current_only: bool = False) -> list[Alert]: ...
-
-
-class ReadOnce:
-    """A StoreView whose bodies are read from the store once per publication: indexing an article (its
-    search words), its feed item and its page each need its body. The newest `keep` are kept, so
-    memory does not grow with the archive; the store does not change while a publication reads it."""
-
-    def __init__(self, view: StoreView, keep: int = 256) -> None:
-        self.view = view
-        self._bodies: Recent[int, str] = Recent(keep)
-
-    def bodies(self, article_ids: Iterable[int]) -> dict[int, str]:
-        ids = list(article_ids)
-        found = self.view.bodies([article_id for article_id in ids if article_id not in self._bodies])
-        wanted = {
-            article_id: found[article_id] if article_id in found else self._bodies.get(article_id) for article_id in ids
-        }
-        for article_id, body in found.items():
-            self._bodies.put(article_id, body)
-        return {article_id: body for article_id, body in wanted.items() if body is not None}
-
-    def versions(self, article_ids: Iterable[int]) -> dict[int, list[Version]]:
-        return self.view.versions(article_ids)
-
-    def alerts(self, source_id: str, limit: int = -1, *, current_only: bool = False) -> list[Alert]:
-        return self.view.alerts(source_id, limit, current_only=current_only)
 
 
 @dataclass(frozen=True)
@@ -85,26 +58,8 @@ def listing_page(site: SiteContext, listing: Listing) -> dict[str, bytes]:
     return {listing.path: render_listing(site, listing)}
 
 
-class FeedItems:
-    """The feed items of the articles one publication shows, each made once: an article is in several
-    feeds (the site's, its source's, its type's, each of its topics'), with the same item in each. The
-    newest items are kept, a bounded number, so memory does not grow with the archive. The key covers
-    what of the article a feed shows; what comes from the configuration (the source's name and licence,
-    site_url) is fixed for one publication, so an instance must not outlive it."""
-
-    def __init__(self, view: StoreView, keep: int = 256) -> None:
-        self.view = view
-        self._made: Recent[tuple[object, ...], FeedItem] = Recent(keep)
-        self.forms = ItemForms(keep)  # and each item's forms in the feed formats
-
-    def of(self, entries: Sequence[Entry]) -> list[FeedItem]:
-        missing = [entry for entry in entries if entry.dependency not in self._made]
-        made = {entry.dependency: item_from_entry(entry) for entry in with_bodies(self.view, missing)}
-        keys = [entry.dependency for entry in entries]
-        items = [made[key] if key in made else self._made[key] for key in keys]
-        for key, item in zip(keys, items, strict=True):  # (after every look-up: a put may drop the oldest)
-            self._made.put(key, item)
-        return items
+def feed_items(view: StoreView, entries: Sequence[Entry]) -> list[FeedItem]:
+    return [item_from_entry(entry) for entry in with_bodies(view, entries)]
 
 
 def correction_feed_items(view: StoreView, entries: Sequence[Entry]) -> list[FeedItem]:
@@ -117,9 +72,7 @@ def alert_items(alerts: Sequence[Alert], source: Source) -> list[FeedItem]:
     return [alert_item(alert, source) for alert in alerts]
 
 
-def feed_files(
-    config: Config, content: FeedContent, make_items: Callable[[], list[FeedItem]], forms: ItemForms | None = None
-) -> dict[str, bytes]:
+def feed_files(config: Config, content: FeedContent, make_items: Callable[[], list[FeedItem]]) -> dict[str, bytes]:
     spec = FeedSpec(
         title=content.title,
         description=content.description,
@@ -132,7 +85,7 @@ def feed_files(
         hub=config.websub_hub,
         basename=content.basename,
     )
-    return {content.folder + name: data for name, data in render_feeds(spec, forms).items()}
+    return {content.folder + name: data for name, data in render_feeds(spec).items()}
 
 
 def article_page(site: SiteContext, view: StoreView, entry: Entry, versions: Sequence[Version]) -> dict[str, bytes]:

@@ -13,12 +13,13 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, suppress
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from pathlib import Path
 
 from pipeline.errors import StoreError
 from pipeline.model import StoredArticle
 from pipeline.store.database import immediate_transaction, parse_time
-from pipeline.store.rows import CHUNK, CURRENT, ArticleRows, article_columns, chunks, marks
+from pipeline.store.rows import CHUNK, CURRENT, article_columns, chunks, marks, stored_article
 
 PUBLISH_FILE = "publish.sqlite3"
 SCHEMA_VERSION = "2"  # a file of another version is rebuilt from the store, never migrated
@@ -30,6 +31,9 @@ ARTICLE_STATE = (
     "r.retrieved_at || '|' || coalesce(a.withdrawn_at, '')"
 )
 ARTICLE_COLUMNS = article_columns()  # without bodies: publishing reads those only for what it renders
+# A publication reads an article in each collection it is listed in (its year, its topics' and type's
+# years...): made once from its row (the whole row is the key, so a changed article is made anew).
+_article = lru_cache(maxsize=1024)(stored_article)
 SCHEMA = (
     "CREATE TABLE IF NOT EXISTS pub.state (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
     # `words`: what the archive's search finds the article by (computed once per version, from its body).
@@ -84,7 +88,6 @@ class CollectionInfo:
 class Catalogue:
     def __init__(self, db: sqlite3.Connection, state_dir: Path | None) -> None:
         self._db = db
-        self._rows = ArticleRows()
         path = state_dir / PUBLISH_FILE if state_dir else None
         with catalogue_errors(path):
             try:
@@ -157,7 +160,7 @@ class Catalogue:
         found: dict[int, StoredArticle] = {}
         for chunk in chunks(ids):
             query = f"SELECT {ARTICLE_COLUMNS} FROM {CURRENT} WHERE a.id IN ({marks(chunk)})"
-            found.update((item.id, item) for item in map(self._rows.read, self._db.execute(query, chunk)))
+            found.update((item.id, item) for item in map(_article, self._db.execute(query, chunk)))
         return [found[article_id] for article_id in ids if article_id in found]
 
     def memberships(self, ids: Sequence[int]) -> dict[int, set[Membership]]:
@@ -242,7 +245,7 @@ class Catalogue:
         if limit is not None:
             query += " LIMIT ?"
             parameters += (limit,)
-        return [self._rows.read(row) for row in self._db.execute(query, parameters)]
+        return [_article(row) for row in self._db.execute(query, parameters)]
 
     def collections(self, kind: str, parent: str | None = None) -> list[CollectionInfo]:
         """The collections of one kind (under `parent`) that list something, by folder, with their sizes."""

@@ -11,7 +11,6 @@ from zoneinfo import ZoneInfo
 
 from pipeline.batching import batched
 from pipeline.model import Article, StoredArticle
-from pipeline.recent import Recent
 from pipeline.store.database import parse_time
 
 T = TypeVar("T")
@@ -75,16 +74,3 @@ def stored_article(row: tuple[object, ...]) -> StoredArticle:
             body_html=str(body),
         ),
     )
-
-
-class ArticleRows:
-    """stored_article with a memory: publishing reads each article in every collection it is listed in
-    (five or six listings and feeds), and making one from its row costs more than finding it again.
-    Keyed by the whole row, so an article read after it changed is made anew; the newest `keep` are
-    kept, so memory does not grow with the archive."""
-
-    def __init__(self, keep: int = 1024) -> None:
-        self._made: Recent[tuple[object, ...], StoredArticle] = Recent(keep)
-
-    def read(self, row: tuple[object, ...]) -> StoredArticle:
-        return self._made.get_or_make(row, stored_article)

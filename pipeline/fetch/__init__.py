@@ -17,13 +17,13 @@ import requests
 
 from pipeline.errors import BudgetSpent, FetchError, NotAllowed, PanuiError
 from pipeline.fetch.transport import (
+    CHUNK,
     MAX_WAIT,
-    Watchdog,
+    Cutoff,
     WatchedHTTPPool,
     WatchedHTTPSPool,
     conditional_headers,
     describe,
-    read_chunks,
     retry_after,
     robots_lines,
     status_hint,
@@ -62,11 +62,10 @@ class Fetcher:
         self._sleep = sleep
         self._monotonic = monotonic
         self._session = requests.Session()
-        # requests reads the environment again for every request (proxies, NO_PROXY, the CA bundle,
-        # ~/.netrc): a tenth of a sync's CPU in the benchmark. Every request of a Fetcher goes to the
-        # source's one host (redirects elsewhere are never followed), so the environment is read once,
-        # here: HTTP(S)_PROXY, NO_PROXY and REQUESTS_CA_BUNDLE apply as requests applies them to that
-        # host. ~/.netrc is not read: Pānui sends no credentials to the sites it reads.
+        # The environment is read once, here, not by requests for every request: HTTP(S)_PROXY, NO_PROXY
+        # and REQUESTS_CA_BUNDLE apply as requests applies them to the source's one host (redirects
+        # elsewhere are never followed), and ~/.netrc is not read: Pānui sends no credentials to the
+        # sites it reads (docs/internals.md, Politeness).
         environment = self._session.merge_environment_settings(source.base_url, {}, None, None, None)
         self._session.trust_env = False
         self._session.proxies = environment["proxies"]
@@ -257,13 +256,13 @@ class Fetcher:
         budget = min(limit, left)
         self.requests_made += 1
         page: Page | None = None
-        with Watchdog(budget) as watchdog:
+        with Cutoff(budget) as cutoff:
             try:
                 page = self._exchange(url, headers, budget)
             except requests.RequestException:
-                if not watchdog.fired:
+                if not cutoff.fired:
                     raise
-        if page is None or watchdog.fired:
+        if page is None or cutoff.fired:
             raise self._too_slow(url, budget)
         return page
 
@@ -277,19 +276,10 @@ class Fetcher:
         )
 
     def _exchange(self, url: str, headers: dict[str, str], budget: float) -> Page:
-        timeout = min(self.source.timeout, budget)  # (connecting too: the watchdog cuts only a connection made)
-        deadline = self._monotonic() + budget
-        # requests' documented prepared-request flow (PreparedRequest.prepare, then Session.send) instead
-        # of Session.get: the session's headers and cookies are merged here once, not through
-        # merge_setting's generic checks (a third of what requests spent per request, profiled); and with
-        # no body or query to encode, not through Request's empty ones, whose typing-protocol checks cost
-        # half of preparing (the prepared requests are equal). Proxies and verify still come from the
-        # session (see __init__); redirects are ours (allow_redirects off).
-        prepared = requests.PreparedRequest()
-        prepared.prepare(
-            method="GET", url=url, headers={**self._session.headers, **headers}, cookies=self._session.cookies
-        )
-        with self._session.send(prepared, timeout=(timeout, timeout), allow_redirects=False, stream=True) as response:
+        timeout = min(self.source.timeout, budget)  # (connecting too: the cut ends only a connection made)
+        with self._session.get(
+            url, headers=headers, timeout=(timeout, timeout), allow_redirects=False, stream=True
+        ) as response:
             declared = response.headers.get("content-length", "")
             if declared.isdigit() and int(declared) > self.source.max_bytes:
                 raise FetchError(
@@ -300,7 +290,7 @@ class Fetcher:
                 )
             chunks: list[bytes] = []
             size = 0
-            for chunk in read_chunks(response):
+            for chunk in response.iter_content(CHUNK):
                 size += len(chunk)
                 if size > self.source.max_bytes:
                     raise FetchError(
@@ -309,8 +299,6 @@ class Fetcher:
                         "raise max_bytes for this source if the page is genuine",
                         response.status_code,
                     )
-                if self._monotonic() > deadline:
-                    raise self._too_slow(url, budget)
                 chunks.append(chunk)
             self.bytes_received += size
             page = Page(

@@ -1,15 +1,12 @@
-"""The low-level pieces behind the Fetcher: a watchdog that ends a response at its deadline (headers
-included), reading a body as bytes arrive, Retry-After, and errors described in words."""
+"""The low-level pieces behind the Fetcher: the cut that ends a response at its deadline (headers
+included), Retry-After, robots.txt's numbers, and errors described in words."""
 
 from __future__ import annotations
 
 import contextlib
-import logging
 import re
 import socket
 import threading
-import time
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
@@ -23,7 +20,6 @@ if TYPE_CHECKING:
     from pipeline.fetch import Validators
 
 CHUNK = 64 * 1024
-log = logging.getLogger("panui.fetch")
 # Seconds: no wait (a Retry-After, a back-off, the delay between requests) longer than this is started;
 # the page, or for a robots.txt Crawl-delay the source, is a recorded problem instead of a stalled run.
 MAX_WAIT = 600.0
@@ -38,22 +34,69 @@ def conditional_headers(validators: Validators | None) -> dict[str, str]:
     return headers
 
 
-# The connection each thread's request is on, so that a watchdog can cut it off at the response's
-# deadline: urllib3 bounds each read but not a whole response, and the body loop's own deadline check
-# only starts once the headers are in, so a server trickling its headers would hold a run for hours.
-IN_FLIGHT: dict[int, HTTPConnection] = {}
+class Cutoff:
+    """Shuts the calling thread's connection down once `seconds` have passed: the total time budget of
+    one response, headers included. The socket timeout bounds each read, not a whole response, and a
+    server trickling its headers a byte at a time would hold a run for hours (http.client accepts 100
+    header lines of 64 KiB). `fired` tells the caller that the error it sees is this cut."""
+
+    def __init__(self, seconds: float) -> None:
+        self.fired = False
+        self._sock: socket.socket | None = None
+        self._expired = self._done = False
+        self._lock = threading.Lock()  # so a cut is never half made, nor made once the response is in
+        self._timer = threading.Timer(seconds, self._expire)
+        self._timer.daemon = True  # never keeps a finished run's process alive
+
+    def __enter__(self) -> Cutoff:
+        CUTOFFS[threading.get_ident()] = self
+        self._timer.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        with self._lock:
+            self._done = True
+        self._timer.cancel()
+        CUTOFFS.pop(threading.get_ident(), None)
+
+    def attach(self, sock: socket.socket) -> None:
+        """The socket the request went out on (the deadline may have passed while connecting)."""
+        with self._lock:
+            self._sock = sock
+            self._cut()
+
+    def _expire(self) -> None:
+        with self._lock:
+            self._expired = True
+            self._cut()
+
+    def _cut(self) -> None:
+        if self._expired and not self._done and self._sock is not None:
+            self.fired = True
+            with contextlib.suppress(OSError):
+                self._sock.shutdown(socket.SHUT_RDWR)
 
 
+CUTOFFS: dict[int, Cutoff] = {}  # by thread: the response each thread is reading
+
+
+def attach(sock: socket.socket | None) -> None:
+    if sock is not None and (cutoff := CUTOFFS.get(threading.get_ident())) is not None:
+        cutoff.attach(sock)
+
+
+# Connections that hand their socket to the thread's Cutoff once the request is sent (requests and
+# urllib3 expose no socket before the response's headers are in, the very wait to be bounded).
 class WatchedHTTPConnection(HTTPConnection):
     def request(self, *args: Any, **kwargs: Any) -> None:
-        IN_FLIGHT[threading.get_ident()] = self
         super().request(*args, **kwargs)
+        attach(self.sock)
 
 
 class WatchedHTTPSConnection(HTTPSConnection):
     def request(self, *args: Any, **kwargs: Any) -> None:
-        IN_FLIGHT[threading.get_ident()] = self
         super().request(*args, **kwargs)
+        attach(self.sock)
 
 
 class WatchedHTTPPool(urllib3.HTTPConnectionPool):
@@ -62,93 +105,6 @@ class WatchedHTTPPool(urllib3.HTTPConnectionPool):
 
 class WatchedHTTPSPool(urllib3.HTTPSConnectionPool):
     ConnectionCls = WatchedHTTPSConnection
-
-
-class Watchdog:
-    """Shuts the calling thread's connection down once `seconds` have passed: the total time budget of
-    one response, headers included. `fired` tells the caller that the error it sees is this cut. One
-    thread (_Deadlines) watches every response: a thread started per request cost more CPU than the
-    request's own bookkeeping."""
-
-    def __init__(self, seconds: float) -> None:
-        self.seconds = seconds
-        self.fired = False
-        self._thread = threading.get_ident()
-
-    def __enter__(self) -> Watchdog:
-        DEADLINES.watch(self, time.monotonic() + self.seconds)
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        DEADLINES.forget(self)  # waits for a cut under way, so `fired` is settled once this returns
-        IN_FLIGHT.pop(self._thread, None)
-
-    def fire(self) -> None:
-        connection = IN_FLIGHT.get(self._thread)
-        sock = connection.sock if connection is not None else None
-        if sock is not None:
-            self.fired = True
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
-
-
-class _Deadlines:
-    """The watchdogs armed, and one daemon thread (started on first use) that fires each at its deadline."""
-
-    def __init__(self) -> None:
-        self._changed = threading.Condition()
-        self._armed: dict[Watchdog, float] = {}
-        self._waking: float | None = None  # when the thread wakes next; None: not until told
-        self._thread: threading.Thread | None = None
-
-    def watch(self, watchdog: Watchdog, deadline: float) -> None:
-        with self._changed:
-            self._armed[watchdog] = deadline
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._run, name="panui-fetch-deadlines", daemon=True)
-                self._thread.start()
-            if self._waking is None or deadline < self._waking:
-                self._changed.notify()  # (usually it already wakes earlier: a deadline left before this one)
-
-    def forget(self, watchdog: Watchdog) -> None:
-        with self._changed:
-            self._armed.pop(watchdog, None)
-
-    def _run(self) -> None:
-        with self._changed:
-            while True:
-                now = time.monotonic()
-                for watchdog in [watchdog for watchdog, deadline in self._armed.items() if deadline <= now]:
-                    del self._armed[watchdog]
-                    try:
-                        watchdog.fire()
-                    except Exception:  # a bug in one cut must not end the watch over every later response
-                        log.exception("could not cut off a response at its deadline")
-                self._waking = min(self._armed.values(), default=None)
-                self._changed.wait(None if self._waking is None else self._waking - now)
-
-
-DEADLINES = _Deadlines()
-
-
-def read_chunks(response: requests.Response) -> Iterator[bytes]:
-    """The decoded body, chunk by chunk, each returned as soon as any bytes arrive (read1), so the
-    caller's size cap and total deadline hold even against a server that trickles a byte at a time
-    (iter_content would block until a whole chunk had arrived). urllib3's errors become requests' so
-    the retry logic sees one family."""
-    raw = response.raw
-    while True:
-        try:
-            chunk = raw.read1(CHUNK, decode_content=True)
-        except urllib3.exceptions.ReadTimeoutError as error:
-            raise requests.Timeout(str(error)) from None
-        except urllib3.exceptions.DecodeError as error:
-            raise requests.exceptions.ContentDecodingError(str(error)) from None
-        except (urllib3.exceptions.ProtocolError, urllib3.exceptions.IncompleteRead, OSError) as error:
-            raise requests.exceptions.ChunkedEncodingError(str(error)) from None
-        if not chunk:
-            return
-        yield chunk
 
 
 def retry_after(value: str | None, fallback: float) -> float:
@@ -203,7 +159,7 @@ def status_hint(status: int) -> str:
 
 
 def describe(error: Exception) -> str:
-    if isinstance(error, requests.Timeout):
+    if isinstance(error, requests.Timeout) or "Read timed out" in str(error):  # (iter_content: ConnectionError)
         return "timed out"
     if isinstance(error, requests.exceptions.ChunkedEncodingError):
         return "connection broke while reading the response"

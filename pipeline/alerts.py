@@ -8,13 +8,13 @@ from datetime import datetime
 from urllib.parse import urljoin
 from zoneinfo import ZoneInfo
 
+from bs4 import Tag
+
 from pipeline.bounds import MAX_TITLE_CHARS, date_problem, shorten
-from pipeline.dom import Element, element_text, parse_markup, select
-from pipeline.dom import select_one_within as first_in
-from pipeline.dom_write import collapse_blank_strings, inner_html
+from pipeline.dom import html_text, parse_html
 from pipeline.errors import ExtractError
 from pipeline.model import Alert, Page, Source
-from pipeline.sanitise import clean_text, html_text, sanitise_html, strip_control_characters
+from pipeline.sanitise import clean_text, sanitise_html
 
 # "Issued: Monday 02 Mar 2026, 07:10 pm NZDT": the label and the zone abbreviation are dropped; the
 # time is read in the source's zone, which knows whether NZDT or NZST applied on that day.
@@ -49,12 +49,12 @@ def extract_alerts(page: Page, source: Source) -> list[Alert]:
     rules = source.alerts
     if rules is None:
         return []
-    document = parse_markup(page.body, None)  # the page's own charset, as before (not the header's)
+    soup = parse_html(page)
     alerts: list[Alert] = []
-    for container in select(document, rules.container):
-        title_element = first_in(container, rules.title)
-        issued_element = first_in(container, rules.issued)
-        title = clean_text(element_text(title_element)) if title_element is not None else ""
+    for container in soup.select(rules.container):
+        title_element = container.select_one(rules.title)
+        issued_element = container.select_one(rules.issued)
+        title = clean_text(html_text(title_element)) if title_element is not None else ""
         if not title:
             raise ExtractError(
                 f"alerts.title selector {rules.title!r} matched nothing in an alert", "check alerts selectors"
@@ -63,11 +63,11 @@ def extract_alerts(page: Page, source: Source) -> list[Alert]:
             raise ExtractError(
                 f"alerts.issued selector {rules.issued!r} matched nothing in an alert", "check alerts selectors"
             )
-        issued = parse_issued(element_text(issued_element), rules.issued_format, source.timezone)
+        issued = parse_issued(html_text(issued_element), rules.issued_format, source.timezone)
         if (problem := date_problem(issued.date(), page.fetched_at)) is not None:
             raise ExtractError(f"alert issued time {problem}", "check alerts.issued and alerts.issued_format")
         title = shorten(title, MAX_TITLE_CHARS)  # bounded as an article's title is (pipeline/bounds.py)
-        text_element = first_in(container, rules.text)
+        text_element = container.select_one(rules.text)
         text_html = _absolute_html(text_element, page.final_url) if text_element is not None else ""
         # The text is part of the identity: an alert edited in place is news, and becomes a new item.
         text = " ".join(html_text(text_html).split())
@@ -78,11 +78,9 @@ def extract_alerts(page: Page, source: Source) -> list[Alert]:
     return alerts
 
 
-def _absolute_html(element: Element, base: str) -> str:
-    collapse_blank_strings(element)
-    for anchor in element.iterdescendants("a"):
+def _absolute_html(element: Tag, base: str) -> str:
+    for anchor in element.find_all("a"):
         href = anchor.get("href")
-        if href is not None and href.strip():
-            # lxml refuses control characters in a value; the sanitiser would remove them anyway.
-            anchor.set("href", strip_control_characters(urljoin(base, href.strip())))
-    return sanitise_html(inner_html(element))
+        if isinstance(href, str) and href.strip():
+            anchor["href"] = urljoin(base, href.strip())
+    return sanitise_html(element.decode_contents())

@@ -10,11 +10,9 @@ from datetime import UTC, datetime
 from typing import TextIO
 from urllib.parse import urlsplit
 
-from lxml import etree
-
 from pipeline.alerts import extract_alerts
 from pipeline.discover import find_listing_links, read_sitemap
-from pipeline.dom import element_text, parse_html, select, select_one
+from pipeline.dom import html_text, parse_html
 from pipeline.errors import DiscoverError, ExtractError, FetchError
 from pipeline.extract import canonical_url, extract_article, parse_published
 from pipeline.fetch import Fetcher
@@ -37,19 +35,19 @@ class Finding:
 def inspect_article(page: Page, source: Source) -> list[Finding]:
     """What each extraction selector finds on one page. Pure."""
     rules = source.extraction
-    document = parse_html(page)
+    soup = parse_html(page)
     findings: list[Finding] = []
     if rules.page_type is not None:
-        marker = select_one(document, rules.page_type.selector)
+        marker = soup.select_one(rules.page_type.selector)
         value = marker.get(rules.page_type.attribute) if marker is not None else None
-        ok = value is not None and value in rules.page_type.accept
+        ok = isinstance(value, str) and value in rules.page_type.accept
         findings.append(
             Finding("extraction.page_type", f"{rules.page_type.selector}[{rules.page_type.attribute}]", ok, repr(value))
         )
     for name, selector in (("title", rules.title), ("news_type", rules.news_type), ("summary", rules.summary)):
         if selector:
-            element = select_one(document, selector)
-            text = clean_text(element_text(element)) if element is not None else ""
+            element = soup.select_one(selector)
+            text = clean_text(html_text(element)) if element is not None else ""
             findings.append(
                 Finding(
                     f"extraction.{name}",
@@ -58,8 +56,8 @@ def inspect_article(page: Page, source: Source) -> list[Finding]:
                     _preview(text) or "no match",
                 )
             )
-    element = select_one(document, rules.published)
-    text = clean_text(element_text(element)) if element is not None else ""
+    element = soup.select_one(rules.published)
+    text = clean_text(html_text(element)) if element is not None else ""
     try:
         detail, ok = (
             f"{text!r} -> {parse_published(text, rules.published_format, source.timezone).date().isoformat()}",
@@ -69,15 +67,15 @@ def inspect_article(page: Page, source: Source) -> list[Finding]:
         detail, ok = (error.message if text else "no match"), False
     findings.append(Finding("extraction.published", rules.published, ok, detail))
     if rules.topics:
-        topics = [clean_text(element_text(item)) for item in select(document, rules.topics)]
+        topics = [clean_text(html_text(item)) for item in soup.select(rules.topics)]
         findings.append(Finding("extraction.topics", rules.topics, True, ", ".join(topics) or "none (optional)"))
-    body = select_one(document, rules.body)
+    body = soup.select_one(rules.body)
     if body is None:  # a missing container is a changed layout; a short body is not
         findings.append(Finding("extraction.body", rules.body, False, "no match"))
     else:
-        words = word_count(etree.tostring(body, encoding="unicode", method="html", with_tail=False))
+        words = word_count(body)
         findings.append(Finding("extraction.body", rules.body, words > 0, f"{words} words"))
-    findings.append(Finding("canonical", "link[rel=canonical]", True, canonical_url(document, page, source)))
+    findings.append(Finding("canonical", "link[rel=canonical]", True, canonical_url(soup, page, source)))
     return findings
 
 

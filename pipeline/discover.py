@@ -12,7 +12,7 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 from lxml import etree
 
 from pipeline.bounds import date_problem, web_url
-from pipeline.dom import parse_markup, select
+from pipeline.dom import parse_html
 from pipeline.errors import DiscoverError
 from pipeline.model import Link, Listing, Page, Source
 
@@ -42,12 +42,11 @@ def article_url(url: str, source: Source) -> str | None:
 
 def find_listing_links(page: Page, listing: Listing, source: Source) -> list[Link]:
     """The article links the listing's selector finds, absolute, in page order, without repeats."""
-    document = parse_markup(page.body, None)  # the page's own charset, as before (not the header's)
     links: list[Link] = []
     seen: set[str] = set()
-    for anchor in select(document, listing.links):
+    for anchor in parse_html(page).select(listing.links):
         href = anchor.get("href")
-        if href is None or not href.strip():
+        if not isinstance(href, str) or not href.strip():
             continue
         url = article_url(urljoin(page.final_url, href.strip()), source)
         if url and url not in seen:

@@ -6,12 +6,13 @@ from datetime import datetime, time
 from urllib.parse import urljoin, urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
 
+from bs4 import BeautifulSoup, Tag
+
 from pipeline.bounds import web_url
-from pipeline.dom import Element, element_text, first, parse_html, select, select_one, select_within
-from pipeline.dom_write import collapse_blank_strings, drop, inner_html
+from pipeline.dom import html_text, parse_html
 from pipeline.errors import ExtractError, NotAnArticle, NotHTML
 from pipeline.model import Article, Page, Source
-from pipeline.sanitise import clean_text, sanitise_html, strip_control_characters
+from pipeline.sanitise import clean_text, sanitise_html
 
 # Elements that are never content, whatever a source's selectors say.
 ALWAYS_REMOVED = (
@@ -59,12 +60,12 @@ def extract_article(page: Page, source: Source) -> Article:
     kind = not_html(page)
     if kind is not None:
         raise NotHTML(f"not an HTML page ({kind})")
-    document = parse_html(page)
+    soup = parse_html(page)
     rules = source.extraction
     if rules.page_type is not None:
-        marker = select_one(document, rules.page_type.selector)
+        marker = soup.select_one(rules.page_type.selector)
         value = marker.get(rules.page_type.attribute) if marker is not None else None
-        if value is None:
+        if not isinstance(value, str):
             # No marker at all is a layout change, not another page type: report it, never skip silently.
             raise ExtractError(
                 f"extraction.page_type marker {rules.page_type.selector}[{rules.page_type.attribute}] is missing",
@@ -72,15 +73,15 @@ def extract_article(page: Page, source: Source) -> Article:
             )
         if value not in rules.page_type.accept:
             raise NotAnArticle(f"page type {value!r} is not one of {list(rules.page_type.accept)}")
-    url = canonical_url(document, page, source)
-    title = _required_text(document, rules.title, "title")
+    url = canonical_url(soup, page, source)
+    title = _required_text(soup, rules.title, "title")
     published = parse_published(
-        _required_text(document, rules.published, "published"), rules.published_format, source.timezone
+        _required_text(soup, rules.published, "published"), rules.published_format, source.timezone
     )
-    news_type = optional_text(document, rules.news_type)
-    topics = all_texts(document, rules.topics)
-    summary = optional_text(document, rules.summary) or meta_description(document)
-    body = extract_body(document, source, url)
+    news_type = optional_text(soup, rules.news_type)
+    topics = all_texts(soup, rules.topics)
+    summary = optional_text(soup, rules.summary) or meta_description(soup)
+    body = extract_body(soup, source, url)
     return Article(
         url=url,
         title=title,
@@ -92,15 +93,15 @@ def extract_article(page: Page, source: Source) -> Article:
     )
 
 
-def canonical_url(document: Element, page: Page, source: Source) -> str:
+def canonical_url(soup: BeautifulSoup, page: Page, source: Source) -> str:
     """The article's identity: its rel=canonical link, else the final URL, without a fragment.
 
     A canonical link on another host (a mirror serving the real site's pages) keeps its path but takes
     the source's base_url, so every URL of a source stays on the host it is configured with. A canonical
     link no feed could carry (see pipeline/bounds.py) is ignored, as one that is not http(s) is."""
-    link = first(document, "link", "rel", "canonical")
-    href = link.get("href") if link is not None else None
-    if href is not None and href.strip():
+    link = soup.find("link", rel="canonical")
+    href = link.get("href") if isinstance(link, Tag) else None
+    if isinstance(href, str) and href.strip():
         url = _on_host(urljoin(page.final_url, href.strip()), source)
         if web_url(url) is None:
             return url
@@ -137,37 +138,36 @@ def parse_published(text: str, format_: str, timezone: str) -> datetime:
     )
 
 
-def extract_body(document: Element, source: Source, url: str) -> str:
+def extract_body(soup: BeautifulSoup, source: Source, url: str) -> str:
     rules = source.extraction
-    container = select_one(document, rules.body)
+    container = soup.select_one(rules.body)
     if container is None:
         raise ExtractError(
             f"extraction.body selector {rules.body!r} matched nothing",
             "the page layout may have changed; run `python run.py check`",
         )
-    collapse_blank_strings(container)  # before anything is removed, as BeautifulSoup did when parsing
     for selector in rules.body_exclude:
-        for element in select_within(container, selector):
-            drop(element)
-    for element in list(container.iterdescendants(*ALWAYS_REMOVED)):  # one walk, not a query per tag name
-        drop(element)
-    for element in container.iterdescendants(*URL_ATTRIBUTES):
-        attribute = URL_ATTRIBUTES[str(element.tag)]
+        for element in container.select(selector):
+            element.decompose()
+    for element in container.find_all(list(ALWAYS_REMOVED)):  # one walk, not one CSS query per tag name
+        if not element.decomposed:  # not already gone with an enclosing removed element
+            element.decompose()
+    for element in container.find_all(list(URL_ATTRIBUTES)):
+        attribute = URL_ATTRIBUTES[element.name]
         value = element.get(attribute)
         if (
-            value is not None
+            isinstance(value, str)
             and value.strip()
             and not value.strip().lower().startswith(("javascript:", "data:", "vbscript:"))
         ):
-            # lxml refuses control characters in a value; the sanitiser would remove them anyway.
-            element.set(attribute, strip_control_characters(urljoin(url, value.strip())))
+            element[attribute] = urljoin(url, value.strip())
     # Found but empty is not a missing container: the guard holds that one article back.
-    return sanitise_html(inner_html(container))
+    return sanitise_html(container.decode_contents())
 
 
-def _required_text(document: Element, selector: str, field: str) -> str:
-    element = select_one(document, selector)
-    text = clean_text(element_text(element)) if element is not None else ""
+def _required_text(soup: BeautifulSoup, selector: str, field: str) -> str:
+    element = soup.select_one(selector)
+    text = clean_text(html_text(element)) if element is not None else ""
     if not text:
         found = "is empty" if element is not None else "matched nothing"
         raise ExtractError(
@@ -177,22 +177,22 @@ def _required_text(document: Element, selector: str, field: str) -> str:
     return text
 
 
-def optional_text(document: Element, selector: str | None) -> str | None:
+def optional_text(soup: BeautifulSoup, selector: str | None) -> str | None:
     if not selector:
         return None
-    element = select_one(document, selector)
-    text = clean_text(element_text(element)) if element is not None else ""
+    element = soup.select_one(selector)
+    text = clean_text(html_text(element)) if element is not None else ""
     return text or None
 
 
-def all_texts(document: Element, selector: str | None) -> tuple[str, ...]:
+def all_texts(soup: BeautifulSoup, selector: str | None) -> tuple[str, ...]:
     if not selector:
         return ()
-    texts = (clean_text(element_text(element)) for element in select(document, selector))
+    texts = (clean_text(html_text(element)) for element in soup.select(selector))
     return tuple(dict.fromkeys(text for text in texts if text))
 
 
-def meta_description(document: Element) -> str:
-    meta = first(document, "meta", "name", "description")
-    content = meta.get("content") if meta is not None else None
-    return clean_text(content) if content is not None else ""
+def meta_description(soup: BeautifulSoup) -> str:
+    meta = soup.find("meta", attrs={"name": "description"})
+    content = meta.get("content") if isinstance(meta, Tag) else None
+    return clean_text(content) if isinstance(content, str) else ""

@@ -10,10 +10,8 @@ from urllib.parse import urljoin
 from zoneinfo import ZoneInfo
 
 import trafilatura
-from bs4 import BeautifulSoup
 
-from pipeline.dom import parse_html
-from pipeline.dom_write import document_html
+from pipeline.dom import html_text, parse_fragment, parse_html
 from pipeline.errors import ExtractError
 from pipeline.extract import ALWAYS_REMOVED, all_texts, canonical_url, meta_description, optional_text
 from pipeline.model import Article, Page, Source
@@ -23,7 +21,7 @@ from pipeline.sanitise import clean_text, sanitise_html
 def extract_fallback(page: Page, source: Source) -> Article:
     """Title, date and body by trafilatura; type and topics by the selectors when they still match."""
     tree = parse_html(page)
-    html = document_html(tree)  # the page as BeautifulSoup wrote it out, which trafilatura always read
+    html = str(tree)  # decoded with the same charset rule as the selectors' tree
     document = trafilatura.bare_extraction(
         html, url=page.final_url, with_metadata=True, include_links=True, include_formatting=True
     )
@@ -69,10 +67,10 @@ def _clean_body(body_html: str, url: str, furniture: set[str]) -> str:
     """trafilatura's HTML without its <html>/<body> wrapper and without blocks that only repeat the
     page's furniture (title, summary, type, topics, the "Published …" line), links absolute. Those
     blocks would otherwise repeat in the item, and make a page with no text of its own look like one."""
-    soup = BeautifulSoup(body_html, "lxml")
+    soup = parse_fragment(body_html)
     container = soup.body or soup
     for block in container.select("h1, h2, h3, h4, p, div, li, span"):
-        text = clean_text(block.get_text(" "))
+        text = clean_text(html_text(block))
         if not block.decomposed and (text in furniture or (PUBLISHED_LINE.match(text) and len(text.split()) <= 5)):
             block.decompose()
     for element in container.select(", ".join(ALWAYS_REMOVED)):

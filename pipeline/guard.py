@@ -13,12 +13,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from bs4 import Tag
+
 from pipeline.bounds import bounded_article, date_problem
+from pipeline.dom import html_text
 from pipeline.errors import ExtractError, NotAnArticle
 from pipeline.extract import extract_article
 from pipeline.fallback import extract_fallback
 from pipeline.model import Article, Page, Source
-from pipeline.sanitise import html_text
 
 LAYOUT_HINT = (
     "fix the selectors in sources.yaml (`python run.py check` shows what matches), then `python run.py rebuild`"
@@ -33,8 +35,8 @@ CONTENT_HINT = (
 DRIFT_MIN_HELD = 3
 
 
-def word_count(body_html: str) -> int:
-    return len(html_text(body_html).split())
+def word_count(body: str | Tag) -> int:
+    return len(html_text(body).split())
 
 
 def unmet_expectations(article: Article, source: Source, now: datetime) -> list[str]:

@@ -6,10 +6,8 @@ the lists below is removed, so new attack tricks fail closed instead of needing 
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 
 import nh3
-from lxml import etree
 
 ALLOWED_TAGS = frozenset(
     {
@@ -70,34 +68,3 @@ def strip_control_characters(text: str) -> str:
 def clean_text(text: str) -> str:
     """Plain text for a title, summary or tag: no control characters, white space collapsed."""
     return " ".join(strip_control_characters(text).split())
-
-
-# Elements whose text a reader never sees as text (BeautifulSoup's get_text leaves it out too).
-NON_TEXT_ELEMENTS = frozenset({"script", "style", "template", "rt", "rp"})
-
-
-# Extraction and the guard both ask for the text of the body just extracted, and publishing (the search
-# words) for the text of each article it indexes: in a sync, mostly the ones it has just extracted.
-@lru_cache(maxsize=256)
-def html_text(html: str, separator: str = " ") -> str:
-    """The text of an HTML fragment, its pieces joined by `separator`: the words BeautifulSoup's
-    get_text(separator) gives, at a tenth of the cost (lxml builds no Python tree)."""
-    if not html.strip():
-        return ""
-    root = etree.fromstring(html.encode("utf-8"), etree.HTMLParser(encoding="utf-8"))
-    if root is None:
-        return ""
-    parts: list[str] = []
-
-    def collect(element: etree._Element) -> None:
-        if not isinstance(element.tag, str) or element.tag in NON_TEXT_ELEMENTS:
-            return  # a comment, processing instruction or script: its tail is its parent's text
-        if element.text:
-            parts.append(element.text)
-        for child in element:
-            collect(child)
-            if child.tail:
-                parts.append(child.tail)
-
-    collect(root)
-    return separator.join(parts)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -120,6 +121,16 @@ def test_the_same_banner_keeps_its_id_and_a_new_one_gets_another(inz: Source) ->
     assert other.id != first.id
     assert other.title == "Online services unavailable on Sunday"
     assert other.issued.utcoffset() == timedelta(hours=12)
+
+
+def test_a_banner_is_read_in_the_charset_its_server_declares_as_an_article_is(inz: Source) -> None:
+    """One charset rule for every page: the server's Content-Type first, the page's own <meta> after."""
+    capture = (CAPTURES / "homepage-latest-announcements-block.html").read_text("utf-8")
+    title = "Café closed – the office reopens on Monday"
+    text = '<meta charset="utf-8">' + capture.replace("Travel disrupted by the Middle East situation", title)
+    page = replace(home_page(), headers={"content-type": "text/html; charset=windows-1252"}, body=text.encode("cp1252"))
+
+    assert extract_alerts(page, inz)[0].title == title
 
 
 def test_a_page_without_a_banner_has_no_alerts(inz: Source) -> None:

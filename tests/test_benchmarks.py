@@ -5,23 +5,17 @@ prove the benchmark measures what it says, not how fast anything is."""
 from __future__ import annotations
 
 import json
-import re
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
-from bs4 import BeautifulSoup
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from benchmarks import run
 from benchmarks.corpus import make_specs, today
 from pipeline.config import load_config
 from pipeline.extract import extract_article
 from pipeline.model import Page
-from pipeline.sanitise import html_text
-from tests.fixture_site import CAPTURES
 from tests.helpers import REPO_ROOT
 
 QuickRun = tuple[dict[str, Any], str, Path]  # results.json, what was printed, the --out folder
@@ -115,56 +109,3 @@ def test_generated_articles_are_what_extraction_finds_in_their_pages() -> None:
         page = Page(url, url, 200, {"content-type": "text/html; charset=utf-8"}, spec.page(), datetime.now(UTC))
         assert extract_article(page, source) == spec.article(base_url)
     assert len({spec.published.year for spec in make_specs(100, today())}) >= 3
-
-
-HTML_PIECES = st.sampled_from(
-    [
-        "<p>",
-        "</p>",
-        "<b>",
-        "</b>",
-        "<div>",
-        "</div>",
-        "<ul><li>",
-        "</li></ul>",
-        "<br>",
-        "<!-- note -->",
-        "&amp;",
-        "&nbsp;",
-        "&lt;",
-        " ",
-        "\n",
-        "\t",
-        "word",
-        "Māori",
-        "<a href='/x'>",
-        "</a>",
-        "<table><tr><td>",
-        "</td></tr></table>",
-        "<script>hidden()</script>",
-        "<style>.hidden{}</style>",
-        "&#8217;",
-        "<pre>  kept  </pre>",
-    ]
-)
-
-
-def _bs4_text(html: str, separator: str = " ") -> str:
-    return BeautifulSoup(html, "lxml").get_text(separator) if html else ""
-
-
-@settings(max_examples=300, deadline=None)
-@given(st.lists(HTML_PIECES, max_size=30).map("".join))
-def test_html_text_has_the_words_beautifulsoup_finds(html: str) -> None:
-    """html_text replaced BeautifulSoup's get_text in the word count, the empty-body check and the
-    search index: the words, and whether there are any, must not change."""
-    fast, slow = html_text(html), _bs4_text(html)
-    assert fast.split() == slow.split()
-    assert re.findall(r"\w+", fast) == re.findall(r"\w+", slow)
-    assert bool(fast.strip()) == bool(BeautifulSoup(html, "lxml").get_text(strip=True) if html else "")
-
-
-def test_html_text_agrees_with_beautifulsoup_on_the_real_captures() -> None:
-    for capture in sorted(CAPTURES.glob("*.html")):
-        html = capture.read_text("utf-8")
-        assert html_text(html).split() == _bs4_text(html).split(), capture.name

@@ -11,9 +11,10 @@ from datetime import UTC, datetime
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from pipeline.dom import html_text
 from pipeline.model import Article
 from pipeline.publish.extras import search_words
-from pipeline.sanitise import html_text, sanitise_html
+from pipeline.sanitise import sanitise_html
 
 
 def article(title: str, summary: str = "", topics: tuple[str, ...] = (), body: str = "") -> Article:

@@ -7,9 +7,9 @@ from __future__ import annotations
 import difflib
 import re
 
-from bs4 import BeautifulSoup
 from markupsafe import Markup, escape
 
+from pipeline.dom import html_text, parse_fragment
 from pipeline.model import Article
 
 CONTEXT_WORDS = 12
@@ -31,10 +31,10 @@ BLOCK_BREAK = "\x1e"  # marks the end of a block; a newline inside a paragraph's
 
 def body_text(body_html: str) -> str:
     """The body as text, one line per block (or <br>), so a diff can show which paragraph changed."""
-    soup = BeautifulSoup(body_html, "lxml")
+    soup = parse_fragment(body_html)
     for block in soup.find_all((*BLOCKS, "br")):
         block.insert_after(BLOCK_BREAK)
-    return "\n".join(" ".join(line.split()) for line in soup.get_text().split(BLOCK_BREAK) if line.strip())
+    return "\n".join(" ".join(line.split()) for line in html_text(soup, "").split(BLOCK_BREAK) if line.strip())
 
 
 def word_diff(old: str, new: str) -> str:

@@ -9,9 +9,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from xml.sax.saxutils import quoteattr
 
+from pipeline.dom import html_text
 from pipeline.model import Article
 from pipeline.publish.entries import Entry, nz_date
-from pipeline.sanitise import html_text
 
 
 @dataclass(frozen=True)

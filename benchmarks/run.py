@@ -1,4 +1,4 @@
-"""What a sync costs, side by side with trafilatura (issue 8). `python benchmarks/run.py [--quick]`.
+"""What a sync costs where users feel it, with trafilatura beside it for scale. `python benchmarks/run.py [--quick]`.
 
 Serves a generated copy of the INZ site on 127.0.0.1, runs Pānui in this process against it and prints
 a Markdown table; profiles and the raw figures (results.json) go to --out. See BENCHMARKS.md."""
@@ -58,7 +58,9 @@ def cold_rows(result: dict[str, Any]) -> list[Row]:
         (f"1. cold sync, N={n}: tracemalloc peak during the sync", f"{result['tracemalloc_peak_mib']:.1f} MiB", ""),
         (f"2. trafilatura.extract, N={n}: CPU per article", _ms(result["trafilatura_cpu_per_article"]), ""),
         (f"2. Pānui extraction alone, N={n}: CPU per article", _ms(result["panui_extraction_cpu_per_article"]), ""),
-        (f"2. ratio pipeline / trafilatura, N={n}", f"{ratio:.2f}", f"<= 1.0: {_mark(ratio <= 1.0)}"),
+        # For scale only: the CPU-per-article race against trafilatura is over (issue 16); what users feel
+        # is the daemon's steady state and the cost of one new article in a large archive (items 3 to 5).
+        (f"2. ratio pipeline / trafilatura, N={n}", f"{ratio:.2f}", "for scale"),
     ]
 
 

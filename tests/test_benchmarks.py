@@ -31,6 +31,7 @@ def quick_run(tmp_path_factory: pytest.TempPathFactory) -> QuickRun:
     return json.loads((out / "results.json").read_text("utf-8")), capture.read_text("utf-8"), out
 
 
+@pytest.mark.e2e
 def test_quick_run_prints_every_measurement_with_its_machine(quick_run: QuickRun) -> None:
     _, printed, _ = quick_run
     assert printed.startswith("Machine: cpu ")
@@ -41,6 +42,7 @@ def test_quick_run_prints_every_measurement_with_its_machine(quick_run: QuickRun
     assert "Requests of the no-change syncs, by reason" in printed
 
 
+@pytest.mark.e2e
 def test_cold_sync_stores_every_article_and_measures_both_extractors(
     quick_run: QuickRun,
 ) -> None:
@@ -55,6 +57,7 @@ def test_cold_sync_stores_every_article_and_measures_both_extractors(
     assert "run_sync" in (out / "profile-cold-sync-8.txt").read_text("utf-8")  # the profile is of the sync
 
 
+@pytest.mark.e2e
 def test_a_system_that_does_not_tell_the_kernel_time_still_gets_its_table(quick_run: QuickRun) -> None:
     results, _, _ = quick_run
     [cold] = results["cold"]
@@ -64,6 +67,7 @@ def test_a_system_that_does_not_tell_the_kernel_time_still_gets_its_table(quick_
     assert ("1. cold sync, N=8: of which the kernel's (files, folders, sockets)", "not told here", "") in rows
 
 
+@pytest.mark.e2e
 def test_no_change_sync_asks_conditionally_and_writes_nothing(quick_run: QuickRun) -> None:
     results, _, _ = quick_run
     no_change = results["no_change"]
@@ -79,6 +83,7 @@ def test_no_change_sync_asks_conditionally_and_writes_nothing(quick_run: QuickRu
     }
 
 
+@pytest.mark.e2e
 def test_publishing_one_new_article_renders_a_part_of_the_site(quick_run: QuickRun) -> None:
     results, _, out = quick_run
     publish = results["publish"]
@@ -89,6 +94,7 @@ def test_publishing_one_new_article_renders_a_part_of_the_site(quick_run: QuickR
     assert (out / "profile-publish-one.txt").is_file()
 
 
+@pytest.mark.e2e
 def test_memory_is_measured_for_both_archive_sizes(quick_run: QuickRun) -> None:
     results, _, _ = quick_run
     small, large = results["memory"]

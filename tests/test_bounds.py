@@ -260,6 +260,7 @@ def problem_urls(result: subprocess.CompletedProcess[str]) -> set[str]:
     return set(re.findall(r"^  \[\w+\] \w+ (\S+?):? ", result.stderr, flags=re.M))
 
 
+@pytest.mark.e2e
 @settings(
     max_examples=3,
     deadline=None,

@@ -37,10 +37,13 @@ else:
     HAVE_PLAYWRIGHT = True
 
 CHROMIUM = Path("/usr/bin/chromium")
-pytestmark = pytest.mark.skipif(
-    not (HAVE_PLAYWRIGHT and CHROMIUM.is_file()),
-    reason="needs the playwright package and Debian's /usr/bin/chromium (.ci/run installs both)",
-)
+pytestmark = [
+    pytest.mark.e2e,  # syncs through run.py, drives Chromium
+    pytest.mark.skipif(
+        not (HAVE_PLAYWRIGHT and CHROMIUM.is_file()),
+        reason="needs the playwright package and Debian's /usr/bin/chromium (.ci/run installs both)",
+    ),
+]
 CHROMIUM_ARGS = [
     "--headless=new",
     "--no-sandbox",

@@ -40,6 +40,8 @@ from tests.fixture_site import (
 )
 from tests.helpers import run_cli, write_config
 
+pytestmark = pytest.mark.e2e  # syncs through run.py against the fixture site
+
 ATOM = "{http://www.w3.org/2005/Atom}"
 PATHWAY_SLUG = "improvements-to-the-pathway-student-visa"
 EMPLOYER_PATH = ARTICLE_PATHS[1]  # on the home block: checked on every sync

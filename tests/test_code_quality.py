@@ -17,6 +17,7 @@ CHECKS = {
 }
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("name", sorted(CHECKS))
 def test_code_passes(name: str) -> None:
     result = subprocess.run(CHECKS[name], cwd=REPO_ROOT, capture_output=True, text=True, timeout=600)

@@ -333,6 +333,7 @@ def test_a_config_whose_values_are_shared_by_aliases_still_loads(tmp_path: Path)
     assert config.sources[1].extraction == config.sources[0].extraction
 
 
+@pytest.mark.e2e
 def test_a_config_that_is_a_device_stops_the_run_before_anything_is_touched(tmp_path: Path) -> None:
     """`--config /dev/zero` used to read until memory ran out."""
     result = run_cli("sync", "--config", "/dev/zero", cwd=tmp_path, timeout=60)

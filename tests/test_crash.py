@@ -3,13 +3,13 @@ the store's write transaction, or half-way through publishing leaves every publi
 old or its new complete version, a sound store and no held lock; the next sync completes normally and
 leaves no temporary file behind.
 
-The store and publish points are reached deterministically through the test-only pause points of
-pipeline/faults.py (PANUI_TEST_PAUSE_AT); the fetch point through a slow answer of the fixture site."""
+The store and publish points are reached deterministically by running the sync through
+tests/pause_at.py, which monkeypatches a pause in at that point; the fetch point through a slow answer of
+the fixture site."""
 
 from __future__ import annotations
 
 import json
-import os
 import queue
 import re
 import sqlite3
@@ -22,7 +22,6 @@ from xml.etree import ElementTree
 import feedparser
 import pytest
 
-from pipeline.faults import PAUSE_ENVIRONMENT
 from pipeline.publish import IN_PROGRESS_FILE
 from pipeline.store import STORE_FILE
 from tests.fixture_site import ARTICLE_PATHS, HTML, FixtureSite, Route, article_path, derive_article, home_page
@@ -73,16 +72,13 @@ def assert_store_sound(state_dir: Path) -> None:
 
 
 def start_sync(config: Path, pause_at: str | None) -> subprocess.Popen[str]:
-    environment = dict(os.environ)
-    environment.pop(PAUSE_ENVIRONMENT, None)
-    if pause_at is not None:
-        environment[PAUSE_ENVIRONMENT] = pause_at
+    """`run.py sync`, or, to pause at a point, the same through tests/pause_at.py."""
+    program = [str(REPO_ROOT / "run.py")] if pause_at is None else [str(REPO_ROOT / "tests" / "pause_at.py"), pause_at]
     return subprocess.Popen(
-        [sys.executable, str(REPO_ROOT / "run.py"), "sync", "--config", str(config)],
+        [sys.executable, *program, "sync", "--config", str(config)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
-        env=environment,
     )
 
 

@@ -19,6 +19,8 @@ import pytest
 
 from tests.helpers import REPO_ROOT, run_cli
 
+pytestmark = pytest.mark.e2e  # runs run.py demo, which replays the bundled pages on 127.0.0.1
+
 SHIPPED = str(REPO_ROOT / "sources.yaml")
 # Any request that is not for 127.0.0.1 goes to a proxy where nothing listens, and fails: the demo asks
 # the replay directly, and nothing else at all.

@@ -44,6 +44,7 @@ def panui_commands(text: str, executable: str) -> list[list[str]]:
     return commands
 
 
+@pytest.mark.e2e
 def test_systemd_units_verify_and_run_real_commands(tmp_path: Path) -> None:
     panui = "/opt/panui/.venv/bin/panui"
     for name in UNITS[:2]:
@@ -100,6 +101,7 @@ def test_compose_file_builds_the_image_and_serves_output_read_only() -> None:
     assert web["image"].startswith("nginx:")
 
 
+@pytest.mark.e2e
 def test_nginx_serves_feeds_with_their_media_types(tmp_path: Path) -> None:
     nginx = shutil.which("nginx") or ("/usr/sbin/nginx" if os.access("/usr/sbin/nginx", os.X_OK) else None)
     mime_types = Path("/etc/nginx/mime.types")
@@ -201,6 +203,7 @@ def test_the_health_check_unit_is_sandboxed_like_the_daemon_and_without_network(
     assert status["RestrictAddressFamilies"] == ["AF_UNIX"] and status["PrivateNetwork"] == ["yes"]
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("unit", ["panui.service", "panui-status.service"])
 def test_systemd_rates_each_unit_well_sandboxed(unit: str, tmp_path: Path) -> None:
     analyze = shutil.which("systemd-analyze")

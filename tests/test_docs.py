@@ -184,7 +184,7 @@ def test_the_quick_start_installs_in_a_venv_and_runs_the_demo() -> None:
 
 def test_the_readme_test_command_is_the_one_ci_runs() -> None:
     (test_command,) = [line for line in _shell_lines(_readme_section("Quick start")) if "pytest" in line]
-    assert test_command == "python -m pip install -e '.[test]' && python -m pytest"
+    assert test_command == "python -m pip install -e '.[test]' && python -m pytest -n auto"
     ci = (REPO_ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
     marker = ci.index("# The README's test command (tests/test_docs.py checks that it is the same):")
     assert ci[marker + 1] == test_command

@@ -44,6 +44,8 @@ from tests.fixture_site import (
 )
 from tests.helpers import REPO_ROOT, run_cli, write_config
 
+pytestmark = pytest.mark.e2e  # syncs through run.py, checks with xmllint and newsboat
+
 SITE_URL = "http://localhost:8000/"
 ATOM = "{http://www.w3.org/2005/Atom}"
 SY = "{http://purl.org/rss/1.0/modules/syndication/}"

@@ -24,6 +24,8 @@ from bs4 import BeautifulSoup, Tag
 from tests.fixture_site import ARTICLE_PATHS, FixtureSite
 from tests.helpers import run_cli, write_config
 
+pytestmark = pytest.mark.e2e  # syncs through run.py, checks with xmllint
+
 SITE_URL = "http://localhost:8000/"
 LICENCE_URL = "https://creativecommons.org/licenses/by/3.0/nz/"
 ATOM = "{http://www.w3.org/2005/Atom}"

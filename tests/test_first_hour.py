@@ -91,6 +91,7 @@ def live_config(tmp_path: Path) -> Path:
     return path
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("command", [["sync"], ["sync", "--dry-run"], ["check"], ["daemon"]])
 def test_sync_check_and_daemon_refuse_a_live_host_with_the_shipped_placeholder(
     tmp_path: Path, command: list[str]
@@ -120,6 +121,7 @@ def test_a_url_that_is_not_an_article_is_named_with_the_reason(
     assert f"note: skipped, page type 'ContentPage' is not one of ['NewsAnnouncementPage']: {url}" in result.stdout
 
 
+@pytest.mark.e2e
 def test_a_fresh_clone_cannot_sync_the_live_site(tmp_path: Path) -> None:
     """The shipped sources.yaml as it is. Every request would go to a proxy where nothing listens, so
     even a broken guard could not reach immigration.govt.nz."""

@@ -182,6 +182,7 @@ def test_derived_article_matches_the_configured_selectors(site: FixtureSite, cap
     assert body.decode_contents().strip() == "<h2>What is changing</h2><p>Something new.</p>"
 
 
+@pytest.mark.e2e
 def test_server_stops_by_itself() -> None:
     site = FixtureSite(max_lifetime=0.5).start()
     assert requests.get(site.base_url, timeout=5).status_code == 200

@@ -32,6 +32,8 @@ from pipeline.sync import run_sync
 from tests.fixture_site import ARTICLE_CAPTURES, FixtureSite, article_path, capture_path, derive_article
 from tests.helpers import write_config
 
+pytestmark = pytest.mark.e2e  # starts the fixture site and syncs from it (in this process)
+
 GOLDEN = Path(__file__).resolve().parent / "golden" / "site"
 UPDATE_GOLDEN = os.environ.get("PANUI_UPDATE_GOLDEN") == "1"
 HOST = "http://inz.test/"  # a reserved name (RFC 2606): the site is reached as a proxy

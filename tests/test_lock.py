@@ -23,6 +23,8 @@ from pipeline.lock import StoreLock
 from tests.fixture_site import ARTICLE_PATHS, FixtureSite, Route
 from tests.helpers import REPO_ROOT, MakeConfig, run_cli
 
+pytestmark = pytest.mark.e2e  # runs concurrent run.py processes
+
 HOLDER = """
 import sys, time
 from pathlib import Path

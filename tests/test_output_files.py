@@ -169,6 +169,7 @@ def copy_name(name: str, pid: int) -> str:
     return f".{name}.{pid}.0a1b2c3d.tmp"
 
 
+@pytest.mark.e2e
 def test_leftover_copies_of_dead_writers_are_removed_and_a_running_writers_kept(tmp_path: Path) -> None:
     finished = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
     running = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])

@@ -27,6 +27,8 @@ from pipeline.errors import PanuiError
 from pipeline.serve import CONTENT_SECURITY_POLICY, StaticServer, make_server
 from tests.helpers import REPO_ROOT, run_cli
 
+pytestmark = pytest.mark.e2e  # starts the archive's web server, in-process and through run.py serve
+
 SECRET = b"SECRET-OUTSIDE-OUTPUT"
 FEED_XML = (
     b'<?xml version="1.0" encoding="utf-8"?>\n<rss version="2.0"><channel>' + b"<item/>" * 200 + b"</channel></rss>\n"

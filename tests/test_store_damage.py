@@ -23,6 +23,8 @@ from pipeline.store.schema import MIGRATIONS
 from tests.fixture_site import ARTICLE_PATHS, FixtureSite
 from tests.helpers import REPO_ROOT, run_cli, write_config
 
+pytestmark = pytest.mark.e2e  # runs run.py and the daemon on damaged stores
+
 Snapshot = dict[str, tuple[bytes, int]]
 GARBAGE = bytes(range(256)) * 16
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
 
+import pytest
 import yaml
 
 from tests.fixture_site import (
@@ -31,6 +32,8 @@ from tests.fixture_site import (
     read_capture,
 )
 from tests.helpers import MakeConfig, run_cli
+
+pytestmark = pytest.mark.e2e  # runs run.py
 
 CONTACT = "mailto:e2e-tests@example.org"
 MIDDLE_EAST_PATH = ARTICLE_PATHS[3]  # only in the sitemap: the home block holds the 3 newest

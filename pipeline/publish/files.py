@@ -18,7 +18,6 @@ from pathlib import Path
 from types import TracebackType
 
 from pipeline.errors import PanuiError
-from pipeline.faults import pause_point
 
 # Temporary copies: ".<name>.<writer's pid>.<random>.tmp", so a leftover is told by its writer.
 TEMPORARY = re.compile(r"^\..+\.(\d+)\.[^.]+\.tmp$")
@@ -192,7 +191,6 @@ class OutputWriter:
                 dict.fromkeys([*(path.parent for _, path in self._pending), *(new.parent for new in self._made)])
             )
             for temporary, path in self._pending:
-                pause_point("publish")  # test-only (pipeline/faults.py): a crash test kills the run before a rename
                 temporary.replace(path)
                 self._renamed += 1
             flush_folders(folders)

@@ -12,7 +12,6 @@ from typing import Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from pipeline.faults import pause_point
 from pipeline.model import Article, Page, StoredArticle, Version
 from pipeline.store.catalogue import Catalogue
 from pipeline.store.database import Database, iso, parse_time
@@ -112,7 +111,6 @@ class ArticleStore(Database):
             )
             for alias in {article.url, requested_url}:
                 db.execute("INSERT OR IGNORE INTO url_aliases VALUES (?, ?)", (alias, article_id))
-            pause_point("store")  # test-only (pipeline/faults.py): a crash test kills the run mid-transaction
         return outcome
 
     def articles(self, source_id: str | None = None, *, with_bodies: bool = True) -> list[StoredArticle]:

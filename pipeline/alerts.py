@@ -5,13 +5,12 @@ from __future__ import annotations
 import hashlib
 import re
 from datetime import datetime
-from urllib.parse import urljoin
 from zoneinfo import ZoneInfo
 
 from bs4 import Tag
 
 from pipeline.bounds import MAX_TITLE_CHARS, date_problem, shorten
-from pipeline.dom import html_text, parse_html
+from pipeline.dom import html_text, make_links_absolute, parse_html
 from pipeline.errors import ExtractError
 from pipeline.model import Alert, Page, Source
 from pipeline.sanitise import clean_text, sanitise_html
@@ -79,8 +78,5 @@ def extract_alerts(page: Page, source: Source) -> list[Alert]:
 
 
 def _absolute_html(element: Tag, base: str) -> str:
-    for anchor in element.find_all("a"):
-        href = anchor.get("href")
-        if isinstance(href, str) and href.strip():
-            anchor["href"] = urljoin(base, href.strip())
+    make_links_absolute(element, base)
     return sanitise_html(element.decode_contents())

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 from datetime import date, datetime, timedelta
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 from pipeline.model import Article
 
@@ -32,6 +32,17 @@ MAX_TOPICS = 30
 UNSAFE_IN_URL = re.compile(r"[\x00-\x1f\x7f-\x9f\ufffe\uffff]")
 
 
+def join_url(base: str, href: str) -> str | None:
+    """`href` made absolute against `base`, or None when urllib cannot read it (it raises ValueError on,
+    e.g., an unclosed IPv6 bracket: `http://[x/a`). A link on a page is the page's data, never a crash."""
+    try:
+        url = urljoin(base, href.strip())
+        urlsplit(url)
+    except ValueError:
+        return None
+    return url
+
+
 def web_url(url: str) -> str | None:
     """Why `url` (absolute, from a page) cannot be an article's address, or None when it can: an http(s)
     URL with a host, no credentials, no control character, at most MAX_URL_CHARS characters long."""
@@ -39,8 +50,12 @@ def web_url(url: str) -> str | None:
         return "it holds a control character"
     if len(url) > MAX_URL_CHARS:
         return f"it is longer than {MAX_URL_CHARS} characters"
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    try:
+        parts = urlsplit(url)
+        hostname = parts.hostname
+    except ValueError:
+        return "urllib cannot read it"
+    if parts.scheme not in ("http", "https") or not hostname:
         return "it is not an http(s) URL"
     if "@" in parts.netloc:
         return "it carries a user name or password"

@@ -120,23 +120,41 @@ def join_key(key: str, name: str | int) -> str:
 
 
 def check_http_url(value: str) -> str | tuple[str, str] | None:
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.netloc or not value.isprintable() or " " in value:
-        return f"must be an absolute http(s) URL, not {shown(value)}"
-    if "@" in parts.netloc:  # the credentials are not repeated here: the message may reach a log
+    try:
+        parts = urlsplit(value)
+        credentials = "@" in parts.netloc
+    except ValueError:
+        parts, credentials = None, "@" in value
+    if credentials:  # first, and the value is not repeated: the message may reach a log
         return (
             "holds a user name or password (user:password@), which would be sent with every request "
             "and published in every feed",
             "remove the part before '@'; Pānui reads public pages only, and publishes its URLs",
         )
+    if (
+        parts is None
+        or parts.scheme not in ("http", "https")
+        or not parts.netloc
+        or not value.isprintable()
+        or " " in value
+    ):
+        return f"must be an absolute http(s) URL, not {shown(value)}"
     if (problem := web_url(value)) is not None:
         return f"is not a usable URL: {problem}"
     return None
 
 
-def check_one_line(value: str) -> str | None:
-    """For text sent in an HTTP header: a tab or line break there would end or forge the header."""
-    return None if value.isprintable() else f"must be one line of text, not {shown(value)}"
+def check_one_line(value: str) -> str | tuple[str, str] | None:
+    """For text sent in an HTTP header: a tab or line break there would end or forge the header, and
+    HTTP/1.1 headers carry ASCII (http.client refuses anything else, at the first request)."""
+    if not value.isprintable():
+        return f"must be one line of text, not {shown(value)}"
+    if not value.isascii():
+        return (
+            f"must be ASCII, as HTTP headers are, not {shown(value)}",
+            "write the address in ASCII: e.g. a domain in punycode (xn--...), other characters %-encoded",
+        )
+    return None
 
 
 def between(low: int, high: int, *, above: bool = False) -> Callable[[float], str | None]:

@@ -7,11 +7,11 @@ import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from urllib.parse import urljoin, urlsplit, urlunsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from lxml import etree
 
-from pipeline.bounds import date_problem, web_url
+from pipeline.bounds import date_problem, join_url, web_url
 from pipeline.dom import parse_html
 from pipeline.errors import DiscoverError
 from pipeline.model import Link, Listing, Page, Source
@@ -29,7 +29,10 @@ class SitemapContent:
 def article_url(url: str, source: Source) -> str | None:
     """The URL without its fragment when it is one of the source's article URLs, else None. A URL no
     feed could carry (a control character, an absurd length: see pipeline/bounds.py) is none."""
-    parts = urlsplit(url.strip())
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:  # e.g. an unclosed IPv6 bracket: no address at all
+        return None
     if parts.scheme not in ("http", "https") or parts.netloc.lower() != source.host:
         return None
     if not source.discovery.article_paths.search(parts.path):
@@ -48,7 +51,8 @@ def find_listing_links(page: Page, listing: Listing, source: Source) -> list[Lin
         href = anchor.get("href")
         if not isinstance(href, str) or not href.strip():
             continue
-        url = article_url(urljoin(page.final_url, href.strip()), source)
+        joined = join_url(page.final_url, href)
+        url = article_url(joined, source) if joined else None
         if url and url not in seen:
             seen.add(url)
             links.append(Link(url=url, found_on=page.url))
@@ -82,8 +86,8 @@ def sitemap_entries(page: Page, source: Source) -> tuple[list[str], Iterator[Lin
     if tag == "sitemapindex":
         children: list[str] = []
         for loc in root.iter(f"{SITEMAP_NS}loc", "loc"):
-            url = urljoin(page.final_url, (loc.text or "").strip())
-            if urlsplit(url).netloc.lower() == source.host and web_url(url) is None and url not in children:
+            url = join_url(page.final_url, loc.text or "")
+            if url and web_url(url) is None and urlsplit(url).netloc.lower() == source.host and url not in children:
                 children.append(url)
         return children, iter(())
     if tag != "urlset":
@@ -98,7 +102,8 @@ def _urlset_links(root: etree._Element, page: Page, source: Source) -> Iterator[
     for entry in root.iter(f"{SITEMAP_NS}url", "url"):
         loc = (entry.findtext(f"{SITEMAP_NS}loc") or entry.findtext("loc") or "").strip()
         # Sitemap URLs are absolute by the protocol: urljoin (costly, at 10,000 URLs) only for the others.
-        url = article_url(loc if loc.startswith(("http://", "https://")) else urljoin(page.final_url, loc), source)
+        joined = loc if loc.startswith(("http://", "https://")) else join_url(page.final_url, loc)
+        url = article_url(joined, source) if joined else None
         if url:
             lastmod = entry.findtext(f"{SITEMAP_NS}lastmod") or entry.findtext("lastmod")
             yield Link(url=url, found_on=page.url, lastmod=parse_lastmod(lastmod, page.fetched_at))

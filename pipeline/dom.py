@@ -10,6 +10,7 @@ from email.message import Message
 from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning, Tag
 from bs4.builder import ParserRejectedMarkup
 
+from pipeline.bounds import join_url
 from pipeline.model import Page
 
 # A fragment that happens to look like a URL or a file name is still a fragment (bs4 would warn).
@@ -37,6 +38,25 @@ def parse_html(page: Page) -> BeautifulSoup:
 def parse_fragment(html: str) -> BeautifulSoup:
     """An HTML fragment (a stored body) as a tree."""
     return BeautifulSoup(html, "lxml")
+
+
+LINK_ATTRIBUTES = {"a": "href", "img": "src", "q": "cite", "blockquote": "cite"}
+SCRIPT_SCHEMES = ("javascript:", "data:", "vbscript:")  # left as they are, for the sanitiser to drop
+
+
+def make_links_absolute(element: Tag, base: str) -> None:
+    """Every link in `element` made absolute against `base`. A link urllib cannot read (an unclosed IPv6
+    bracket, say) leads nowhere and loses its address; its text stays."""
+    for tag in element.find_all(list(LINK_ATTRIBUTES)):
+        attribute = LINK_ATTRIBUTES[tag.name]
+        value = tag.get(attribute)
+        if not isinstance(value, str) or not value.strip() or value.strip().lower().startswith(SCRIPT_SCHEMES):
+            continue
+        absolute = join_url(base, value)
+        if absolute is None:
+            del tag[attribute]
+        else:
+            tag[attribute] = absolute
 
 
 def html_text(markup: str | Tag, separator: str = " ") -> str:

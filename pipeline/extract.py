@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime, time
-from urllib.parse import urljoin, urlsplit, urlunsplit
+from urllib.parse import urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
 
 from bs4 import BeautifulSoup, Tag
 
-from pipeline.bounds import web_url
-from pipeline.dom import html_text, parse_html
+from pipeline.bounds import join_url, web_url
+from pipeline.dom import html_text, make_links_absolute, parse_html
 from pipeline.errors import ExtractError, NotAnArticle, NotHTML
 from pipeline.model import Article, Page, Source
 from pipeline.sanitise import clean_text, sanitise_html
@@ -28,7 +28,6 @@ ALWAYS_REMOVED = (
     "meta",
     "link",
 )
-URL_ATTRIBUTES = {"a": "href", "img": "src", "q": "cite", "blockquote": "cite"}
 DATE_FORMATS = ("%d %B %Y", "%d %b %Y", "%Y-%m-%d")
 # What a document that is not a web page starts with: PDF, ZIP (and so .docx/.xlsx), PNG, GIF, JPEG, and
 # the older Office formats. Trusted over the Content-Type, which sites get wrong both ways.
@@ -102,8 +101,9 @@ def canonical_url(soup: BeautifulSoup, page: Page, source: Source) -> str:
     link = soup.find("link", rel="canonical")
     href = link.get("href") if isinstance(link, Tag) else None
     if isinstance(href, str) and href.strip():
-        url = _on_host(urljoin(page.final_url, href.strip()), source)
-        if web_url(url) is None:
+        joined = join_url(page.final_url, href)
+        url = _on_host(joined, source) if joined else None
+        if url and web_url(url) is None:
             return url
     url = _on_host(page.final_url, source)
     if (problem := web_url(url)) is not None:
@@ -152,15 +152,7 @@ def extract_body(soup: BeautifulSoup, source: Source, url: str) -> str:
     for element in container.find_all(list(ALWAYS_REMOVED)):  # one walk, not one CSS query per tag name
         if not element.decomposed:  # not already gone with an enclosing removed element
             element.decompose()
-    for element in container.find_all(list(URL_ATTRIBUTES)):
-        attribute = URL_ATTRIBUTES[element.name]
-        value = element.get(attribute)
-        if (
-            isinstance(value, str)
-            and value.strip()
-            and not value.strip().lower().startswith(("javascript:", "data:", "vbscript:"))
-        ):
-            element[attribute] = urljoin(url, value.strip())
+    make_links_absolute(container, url)
     # Found but empty is not a missing container: the guard holds that one article back.
     return sanitise_html(container.decode_contents())
 

@@ -6,12 +6,11 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, time
-from urllib.parse import urljoin
 from zoneinfo import ZoneInfo
 
 import trafilatura
 
-from pipeline.dom import html_text, parse_fragment, parse_html
+from pipeline.dom import html_text, make_links_absolute, parse_fragment, parse_html
 from pipeline.errors import ExtractError
 from pipeline.extract import ALWAYS_REMOVED, all_texts, canonical_url, meta_description, optional_text
 from pipeline.model import Article, Page, Source
@@ -75,8 +74,5 @@ def _clean_body(body_html: str, url: str, furniture: set[str]) -> str:
             block.decompose()
     for element in container.select(", ".join(ALWAYS_REMOVED)):
         element.decompose()
-    for anchor in container.find_all("a"):
-        href = anchor.get("href")
-        if isinstance(href, str) and href.strip():
-            anchor["href"] = urljoin(url, href.strip())
+    make_links_absolute(container, url)
     return sanitise_html(container.decode_contents())

@@ -326,6 +326,7 @@ class SourceReport:
     problems: list[Problem] = field(default_factory=list)
     held_back: list[Problem] = field(default_factory=list)  # articles read but not published (also in problems)
     stored: list[str] = field(default_factory=list)  # URLs (as requested) read into the store: no longer held back
+    articles_read: int = 0  # article pages read this run, whatever came of them (a 304 too): drift's base
 
 
 @dataclass

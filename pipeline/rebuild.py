@@ -11,7 +11,7 @@ from pipeline.errors import ExtractError, NotAnArticle, PanuiError
 from pipeline.guard import extract_guarded
 from pipeline.model import Config, Problem, SourceReport, SyncReport
 from pipeline.publish import publish
-from pipeline.store import open_store
+from pipeline.store import is_store_failure, open_store
 from pipeline.sync import hold_back, note_drift, source_for_url
 
 
@@ -39,6 +39,14 @@ def run_rebuild(config: Config, *, lock_wait: float = 0.0) -> SyncReport:
             except ExtractError as error:
                 hold_back(source_report, page.url, error)
                 continue
+            except Exception as error:  # a bug must cost this page, never the rebuild
+                if is_store_failure(error):
+                    raise
+                hint = "this is a bug in Pānui; please report it with the page's URL"
+                message = f"{type(error).__name__}: {error}"
+                source_report.problems.append(Problem(source.id, page.url, "internal", message, hint))
+                continue
+            source_report.articles_read += 1
             if extraction.selector_problem:
                 source_report.degrade(f"{extraction.selector_problem} (e.g. {page.url})")
             if extraction.extractor == "fallback" and store.has_article(extraction.article.url):

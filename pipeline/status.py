@@ -20,7 +20,8 @@ HELD_BACK_SHOWN = 10  # per source in the table; `--json` lists every one
 
 
 def print_status(config: Config, periods: Mapping[str, float], *, as_json: bool, now: datetime | None = None) -> int:
-    """`run.py status`: 0 when every source is healthy, 1 when one is not, 2 when no health is recorded."""
+    """`run.py status`: 0 when every source is healthy, 1 when one is not, 2 when no health is recorded
+    or the store is damaged (a monitoring check must not call a damaged store healthy)."""
     now = now or datetime.now(UTC).replace(microsecond=0)
     inspect_store(config.state_dir / STORE_FILE)  # a damaged store is an error, whatever the last runs said
     health = read_health(config.state_dir)

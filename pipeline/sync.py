@@ -135,6 +135,15 @@ def sync_source(
             Problem(source.id, error.url, "budget", f"{error.message}; discovery not finished", error.hint)
         )
         candidates = []
+    except Exception as error:  # a bug must cost this source's discovery, never the run
+        if is_store_failure(error):
+            raise
+        log.exception("unexpected error while discovering %s", source.base_url)
+        hint = "this is a bug in Pānui; please report it with the source's configuration"
+        report.problems.append(
+            Problem(source.id, source.base_url, "internal", f"{type(error).__name__}: {error}", hint)
+        )
+        candidates = []
     for index, candidate in enumerate(candidates):
         if dry_run:
             report.notes.append(f"would fetch {candidate.link.url}")
@@ -164,13 +173,14 @@ def hold_back(report: SourceReport, url: str, error: ExtractError) -> None:
     problem = Problem(report.source_id, url, "extract", error.message, error.hint)
     report.problems.append(problem)
     report.held_back.append(problem)
+    report.articles_read += 1
     if not isinstance(error, HeldBack) or error.layout_changed:
         report.degrade(f"{error.message.removeprefix('held back: ')} (e.g. {url})")
 
 
 def note_drift(report: SourceReport) -> None:
     """Most of the run's articles held back at once is layout drift, whatever each page's reason."""
-    drift = run_drift(len(report.held_back), len(report.held_back) + len(report.stored))
+    drift = run_drift(len(report.held_back), report.articles_read)
     if drift is not None:
         report.degrade(f"{drift} (e.g. {report.held_back[0].url})")
 
@@ -198,12 +208,14 @@ def _sync_article(source: Source, store: Store, fetcher: Fetcher, candidate: Can
             _present(store, url, report)  # the very page we keep is served again
             store.mark_checked(url, page.fetched_at)
             report.unchanged += 1
+            report.articles_read += 1
             return
         try:
             extraction = extract_guarded(page, source, _now())
         except (NotAnArticle, ExtractError):
             store.remember_response(page)  # no article came of it, but `rebuild` may make one after a fix
             raise
+        report.articles_read += 1
         article = extraction.article
         if article_url(article.url, source) is None and candidate.origin != "url":
             log.info(

@@ -22,10 +22,13 @@ from hypothesis import strategies as st
 
 from pipeline.alerts import extract_alerts
 from pipeline.bounds import MAX_NAME_CHARS, MAX_TITLE_CHARS, MAX_TOPICS, bounded_article, shorten
+from pipeline.config_reader import check_http_url
 from pipeline.discover import parse_lastmod
 from pipeline.errors import ExtractError
+from pipeline.guard import HeldBack
 from pipeline.logs import KeyValueFormatter, visible
-from pipeline.model import Article
+from pipeline.model import Article, SourceReport
+from pipeline.sync import hold_back, note_drift
 from tests.fixture_site import (
     ARTICLE_PATHS,
     DEFAULT_SITEMAP_PATHS,
@@ -146,6 +149,62 @@ def test_credentials_in_a_configured_url_stop_the_run_before_anything_is_sent(
     assert "s3cret" not in result.stderr + result.stdout
     assert site.paths_requested() == []
     assert not (tmp_path / "output").exists()
+
+
+def test_a_link_urllib_cannot_read_costs_nothing_but_itself(
+    site: FixtureSite, tmp_path: Path, make_config: MakeConfig
+) -> None:
+    # urljoin and urlsplit raise ValueError on an unclosed IPv6 bracket: once, that stopped every source.
+    unreadable = "http://[x/a"
+    page = derive_article(
+        TEMPLATE,
+        slug="odd-link",
+        title="An article with an odd link",
+        published="12 July 2026",
+        body_html=f'<p>{WORDS} <a href="{unreadable}">this link</a> leads nowhere.</p>',
+    )
+    site.set_article(article_path("odd-link"), page)
+    site.set_sitemap_paths([*DEFAULT_SITEMAP_PATHS, article_path("odd-link"), "//[::1/x"])
+    site.set_home_links([(unreadable, "Unreadable", "9 Jul 2026"), (article_path("odd-link"), "Odd", "12 Jul 2026")])
+    config = make_config(site, tmp_path, source={"retries": 0, "backoff": 0})
+
+    result = sync(config)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    base = site.base_url.rstrip("/")
+    ids = feed_ids(tmp_path / "output")
+    assert f"{base}{article_path('odd-link')}" in ids and all(f"{base}{path}" in ids for path in ARTICLE_PATHS)
+    body = (tmp_path / "output" / "inz" / "articles" / "odd-link" / "index.html").read_text("utf-8")
+    assert "this link</a>" in body or "this link" in body
+    assert unreadable not in body  # the address urllib cannot read is dropped; its text stays
+
+
+def test_a_contact_that_is_not_ascii_is_a_config_error_not_a_crash_at_the_first_request(
+    site: FixtureSite, tmp_path: Path, make_config: MakeConfig
+) -> None:
+    config = make_config(site, tmp_path, contact="mailto:tāne@whānau.nz")
+    result = sync(config)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "contact: must be ASCII, as HTTP headers are" in result.stderr and "punycode" in result.stderr
+    assert "Traceback" not in result.stderr and site.paths_requested() == []
+
+
+def test_a_malformed_url_with_credentials_is_refused_without_repeating_them() -> None:
+    problem = check_http_url("htps://inz:s3cret@www.immigration.govt.nz/")
+    assert problem is not None and "user name or password" in str(problem) and "s3cret" not in str(problem)
+
+
+def test_drift_counts_every_article_read_including_those_answered_not_modified() -> None:
+    report = SourceReport(source_id="inz")
+    for number in range(3):
+        hold_back(report, f"https://example.org/{number}", HeldBack("held back: no text", "", layout_changed=False))
+    note_drift(report)
+    assert report.degraded  # 3 of 3 read were held back: the layout may have changed
+    report = SourceReport(source_id="inz", articles_read=5)  # five answered 304 before
+    for number in range(3):
+        hold_back(report, f"https://example.org/{number}", HeldBack("held back: no text", "", layout_changed=False))
+    note_drift(report)
+    assert report.articles_read == 8 and not report.degraded  # 3 of 8: three odd pages, not a redesign
 
 
 # -- the bounds themselves --------------------------------------------------------------------------

@@ -72,10 +72,10 @@ class _BoundedLoader(yaml.SafeLoader):
 
 def load_config(path: Path) -> Config:
     """Read and validate `path`. Raises ConfigError naming every problem found."""
-    return parse_config(_read_yaml(path), path)
+    return parse_config(read_yaml(path), path)
 
 
-def _read_yaml(path: Path) -> Any:
+def read_yaml(path: Path) -> Any:
     """The file's YAML, read within bounds (size; values, aliases expanded; depth), or ConfigError."""
     try:
         with path.open("rb") as file:

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 import yaml
 
-from pipeline.config import load_config
+from pipeline.config import load_config, read_yaml
 from pipeline.errors import PanuiError
 from pipeline.health import record_report
 from pipeline.model import Config, SyncReport
@@ -107,7 +107,9 @@ def _ours(config_path: Path) -> bool:
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:
-    data: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data = read_yaml(path)  # within the same bounds as any configuration
+    if not isinstance(data, dict):
+        raise PanuiError(f"{path} does not hold a YAML mapping", "restore it, or give `demo` another --dir")
     return data
 
 
@@ -116,5 +118,5 @@ def _replay_port(config_path: Path) -> int:
     try:
         url = str(_read_yaml(config_path)["sources"][0]["base_url"])
         return urlsplit(url).port or 0
-    except (OSError, yaml.YAMLError, LookupError, TypeError, ValueError):
+    except (PanuiError, LookupError, TypeError, ValueError):
         return 0

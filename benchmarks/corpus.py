@@ -15,8 +15,8 @@ from functools import cache
 from zoneinfo import ZoneInfo
 
 from benchmarks.server import HTML, XML, Resource
+from pipeline.extract.sanitise import sanitise_html
 from pipeline.model import Article
-from pipeline.sanitise import sanitise_html
 from tests.fixture_site import (
     ARTICLE_CAPTURES,
     ROBOTS,

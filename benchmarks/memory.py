@@ -18,9 +18,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import pipeline.sync
+import pipeline.sync.run
 from pipeline.config import load_config
-from pipeline.sync import run_sync
+from pipeline.sync.run import run_sync
 
 
 def _peak_rss_mib() -> float:
@@ -37,14 +37,14 @@ def _peak_rss_mib() -> float:
 def _snapshot_when_publishing(top: list[str], limit: int) -> None:
     """Record the top allocation sites when the sync starts publishing: what discovery, fetching and
     the store left alive for the rest of the run."""
-    publish = pipeline.sync.publish  # type: ignore[attr-defined]
+    publish = pipeline.sync.run.publish  # type: ignore[attr-defined]
 
     def publishing(*args: Any, **kwargs: Any) -> Any:
         stats = tracemalloc.take_snapshot().statistics("lineno")
         top[:] = [f"{stat.size / 1024:9.0f} KiB {stat.count:7d} blocks  {stat.traceback}" for stat in stats[:limit]]
         return publish(*args, **kwargs)
 
-    pipeline.sync.publish = publishing  # type: ignore[attr-defined]
+    pipeline.sync.run.publish = publishing  # type: ignore[attr-defined]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -18,16 +18,16 @@ from unittest import mock
 
 import trafilatura
 
-import pipeline.sync
+import pipeline.sync.run
 from benchmarks.corpus import ArticleSpec, SiteContent, make_spec, make_specs, today
 from benchmarks.measure import BenchmarkError, Sample, median_sample, profile, sync_in_child, timed, write_config
 from benchmarks.server import HTML, LAST_MODIFIED, Resource, Served, StaticSite
 from pipeline.config import load_config
-from pipeline.guard import extract_guarded
+from pipeline.extract import extract_guarded
 from pipeline.model import Config, Page, Source, SyncReport
 from pipeline.publish import publish
 from pipeline.store import Store
-from pipeline.sync import run_sync
+from pipeline.sync.run import run_sync
 
 
 @dataclass
@@ -175,7 +175,7 @@ def no_change_sync(bench: Bench, folder: Path, count: int) -> dict[str, Any]:
     profile(partial(run_sync, config), bench.out / "profile-no-change.txt", f"no-change sync, {count} stored")
     bench.site.take_requests()
     a_day_later = datetime.now(UTC).replace(microsecond=0) + timedelta(days=1, hours=1)
-    with mock.patch.object(pipeline.sync, "_now", return_value=a_day_later):
+    with mock.patch.object(pipeline.sync.run, "_now", return_value=a_day_later):
         report, later = timed(partial(run_sync, config))
     day = {**_requests(bench.site.take_requests(), home), "files_written": len(report.files_written)}
     later_day = today() + timedelta(days=1)

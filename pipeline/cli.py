@@ -14,20 +14,20 @@ from pathlib import Path
 from typing import TextIO
 
 from pipeline import __version__
-from pipeline.check import run_check
 from pipeline.config import load_config
+from pipeline.daemon.health import record_held_back, record_report
+from pipeline.daemon.runner import interrupt_on_sigterm
+from pipeline.daemon.schedule import run_daemon, schedule_periods
+from pipeline.daemon.status import print_status
 from pipeline.demo import sync_demo
 from pipeline.errors import PanuiError
-from pipeline.health import record_held_back, record_report
 from pipeline.logs import LOG_FORMATS, configure_logging, visible
 from pipeline.model import SyncReport
-from pipeline.preview import preview_sync
-from pipeline.rebuild import run_rebuild
-from pipeline.runner import interrupt_on_sigterm
-from pipeline.schedule import run_daemon, schedule_periods
-from pipeline.serve import serve_output
-from pipeline.status import print_status
-from pipeline.sync import report_summary, run_sync, select_sources
+from pipeline.publish.serve import serve_output
+from pipeline.sync.check import run_check
+from pipeline.sync.preview import preview_sync
+from pipeline.sync.rebuild import run_rebuild
+from pipeline.sync.run import report_summary, run_sync, select_sources
 
 EXIT_OK, EXIT_CANNOT_START = 0, 2  # (1, finished with problems, is a report's exit_code)
 MAX_LOCK_WAIT = 86400  # seconds: --wait up to a day; a longer wait, NaN or infinity is a mistake

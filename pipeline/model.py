@@ -90,7 +90,7 @@ class AlertSelectors:
 
 @dataclass(frozen=True)
 class Expectations:
-    """What a source's articles and discovery must meet (see pipeline/guard.py, and docs/configuration.md on why)."""
+    """What a source's articles and discovery must meet (see pipeline/extract/__init__.py, and docs/configuration.md on why)."""
 
     max_future_days: float = 1.0
     min_links: int = 1  # discovery must find at least this many article links

@@ -1,6 +1,6 @@
 """A local HTTP server standing in for immigration.govt.nz in tests (stdlib only).
 
-It serves the real captures in ``pipeline/captures`` at their real paths, a robots.txt, a
+It serves the real captures in ``pipeline/demo/captures`` at their real paths, a robots.txt, a
 Silverstripe-style sitemap, a same-host redirect and a few fault routes; tests can add or replace
 routes, publish derived articles and inspect every request the pipeline made.
 """
@@ -18,7 +18,7 @@ from html import escape
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit, urlunsplit
 
-from pipeline.replay import CAPTURES as CAPTURES  # the tests and the demo read the same pages
+from pipeline.demo.replay import CAPTURES as CAPTURES  # the tests and the demo read the same pages
 
 FIXED_LAST_MODIFIED = "Mon, 13 Jul 2026 00:00:00 GMT"
 _FIXED_EPOCH = parsedate_to_datetime(FIXED_LAST_MODIFIED).timestamp()

@@ -23,7 +23,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script: import this checkout's pipeline
 
 from pipeline import cli
-from pipeline.publish.files import OutputWriter
+from pipeline.files import OutputWriter
 from pipeline.store.articles import ArticleStore
 
 PAUSE_SECONDS = 60.0  # the test kills the run long before: a loaded CI machine must not let it go on

@@ -9,9 +9,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from pipeline.alerts import extract_alerts, parse_issued
 from pipeline.config import load_config
 from pipeline.errors import ExtractError
+from pipeline.extract.alerts import extract_alerts, parse_issued
 from pipeline.model import Page, Source
 from tests.fixture_site import CAPTURES
 

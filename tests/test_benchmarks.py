@@ -14,7 +14,7 @@ import pytest
 from benchmarks import run
 from benchmarks.corpus import make_specs, today
 from pipeline.config import load_config
-from pipeline.extract import extract_article
+from pipeline.extract.article import extract_article
 from pipeline.model import Page
 from tests.helpers import REPO_ROOT
 

@@ -20,15 +20,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipeline.alerts import extract_alerts
 from pipeline.bounds import MAX_NAME_CHARS, MAX_TITLE_CHARS, MAX_TOPICS, bounded_article, shorten
-from pipeline.config_reader import check_http_url
+from pipeline.config.reader import check_http_url
 from pipeline.discover import parse_lastmod
 from pipeline.errors import ExtractError
-from pipeline.guard import HeldBack
+from pipeline.extract import HeldBack
+from pipeline.extract.alerts import extract_alerts
 from pipeline.logs import KeyValueFormatter, visible
 from pipeline.model import Article, SourceReport
-from pipeline.sync import hold_back, note_drift
+from pipeline.sync.run import hold_back, note_drift
 from tests.fixture_site import (
     ARTICLE_PATHS,
     DEFAULT_SITEMAP_PATHS,

@@ -1,5 +1,5 @@
 """The archive in a real browser: headless Chromium (Debian's /usr/bin/chromium, installed by .ci/run,
-driven through playwright) over the archive served on 127.0.0.1 by `pipeline.serve`. Screenshots of
+driven through playwright) over the archive served on 127.0.0.1 by `pipeline.publish.serve`. Screenshots of
 the index and an article at phone and desktop widths land in pytest's tmp dir; pages must raise no
 console errors, request nothing from another host, the search must find an article by a word of
 its body, and the front page must show the site's current alert with a link to the alerts feed."""
@@ -15,7 +15,7 @@ from urllib.parse import urljoin, urlsplit
 
 import pytest
 
-from pipeline.serve import make_server
+from pipeline.publish.serve import make_server
 from tests.fixture_site import ARTICLE_PATHS, FixtureSite
 from tests.helpers import run_cli, serving, write_config
 

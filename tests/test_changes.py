@@ -18,10 +18,10 @@ from xml.etree import ElementTree
 import pytest
 from bs4 import BeautifulSoup, Tag
 
-from pipeline.candidates import revisit_candidates
 from pipeline.config import load_config
 from pipeline.model import Version
 from pipeline.store import Store
+from pipeline.sync.candidates import revisit_candidates
 from tests.fixture_site import (
     ARTICLE_CAPTURES,
     ARTICLE_PATHS,

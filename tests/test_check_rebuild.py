@@ -11,9 +11,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from pipeline.check import Finding, inspect_article
 from pipeline.config import load_config
 from pipeline.model import Page
+from pipeline.sync.check import Finding, inspect_article
 from tests.fixture_site import (
     ARTICLE_CAPTURES,
     ARTICLE_PATHS,

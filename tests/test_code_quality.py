@@ -14,7 +14,10 @@ CHECKS = {
     "format": [sys.executable, "-m", "ruff", "format", "--check", "pipeline", "tests", "benchmarks", "docs", "run.py"],
     "lint": [sys.executable, "-m", "ruff", "check", "pipeline", "tests", "benchmarks", "docs", "run.py"],
     "types": [sys.executable, "-m", "mypy"],
+    # The layers and the store's front door, as pyproject.toml's [tool.importlinter] contracts say.
+    "imports": [sys.executable, "-c", "import sys, importlinter.cli as c; sys.exit(c.lint_imports())"],
 }
+LONGEST_MODULE = 350  # lines: a module longer than this holds two concerns, and is split along them
 
 
 @pytest.mark.e2e
@@ -22,6 +25,12 @@ CHECKS = {
 def test_code_passes(name: str) -> None:
     result = subprocess.run(CHECKS[name], cwd=REPO_ROOT, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, f"{name} check failed:\n{result.stdout}\n{result.stderr}"
+
+
+def test_no_module_is_longer_than_one_concern() -> None:
+    lengths = {path: len(path.read_text("utf-8").splitlines()) for path in (REPO_ROOT / "pipeline").rglob("*.py")}
+    too_long = {str(path.relative_to(REPO_ROOT)): n for path, n in lengths.items() if n > LONGEST_MODULE}
+    assert not too_long, f"split these along their concerns: {too_long}"
 
 
 def test_nothing_reads_outside_the_repository() -> None:

@@ -18,7 +18,7 @@ COMMANDS_DOC = (REPO_ROOT / "docs" / "commands.md").read_text(encoding="utf-8")
 CONFIG_DOC = (REPO_ROOT / "docs" / "configuration.md").read_text(encoding="utf-8")
 DOCS = {path.name: path.read_text(encoding="utf-8") for path in sorted((REPO_ROOT / "docs").glob("*.md"))}
 CONFIG_SOURCE = "\n".join(
-    path.read_text(encoding="utf-8") for path in sorted((REPO_ROOT / "pipeline").glob("config*.py"))
+    path.read_text(encoding="utf-8") for path in sorted((REPO_ROOT / "pipeline" / "config").glob("*.py"))
 )
 # An option as written in the docs: `--name` or `-v`, not the inside of a word such as `some-article`.
 OPTION = re.compile(r"(?<![\w-])--?[a-z][a-z-]*")

@@ -1,4 +1,4 @@
-"""Extraction, golden-tested on every real capture of immigration.govt.nz (pipeline/captures).
+"""Extraction, golden-tested on every real capture of immigration.govt.nz (pipeline/demo/captures).
 
 Each article capture has a golden file in tests/golden/<capture name>.json holding what extract_article
 must make of it. To regenerate the goldens after a deliberate change to extraction:
@@ -27,7 +27,7 @@ from bs4 import BeautifulSoup, Tag
 
 from pipeline.config import load_config
 from pipeline.errors import ExtractError, NotAnArticle
-from pipeline.extract import extract_article, not_html
+from pipeline.extract.article import extract_article, not_html
 from pipeline.model import Article, Page, Source, without_block_tag_space
 from tests.fixture_site import CAPTURES, derive_article, read_capture
 from tests.helpers import REPO_ROOT
@@ -104,7 +104,7 @@ def load_golden(name: str) -> dict[str, Any]:
 
 
 def test_every_capture_is_covered() -> None:
-    """A capture added to pipeline/captures must get a golden (or be a known non-article)."""
+    """A capture added to pipeline/demo/captures must get a golden (or be a known non-article)."""
     assert len(ARTICLE_CAPTURES) >= 4
     assert {"copyright-page.html", "terms-of-use-page.html", "news-centre-listing.html"} <= set(NON_ARTICLE_CAPTURES)
     if not UPDATE_GOLDEN:

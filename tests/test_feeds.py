@@ -38,7 +38,7 @@ PATHWAY, EMPLOYER, INVESTOR, MIDDLE_EAST = ARTICLE_PATHS  # newest first
 
 @dataclass(frozen=True)
 class Expected:
-    """What the capture of an article says (read off the real pages in pipeline/captures)."""
+    """What the capture of an article says (read off the real pages in pipeline/demo/captures)."""
 
     title: str
     nz_date: str

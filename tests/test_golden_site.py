@@ -25,10 +25,10 @@ from pathlib import Path
 import pytest
 
 import pipeline.fetch
-import pipeline.sync
+import pipeline.sync.run
 from pipeline.config import load_config
 from pipeline.model import SourceReport
-from pipeline.sync import run_sync
+from pipeline.sync.run import run_sync
 from tests.fixture_site import ARTICLE_CAPTURES, FixtureSite, article_path, capture_path, derive_article
 from tests.helpers import write_config
 
@@ -127,7 +127,7 @@ def build_site(site: FixtureSite, tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     for name in ("NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy"):
         monkeypatch.delenv(name, raising=False)
     clock = Clock()
-    monkeypatch.setattr(pipeline.sync, "_now", clock)
+    monkeypatch.setattr(pipeline.sync.run, "_now", clock)
     monkeypatch.setattr(pipeline.fetch, "datetime", frozen_datetime(clock))
     # The shipped configuration; every known article re-checked on every sync, so the story is told in three.
     # inz.test is not loopback, so the placeholder contact would be refused: a real-looking one (every

@@ -19,7 +19,7 @@ import pytest
 
 from pipeline.config import load_config
 from pipeline.errors import ExtractError, NotAnArticle
-from pipeline.guard import HeldBack, extract_guarded, run_drift, unmet_expectations, word_count
+from pipeline.extract import HeldBack, extract_guarded, run_drift, unmet_expectations, word_count
 from pipeline.model import Article, Expectations, Page, Source
 from tests.fixture_site import (
     ARTICLE_CAPTURES,

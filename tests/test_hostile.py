@@ -4,7 +4,7 @@ and edited; nothing executable appears in any feed or archive page, titles and t
 text, and every archive page carries a restrictive Content-Security-Policy. Property-based: random HTML
 through the sanitiser and the extractors never crashes them and never comes out executable.
 
-The allow-lists are test_sanitise.py's, deliberately independent of pipeline/sanitise.py."""
+The allow-lists are test_sanitise.py's, deliberately independent of pipeline/extract/sanitise.py."""
 
 from __future__ import annotations
 
@@ -25,10 +25,10 @@ from hypothesis import strategies as st
 
 from pipeline.config import load_config
 from pipeline.errors import ExtractError
-from pipeline.extract import extract_article
-from pipeline.guard import extract_guarded
+from pipeline.extract import extract_guarded
+from pipeline.extract.article import extract_article
+from pipeline.extract.sanitise import sanitise_html
 from pipeline.model import Article, Page, Source
-from pipeline.sanitise import sanitise_html
 from tests.fixture_site import (
     DEFAULT_SITEMAP_PATHS,
     FixtureSite,

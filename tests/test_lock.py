@@ -17,9 +17,9 @@ from typing import Any
 
 import pytest
 
-import pipeline.lock
+import pipeline.store.lock
 from pipeline.errors import LockError
-from pipeline.lock import StoreLock
+from pipeline.store.lock import StoreLock
 from tests.fixture_site import ARTICLE_PATHS, FixtureSite, Route
 from tests.helpers import REPO_ROOT, MakeConfig, run_cli
 
@@ -28,7 +28,7 @@ pytestmark = pytest.mark.e2e  # runs concurrent run.py processes
 HOLDER = """
 import sys, time
 from pathlib import Path
-from pipeline.lock import StoreLock
+from pipeline.store.lock import StoreLock
 StoreLock(Path(sys.argv[1])).acquire()
 print("locked", flush=True)
 time.sleep(120)
@@ -79,7 +79,7 @@ def test_a_run_refused_just_as_the_holder_starts_still_names_it(
 
     with lock_holder(tmp_path, UNNAMED_HOLDER) as holder:
         monkeypatch.setattr(
-            pipeline.lock, "time", SimpleNamespace(monotonic=time.monotonic, sleep=holder_names_itself_meanwhile)
+            pipeline.store.lock, "time", SimpleNamespace(monotonic=time.monotonic, sleep=holder_names_itself_meanwhile)
         )
         with pytest.raises(LockError) as refused:
             StoreLock(tmp_path, wait=0).acquire()
@@ -96,7 +96,7 @@ def test_a_run_refused_just_as_the_holder_ends_takes_the_lock(tmp_path: Path, mo
 
     with lock_holder(tmp_path, UNNAMED_HOLDER) as holder:
         monkeypatch.setattr(
-            pipeline.lock, "time", SimpleNamespace(monotonic=time.monotonic, sleep=holder_ends_meanwhile)
+            pipeline.store.lock, "time", SimpleNamespace(monotonic=time.monotonic, sleep=holder_ends_meanwhile)
         )
         lock = StoreLock(tmp_path, wait=0)
         lock.acquire()  # not refused: the store was free by then

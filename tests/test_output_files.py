@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from pipeline import files
 from pipeline.errors import PanuiError
-from pipeline.publish import files
-from pipeline.publish.files import OutputWriter, remove_leftovers, write_atomic
+from pipeline.files import OutputWriter, remove_leftovers, write_atomic
 
 
 def leftovers(root: Path) -> list[str]:

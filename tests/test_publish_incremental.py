@@ -18,9 +18,10 @@ import yaml
 from bs4 import BeautifulSoup
 
 import pipeline.publish
+from pipeline import files
 from pipeline.config import load_config
 from pipeline.model import Article, Config
-from pipeline.publish import IN_PROGRESS_FILE, files, publish, render_site
+from pipeline.publish import IN_PROGRESS_FILE, publish, render_site
 from pipeline.publish.collections import memberships, sort_key
 from pipeline.store import Store
 from pipeline.store.catalogue import PUBLISH_FILE, Catalogue

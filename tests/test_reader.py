@@ -1,5 +1,5 @@
 """A real feed reader: newsboat (Debian's package; .ci/run installs it) subscribes to the feeds served
-on 127.0.0.1 by `pipeline.serve`, and its own SQLite cache must hold every article with the right
+on 127.0.0.1 by `pipeline.publish.serve`, and its own SQLite cache must hold every article with the right
 title, link (the original page) and content (the body and the attribution); after a further sync,
 nothing it has read comes back unread. Subscribed through feeds.opml, the main feed shows every article."""
 
@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.serve import make_server
+from pipeline.publish.serve import make_server
 from tests.fixture_site import ARTICLE_PATHS, FixtureSite, article_path, derive_article
 from tests.helpers import run_cli, serving, write_config
 

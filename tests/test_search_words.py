@@ -12,9 +12,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pipeline.dom import html_text
+from pipeline.extract.sanitise import sanitise_html
 from pipeline.model import Article
 from pipeline.publish.extras import search_words
-from pipeline.sanitise import sanitise_html
 
 
 def article(title: str, summary: str = "", topics: tuple[str, ...] = (), body: str = "") -> Article:

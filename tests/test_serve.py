@@ -24,7 +24,7 @@ import pytest
 import yaml
 
 from pipeline.errors import PanuiError
-from pipeline.serve import CONTENT_SECURITY_POLICY, StaticServer, make_server
+from pipeline.publish.serve import CONTENT_SECURITY_POLICY, StaticServer, make_server
 from tests.helpers import REPO_ROOT, run_cli
 
 pytestmark = pytest.mark.e2e  # starts the archive's web server, in-process and through run.py serve

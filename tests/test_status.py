@@ -13,10 +13,10 @@ from typing import Any
 import yaml
 
 from pipeline.config import load_config
-from pipeline.health import Attempt, assess, record_attempts
+from pipeline.daemon.health import Attempt, assess, record_attempts
+from pipeline.daemon.schedule import build_trigger, crontab_weekdays, expected_period
+from pipeline.daemon.status import render_table
 from pipeline.model import Problem, Schedule
-from pipeline.schedule import build_trigger, crontab_weekdays, expected_period
-from pipeline.status import render_table
 from pipeline.store import Store
 from tests.fixture_site import (
     ARTICLE_CAPTURES,

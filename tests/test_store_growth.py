@@ -15,7 +15,7 @@ import pytest
 from pipeline.config import load_config
 from pipeline.store import STORE_FILE, Store
 from pipeline.store import events as store_module
-from pipeline.sync import run_sync
+from pipeline.sync.run import run_sync
 from tests.fixture_site import ARTICLE_PATHS, HTML, FixtureSite, Route, home_page
 from tests.helpers import MakeConfig
 

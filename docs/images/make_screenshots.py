@@ -1,6 +1,6 @@
 """Regenerate the README's pictures from a real run: `python docs/images/make_screenshots.py`.
 
-It syncs the fixture site (tests/fixture_site.py: the real INZ captures in pipeline/captures/, on 127.0.0.1)
+It syncs the fixture site (tests/fixture_site.py: the real INZ captures in pipeline/demo/captures/, on 127.0.0.1)
 into a temporary folder, serves the output on 127.0.0.1, photographs the archive's front page and an
 article page with headless Chromium, and the all-sources feed in newsboat running in tmux (the pane,
 captured with its colours, is drawn as HTML and photographed the same way). Needs the `test` extra and the
@@ -22,7 +22,7 @@ sys.path.insert(0, str(REPO_ROOT))  # run as a script: `tests` is imported from 
 
 from playwright.sync_api import Page, sync_playwright  # noqa: E402
 
-from pipeline.serve import make_server  # noqa: E402
+from pipeline.publish.serve import make_server  # noqa: E402
 from tests.fixture_site import ARTICLE_PATHS, FixtureSite  # noqa: E402
 from tests.helpers import run_cli, serving, write_config  # noqa: E402
 

@@ -15,14 +15,14 @@ from pathlib import Path
 from typing import Protocol
 
 from pipeline.batching import batched
+from pipeline.files import OutputWriter, flush_folders, flush_tree, remove_leftovers, write_atomic
 from pipeline.model import Config
 from pipeline.publish.collections import SITE, memberships, sort_key
 from pipeline.publish.extras import search_words
-from pipeline.publish.files import OutputWriter, flush_folders, flush_tree, remove_leftovers, write_atomic
 from pipeline.publish.plan import Output, Scope, SitePlanner
 from pipeline.publish.render import StoreView
 from pipeline.publish.site import site_key
-from pipeline.store.catalogue import PUBLISH_FILE, Catalogue, Membership, catalogue_errors
+from pipeline.store import PUBLISH_FILE, Catalogue, Membership, catalogue_errors
 
 IN_PROGRESS_FILE = "publishing"  # present while a publication writes; left behind if it was killed
 INDEX_CHUNK = 500

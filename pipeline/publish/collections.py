@@ -8,7 +8,7 @@ from datetime import UTC
 
 from pipeline.model import Source, StoredArticle
 from pipeline.publish.taxonomy import slugify
-from pipeline.store.catalogue import Membership
+from pipeline.store import Membership
 
 SITE = ""
 LABELS = {"topic": "topic", "type": "type", "topic-year": "topic", "type-year": "type"}

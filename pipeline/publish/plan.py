@@ -16,14 +16,12 @@ from pipeline.publish import render
 from pipeline.publish.archive import AlertBox, LinkGroup, Listing, SiteContext
 from pipeline.publish.collections import LABELS, SITE
 from pipeline.publish.entries import Entry, make_entry
-from pipeline.publish.extras import FeedOutline
 from pipeline.publish.feed_items import FeedItem
 from pipeline.publish.feeds import FEED_EXTENSIONS
 from pipeline.publish.render import FeedContent, StoreView
-from pipeline.publish.site import collection_paths, poll_minutes, site_key, source_feed_titles
-from pipeline.store.catalogue import Catalogue, CollectionInfo, Membership
+from pipeline.publish.site import collection_paths, opml_lists, poll_minutes, site_key, source_feed_titles
+from pipeline.store import Catalogue, CollectionInfo, Membership
 
-OPML_FILES = ("feeds.opml", "topics.opml")  # the main feeds; the overlapping feeds of sources, types and topics
 ARTICLE_CHUNK = 200  # article pages are planned this many at a time, so memory holds a chunk, not the archive
 
 
@@ -338,33 +336,5 @@ class SitePlanner:
         yield from self._subscription_lists()
 
     def _subscription_lists(self) -> Iterator[Output]:
-        """feeds.opml: the feeds whose items no other of them has (the site's articles, each source's
-        corrections and alerts), so a reader that keeps one copy of an item, by its id, shows every
-        article in the main feed. topics.opml: each source's own feed, its types and its topics, which
-        overlap (an article is in its source's, its type's and each of its topics')."""
-        config, site_url = self.config, self.config.site_url
-        main = [FeedOutline(config.feeds.title, site_url + "feed.xml", site_url, "")]
-        topics = []
-        for source in config.sources:
-            folder = f"{source.id}/"
-            titles = source_feed_titles(source, config.feeds.title)
-            for basename in ["updates"] + (["alerts"] if source.alerts is not None else []):
-                main.append(
-                    FeedOutline(titles[basename], f"{site_url}{folder}{basename}.xml", site_url + folder, source.name)
-                )
-            topics.append(FeedOutline(titles["feed"], f"{site_url}{folder}feed.xml", site_url + folder, source.name))
-            for kind in ("type", "topic"):
-                for info in self._groups(kind, folder):
-                    topics.append(
-                        FeedOutline(
-                            f"{info.name} · {source.name}",
-                            site_url + info.collection + "feed.xml",
-                            site_url + info.collection,
-                            source.name,
-                        )
-                    )
-        for path, title, outlines in (
-            (OPML_FILES[0], config.feeds.title, main),
-            (OPML_FILES[1], f"{config.feeds.title}: by source, type and topic", topics),
-        ):
+        for path, title, outlines in opml_lists(self.config, self._groups):
             yield self._output((path,), [title, outlines], partial(render.opml, path, title, outlines))

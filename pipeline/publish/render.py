@@ -25,7 +25,7 @@ from pipeline.publish.entries import Entry, nz_date
 from pipeline.publish.extras import FeedOutline, render_opml, render_search_shard
 from pipeline.publish.feed_items import FeedItem, item_from_entry
 from pipeline.publish.feeds import FeedSpec, render_feeds
-from pipeline.store.catalogue import Catalogue
+from pipeline.store import Catalogue
 
 
 class StoreView(Protocol):

@@ -4,13 +4,16 @@ polling hint, the titles of a source's feeds, and the files a collection occupie
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from importlib import resources
 
 from pipeline import __version__
 from pipeline.model import Config, Source
+from pipeline.publish.extras import FeedOutline
 from pipeline.publish.feeds import FEED_EXTENSIONS
-from pipeline.store.catalogue import Membership
+from pipeline.store import CollectionInfo, Membership
+
+OPML_FILES = ("feeds.opml", "topics.opml")  # the main feeds; the overlapping feeds of sources, types and topics
 
 
 def poll_minutes(sources: Sequence[Source]) -> int:
@@ -47,3 +50,32 @@ def collection_paths(membership: Membership) -> tuple[str, ...]:
     if membership.kind in ("topic", "type"):
         return (*feeds, folder + "index.html")
     return (folder + "index.html",)
+
+
+def opml_lists(
+    config: Config, groups: Callable[[str, str], Sequence[CollectionInfo]]
+) -> list[tuple[str, str, list[FeedOutline]]]:
+    """feeds.opml: the feeds whose items no other of them has (the site's articles, each source's
+    corrections and alerts), so a reader that keeps one copy of an item, by its id, shows every
+    article in the main feed. topics.opml: each source's own feed, its types and its topics, which
+    overlap (an article is in its source's, its type's and each of its topics'). `groups(kind, folder)`
+    lists a source's collections of one kind."""
+    site_url = config.site_url
+    main = [FeedOutline(config.feeds.title, site_url + "feed.xml", site_url, "")]
+    topics = []
+    for source in config.sources:
+        folder = f"{source.id}/"
+        titles = source_feed_titles(source, config.feeds.title)
+        for basename in ["updates"] + (["alerts"] if source.alerts is not None else []):
+            main.append(
+                FeedOutline(titles[basename], f"{site_url}{folder}{basename}.xml", site_url + folder, source.name)
+            )
+        topics.append(FeedOutline(titles["feed"], f"{site_url}{folder}feed.xml", site_url + folder, source.name))
+        for kind in ("type", "topic"):
+            for info in groups(kind, folder):
+                name, url = f"{info.name} · {source.name}", site_url + info.collection
+                topics.append(FeedOutline(name, url + "feed.xml", url, source.name))
+    return [
+        (OPML_FILES[0], config.feeds.title, main),
+        (OPML_FILES[1], f"{config.feeds.title}: by source, type and topic", topics),
+    ]

@@ -9,16 +9,32 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from pipeline.folders import writable_folder
-from pipeline.lock import StoreLock
 from pipeline.model import Config
 from pipeline.store.articles import ArticleStore, SaveOutcome
+from pipeline.store.catalogue import PUBLISH_FILE, Catalogue, CollectionInfo, Membership, catalogue_errors
 from pipeline.store.database import STORE_FILE, is_store_failure, store_errors
 from pipeline.store.events import EventStore
+from pipeline.store.folders import writable_folder
 from pipeline.store.inspect import inspect_store
+from pipeline.store.lock import StoreLock
 from pipeline.store.pages import PageStore
+from pipeline.store.warc import WarcRecorder
 
-__all__ = ["STORE_FILE", "SaveOutcome", "Store", "inspect_store", "is_store_failure", "open_store"]
+__all__ = [
+    "PUBLISH_FILE",
+    "STORE_FILE",
+    "Catalogue",
+    "CollectionInfo",
+    "Membership",
+    "SaveOutcome",
+    "Store",
+    "StoreLock",
+    "WarcRecorder",
+    "catalogue_errors",
+    "inspect_store",
+    "is_store_failure",
+    "open_store",
+]
 
 
 class Store(PageStore, ArticleStore, EventStore):

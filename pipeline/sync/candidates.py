@@ -13,10 +13,10 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from pipeline.alerts import extract_alerts
 from pipeline.batching import batched
 from pipeline.discover import find_listing_links, sitemap_entries
 from pipeline.errors import DiscoverError, ExtractError, FetchError
+from pipeline.extract.alerts import extract_alerts
 from pipeline.fetch import Fetcher, Validators
 from pipeline.model import Link, Page, Problem, Source, SourceReport
 from pipeline.store import Store

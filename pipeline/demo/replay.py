@@ -1,4 +1,4 @@
-"""`run.py demo`'s stand-in for immigration.govt.nz: the real pages in pipeline/captures, served on 127.0.0.1
+"""`run.py demo`'s stand-in for immigration.govt.nz: the real pages in pipeline/demo/captures, served on 127.0.0.1
 at their real paths with a robots.txt and a sitemap (stdlib only). Every answer carries the ETag and
 Last-Modified a static site would send, so a second sync's conditional requests are answered 304. It
 serves what was captured and nothing else; it never reaches the network."""

@@ -11,8 +11,8 @@ from bs4 import BeautifulSoup, Tag
 from pipeline.bounds import join_url, web_url
 from pipeline.dom import html_text, make_links_absolute, parse_html
 from pipeline.errors import ExtractError, NotAnArticle, NotHTML
+from pipeline.extract.sanitise import clean_text, sanitise_html
 from pipeline.model import Article, Page, Source
-from pipeline.sanitise import clean_text, sanitise_html
 
 # Elements that are never content, whatever a source's selectors say.
 ALWAYS_REMOVED = (

@@ -18,8 +18,8 @@ from bs4 import Tag
 from pipeline.bounds import bounded_article, date_problem
 from pipeline.dom import html_text
 from pipeline.errors import ExtractError, NotAnArticle
-from pipeline.extract import extract_article
-from pipeline.fallback import extract_fallback
+from pipeline.extract.article import extract_article
+from pipeline.extract.fallback import extract_fallback
 from pipeline.model import Article, Page, Source
 
 LAYOUT_HINT = (

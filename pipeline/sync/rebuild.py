@@ -8,11 +8,11 @@ from datetime import UTC, datetime
 
 from pipeline.discover import article_url
 from pipeline.errors import ExtractError, NotAnArticle, PanuiError
-from pipeline.guard import extract_guarded
+from pipeline.extract import extract_guarded
 from pipeline.model import Config, Problem, SourceReport, SyncReport
 from pipeline.publish import publish
 from pipeline.store import is_store_failure, open_store
-from pipeline.sync import hold_back, note_drift, source_for_url
+from pipeline.sync.run import hold_back, note_drift, source_for_url
 
 
 def run_rebuild(config: Config, *, lock_wait: float = 0.0) -> SyncReport:
@@ -50,7 +50,7 @@ def run_rebuild(config: Config, *, lock_wait: float = 0.0) -> SyncReport:
             if extraction.selector_problem:
                 source_report.degrade(f"{extraction.selector_problem} (e.g. {page.url})")
             if extraction.extractor == "fallback" and store.has_article(extraction.article.url):
-                source_report.unchanged += 1  # keep the last good version (see pipeline/sync.py)
+                source_report.unchanged += 1  # keep the last good version (see pipeline/sync/run.py)
                 continue
             outcome = store.save_article(
                 extraction.article,

@@ -24,11 +24,11 @@ from types import FrameType
 from typing import IO, Any
 
 import pipeline
+from pipeline.daemon.health import failed_attempt, record_attempts
 from pipeline.errors import LockError
-from pipeline.health import failed_attempt, record_attempts
-from pipeline.lock import StoreLock
 from pipeline.logs import LogFormat, is_log_line, log_event
 from pipeline.model import Config, Source
+from pipeline.store import StoreLock
 
 log = logging.getLogger("panui.daemon")
 STOP_GRACE_SECONDS = 5.0  # after SIGTERM, a child has this long to unwind before it is killed

@@ -1,5 +1,5 @@
 """Reading sources.yaml: a reader that collects every problem with its key path, and the checks
-that values must pass. Shared by pipeline/config.py (top level) and pipeline/config_sources.py.
+that values must pass. Shared by pipeline/config/__init__.py (top level) and pipeline/config/sources.py.
 
 Every number has a range and every text is free of control characters, checked here as it is read:
 an infinite, NaN or enormous number, or a NUL in a string, would otherwise pass and crash a later run

@@ -12,8 +12,8 @@ from urllib.parse import urlsplit
 import yaml
 
 from pipeline import PRODUCT, __version__
-from pipeline.config_reader import Reader, between, check_http_url, check_one_line, duration, parse_interval
-from pipeline.config_sources import parse_sources
+from pipeline.config.reader import Reader, between, check_http_url, check_one_line, duration, parse_interval
+from pipeline.config.sources import parse_sources
 from pipeline.errors import ConfigError, PanuiError
 from pipeline.model import Config, FeedSettings, HealthSettings, Source
 

@@ -7,7 +7,7 @@ import logging
 import re
 from typing import Any
 
-from pipeline.config_reader import (
+from pipeline.config.reader import (
     Reader,
     between,
     check_http_url,

@@ -2,7 +2,7 @@
 
 One job per source, on the source's schedule in Pacific/Auckland time, first run at start-up. Jobs run
 one at a time (a one-thread executor), and each run is `run.py sync --source ID` in a child process
-(pipeline/runner.py): the store lock, health.json and atomic writes are the same as for a manual sync,
+(pipeline/daemon/runner.py): the store lock, health.json and atomic writes are the same as for a manual sync,
 a hung run can be stopped, and SIGTERM abandons a run at once and cleanly (the child unwinds, releasing
 the lock and removing temporary files). A control tick each second handles stop and reload requests
 (signal handlers only set flags: a handler must not take the scheduler's locks) and pings systemd."""
@@ -34,11 +34,11 @@ from apscheduler.triggers.cron import CronTrigger  # type: ignore[import-untyped
 from apscheduler.triggers.interval import IntervalTrigger  # type: ignore[import-untyped]
 
 from pipeline.config import load_config, require_real_contact
+from pipeline.daemon.runner import SyncRunner
 from pipeline.errors import LockError, PanuiError
-from pipeline.lock import StoreLock
 from pipeline.logs import LogFormat, log_event
 from pipeline.model import Config, Schedule
-from pipeline.runner import SyncRunner
+from pipeline.store import StoreLock
 
 log = logging.getLogger("panui.daemon")
 TIMEZONE = ZoneInfo("Pacific/Auckland")

@@ -12,16 +12,15 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
-from pipeline.candidates import Candidate, fetch_conditional, gather_candidates
 from pipeline.config import require_real_contact
 from pipeline.discover import article_url
 from pipeline.errors import BudgetSpent, ExtractError, FetchError, NotAllowed, NotAnArticle, NotHTML, PanuiError
+from pipeline.extract import HeldBack, extract_guarded, run_drift
 from pipeline.fetch import Fetcher, Validators, ping_websub
-from pipeline.guard import HeldBack, extract_guarded, run_drift
 from pipeline.model import Config, Problem, Source, SourceReport, SyncReport
 from pipeline.publish import changed_feed_urls, publish
-from pipeline.store import Store, is_store_failure, open_store
-from pipeline.warc import WarcRecorder
+from pipeline.store import Store, WarcRecorder, is_store_failure, open_store
+from pipeline.sync.candidates import Candidate, fetch_conditional, gather_candidates
 
 log = logging.getLogger("panui.sync")
 

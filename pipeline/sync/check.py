@@ -10,16 +10,16 @@ from datetime import UTC, datetime
 from typing import TextIO
 from urllib.parse import urlsplit
 
-from pipeline.alerts import extract_alerts
 from pipeline.discover import find_listing_links, read_sitemap
 from pipeline.dom import html_text, parse_html
 from pipeline.errors import DiscoverError, ExtractError, FetchError
-from pipeline.extract import canonical_url, extract_article, parse_published
+from pipeline.extract import unmet_expectations, word_count
+from pipeline.extract.alerts import extract_alerts
+from pipeline.extract.article import canonical_url, extract_article, parse_published
+from pipeline.extract.sanitise import clean_text
 from pipeline.fetch import Fetcher
-from pipeline.guard import unmet_expectations, word_count
 from pipeline.logs import visible
 from pipeline.model import Config, Link, Page, Source
-from pipeline.sanitise import clean_text
 
 ARTICLES_CHECKED = 2
 

@@ -1,5 +1,5 @@
 """`run.py demo`: the real sync, offline. The configuration's immigration.govt.nz source is pointed at the
-captured pages replayed on 127.0.0.1 (pipeline/replay.py), with its state and output in a demo folder of
+captured pages replayed on 127.0.0.1 (pipeline/demo/replay.py), with its state and output in a demo folder of
 its own, and synced by the same code as `run.py sync`: robots.txt, discovery, conditional requests,
 extraction, the store and publication. The live site is never contacted."""
 
@@ -16,12 +16,12 @@ from urllib.parse import urlsplit
 import yaml
 
 from pipeline.config import load_config, read_yaml
+from pipeline.daemon.health import record_report
+from pipeline.daemon.schedule import schedule_periods
+from pipeline.demo.replay import ReplaySite
 from pipeline.errors import PanuiError
-from pipeline.health import record_report
 from pipeline.model import Config, SyncReport
-from pipeline.replay import ReplaySite
-from pipeline.schedule import schedule_periods
-from pipeline.sync import run_sync
+from pipeline.sync.run import run_sync
 
 CAPTURED_HOST = "www.immigration.govt.nz"
 MARK = "# Written by `python run.py demo`"

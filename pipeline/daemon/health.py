@@ -27,8 +27,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 from pipeline import __version__
+from pipeline.files import write_atomic
 from pipeline.model import Config, Problem, SyncReport
-from pipeline.publish.files import write_atomic
 
 log = logging.getLogger("panui.health")
 HEALTH_FILE = "health.json"

@@ -1,6 +1,6 @@
 """A generic main-content extractor for when a source's selectors stop matching (trafilatura, the
 field's best-measured open extractor). Pure. Its result is published only if it meets the same
-expectations as a selector-extracted article (pipeline/guard.py)."""
+expectations as a selector-extracted article (pipeline/extract/__init__.py)."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ import trafilatura
 
 from pipeline.dom import html_text, make_links_absolute, parse_fragment, parse_html
 from pipeline.errors import ExtractError
-from pipeline.extract import ALWAYS_REMOVED, all_texts, canonical_url, meta_description, optional_text
+from pipeline.extract.article import ALWAYS_REMOVED, all_texts, canonical_url, meta_description, optional_text
+from pipeline.extract.sanitise import clean_text, sanitise_html
 from pipeline.model import Article, Page, Source
-from pipeline.sanitise import clean_text, sanitise_html
 
 
 def extract_fallback(page: Page, source: Source) -> Article:

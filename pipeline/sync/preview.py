@@ -20,7 +20,7 @@ from pipeline.fetch import Fetcher
 from pipeline.model import Config, Source, SyncReport
 from pipeline.publish import render_site
 from pipeline.store import STORE_FILE, Store
-from pipeline.sync import select_sources, source_for_url, sync_source
+from pipeline.sync.run import select_sources, source_for_url, sync_source
 
 
 class _ReadOnlyStore(Store):

@@ -10,7 +10,16 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from pipeline.health import HEALTH_FILE, SourceHealth, age_text, annotated, assess, iso_time, parse_time, read_health
+from pipeline.daemon.health import (
+    HEALTH_FILE,
+    SourceHealth,
+    age_text,
+    annotated,
+    assess,
+    iso_time,
+    parse_time,
+    read_health,
+)
 from pipeline.logs import visible
 from pipeline.model import Config
 from pipeline.store import STORE_FILE, inspect_store

@@ -12,8 +12,8 @@ from bs4 import Tag
 from pipeline.bounds import MAX_TITLE_CHARS, date_problem, shorten
 from pipeline.dom import html_text, make_links_absolute, parse_html
 from pipeline.errors import ExtractError
+from pipeline.extract.sanitise import clean_text, sanitise_html
 from pipeline.model import Alert, Page, Source
-from pipeline.sanitise import clean_text, sanitise_html
 
 # "Issued: Monday 02 Mar 2026, 07:10 pm NZDT": the label and the zone abbreviation are dropped; the
 # time is read in the source's zone, which knows whether NZDT or NZST applied on that day.

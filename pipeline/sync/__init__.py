@@ -1,0 +1,1 @@
+"""One run of the stages: sync (fetch, extract, store, publish), rebuild, check and preview."""

@@ -14,13 +14,15 @@ import traceback
 from datetime import UTC, datetime
 from typing import Literal, TextIO
 
+from pipeline.bounds import BIDI_MARKS, CONTROLS, LINE_BREAKS
+
 LogFormat = Literal["text", "json"]
 LOG_FORMATS: tuple[LogFormat, ...] = ("text", "json")
 CREDENTIALS = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s@]+@")
 BARE = re.compile(r"^[^\s\"=\\\x00-\x1f\x7f-\x9f]+$")
 # What a terminal acts on instead of showing: C0 and C1 controls (ESC and CSI start sequences that move
 # the cursor, clear the screen or set the window's title), DEL, and the marks that reorder a line.
-TERMINAL_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+TERMINAL_CONTROLS = re.compile(f"[{CONTROLS}{LINE_BREAKS}{BIDI_MARKS}]")
 # Their INFO lines (each connection, each job execution) are noise here; the daemon logs the scheduler's
 # warnings (a skipped or missed run) as its own events.
 LIBRARY_LEVELS = {"apscheduler": logging.ERROR, "urllib3": logging.WARNING, "charset_normalizer": logging.WARNING}

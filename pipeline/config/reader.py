@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import soupsieve
 
-from pipeline.bounds import web_url
+from pipeline.bounds import CONTROLS, SURROGATES, shorten, web_url
 
 T = TypeVar("T")
 MISSING: Any = object()
@@ -26,7 +26,7 @@ UNIT_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 MAX_DURATION = 3650 * 86400  # ten years: any longer interval or duration is a mistake
 # C0 and C1 controls but tab and newline (which a block of text may hold), and lone surrogates (which
 # cannot be written as UTF-8): never meant, and fatal in an HTTP header or in XML.
-CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+CONTROL = re.compile(f"[{CONTROLS}\r{SURROGATES}]")  # tab and line feed are text in YAML
 
 
 class Reader:
@@ -109,8 +109,7 @@ def value_problem(value: Any) -> str | None:
 
 def shown(value: Any) -> str:
     """A value as a message quotes it: short."""
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
+    return shorten(repr(value), 60)
 
 
 def join_key(key: str, name: str | int) -> str:

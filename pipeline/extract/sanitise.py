@@ -9,6 +9,8 @@ import re
 
 import nh3
 
+from pipeline.bounds import CONTROLS, NONCHARACTERS
+
 ALLOWED_TAGS = frozenset(
     {
         "a", "abbr", "b", "blockquote", "br", "caption", "cite", "code", "dd", "del", "details",
@@ -28,7 +30,7 @@ ALLOWED_ATTRIBUTES = {
 }
 URL_SCHEMES = frozenset({"http", "https", "mailto", "tel"})
 # Characters XML 1.0 forbids (and that no reader wants): C0 controls but tab, LF and CR; DEL; C1 controls.
-CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
+CONTROL_CHARACTERS = re.compile(f"[{CONTROLS}{NONCHARACTERS}]")
 
 
 def sanitise_html(html: str) -> str:

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from typing import TextIO
 from urllib.parse import urlsplit
 
+from pipeline.bounds import shorten
 from pipeline.discover import find_listing_links, read_sitemap
 from pipeline.dom import html_text, parse_html
 from pipeline.errors import DiscoverError, ExtractError, FetchError
@@ -53,7 +54,7 @@ def inspect_article(page: Page, source: Source) -> list[Finding]:
                     f"extraction.{name}",
                     selector,
                     bool(text),
-                    _preview(text) or "no match",
+                    shorten(text, 70) or "no match",
                 )
             )
     element = soup.select_one(rules.published)
@@ -168,7 +169,3 @@ def _show(out: TextIO, finding: Finding, indent: str = "  ") -> int:
 
 def _on_host(url: str, source: Source) -> bool:
     return urlsplit(url).netloc.lower() == source.host
-
-
-def _preview(text: str, length: int = 70) -> str:
-    return text if len(text) <= length else text[: length - 1] + "…"

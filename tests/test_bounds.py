@@ -28,7 +28,7 @@ from pipeline.extract import HeldBack
 from pipeline.extract.alerts import extract_alerts
 from pipeline.logs import KeyValueFormatter, visible
 from pipeline.model import Article, SourceReport
-from pipeline.sync.run import hold_back, note_drift
+from pipeline.sync.keep import hold_back, note_drift
 from tests.fixture_site import (
     ARTICLE_PATHS,
     DEFAULT_SITEMAP_PATHS,

@@ -12,7 +12,8 @@ from pipeline.extract import extract_guarded
 from pipeline.model import Config, Problem, SourceReport, SyncReport
 from pipeline.publish import publish
 from pipeline.store import is_store_failure, open_store
-from pipeline.sync.run import hold_back, note_drift, source_for_url
+from pipeline.sync.keep import hold_back, keep_extraction, note_drift
+from pipeline.sync.run import source_for_url
 
 
 def run_rebuild(config: Config, *, lock_wait: float = 0.0) -> SyncReport:
@@ -47,32 +48,9 @@ def run_rebuild(config: Config, *, lock_wait: float = 0.0) -> SyncReport:
                 source_report.problems.append(Problem(source.id, page.url, "internal", message, hint))
                 continue
             source_report.articles_read += 1
-            if extraction.selector_problem:
-                source_report.degrade(f"{extraction.selector_problem} (e.g. {page.url})")
-            if extraction.extractor == "fallback" and store.has_article(extraction.article.url):
-                source_report.unchanged += 1  # keep the last good version (see pipeline/sync/run.py)
-                continue
-            outcome = store.save_article(
-                extraction.article,
-                source_id=source.id,
-                timezone=source.timezone,
-                requested_url=page.url,
-                retrieved_at=page.fetched_at,
-                raw_page_id=store.raw_page_id(page.url),
-                extractor=extraction.extractor,
-                rebuilding=True,
+            keep_extraction(
+                store, source, extraction, source_report, requested_url=page.url, page=page, rebuilding=True
             )
-            source_report.stored.append(page.url)
-            if extraction.extractor == "fallback":
-                source_report.fallback.append(extraction.article.url)
-            if outcome != "unchanged":
-                source_report.notes += [f"{extraction.article.url}: {note}" for note in extraction.notes]
-            if outcome == "new":
-                source_report.new.append(extraction.article.url)
-            elif outcome == "updated":
-                source_report.updated.append(extraction.article.url)
-            else:
-                source_report.unchanged += 1
         for source_report in reports.values():
             note_drift(source_report)
         report.sources = list(reports.values())

@@ -15,12 +15,13 @@ from urllib.parse import urlsplit
 from pipeline.config import require_real_contact
 from pipeline.discover import article_url
 from pipeline.errors import BudgetSpent, ExtractError, FetchError, NotAllowed, NotAnArticle, NotHTML, PanuiError
-from pipeline.extract import HeldBack, extract_guarded, run_drift
+from pipeline.extract import extract_guarded
 from pipeline.fetch import Fetcher, Validators, ping_websub
 from pipeline.model import Config, Problem, Source, SourceReport, SyncReport
 from pipeline.publish import changed_feed_urls, publish
 from pipeline.store import Store, WarcRecorder, is_store_failure, open_store
 from pipeline.sync.candidates import Candidate, fetch_conditional, gather_candidates
+from pipeline.sync.keep import hold_back, keep_extraction, note_drift
 
 log = logging.getLogger("panui.sync")
 
@@ -166,24 +167,6 @@ def sync_source(
     return report
 
 
-def hold_back(report: SourceReport, url: str, error: ExtractError) -> None:
-    """An article page read but not published: a problem for it alone, unless its structure was missing
-    (a selector matched nothing: the site's layout changed), which degrades the source."""
-    problem = Problem(report.source_id, url, "extract", error.message, error.hint)
-    report.problems.append(problem)
-    report.held_back.append(problem)
-    report.articles_read += 1
-    if not isinstance(error, HeldBack) or error.layout_changed:
-        report.degrade(f"{error.message.removeprefix('held back: ')} (e.g. {url})")
-
-
-def note_drift(report: SourceReport) -> None:
-    """Most of the run's articles held back at once is layout drift, whatever each page's reason."""
-    drift = run_drift(len(report.held_back), report.articles_read)
-    if drift is not None:
-        report.degrade(f"{drift} (e.g. {report.held_back[0].url})")
-
-
 def _prepare(store: Store, fetcher: Fetcher) -> None:
     """Read the host's robots.txt, conditionally when a copy is stored."""
     robots_url = fetcher.url_for("/robots.txt")
@@ -225,32 +208,7 @@ def _sync_article(source: Source, store: Store, fetcher: Fetcher, candidate: Can
         # Served again, and read as an article of that address (not a "page not found" page, a PDF, or
         # a redirect to the news centre): a missing or withdrawn article is back.
         _present(store, article.url, report)
-        if extraction.selector_problem:
-            report.degrade(f"{extraction.selector_problem} (e.g. {url})")
-        if extraction.extractor == "fallback" and store.has_article(article.url):
-            # The fallback reads a page a little differently from the selectors: storing that would
-            # announce a redesign as an edit of every article. Keep the last good version; the raw page
-            # is stored, so `rebuild` after a selector fix picks up any real change.
-            store.remember_response(page)
-            report.unchanged += 1
-            report.notes.append(f"kept the last good version of {article.url} (its selectors missed)")
-            return
-        # The raw page and the article in one transaction (a killed run keeps neither: the next fetches
-        # the page again, as it has no validators for it).
-        outcome = store.save_article(
-            article,
-            source_id=source.id,
-            timezone=source.timezone,
-            requested_url=url,
-            retrieved_at=page.fetched_at,
-            page=page,
-            extractor=extraction.extractor,
-        )
-        report.stored.append(url)
-        if extraction.extractor == "fallback":
-            report.fallback.append(article.url)
-        if outcome != "unchanged":  # said once, when what was cut is stored
-            report.notes += [f"{article.url}: {note}" for note in extraction.notes]
+        keep_extraction(store, source, extraction, report, requested_url=url, page=page)
     except NotAnArticle as error:
         report.skipped += 1
         # A page type we skip is expected of a sitemap; a PDF where articles live, or a --url the operator
@@ -278,13 +236,6 @@ def _sync_article(source: Source, store: Store, fetcher: Fetcher, candidate: Can
         return
     except ExtractError as error:
         hold_back(report, url, error)
-        return
-    if outcome == "new":
-        report.new.append(article.url)
-    elif outcome == "updated":
-        report.updated.append(article.url)
-    else:
-        report.unchanged += 1
 
 
 def _present(store: Store, url: str, report: SourceReport) -> None:

@@ -6,7 +6,7 @@ import hashlib
 import json
 import sqlite3
 import zlib
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 
 from pipeline.model import Page
@@ -54,19 +54,26 @@ class PageStore(Database):
     def raw_page_count(self) -> int:
         return int(self._db.execute("SELECT count(*) FROM raw_pages").fetchone()[0])
 
-    def stored_responses(self) -> list[tuple[str, Page | None]]:
-        """The latest stored answer for every URL fetched so far (what `rebuild` re-extracts); None for
-        an answer whose stored body is damaged (it no longer decompresses)."""
-        rows = self._db.execute(
-            "SELECT c.url, r.url, r.status, r.headers, r.body, r.fetched_at FROM http_cache c "
-            "JOIN raw_pages r ON r.id = c.raw_page_id ORDER BY c.url"
-        )
-        responses: list[tuple[str, Page | None]] = []
-        for url, final, status, headers, stored, fetched in rows:
-            body = _decompressed(stored)
-            page = None if body is None else Page(url, final, status, json.loads(headers), body, parse_time(fetched))
-            responses.append((url, page))
-        return responses
+    def stored_responses(self, batch: int = 200) -> Iterator[tuple[str, Page | None]]:
+        """The latest stored answer for every URL fetched so far (what `rebuild` re-extracts), in URL
+        order; None for an answer whose stored body is damaged (it no longer decompresses). Read a
+        batch at a time, so memory holds a batch, not the archive, and the caller may write between."""
+        after = ""
+        while True:
+            rows = self._db.execute(
+                "SELECT c.url, r.url, r.status, r.headers, r.body, r.fetched_at FROM http_cache c "
+                "JOIN raw_pages r ON r.id = c.raw_page_id WHERE c.url > ? ORDER BY c.url LIMIT ?",
+                (after, batch),
+            ).fetchall()
+            for url, final, status, headers, stored, fetched in rows:
+                body = _decompressed(stored)
+                yield (
+                    url,
+                    None if body is None else Page(url, final, status, json.loads(headers), body, parse_time(fetched)),
+                )
+            if len(rows) < batch:
+                return
+            after = rows[-1][0]
 
     def raw_page_id(self, url: str) -> int | None:
         row = self._db.execute("SELECT raw_page_id FROM http_cache WHERE url = ?", (url,)).fetchone()

@@ -55,6 +55,15 @@ class Selectors:
 
 
 @dataclass(frozen=True)
+class WatchedPage:
+    """A page the source updates in place (`watch:`): each change of its text, or of the text of the
+    part `selector` finds, is a new version and an item of the source's changes feed."""
+
+    path: str
+    selector: str | None = None
+
+
+@dataclass(frozen=True)
 class Schedule:
     interval_seconds: float | None
     cron: str | None
@@ -108,7 +117,7 @@ class Source:
     backoff: float
     max_bytes: int
     discovery: Discovery
-    extraction: Selectors
+    extraction: Selectors | None  # None: a source of watched pages only, which reads no articles
     licence: Licence
     attribution: str
     schedule: Schedule
@@ -117,6 +126,7 @@ class Source:
     alerts: AlertSelectors | None = None
     expect: Expectations = Expectations()
     fallback: bool = True  # try the generic extractor when the selectors miss
+    watch: tuple[WatchedPage, ...] = ()
 
     def revisit_every(self, age_seconds: float) -> float:
         """How long to leave an article of this age before checking it again."""
@@ -266,6 +276,8 @@ class StoredArticle:
     content_hash: str
     article: Article  # body_html is "" when the store was asked for metadata only
     withdrawn_at: datetime | None = None  # when the source was found to have removed it
+    kind: str = "article"  # or "watch": a watched page, in no listing or article feed (its changes feed)
+    extractor: str = "selectors"  # what read the current version: "selectors", "fallback", "pdf", "watch"
 
 
 @dataclass(frozen=True)

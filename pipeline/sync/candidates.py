@@ -75,7 +75,9 @@ def gather_candidates(
                 chosen.add(Candidate(link, "sitemap"))
             elif link.url not in revisit_urls:
                 report.unchanged += 1
-    if discovered < source.expect.min_links and not report.problems:
+    # A source of watched pages alone discovers nothing, and expects to.
+    searched = bool(source.discovery.listings or source.discovery.sitemap)
+    if searched and discovered < source.expect.min_links and not report.problems:
         report.degrade(
             f"discovery found {discovered} article link(s), fewer than expect.min_links ({source.expect.min_links}) (e.g. {source.base_url})",
         )

@@ -141,6 +141,13 @@ class Source:
 
         return urlsplit(self.base_url).netloc.lower()
 
+    @property
+    def watched_urls(self) -> frozenset[str]:
+        """The addresses of the source's watched pages: read as watched pages, never as articles."""
+        from urllib.parse import urljoin
+
+        return frozenset(urljoin(self.base_url, page.path) for page in self.watch)
+
 
 @dataclass(frozen=True)
 class FeedSettings:

@@ -116,6 +116,15 @@ def test_a_watched_page_change_is_one_item_with_a_readable_diff_and_spacing_is_n
         assert watched.kind == "watch" and watched.version == 2
         assert [version.number for version in store.versions([watched.id])[watched.id]] == [1, 2]
 
+    changes = (output / "inz-pages" / "changes.json").read_bytes()
+    rebuilt = run_cli("rebuild", "--config", str(config), timeout=90)  # never reads a watched page as an article
+    assert rebuilt.returncode == 0, rebuilt.stdout + rebuilt.stderr
+    assert (output / "inz-pages" / "changes.json").read_bytes() == changes
+
+    checked = run_cli("check", "--config", str(config), "--source", "inz-pages", timeout=60)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert "ok    watch[0] 'main': 15 words on " + url in checked.stdout
+
 
 def test_pdfs_where_articles_live_are_archived_read_and_published_and_a_broken_one_is_one_problem(
     site: FixtureSite, tmp_path: Path

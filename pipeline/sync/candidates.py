@@ -83,7 +83,8 @@ def gather_candidates(
         )
     for candidate in revisits:
         chosen.add(candidate)
-    return list(chosen.by_url.values())
+    watched = source.watched_urls  # a page linked from a listing may be one: it is read as watched only
+    return [candidate for url, candidate in chosen.by_url.items() if url not in watched]
 
 
 def revisit_candidates(source: Source, store: Store, now: datetime) -> list[Candidate]:

@@ -158,3 +158,27 @@ def test_pdfs_where_articles_live_are_archived_read_and_published_and_a_broken_o
     assert 'href="circular-2026-01.pdf"' in page and "Changes to the Skilled Migrant Category." in page
     assert (folder / "circular-2026-01.pdf").read_bytes() == circular  # the original file, as served
     assert not (output / "inz" / "articles" / "broken-circular-pdf").exists()
+
+
+def test_a_watched_pdf_is_read_as_a_document_and_its_archived_page_links_the_copy(
+    site: FixtureSite, tmp_path: Path
+) -> None:
+    output, path = tmp_path / "output", "/documents/queue-update.pdf"
+    first = text_pdf([["Queue update", "Residence applications allocated: 1200."]], title="Queue update")
+    site.set(path, Route(body=first, headers={"Content-Type": "application/pdf"}))
+    config = config_with_watched_source(site, tmp_path)
+    data = yaml.safe_load(config.read_text("utf-8"))
+    data["sources"][1]["watch"] = [{"path": path}]
+    config.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), "utf-8")
+    sync(config)
+
+    second = text_pdf([["Queue update", "Residence applications allocated: 1350."]], title="Queue update")
+    site.set(path, Route(body=second, headers={"Content-Type": "application/pdf"}))
+    sync(config)
+
+    (item,) = items(output, "inz-pages/changes.json")
+    assert item["title"].startswith("Queue update changed on ")
+    assert "[deleted: </span>1200." in item["content_html"] and "[inserted: </span>1350." in item["content_html"]
+    folder = output / item["url"].removeprefix("http://localhost:8000/").split("#", 1)[0]
+    assert 'href="queue-update.pdf"' in (folder / "index.html").read_text("utf-8")
+    assert (folder / "queue-update.pdf").read_bytes() == second  # the copy is of the current version

@@ -9,6 +9,7 @@ from datetime import datetime
 
 from bs4 import Tag
 
+from pipeline.bounds import bounded_article
 from pipeline.dom import html_text, parse_html
 from pipeline.errors import ExtractError
 from pipeline.extract.article import ALWAYS_REMOVED, not_html
@@ -29,8 +30,8 @@ def extract_watched(page: Page, source: Source, watched: WatchedPage, url: str, 
     dated `published` (when it was first seen: the date is no part of what changes). A PDF is read as
     a document. Raises ExtractError when the selector matches nothing or the page has no text."""
     if is_pdf(page):
-        article, _ = extract_pdf(page, source, published)
-        return replace(article, url=url)
+        document, _ = extract_pdf(page, source, published)
+        return bounded_article(replace(document, url=url))[0]
     kind = not_html(page)
     if kind is not None:
         raise ExtractError(f"the watched page is not an HTML page or a PDF ({kind})", "check watch[].path")
@@ -51,15 +52,8 @@ def extract_watched(page: Page, source: Source, watched: WatchedPage, url: str, 
     title = clean_text(html_text(heading)) if isinstance(heading, Tag) else ""
     if not title and soup.title is not None:
         title = clean_text(soup.title.get_text())
-    return Article(
-        url=url,
-        title=title or watched.path,
-        published=published,
-        news_type=None,
-        topics=(),
-        summary="",
-        body_html=paragraphs_html(lines),
-    )
+    article = Article(url, title or watched.path, published, None, (), "", paragraphs_html(lines))
+    return bounded_article(article)[0]  # a title past its cap is cut, as an article's is
 
 
 def text_lines(element: Tag) -> list[str]:

@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from pipeline.spacing import without_block_tag_space
+
 
 @dataclass(frozen=True)
 class Licence:
@@ -52,6 +54,15 @@ class Selectors:
     summary: str | None
     body: str
     body_exclude: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class WatchedPage:
+    """A page the source updates in place (`watch:`): each change of its text, or of the text of the
+    part `selector` finds, is a new version and an item of the source's changes feed."""
+
+    path: str
+    selector: str | None = None
 
 
 @dataclass(frozen=True)
@@ -108,7 +119,7 @@ class Source:
     backoff: float
     max_bytes: int
     discovery: Discovery
-    extraction: Selectors
+    extraction: Selectors | None  # None: a source of watched pages only, which reads no articles
     licence: Licence
     attribution: str
     schedule: Schedule
@@ -117,6 +128,7 @@ class Source:
     alerts: AlertSelectors | None = None
     expect: Expectations = Expectations()
     fallback: bool = True  # try the generic extractor when the selectors miss
+    watch: tuple[WatchedPage, ...] = ()
 
     def revisit_every(self, age_seconds: float) -> float:
         """How long to leave an article of this age before checking it again."""
@@ -130,6 +142,13 @@ class Source:
         from urllib.parse import urlsplit
 
         return urlsplit(self.base_url).netloc.lower()
+
+    @property
+    def watched_urls(self) -> frozenset[str]:
+        """The addresses of the source's watched pages: read as watched pages, never as articles."""
+        from urllib.parse import urljoin
+
+        return frozenset(urljoin(self.base_url, page.path) for page in self.watch)
 
 
 @dataclass(frozen=True)
@@ -199,30 +218,6 @@ class Link:
     lastmod: datetime | None = None
 
 
-# White space next to a block-level tag is never rendered; a re-indented or minified page is not new content.
-BLOCK_TAG = re.compile(
-    r"(</?(?:p|div|h[1-6]|ul|ol|li|dl|dt|dd|table|thead|tbody|tfoot|tr|td|th|caption|blockquote|"
-    r"figure|figcaption|details|summary|pre|hr|br)\b[^>]*>)",
-    re.IGNORECASE,
-)
-
-
-def without_block_tag_space(html: str) -> str:
-    r"""`html` without the white space before and after each block-level tag: what
-    re.sub(r"\s*(<block tag>)\s*", r"\1", html) gives, at a tenth of the cost (the pattern starts at a
-    "<", which re finds fast; a leading \s* is tried at every character). Stored hashes depend on it."""
-    pieces = BLOCK_TAG.split(html)  # text, tag, text, ..., tag, text
-    last = len(pieces) - 1
-    for index in range(0, last + 1, 2):
-        text = pieces[index]
-        if index > 0:
-            text = text.lstrip()  # str.strip and re's \s take the same characters for white space
-        if index < last:
-            text = text.rstrip()
-        pieces[index] = text
-    return "".join(pieces)
-
-
 @dataclass(frozen=True)
 class Article:
     """What extraction makes of one page: plain values, the body already sanitised."""
@@ -266,6 +261,8 @@ class StoredArticle:
     content_hash: str
     article: Article  # body_html is "" when the store was asked for metadata only
     withdrawn_at: datetime | None = None  # when the source was found to have removed it
+    kind: str = "article"  # or "watch": a watched page, in no listing or article feed (its changes feed)
+    extractor: str = "selectors"  # what read the current version: "selectors", "fallback", "pdf", "watch"
 
 
 @dataclass(frozen=True)

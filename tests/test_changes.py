@@ -452,8 +452,8 @@ def test_a_withdrawn_article_that_answers_otherwise_is_a_note_not_a_problem_and_
     forbidden = synced(config)  # exit 0: not a problem
 
     assert "withdrawn article still not served" in forbidden.stdout and url in forbidden.stdout
-    pdf = b"%PDF-1.7\n%%EOF\n"
-    site.set(MIDDLE_EAST_PATH, Route(body=pdf, headers={"Content-Type": "application/pdf"}))
+    image = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+    site.set(MIDDLE_EAST_PATH, Route(body=image, headers={"Content-Type": "image/png"}))
     not_an_article = synced(config)  # served, but not as an article: not back
 
     assert "reinstated" not in not_an_article.stdout

@@ -70,7 +70,7 @@ def test_the_shipped_config_loads() -> None:
     assert inz.licence.name == "CC BY 3.0 NZ"
     assert inz.licence.url == "https://creativecommons.org/licenses/by/3.0/nz/"
     assert "/_search/" in inz.discovery.never_fetch
-    assert inz.extraction.page_type is not None
+    assert inz.extraction is not None and inz.extraction.page_type is not None
     assert inz.extraction.page_type.accept == ("NewsAnnouncementPage",)
     assert inz.discovery.article_paths.search("/about-us/news-centre/some-article/")
     assert not inz.discovery.article_paths.search("/about-us/news-centre/")
@@ -91,7 +91,7 @@ def test_defaults(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert source.timezone == "Pacific/Auckland"
     assert source.timeout > 0 and source.retries >= 0 and source.max_bytes > 0
     assert source.discovery.never_fetch == ()
-    assert source.extraction.published_format == "%d %B %Y"
+    assert source.extraction is not None and source.extraction.published_format == "%d %B %Y"
 
 
 def test_relative_output_and_state_dirs_resolve_against_the_config_folder(tmp_path: Path) -> None:

@@ -28,7 +28,8 @@ from bs4 import BeautifulSoup, Tag
 from pipeline.config import load_config
 from pipeline.errors import ExtractError, NotAnArticle
 from pipeline.extract.article import extract_article, not_html
-from pipeline.model import Article, Page, Source, without_block_tag_space
+from pipeline.model import Article, Page, Source
+from pipeline.spacing import without_block_tag_space
 from tests.fixture_site import CAPTURES, derive_article, read_capture
 from tests.helpers import REPO_ROOT
 

@@ -40,6 +40,7 @@ from tests.fixture_site import (
     sitemap_urlset,
 )
 from tests.helpers import MakeConfig, run_cli
+from tests.pdf_writer import text_pdf
 
 TEMPLATE = "article-improvements-to-the-pathway-student-visa.html"
 BODY = (
@@ -568,13 +569,13 @@ def test_pages_in_other_encodings_or_with_bad_bytes_are_read_right(
         assert f"<h1>{TITLE}</h1>" in page, slug
 
 
-def test_a_pdf_where_articles_live_is_skipped_with_a_note_not_a_layout_problem(
+def test_a_document_where_articles_live_is_read_if_a_pdf_else_skipped_with_a_note_never_a_layout_problem(
     site: FixtureSite, raw_site: RawSite, tmp_path: Path, make_config: MakeConfig
 ) -> None:
-    pdf = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+    broken = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
     served = {
-        "guidance-pdf": raw_site.answer(pdf, "application/pdf"),
-        "mislabelled-pdf": raw_site.answer(pdf, "text/html"),  # the bytes say what it is
+        "guidance-pdf": raw_site.answer(text_pdf([["Guidance for employers"]]), "application/pdf"),
+        "mislabelled-pdf": raw_site.answer(broken, "text/html"),  # the bytes say what it is
         "poster": raw_site.answer(b"\x89PNG\r\n\x1a\n" + b"\x00" * 64, "image/png"),
         "real-article": raw_site.answer(article_page("real-article").encode()),
     }
@@ -587,12 +588,13 @@ def test_a_pdf_where_articles_live_is_skipped_with_a_note_not_a_layout_problem(
 
     result = sync(config, "--json")
 
-    assert result.returncode == 0, result.stdout + result.stderr  # not degraded, no problem
+    assert result.returncode == 1, result.stdout + result.stderr  # the broken PDF is a problem; not degraded
     report = json.loads(result.stdout)
     raw = next(source for source in report["sources"] if source["id"] == "raw")
-    assert raw["degraded"] == [] and raw["problems"] == []
-    assert raw["new"] == [raw_site.base_url + article_path("real-article").lstrip("/")]
-    notes = " ".join(raw["notes"])
-    assert "skipped, not an HTML page (application/pdf)" in notes
-    assert "not an HTML page (text/html)" in notes and "not an HTML page (image/png)" in notes
-    assert raw["skipped"] == 3
+    assert raw["degraded"] == []
+    (problem,) = raw["problems"]
+    assert problem["url"].endswith(article_path("mislabelled-pdf")) and "PDF cannot be read" in problem["message"]
+    base = raw_site.base_url + "about-us/news-centre/"
+    assert sorted(raw["new"]) == [base + "guidance-pdf/", base + "real-article/"]
+    assert "skipped, not an HTML page (image/png)" in " ".join(raw["notes"])
+    assert raw["skipped"] == 1

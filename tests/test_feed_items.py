@@ -31,6 +31,12 @@ class MemoryStore:
     def alerts(self, source_id: str, limit: int = -1, *, current_only: bool = False) -> list[Alert]:
         return []
 
+    def document_size(self, article_id: int) -> int | None:
+        return None
+
+    def document(self, article_id: int) -> bytes | None:
+        return None
+
 
 def stored(number: int, *, version: int = 1) -> StoredArticle:
     url = f"{SOURCE.base_url}about-us/media-centre/news-notifications/article-{number}"

@@ -33,14 +33,17 @@ from pipeline.model import (
     Schedule,
     Selectors,
     Source,
+    WatchedPage,
 )
 
 SOURCE_KEYS = {
     "id", "name", "base_url", "timezone", "request_delay", "timeout", "retries", "backoff",
     "max_bytes", "discovery", "extraction", "licence", "attribution", "schedule", "revisit",
-    "removal_grace", "alerts", "expect", "fallback",
+    "removal_grace", "alerts", "expect", "fallback", "watch",
 }  # fmt: skip
 log = logging.getLogger("panui.config")
+NO_DISCOVERY = Discovery(listings=(), sitemap=None, article_paths=re.compile(".*"), never_fetch=())
+MAX_WATCHED = 100  # pages per source: each is a request on every run
 
 
 def parse_sources(reader: Reader, value: Any) -> list[Source]:
@@ -78,6 +81,9 @@ def _source(reader: Reader, data: dict[str, Any], key: str, source_id: str) -> S
     before = len(reader.problems)
     base_url = get(data, key, "base_url", str, check=check_http_url)
     licence = reader.mapping(data.get("licence"), join_key(key, "licence"), {"name", "url"})
+    watch = _watch(reader, data.get("watch"), join_key(key, "watch"))
+    # A source of watched pages alone needs no way to find articles, nor to read them.
+    watch_only = bool(watch) and "discovery" not in data and "extraction" not in data
     source = Source(
         id=source_id,
         name=get(data, key, "name", str),
@@ -90,8 +96,8 @@ def _source(reader: Reader, data: dict[str, Any], key: str, source_id: str) -> S
         retries=int(get(data, key, "retries", int, 3, between(0, 10))),
         backoff=float(get(data, key, "backoff", number, 2, between(0, 600))),
         max_bytes=int(get(data, key, "max_bytes", int, 5_000_000, between(1, 100_000_000))),
-        discovery=_discovery(reader, data.get("discovery"), join_key(key, "discovery")),
-        extraction=_selectors(reader, data.get("extraction"), join_key(key, "extraction")),
+        discovery=NO_DISCOVERY if watch_only else _discovery(reader, data.get("discovery"), join_key(key, "discovery")),
+        extraction=None if watch_only else _selectors(reader, data.get("extraction"), join_key(key, "extraction")),
         licence=Licence(
             name=get(licence, join_key(key, "licence"), "name", str) or "",
             url=get(licence, join_key(key, "licence"), "url", str, check=check_http_url) or "",
@@ -103,6 +109,7 @@ def _source(reader: Reader, data: dict[str, Any], key: str, source_id: str) -> S
         alerts=_alerts(reader, data.get("alerts"), join_key(key, "alerts")),
         expect=_expectations(reader, data.get("expect"), join_key(key, "expect")),
         fallback=_fallback(reader, data, key),
+        watch=watch,
     )
     return source if len(reader.problems) == before else None
 
@@ -136,6 +143,33 @@ def _discovery(reader: Reader, value: Any, key: str) -> Discovery:
         article_paths=re.compile(pattern if pattern is not None else ".*"),
         never_fetch=never,
     )
+
+
+def _watch(reader: Reader, value: Any, key: str) -> tuple[WatchedPage, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not value or len(value) > MAX_WATCHED:
+        reader.problem(
+            key,
+            f"must be a list of 1 to {MAX_WATCHED} pages, each {{path, selector}}",
+            "e.g. [{path: /visas/processing-times/, selector: main}]",
+        )
+        return ()
+    pages: list[WatchedPage] = []
+    for index, item in enumerate(value):
+        item_key = join_key(key, index)
+        entry = reader.mapping(item, item_key, {"path", "selector"})
+        path = reader.get(entry, item_key, "path", str)
+        if path is not None and (not path.startswith("/") or path.startswith("//")):
+            reader.problem(
+                join_key(item_key, "path"), f"{path!r} is not a path on the source's host", "start it with /"
+            )
+        if path in {page.path for page in pages}:
+            reader.problem(join_key(item_key, "path"), f"{path!r} is watched twice", "keep one entry per page")
+        selector = reader.get(entry, item_key, "selector", str, None, check_selector)
+        if path:
+            pages.append(WatchedPage(path=path, selector=selector))
+    return tuple(pages)
 
 
 def _selectors(reader: Reader, value: Any, key: str) -> Selectors:

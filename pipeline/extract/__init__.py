@@ -19,8 +19,20 @@ from pipeline.bounds import bounded_article, date_problem
 from pipeline.dom import html_text
 from pipeline.errors import ExtractError, NotAnArticle
 from pipeline.extract.article import extract_article
+from pipeline.extract.document import extract_pdf, is_pdf
 from pipeline.extract.fallback import extract_fallback
+from pipeline.extract.watched import extract_watched
 from pipeline.model import Article, Page, Source
+
+__all__ = [
+    "Extraction",
+    "HeldBack",
+    "extract_guarded",
+    "extract_watched",
+    "run_drift",
+    "unmet_expectations",
+    "word_count",
+]
 
 LAYOUT_HINT = (
     "fix the selectors in sources.yaml (`python run.py check` shows what matches), then `python run.py rebuild`"
@@ -43,7 +55,8 @@ def unmet_expectations(article: Article, source: Source, now: datetime) -> list[
     """What is wrong with the article's content, in words (empty when it may be published)."""
     problems: list[str] = []
     if not html_text(article.body_html).strip():
-        problems.append(f"the body ({source.extraction.body!r}) has no text once page furniture is removed")
+        container = repr(source.extraction.body) if source.extraction else "of the document"
+        problems.append(f"the body ({container}) has no text once page furniture is removed")
     if article.published > now + timedelta(days=source.expect.max_future_days):
         problems.append(f"the published date {article.published.date().isoformat()} is in the future")
     elif (too_early := date_problem(article.published.date())) is not None:
@@ -80,7 +93,10 @@ class HeldBack(ExtractError):
 def extract_guarded(page: Page, source: Source, now: datetime) -> Extraction:
     """The source's selectors first; when the page's structure is missing, the generic extractor (if the
     source allows it), whose result must meet the same expectations. Raises NotAnArticle for other page
-    types and HeldBack when nothing publishable came out."""
+    types and HeldBack when nothing publishable came out. A PDF is read as a document (its text), and
+    one that cannot be read is held back as a problem of its own, not a sign of a changed layout."""
+    if is_pdf(page):
+        return _document(page, source, now)
     try:
         article, notes = bounded_article(extract_article(page, source))
     except NotAnArticle:
@@ -91,6 +107,18 @@ def extract_guarded(page: Page, source: Source, now: datetime) -> Extraction:
     if unmet:  # the selectors found every part: the content itself is at fault, and the fallback would agree
         raise HeldBack(f"held back: {'; '.join(unmet)}", CONTENT_HINT, layout_changed=False)
     return Extraction(article, "selectors", None, tuple(notes))
+
+
+def _document(page: Page, source: Source, now: datetime) -> Extraction:
+    try:
+        document, notes = extract_pdf(page, source)
+    except ExtractError as error:
+        raise HeldBack(f"held back: {error.message}", error.hint, layout_changed=False) from None
+    article, cut = bounded_article(document)
+    unmet = unmet_expectations(article, source, now)
+    if unmet:
+        raise HeldBack(f"held back: {'; '.join(unmet)}", CONTENT_HINT, layout_changed=False)
+    return Extraction(article, "pdf", None, tuple(notes + cut))
 
 
 def _fallback(page: Page, source: Source, now: datetime, selector_problem: str) -> Extraction:

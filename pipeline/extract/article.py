@@ -12,7 +12,7 @@ from pipeline.bounds import join_url, web_url
 from pipeline.dom import html_text, make_links_absolute, parse_html
 from pipeline.errors import ExtractError, NotAnArticle, NotHTML
 from pipeline.extract.sanitise import clean_text, sanitise_html
-from pipeline.model import Article, Page, Source
+from pipeline.model import Article, Page, Selectors, Source
 
 # Elements that are never content, whatever a source's selectors say.
 ALWAYS_REMOVED = (
@@ -60,7 +60,7 @@ def extract_article(page: Page, source: Source) -> Article:
     if kind is not None:
         raise NotHTML(f"not an HTML page ({kind})")
     soup = parse_html(page)
-    rules = source.extraction
+    rules = selectors_of(source)
     if rules.page_type is not None:
         marker = soup.select_one(rules.page_type.selector)
         value = marker.get(rules.page_type.attribute) if marker is not None else None
@@ -138,8 +138,15 @@ def parse_published(text: str, format_: str, timezone: str) -> datetime:
     )
 
 
+def selectors_of(source: Source) -> Selectors:
+    """The source's selectors; a source of watched pages alone has none, and reads no article."""
+    if source.extraction is None:
+        raise NotAnArticle(f"source {source.id!r} has no extraction rules: it only watches pages")
+    return source.extraction
+
+
 def extract_body(soup: BeautifulSoup, source: Source, url: str) -> str:
-    rules = source.extraction
+    rules = selectors_of(source)
     container = soup.select_one(rules.body)
     if container is None:
         raise ExtractError(

@@ -12,7 +12,14 @@ import trafilatura
 
 from pipeline.dom import html_text, make_links_absolute, parse_fragment, parse_html
 from pipeline.errors import ExtractError
-from pipeline.extract.article import ALWAYS_REMOVED, all_texts, canonical_url, meta_description, optional_text
+from pipeline.extract.article import (
+    ALWAYS_REMOVED,
+    all_texts,
+    canonical_url,
+    meta_description,
+    optional_text,
+    selectors_of,
+)
 from pipeline.extract.sanitise import clean_text, sanitise_html
 from pipeline.model import Article, Page, Source
 
@@ -43,7 +50,7 @@ def extract_fallback(page: Page, source: Source) -> Article:
     except ValueError:
         raise ExtractError(f"the fallback extractor's date {published_text!r} is not a date") from None
     url = canonical_url(tree, page, source)
-    rules = source.extraction
+    rules = selectors_of(source)
     summary = optional_text(tree, rules.summary) or meta_description(tree)
     news_type = optional_text(tree, rules.news_type)
     topics = all_texts(tree, rules.topics)

@@ -162,7 +162,10 @@ def images_as_links(body_html: str) -> str:
     return container.decode_contents()
 
 
-def render_article(site: SiteContext, entry: Entry, history: Sequence[HistoryItem] = ()) -> bytes:
+def render_article(
+    site: SiteContext, entry: Entry, history: Sequence[HistoryItem] = (), document: str | None = None
+) -> bytes:
+    """`document`: the file name of the PDF copy beside the page, when there is one."""
     path = entry.archive_path + "index.html"
     root = "../" * path.count("/")
     feeds = feed_links(root, f"{entry.source.id}/", entry.source.name)
@@ -175,6 +178,7 @@ def render_article(site: SiteContext, entry: Entry, history: Sequence[HistoryIte
         history=history,
         feeds=feeds,
         version_note=None,
+        document=document,
     )
 
 
@@ -188,7 +192,15 @@ def render_version(site: SiteContext, entry: Entry, version: Version, count: int
     stored = replace(entry.stored, retrieved_at=version.retrieved_at, article=version.article)
     entry = replace(entry, stored=stored)
     return _page(
-        site, "article.html", path, entry=entry, article=version.article, history=(), feeds=feeds, version_note=note
+        site,
+        "article.html",
+        path,
+        entry=entry,
+        article=version.article,
+        history=(),
+        feeds=feeds,
+        version_note=note,
+        document=None,  # the copy beside the article is of its current version
     )
 
 

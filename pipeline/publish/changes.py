@@ -26,33 +26,16 @@ def correction_items(entry: Entry, versions: Sequence[Version]) -> list[FeedItem
     source, url = entry.source, entry.url
     zone = ZoneInfo(source.timezone)
     rights = f"{source.licence.name}: {source.licence.url}"
-    items: list[FeedItem] = []
-    for previous, current in pairwise(versions):
-        when = current.retrieved_at.astimezone(zone)
-        links = Markup('<p><a href="{}">The article as archived now</a> · <a href="{}">the original</a></p>').format(
-            entry.archive_url, url
+    items = [
+        revision_item(
+            entry,
+            previous,
+            current,
+            title=f"Updated: {current.article.title}",
+            summary=f"{source.name} edited “{current.article.title}” (version {current.number}).",
         )
-        intro = Markup("<p>{} changed this article; Pānui noticed on {}. Version {} of the archived copy:</p>").format(
-            source.name, nz_date(when, source.timezone), current.number
-        )
-        shown = replace(entry.stored, retrieved_at=current.retrieved_at, article=current.article)
-        attribution = Markup(attribution_html(shown, source))
-        items.append(
-            FeedItem(
-                id=f"{url}#{version_anchor(current.number)}",
-                title=f"Updated: {current.article.title}",
-                link=f"{entry.archive_url}#{version_anchor(current.number)}",
-                published=when,
-                updated=when,
-                author=source.name,
-                author_url=source.base_url,
-                content_html=str(intro + Markup(article_diff(previous.article, current.article)) + links + attribution),
-                summary=f"{source.name} edited “{current.article.title}” (version {current.number}).",
-                categories=entry.categories,
-                external_url=url,
-                rights=rights,
-            )
-        )
+        for previous, current in pairwise(versions)
+    ]
     withdrawn = entry.stored.withdrawn_at
     if withdrawn is not None:
         when = withdrawn.astimezone(zone)
@@ -77,6 +60,49 @@ def correction_items(entry: Entry, versions: Sequence[Version]) -> list[FeedItem
             )
         )
     return items
+
+
+def change_items(entry: Entry, versions: Sequence[Version]) -> list[FeedItem]:
+    """A watched page: one item per change of its text (the first version is the baseline, no item),
+    titled with the day it was noticed, in New Zealand time: "Visa processing times changed on 2 March 2026"."""
+    items = []
+    for previous, current in pairwise(versions):
+        day = nz_date(current.retrieved_at, entry.source.timezone)
+        title = f"{current.article.title} changed on {day}"
+        summary = f"{entry.source.name} changed “{current.article.title}” (version {current.number})."
+        items.append(revision_item(entry, previous, current, title=title, summary=summary, noun="page"))
+    return items
+
+
+def revision_item(
+    entry: Entry, previous: Version, current: Version, *, title: str, summary: str, noun: str = "article"
+) -> FeedItem:
+    """One change of an article or a watched page, with its diff; its own stable id (the URL plus the
+    version). It quotes the source, so it carries the attribution (of the version it shows) and licence."""
+    source, url = entry.source, entry.url
+    when = current.retrieved_at.astimezone(ZoneInfo(source.timezone))
+    links = Markup('<p><a href="{}">The {} as archived now</a> · <a href="{}">the original</a></p>').format(
+        entry.archive_url, noun, url
+    )
+    intro = Markup("<p>{} changed this {}; Pānui noticed on {}. Version {} of the archived copy:</p>").format(
+        source.name, noun, nz_date(when, source.timezone), current.number
+    )
+    shown = replace(entry.stored, retrieved_at=current.retrieved_at, article=current.article)
+    attribution = Markup(attribution_html(shown, source))
+    return FeedItem(
+        id=f"{url}#{version_anchor(current.number)}",
+        title=title,
+        link=f"{entry.archive_url}#{version_anchor(current.number)}",
+        published=when,
+        updated=when,
+        author=source.name,
+        author_url=source.base_url,
+        content_html=str(intro + Markup(article_diff(previous.article, current.article)) + links + attribution),
+        summary=summary,
+        categories=entry.categories,
+        external_url=url,
+        rights=f"{source.licence.name}: {source.licence.url}",
+    )
 
 
 def issued_text(alert: Alert, source: Source) -> str:

@@ -15,6 +15,10 @@ LABELS = {"topic": "topic", "type": "type", "topic-year": "topic", "type-year": 
 
 
 def memberships(stored: StoredArticle, source: Source) -> list[Membership]:
+    """A watched page is listed nowhere: its own archive page keeps its versions, and its changes are the
+    items of its source's changes feed."""
+    if stored.kind == "watch":
+        return []
     article = stored.article
     year = str(article.published.year)  # the year in the source's own zone, as its readers date it
     source_folder = f"{source.id}/"

@@ -74,6 +74,15 @@ def make_entry(stored: StoredArticle, source: Source, site_url: str) -> Entry:
     )
 
 
+MAX_DOCUMENT_COPY = 20_000_000  # bytes: a larger PDF is linked at its source, not copied into the archive
+
+
+def document_name(stored: StoredArticle) -> str:
+    """The file name of an article's PDF copy, beside its archive page: its slug ("circular-2026-01-pdf")
+    as a file name ("circular-2026-01.pdf")."""
+    return stored.slug.removesuffix("-pdf") + ".pdf"
+
+
 def nz_date(value: datetime, timezone: str) -> str:
     """'2 March 2026' in the source's zone, the way a person there reads a date."""
     local = value.astimezone(ZoneInfo(timezone))

@@ -15,7 +15,7 @@ from pipeline.model import Config, Source, StoredArticle
 from pipeline.publish import render
 from pipeline.publish.archive import AlertBox, LinkGroup, Listing, SiteContext
 from pipeline.publish.collections import LABELS, SITE
-from pipeline.publish.entries import Entry, make_entry
+from pipeline.publish.entries import MAX_DOCUMENT_COPY, Entry, document_name, make_entry
 from pipeline.publish.feed_items import FeedItem
 from pipeline.publish.feeds import FEED_EXTENSIONS
 from pipeline.publish.render import FeedContent, StoreView
@@ -72,6 +72,8 @@ class SitePlanner:
         for source in self.config.sources:
             if source.alerts is not None:
                 yield self._alerts_feed(source)
+            if source.watch:
+                yield self._changes_feed(source)
 
     def removed(self, scope: Scope) -> list[str]:
         """The files of the scope's collections that list nothing any more (a topic no article has)."""
@@ -153,10 +155,10 @@ class SitePlanner:
             versions = self.view.versions(revised) if revised else {}
             for entry in self._entries(stored):
                 history = versions.get(entry.stored.id, [])
-                path = entry.archive_path + "index.html"
-                yield self._output(
-                    (path,), entry.dependency, partial(render.article_page, self.site, self.view, entry, history)
-                )
+                document = self._document(entry)
+                paths = (entry.archive_path + "index.html", *((entry.archive_path + document,) if document else ()))
+                page = partial(render.article_page, self.site, self.view, entry, history, document)
+                yield self._output(paths, [entry.dependency, document], page)
                 for version in history[:-1]:
                     version_path = f"{entry.archive_path}v{version.number}/index.html"
                     yield self._output(
@@ -164,6 +166,14 @@ class SitePlanner:
                         [entry.dependency, version.number],
                         partial(render.version_page, self.site, entry, version, len(history)),
                     )
+
+    def _document(self, entry: Entry) -> str | None:
+        """The name of the copy of the PDF an article was read from, published beside its page, or None
+        (not a PDF, or larger than a copy may be: the page then links the original only)."""
+        if entry.stored.extractor != "pdf":
+            return None
+        size = self.view.document_size(entry.stored.id)
+        return document_name(entry.stored) if size is not None and size <= MAX_DOCUMENT_COPY else None
 
     def _collection(self, membership: Membership) -> Iterator[Output]:
         if membership.kind == "site":
@@ -242,26 +252,24 @@ class SitePlanner:
     def _alerts_feed(self, source: Source) -> Output:
         alerts = self.view.alerts(source.id, self.limit)
         depends = [
-            (alert.id, alert.title, alert.issued, alert.text_html, alert.page_url, alert.first_seen) for alert in alerts
+            (item.id, item.title, item.issued, item.text_html, item.page_url, item.first_seen) for item in alerts
         ]
+        title = source_feed_titles(source, self.config.feeds.title)["alerts"]
+        description = f"Urgent notices shown across {source.name}'s website."
+        content = FeedContent(f"{source.id}/", title, description, poll_minutes([source]), self._began, "alerts")
+        paths = tuple(content.folder + "alerts" + extension for extension in FEED_EXTENSIONS.values())
+        items = partial(render.alert_items, alerts, source)
+        return self._output(paths, depends, partial(render.feed_files, self.config, content, items))
+
+    def _changes_feed(self, source: Source) -> Output:
+        """Each change of the source's watched pages, with its diff (their first versions: no item)."""
+        watched = self._entries(self.catalogue.watched(source.id))
+        titles = source_feed_titles(source, self.config.feeds.title)
+        description = f"Each change of the pages of {source.name} that Pānui watches, with what changed."
         content = FeedContent(
-            f"{source.id}/",
-            source_feed_titles(source, self.config.feeds.title)["alerts"],
-            f"Urgent notices shown across {source.name}'s website.",
-            poll_minutes([source]),
-            self._began,
-            basename="alerts",
+            f"{source.id}/", titles["changes"], description, poll_minutes([source]), self._began, "changes"
         )
-        return self._output(
-            tuple(content.folder + "alerts" + extension for extension in FEED_EXTENSIONS.values()),
-            depends,
-            partial(
-                render.feed_files,
-                self.config,
-                content,
-                partial(render.alert_items, alerts, source),
-            ),
-        )
+        return self._feed(content, watched, partial(render.change_feed_items, self.view, watched))
 
     def _year(self, year: str) -> Iterator[Output]:
         members = self._entries(self.catalogue.listed(f"years/{year}/"))

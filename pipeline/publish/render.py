@@ -19,7 +19,7 @@ from pipeline.publish.archive import (
     render_version,
     static_asset,
 )
-from pipeline.publish.changes import alert_item, correction_items, version_anchor
+from pipeline.publish.changes import alert_item, change_items, correction_items, version_anchor
 from pipeline.publish.diff import article_diff
 from pipeline.publish.entries import Entry, nz_date
 from pipeline.publish.extras import FeedOutline, render_opml, render_search_shard
@@ -36,6 +36,10 @@ class StoreView(Protocol):
     def versions(self, article_ids: Iterable[int]) -> dict[int, list[Version]]: ...
 
     def alerts(self, source_id: str, limit: int = -1, *, current_only: bool = False) -> list[Alert]: ...
+
+    def document_size(self, article_id: int) -> int | None: ...
+
+    def document(self, article_id: int) -> bytes | None: ...
 
 
 @dataclass(frozen=True)
@@ -68,6 +72,12 @@ def correction_feed_items(view: StoreView, entries: Sequence[Entry]) -> list[Fee
     return sorted(items, key=lambda item: (item.updated, item.id), reverse=True)
 
 
+def change_feed_items(view: StoreView, entries: Sequence[Entry]) -> list[FeedItem]:
+    versions = view.versions(entry.stored.id for entry in entries)
+    items = [item for entry in entries for item in change_items(entry, versions.get(entry.stored.id, []))]
+    return sorted(items, key=lambda item: (item.updated, item.id), reverse=True)
+
+
 def alert_items(alerts: Sequence[Alert], source: Source) -> list[FeedItem]:
     return [alert_item(alert, source) for alert in alerts]
 
@@ -88,7 +98,11 @@ def feed_files(config: Config, content: FeedContent, make_items: Callable[[], li
     return {content.folder + name: data for name, data in render_feeds(spec).items()}
 
 
-def article_page(site: SiteContext, view: StoreView, entry: Entry, versions: Sequence[Version]) -> dict[str, bytes]:
+def article_page(
+    site: SiteContext, view: StoreView, entry: Entry, versions: Sequence[Version], document: str | None = None
+) -> dict[str, bytes]:
+    """The article's archive page; and beside it, when `document` names it, the copy of the PDF it was read
+    from (a copy that can no longer be read from the store is left out, and the page links the original)."""
     history = [
         HistoryItem(
             number=version.number,
@@ -100,7 +114,11 @@ def article_page(site: SiteContext, view: StoreView, entry: Entry, versions: Seq
         for index, version in enumerate(versions)
     ]
     (entry,) = with_bodies(view, [entry])
-    return {entry.archive_path + "index.html": render_article(site, entry, history[::-1])}
+    copy = view.document(entry.stored.id) if document else None
+    page = render_article(site, entry, history[::-1], document if copy is not None else None)
+    return {entry.archive_path + "index.html": page} | (
+        {entry.archive_path + document: copy} if document and copy else {}
+    )
 
 
 def version_page(site: SiteContext, entry: Entry, version: Version, count: int) -> dict[str, bytes]:

@@ -38,6 +38,7 @@ def source_feed_titles(source: Source, site_title: str) -> dict[str, str]:
         "feed": f"{source.name} · {site_title}",
         "updates": f"Corrections and withdrawals · {source.name}",
         "alerts": f"Alerts · {source.name}",
+        "changes": f"Changed pages · {source.name}",
     }
 
 
@@ -66,7 +67,8 @@ def opml_lists(
     for source in config.sources:
         folder = f"{source.id}/"
         titles = source_feed_titles(source, config.feeds.title)
-        for basename in ["updates"] + (["alerts"] if source.alerts is not None else []):
+        extra = (["alerts"] if source.alerts is not None else []) + (["changes"] if source.watch else [])
+        for basename in ["updates", *extra]:
             main.append(
                 FeedOutline(titles[basename], f"{site_url}{folder}{basename}.xml", site_url + folder, source.name)
             )

@@ -41,6 +41,7 @@ class ArticleStore(Database):
         page: Page | None = None,
         extractor: str = "selectors",
         rebuilding: bool = False,
+        kind: str = "article",
     ) -> SaveOutcome:
         """Add the article, or a new version of it when its content changed. When `rebuilding`, a
         re-extraction of the very raw page the current version came from corrects that version in
@@ -69,9 +70,9 @@ class ArticleStore(Database):
                 slug = self._free_slug(db, source_id, article.url)
                 article_id = int(
                     db.execute(
-                        "INSERT INTO articles (source_id, url, slug, timezone, first_seen, last_checked, current_version) "
-                        "VALUES (?, ?, ?, ?, ?, ?, 1)",
-                        (source_id, article.url, slug, timezone, when, when),
+                        "INSERT INTO articles (source_id, url, slug, timezone, first_seen, last_checked, current_version, "
+                        "kind) VALUES (?, ?, ?, ?, ?, ?, 1, ?)",
+                        (source_id, article.url, slug, timezone, when, when, kind),
                     ).lastrowid
                     or 0
                 )
@@ -155,11 +156,21 @@ class ArticleStore(Database):
         asked for (a large archive is never held whole); read them all before writing."""
         rows = self._db.execute(
             f"SELECT a.url, r.published, a.last_checked, a.withdrawn_at IS NOT NULL FROM {CURRENT} "
-            "WHERE a.source_id = ? ORDER BY a.id",
+            "WHERE a.source_id = ? AND a.kind = 'article' ORDER BY a.id",  # watched pages: every run
             (source_id,),
         )
         for url, published, checked, withdrawn in rows:
             yield url, datetime.fromisoformat(published), parse_time(checked), bool(withdrawn)
+
+    def first_published(self, url: str) -> datetime | None:
+        """The date the article of `url` was first stored with (a watched page keeps it: a change of
+        its text is a new version of the page, not a new page)."""
+        row = self._db.execute(
+            "SELECT r.published, a.timezone FROM articles a JOIN revisions r ON r.article_id = a.id AND r.version = 1 "
+            "WHERE a.url = ?",
+            (url,),
+        ).fetchone()
+        return datetime.fromisoformat(row[0]).astimezone(ZoneInfo(row[1])) if row else None
 
     def record_missing(self, url: str, when: datetime, grace_seconds: float) -> str:
         """The source answered 404/410 for an article. The first time it is only noted; once it has been

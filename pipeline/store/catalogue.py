@@ -275,8 +275,9 @@ class Catalogue:
         ties at the edge included, so the newest `limit` correction items are all among theirs."""
         events = (
             "SELECT r.article_id AS id, r.retrieved_at AS at FROM revisions r JOIN articles a ON a.id = r.article_id "
-            "WHERE a.source_id = :source AND r.version > 1 "
-            "UNION ALL SELECT id, withdrawn_at FROM articles WHERE source_id = :source AND withdrawn_at IS NOT NULL"
+            "WHERE a.source_id = :source AND r.version > 1 AND a.kind = 'article' "
+            "UNION ALL SELECT id, withdrawn_at FROM articles WHERE source_id = :source AND withdrawn_at IS NOT NULL "
+            "AND kind = 'article'"  # a watched page's changes have a feed of their own
         )
         edge = self._db.execute(
             f"SELECT at FROM ({events}) ORDER BY at DESC LIMIT 1 OFFSET :offset",
@@ -287,6 +288,14 @@ class Catalogue:
             {"source": source_id, "edge": edge[0] if edge else ""},
         )
         return self.articles([int(row[0]) for row in rows])
+
+    def watched(self, source_id: str) -> list[StoredArticle]:
+        """The source's watched pages (`watch:`), at their latest version, in the order first seen."""
+        rows = self._db.execute(
+            f"SELECT {ARTICLE_COLUMNS} FROM {CURRENT} WHERE a.source_id = ? AND a.kind = 'watch' ORDER BY a.id",
+            (source_id,),
+        )
+        return [_article(tuple(row)) for row in rows]
 
     # The key of each file the last publication wrote.
 

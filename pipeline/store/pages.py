@@ -16,6 +16,10 @@ from pipeline.store.rows import chunks, marks
 # zlib's level for raw pages: 3 takes 40% less CPU than the default 6 on the site's pages, for 7% more
 # bytes (the captures, 15 KB a page: 4.4 KB instead of 4.1 KB). Every page fetched is compressed once.
 RAW_PAGE_LEVEL = 3
+DOCUMENT = (
+    "SELECT {} FROM articles a JOIN revisions r ON r.article_id = a.id AND r.version = a.current_version "
+    "JOIN raw_pages p ON p.id = r.raw_page_id WHERE a.id = ? AND r.extractor = 'pdf'"
+)
 
 
 class PageStore(Database):
@@ -74,6 +78,16 @@ class PageStore(Database):
             if len(rows) < batch:
                 return
             after = rows[-1][0]
+
+    def document_size(self, article_id: int) -> int | None:
+        """The size of the PDF the article's current version was read from (None: not a PDF, or not kept)."""
+        row = self._db.execute(DOCUMENT.format("p.size"), (article_id,)).fetchone()
+        return int(row[0]) if row else None
+
+    def document(self, article_id: int) -> bytes | None:
+        """The PDF the article's current version was read from, as fetched; None when it cannot be read."""
+        row = self._db.execute(DOCUMENT.format("p.body"), (article_id,)).fetchone()
+        return _decompressed(row[0]) if row else None
 
     def raw_page_id(self, url: str) -> int | None:
         row = self._db.execute("SELECT raw_page_id FROM http_cache WHERE url = ?", (url,)).fetchone()

@@ -22,7 +22,7 @@ def article_columns(body: str = "''") -> str:
     """The columns stored_article reads, from CURRENT; `body` "r.body_html", or "''" for none."""
     return (
         "a.id, a.source_id, a.slug, a.timezone, a.first_seen, r.version, r.retrieved_at, r.content_hash, a.url, "
-        f"r.title, r.published, r.news_type, r.topics, r.summary, {body}, a.withdrawn_at"
+        f"r.title, r.published, r.news_type, r.topics, r.summary, {body}, a.withdrawn_at, a.kind, r.extractor"
     )
 
 
@@ -53,6 +53,8 @@ def stored_article(row: tuple[object, ...]) -> StoredArticle:
         summary,
         body,
         withdrawn_at,
+        kind,
+        extractor,
     ) = row
     zone = ZoneInfo(str(timezone))
     return StoredArticle(
@@ -64,6 +66,8 @@ def stored_article(row: tuple[object, ...]) -> StoredArticle:
         retrieved_at=parse_time(str(retrieved_at)),
         content_hash=str(digest),
         withdrawn_at=parse_time(str(withdrawn_at)) if withdrawn_at else None,
+        kind=str(kind),
+        extractor=str(extractor),
         article=Article(
             url=str(url),
             title=str(title),

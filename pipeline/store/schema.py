@@ -82,4 +82,9 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE revisions ADD COLUMN extractor TEXT NOT NULL DEFAULT 'selectors';
     """,
+    # 4: watched pages (`watch:`) are kept as articles of their own kind, each change a revision: listed
+    # in no collection, announced in their source's changes feed.
+    """
+    ALTER TABLE articles ADD COLUMN kind TEXT NOT NULL DEFAULT 'article';
+    """,
 )

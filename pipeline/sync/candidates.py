@@ -75,13 +75,16 @@ def gather_candidates(
                 chosen.add(Candidate(link, "sitemap"))
             elif link.url not in revisit_urls:
                 report.unchanged += 1
-    if discovered < source.expect.min_links and not report.problems:
+    # A source of watched pages alone discovers nothing, and expects to.
+    searched = bool(source.discovery.listings or source.discovery.sitemap)
+    if searched and discovered < source.expect.min_links and not report.problems:
         report.degrade(
             f"discovery found {discovered} article link(s), fewer than expect.min_links ({source.expect.min_links}) (e.g. {source.base_url})",
         )
     for candidate in revisits:
         chosen.add(candidate)
-    return list(chosen.by_url.values())
+    watched = source.watched_urls  # a page linked from a listing may be one: it is read as watched only
+    return [candidate for url, candidate in chosen.by_url.items() if url not in watched]
 
 
 def revisit_candidates(source: Source, store: Store, now: datetime) -> list[Candidate]:

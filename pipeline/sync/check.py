@@ -14,9 +14,9 @@ from pipeline.bounds import shorten
 from pipeline.discover import find_listing_links, read_sitemap
 from pipeline.dom import html_text, parse_html
 from pipeline.errors import DiscoverError, ExtractError, FetchError
-from pipeline.extract import unmet_expectations, word_count
+from pipeline.extract import extract_watched, unmet_expectations, word_count
 from pipeline.extract.alerts import extract_alerts
-from pipeline.extract.article import canonical_url, extract_article, parse_published
+from pipeline.extract.article import canonical_url, extract_article, parse_published, selectors_of
 from pipeline.extract.sanitise import clean_text
 from pipeline.fetch import Fetcher
 from pipeline.logs import visible
@@ -35,7 +35,7 @@ class Finding:
 
 def inspect_article(page: Page, source: Source) -> list[Finding]:
     """What each extraction selector finds on one page. Pure."""
-    rules = source.extraction
+    rules = selectors_of(source)
     soup = parse_html(page)
     findings: list[Finding] = []
     if rules.page_type is not None:
@@ -143,6 +143,9 @@ def _check_source(source: Source, fetcher: Fetcher, urls: list[str], out: TextIO
         except DiscoverError as error:
             misses += _show(out, Finding("discovery.sitemap", source.discovery.sitemap, False, error.message))
     now = datetime.now(UTC)
+    misses += _check_watched(source, fetcher, out, now)
+    if source.extraction is None:  # a source of watched pages alone: no article to check
+        return misses
     newest_in_sitemap = sorted(
         sitemap_links, key=lambda link: link.lastmod or datetime.min.replace(tzinfo=UTC), reverse=True
     )
@@ -157,6 +160,22 @@ def _check_source(source: Source, fetcher: Fetcher, urls: list[str], out: TextIO
             unmet = [error.message]
         for problem in unmet:
             misses += _show(out, Finding("expect", "", False, problem), indent="    ")
+    return misses
+
+
+def _check_watched(source: Source, fetcher: Fetcher, out: TextIO, now: datetime) -> int:
+    """What each watched page's selector finds (a page that cannot be read is a miss of its own)."""
+    misses = 0
+    for index, watched in enumerate(source.watch):
+        url = fetcher.url_for(watched.path)
+        try:
+            article = extract_watched(fetcher.fetch(url), source, watched, url, now)
+            finding = Finding(
+                f"watch[{index}]", watched.selector or "", True, f"{word_count(article.body_html)} words on {url}"
+            )
+        except (FetchError, ExtractError) as error:
+            finding = Finding(f"watch[{index}]", watched.selector or "", False, f"{error.message} ({url})")
+        misses += _show(out, finding)
     return misses
 
 

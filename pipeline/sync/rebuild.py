@@ -19,11 +19,12 @@ from pipeline.sync.run import source_for_url
 def run_rebuild(config: Config, *, lock_wait: float = 0.0) -> SyncReport:
     report = SyncReport(started_at=_now())
     reports = {source.id: SourceReport(source_id=source.id) for source in config.sources}
+    watched = {url for source in config.sources for url in source.watched_urls}
     with open_store(config, lock_wait=lock_wait) as store:
         for url, page in store.stored_responses():
             source = source_for_url(config, url)
-            if source is None or article_url(url, source) is None:
-                continue  # discovery pages, and pages of sources no longer configured
+            if source is None or article_url(url, source) is None or url in watched:
+                continue  # discovery pages, watched pages, and pages of sources no longer configured
             source_report = reports[source.id]
             if page is None:
                 message = "its stored copy is damaged (the body no longer decompresses); its article is kept as it was"

@@ -22,6 +22,7 @@ from pipeline.publish import changed_feed_urls, publish
 from pipeline.store import Store, WarcRecorder, is_store_failure, open_store
 from pipeline.sync.candidates import Candidate, fetch_conditional, gather_candidates
 from pipeline.sync.keep import hold_back, keep_extraction, note_drift
+from pipeline.sync.watch import sync_watched
 
 log = logging.getLogger("panui.sync")
 
@@ -161,6 +162,13 @@ def sync_source(
             hint = "this is a bug in Pānui; please report it with the page's URL"
             report.problems.append(
                 Problem(source.id, candidate.link.url, "internal", f"{type(error).__name__}: {error}", hint)
+            )
+    if source.watch and not any(problem.stage == "budget" for problem in report.problems):
+        try:
+            sync_watched(source, store, fetcher, report, dry_run=dry_run)
+        except BudgetSpent as error:
+            report.problems.append(
+                Problem(source.id, error.url, "budget", f"{error.message}; watched pages not all checked", error.hint)
             )
     note_drift(report)
     report.requests = fetcher.requests_made

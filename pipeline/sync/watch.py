@@ -1,0 +1,77 @@
+"""A sync of a source's watched pages (`watch:`): each fetched conditionally on every run; a change of
+its text is a new version of it in the store (a revision, as an article's edit is), which its source's
+changes feed announces with the diff. The first read is the baseline, announced by nothing."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from pipeline.errors import BudgetSpent, ExtractError, FetchError
+from pipeline.extract import extract_watched
+from pipeline.extract.document import is_pdf
+from pipeline.fetch import Fetcher
+from pipeline.model import Problem, Source, SourceReport, WatchedPage
+from pipeline.store import Store, is_store_failure
+from pipeline.sync.candidates import fetch_conditional
+
+log = logging.getLogger("panui.sync")
+
+
+def sync_watched(source: Source, store: Store, fetcher: Fetcher, report: SourceReport, *, dry_run: bool) -> None:
+    """Read each watched page; a page that fails is a problem for it alone. BudgetSpent ends the source's
+    run, as it does for articles."""
+    for watched in source.watch:
+        url = fetcher.url_for(watched.path)
+        if dry_run:
+            report.notes.append(f"would check watched page {url}")
+            continue
+        try:
+            _sync_page(source, store, fetcher, watched, url, report)
+        except BudgetSpent:
+            raise
+        except (FetchError, ExtractError) as error:
+            report.problems.append(Problem(source.id, url, "watch", error.message, error.hint))
+        except Exception as error:  # a bug must cost one page, never the run
+            if is_store_failure(error):
+                raise
+            log.exception("unexpected error on watched page %s", url)
+            hint = "this is a bug in Pānui; please report it with the page's URL"
+            report.problems.append(Problem(source.id, url, "internal", f"{type(error).__name__}: {error}", hint))
+
+
+def _sync_page(
+    source: Source, store: Store, fetcher: Fetcher, watched: WatchedPage, url: str, report: SourceReport
+) -> None:
+    page = fetch_conditional(store, fetcher, url, conditional=store.known_url(url))
+    if page.status == 304:
+        store.mark_checked(url, page.fetched_at)
+        report.unchanged += 1
+        return
+    published = store.first_published(url) or _day(page.fetched_at, source)
+    # A page that cannot be read is not remembered: the validators stay those of the last stored
+    # version, so the next run reads the page again (and reports it again) rather than getting a 304.
+    article = extract_watched(page, source, watched, url, published)
+    outcome = store.save_article(
+        article,
+        source_id=source.id,
+        timezone=source.timezone,
+        requested_url=url,
+        retrieved_at=page.fetched_at,
+        page=page,
+        extractor="pdf" if is_pdf(page) else "watch",
+        kind="watch",
+    )
+    if outcome == "updated":
+        report.updated.append(url)
+    elif outcome == "new":
+        report.notes.append(f"watching {url} from now on (its first version is the baseline)")
+    else:
+        report.unchanged += 1
+
+
+def _day(when: datetime, source: Source) -> datetime:
+    """Midnight of `when`'s day in the source's zone: a watched page is dated the day it was first seen."""
+    local = when.astimezone(ZoneInfo(source.timezone))
+    return local.replace(hour=0, minute=0, second=0, microsecond=0)

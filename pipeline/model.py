@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,7 @@ class Discovery:
     sitemap: str | None
     article_paths: re.Pattern[str]
     never_fetch: tuple[str, ...]
+    feeds: tuple[str, ...] = ()  # RSS or Atom feeds (paths or URLs on the source's host)
 
 
 @dataclass(frozen=True)
@@ -108,7 +110,7 @@ class Source:
     backoff: float
     max_bytes: int
     discovery: Discovery
-    extraction: Selectors
+    extraction: Selectors | None  # None: `extraction: generic` (trafilatura and the page's metadata)
     licence: Licence
     attribution: str
     schedule: Schedule
@@ -127,8 +129,6 @@ class Source:
 
     @property
     def host(self) -> str:
-        from urllib.parse import urlsplit
-
         return urlsplit(self.base_url).netloc.lower()
 
 

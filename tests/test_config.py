@@ -70,7 +70,7 @@ def test_the_shipped_config_loads() -> None:
     assert inz.licence.name == "CC BY 3.0 NZ"
     assert inz.licence.url == "https://creativecommons.org/licenses/by/3.0/nz/"
     assert "/_search/" in inz.discovery.never_fetch
-    assert inz.extraction.page_type is not None
+    assert inz.extraction is not None and inz.extraction.page_type is not None
     assert inz.extraction.page_type.accept == ("NewsAnnouncementPage",)
     assert inz.discovery.article_paths.search("/about-us/news-centre/some-article/")
     assert not inz.discovery.article_paths.search("/about-us/news-centre/")
@@ -91,7 +91,7 @@ def test_defaults(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert source.timezone == "Pacific/Auckland"
     assert source.timeout > 0 and source.retries >= 0 and source.max_bytes > 0
     assert source.discovery.never_fetch == ()
-    assert source.extraction.published_format == "%d %B %Y"
+    assert source.extraction is not None and source.extraction.published_format == "%d %B %Y"
 
 
 def test_relative_output_and_state_dirs_resolve_against_the_config_folder(tmp_path: Path) -> None:
@@ -122,7 +122,7 @@ def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
     source["discovery"]["article_paths"] = "^/about-us/(news-centre"
     source["schedule"] = {"interval": "every now and then"}
     second = copy.deepcopy(shipped_data()["sources"][0])  # same id again
-    data["sources"].append(second)
+    data["sources"].insert(1, second)  # (the shipped examples follow it)
     error = problems_of(write(tmp_path, data))
     message = error.message
     keys = {key for key, _, _ in error.problems}
@@ -166,7 +166,11 @@ def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
         ({"request_delay": True}, "sources[0].request_delay", "not bool"),
         ({"retries": 1.5}, "sources[0].retries", "must be int"),
         ({"id": "INZ News"}, "sources[0].id", "slug"),
-        ({"discovery": {"never_fetch": ["/_search/"]}}, "sources[0].discovery", "at least one listing or a sitemap"),
+        (
+            {"discovery": {"never_fetch": ["/_search/"]}},
+            "sources[0].discovery",
+            "at least one listing, a sitemap or a feed",
+        ),
         ({"schedule": {"interval": "15m", "cron": "0 * * * *"}}, "sources[0].schedule", "both interval and cron"),
         ({"schedule": {"cron": "every hour"}}, "sources[0].schedule.cron", "5-field crontab"),
         ({"licence": {"name": "CC BY", "url": "creativecommons.org"}}, "sources[0].licence.url", "http(s)"),

@@ -12,7 +12,7 @@ from pipeline.bounds import join_url, web_url
 from pipeline.dom import html_text, make_links_absolute, parse_html
 from pipeline.errors import ExtractError, NotAnArticle, NotHTML
 from pipeline.extract.sanitise import clean_text, sanitise_html
-from pipeline.model import Article, Page, Source
+from pipeline.model import Article, Page, Selectors, Source
 
 # Elements that are never content, whatever a source's selectors say.
 ALWAYS_REMOVED = (
@@ -59,8 +59,10 @@ def extract_article(page: Page, source: Source) -> Article:
     kind = not_html(page)
     if kind is not None:
         raise NotHTML(f"not an HTML page ({kind})")
-    soup = parse_html(page)
     rules = source.extraction
+    if rules is None:
+        raise ExtractError("the source has no selectors (extraction: generic)", "read it with extract_generic")
+    soup = parse_html(page)
     if rules.page_type is not None:
         marker = soup.select_one(rules.page_type.selector)
         value = marker.get(rules.page_type.attribute) if marker is not None else None
@@ -80,7 +82,7 @@ def extract_article(page: Page, source: Source) -> Article:
     news_type = optional_text(soup, rules.news_type)
     topics = all_texts(soup, rules.topics)
     summary = optional_text(soup, rules.summary) or meta_description(soup)
-    body = extract_body(soup, source, url)
+    body = extract_body(soup, rules, url)
     return Article(
         url=url,
         title=title,
@@ -138,8 +140,7 @@ def parse_published(text: str, format_: str, timezone: str) -> datetime:
     )
 
 
-def extract_body(soup: BeautifulSoup, source: Source, url: str) -> str:
-    rules = source.extraction
+def extract_body(soup: BeautifulSoup, rules: Selectors, url: str) -> str:
     container = soup.select_one(rules.body)
     if container is None:
         raise ExtractError(

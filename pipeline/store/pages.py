@@ -9,6 +9,7 @@ import zlib
 from collections.abc import Sequence
 from datetime import datetime
 
+from pipeline.feed_item import FeedItem
 from pipeline.model import Page
 from pipeline.store.database import Database, iso, parse_time
 from pipeline.store.rows import chunks, marks
@@ -67,6 +68,24 @@ class PageStore(Database):
             page = None if body is None else Page(url, final, status, json.loads(headers), body, parse_time(fetched))
             responses.append((url, page))
         return responses
+
+    def remember_feed_item(self, item: FeedItem) -> None:
+        published = item.published.isoformat() if item.published else None
+        with self.transaction() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO feed_items (url, title, published, summary, categories) VALUES (?, ?, ?, ?, ?)",
+                (item.url, item.title, published, item.summary, json.dumps(list(item.categories), ensure_ascii=False)),
+            )
+
+    def feed_item(self, url: str) -> FeedItem | None:
+        """What a feed last said of `url` when its page was read, or None."""
+        row = self._db.execute(
+            "SELECT title, published, summary, categories FROM feed_items WHERE url = ?", (url,)
+        ).fetchone()
+        if row is None:
+            return None
+        published = datetime.fromisoformat(row[1]) if row[1] else None
+        return FeedItem(url, row[0], published, row[2], tuple(json.loads(row[3])))
 
     def raw_page_id(self, url: str) -> int | None:
         row = self._db.execute("SELECT raw_page_id FROM http_cache WHERE url = ?", (url,)).fetchone()

@@ -82,4 +82,15 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE revisions ADD COLUMN extractor TEXT NOT NULL DEFAULT 'selectors';
     """,
+    # 4: what a feed said of each article it listed (by the URL requested), as generic extraction last
+    # read it, so `rebuild` reads the stored page with the same help.
+    """
+    CREATE TABLE feed_items (
+        url TEXT PRIMARY KEY,
+        title TEXT,
+        published TEXT,
+        summary TEXT,
+        categories TEXT NOT NULL
+    );
+    """,
 )

@@ -20,7 +20,7 @@ from pipeline.fetch import Fetcher, Validators, ping_websub
 from pipeline.model import Config, Problem, Source, SourceReport, SyncReport
 from pipeline.publish import changed_feed_urls, publish
 from pipeline.store import Store, WarcRecorder, is_store_failure, open_store
-from pipeline.sync.candidates import Candidate, fetch_conditional, gather_candidates
+from pipeline.sync.candidates import Candidate, feed_help, fetch_conditional, gather_candidates
 
 log = logging.getLogger("panui.sync")
 
@@ -210,7 +210,7 @@ def _sync_article(source: Source, store: Store, fetcher: Fetcher, candidate: Can
             report.articles_read += 1
             return
         try:
-            extraction = extract_guarded(page, source, _now())
+            extraction = extract_guarded(page, source, _now(), feed_help(source, store, candidate))
         except (NotAnArticle, ExtractError):
             store.remember_response(page)  # no article came of it, but `rebuild` may make one after a fix
             raise

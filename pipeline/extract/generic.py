@@ -41,7 +41,8 @@ def extract_generic(page: Page, source: Source, item: FeedItem | None = None) ->
     html = str(soup)  # decoded with the same charset rule as every other page
     meta = page_metadata(soup, source.timezone)
     url = canonical_url(soup, page, source)
-    title = meta.title or _clean(item.title if item else None) or _heading(soup)
+    heading = _heading(soup)  # the page's own title: never part of the body, whatever title is chosen
+    title = meta.title or _clean(item.title if item else None) or heading
     if not title:
         raise ExtractError("no title: no og:title, JSON-LD headline or <h1>", HINT)
     published = meta.published or (
@@ -68,7 +69,7 @@ def extract_generic(page: Page, source: Source, item: FeedItem | None = None) ->
         news_type=None,
         topics=topics,
         summary=summary,
-        body_html=clean_body(body, url, {text for text in (title, summary, *topics) if text}) if body else "",
+        body_html=clean_body(body, url, {text for text in (title, heading, summary, *topics) if text}) if body else "",
     )
 
 

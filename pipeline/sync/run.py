@@ -87,7 +87,7 @@ def select_sources(config: Config, source_ids: Sequence[str], urls: Sequence[str
         if source_id not in known:
             raise PanuiError(
                 f"no source with id {source_id!r}",
-                f"sources in {config.path}: {', '.join(sorted(known))}",
+                f"sources in {config.path}: {', '.join(sorted(known))} (one with enabled: false is left out)",
             )
     for url in urls:
         source = source_for_url(config, url)

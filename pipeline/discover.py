@@ -15,7 +15,15 @@ from urllib.parse import urlsplit, urlunsplit
 import feedparser
 from lxml import etree
 
-from pipeline.bounds import MAX_NAME_CHARS, MAX_TOPICS, date_problem, join_url, web_url
+from pipeline.bounds import (
+    MAX_NAME_CHARS,
+    MAX_SUMMARY_CHARS,
+    MAX_TITLE_CHARS,
+    MAX_TOPICS,
+    date_problem,
+    join_url,
+    web_url,
+)
 from pipeline.dom import html_text, parse_html
 from pipeline.errors import DiscoverError
 from pipeline.feed_item import FeedItem
@@ -186,14 +194,15 @@ def _feed_item(url: str, entry: Any, fetched: datetime) -> FeedItem:
     categories = tuple(dict.fromkeys(term[:MAX_NAME_CHARS] for term in terms if term))[:MAX_TOPICS]
     return FeedItem(
         url=url,
-        title=_plain(entry.get("title")),
+        title=_plain(entry.get("title"), MAX_TITLE_CHARS),
         published=published,
-        summary=_plain(entry.get("summary")),
+        summary=_plain(entry.get("summary"), MAX_SUMMARY_CHARS),
         categories=categories,
     )
 
 
-def _plain(value: object) -> str | None:
-    """Feed text is HTML (feedparser has sanitised it): its text, white space collapsed."""
+def _plain(value: object, limit: int) -> str | None:
+    """Feed text is HTML (feedparser has sanitised it): its text, white space collapsed, cut one character
+    past what an article may publish (so that extraction's bound still cuts it, with a note)."""
     text = " ".join(html_text(value).split()) if isinstance(value, str) else ""
-    return text or None
+    return text[: limit + 1] or None

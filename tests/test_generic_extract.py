@@ -209,6 +209,17 @@ def test_an_atom_feed_is_read_and_links_outside_article_paths_are_left_out() -> 
     assert content.items[1].published is None  # a date that cannot be true is no date
 
 
+def test_a_feed_items_text_is_bounded_where_it_enters() -> None:
+    title = "Visa " * 5000
+    feed = releases_feed(BASE).replace(RELEASES[0].title.encode(), title.encode(), 1)
+
+    found = read_feed(page(feed, "/releases/feed"), beehive()).items[0]
+    extraction = extract_guarded(page(html()), beehive(), NOW, found)
+
+    assert found.title is not None and len(found.title) <= 301
+    assert len(extraction.article.title) <= 300 and extraction.notes
+
+
 @pytest.mark.parametrize(
     "body", [BROKEN_FEED, b"<!doctype html><html><body><h1>Page not found</h1></body></html>", b""]
 )

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import subprocess
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -14,11 +15,21 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.fixture_site import ARTICLE_PATHS, FixtureSite
+from tests.fixture_site import ARTICLE_PATHS, FixtureSite, Route
 from tests.helpers import MakeConfig, run_cli
-from tests.ministry_site import BROKEN_FEED_PATH, FEED_PATH, RELEASES, ministry_site
+from tests.ministry_site import (
+    BROKEN_FEED_PATH,
+    FEED_PATH,
+    RELEASES,
+    ROBOTS,
+    ministry_site,
+    release_page,
+    releases_feed,
+)
 
 pytestmark = pytest.mark.e2e  # runs run.py and a second fixture site
+TEXT = {"Content-Type": "text/plain; charset=utf-8"}
+RSS = {"Content-Type": "application/rss+xml; charset=utf-8"}
 
 
 @pytest.fixture
@@ -60,9 +71,16 @@ def release_url(ministry: FixtureSite, path: str) -> str:
 def test_feed_items_are_published_beside_inz_with_their_own_licence_and_interleaved_by_date(
     site: FixtureSite, ministry: FixtureSite, tmp_path: Path, make_config: MakeConfig
 ) -> None:
+    # The feed also lists a release robots.txt rules out: it is obeyed, as for any other link.
+    embargoed = replace(RELEASES[0], slug="embargoed-release", title="Embargoed")
+    ministry.set("/robots.txt", Route(body=f"{ROBOTS}Disallow: {embargoed.path}\n".encode(), headers=TEXT))
+    ministry.set(FEED_PATH, Route(body=releases_feed(ministry.base_url, (embargoed, *RELEASES)), headers=RSS))
+    ministry.set_article(embargoed.path, release_page(ministry.base_url, embargoed))
+
     result = sync(two_sources(make_config, site, ministry, tmp_path))
 
     assert result.returncode == 0, result.stdout + result.stderr
+    assert embargoed.path not in ministry.paths_requested()
     output = tmp_path / "output"
     published = items(output, "beehive")
     assert [item["id"] for item in published] == [release_url(ministry, release.path) for release in RELEASES]

@@ -157,3 +157,20 @@ def test_a_malformed_feed_is_a_problem_for_its_source_alone(
     output = tmp_path / "output"
     assert len(items(output, "beehive")) == len(RELEASES)
     assert len(items(output, "inz")) == len(ARTICLE_PATHS)
+
+
+def test_check_shows_what_each_feed_gives_and_what_generic_extraction_reads(
+    site: FixtureSite, ministry: FixtureSite, tmp_path: Path, make_config: MakeConfig
+) -> None:
+    feeds = {"feeds": [FEED_PATH, BROKEN_FEED_PATH], "article_paths": "^/release/[^/?#]+$"}
+    config = two_sources(make_config, site, ministry, tmp_path, discovery=feeds)
+
+    result = run_cli("check", "--config", str(config), "--source", "beehive", timeout=90)
+
+    assert result.returncode == 1  # the broken feed
+    assert f"ok    discovery.feeds[0] '{FEED_PATH}': {len(RELEASES)} article link(s)" in result.stdout
+    assert f"MISS  discovery.feeds[1] '{BROKEN_FEED_PATH}'" in result.stdout
+    assert f"ok    extraction.title 'generic': {RELEASES[0].title}" in result.stdout
+    assert f"ok    extraction.published 'generic': {RELEASES[0].published.isoformat()}" in result.stdout
+    assert "MISS  extraction" not in result.stdout
+    assert not (tmp_path / "state").exists()  # check writes nothing

@@ -110,6 +110,25 @@ def test_a_broken_json_ld_script_is_skipped_and_a_time_element_gives_the_date() 
     assert article.published == datetime(2026, 7, 3, tzinfo=NZ)  # a date alone: midnight in the source's zone
 
 
+@pytest.mark.parametrize(
+    "script",
+    [
+        '{"@type": {"not": "a name"}, "headline": "x"}',
+        '{"@graph": 5}',
+        '{"@graph": "text", "@type": 7}',
+        '[1, "two", null, {"@type": ["Thing", 3]}]',
+        "[" * 100_000 + "]" * 100_000,
+        '{"@type": "NewsArticle", "headline": ["not", "text"], "datePublished": 20260701, "keywords": {"a": 1}}',
+    ],
+)
+def test_json_ld_a_page_gets_wrong_is_no_metadata_and_no_crash(script: str) -> None:
+    head = f'<script type="application/ld+json">{script}</script>'
+
+    article = extract_guarded(page(html(head)), beehive(), NOW, item()).article
+
+    assert (article.title, article.topics) == ("The feed's title", ("Immigration",))
+
+
 def test_the_feed_item_fills_what_the_page_lacks() -> None:
     article = extract_guarded(page(html()), beehive(), NOW, item()).article
 

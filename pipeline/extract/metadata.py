@@ -72,16 +72,21 @@ def json_ld_article(soup: BeautifulSoup) -> dict[str, Any]:
             continue
         for item in _objects(data):
             kinds = item.get("@type")
-            if set(kinds if isinstance(kinds, list) else [kinds]) & ARTICLE_TYPES:
+            if any(isinstance(kind, str) and kind in ARTICLE_TYPES for kind in _listed(kinds)):
                 return item
     return {}
 
 
 def _objects(data: Any) -> list[dict[str, Any]]:
     """The top-level objects of a JSON-LD document: itself, the items of a list, or of its @graph."""
-    items = data if isinstance(data, list) else [data]
-    graph = [node for item in items if isinstance(item, dict) for node in item.get("@graph") or []]
+    items = _listed(data)
+    graph = [node for item in items if isinstance(item, dict) for node in _listed(item.get("@graph"))]
     return [item for item in items + graph if isinstance(item, dict)]
+
+
+def _listed(value: Any) -> list[Any]:
+    """A JSON-LD value that may be one thing or a list of them, as a list (whatever the page wrote)."""
+    return value if isinstance(value, list) else [value]
 
 
 def parse_date(value: object, zone: ZoneInfo) -> datetime | None:

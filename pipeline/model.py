@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from pipeline.spacing import without_block_tag_space
 
@@ -32,6 +33,7 @@ class Discovery:
     sitemap: str | None
     article_paths: re.Pattern[str]
     never_fetch: tuple[str, ...]
+    feeds: tuple[str, ...] = ()  # RSS or Atom feeds (paths or URLs on the source's host)
 
 
 @dataclass(frozen=True)
@@ -119,7 +121,7 @@ class Source:
     backoff: float
     max_bytes: int
     discovery: Discovery
-    extraction: Selectors | None  # None: a source of watched pages only, which reads no articles
+    extraction: Selectors | None  # None: no selectors: `extraction: generic`, or a source of watched pages alone
     licence: Licence
     attribution: str
     schedule: Schedule
@@ -139,9 +141,12 @@ class Source:
 
     @property
     def host(self) -> str:
-        from urllib.parse import urlsplit
-
         return urlsplit(self.base_url).netloc.lower()
+
+    @property
+    def watch_only(self) -> bool:
+        """A source of watched pages alone: it has no way to find articles."""
+        return not (self.discovery.listings or self.discovery.sitemap or self.discovery.feeds)
 
     @property
     def watched_urls(self) -> frozenset[str]:

@@ -122,7 +122,7 @@ def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
     source["discovery"]["article_paths"] = "^/about-us/(news-centre"
     source["schedule"] = {"interval": "every now and then"}
     second = copy.deepcopy(shipped_data()["sources"][0])  # same id again
-    data["sources"].append(second)
+    data["sources"].insert(1, second)  # (the shipped examples follow it)
     error = problems_of(write(tmp_path, data))
     message = error.message
     keys = {key for key, _, _ in error.problems}
@@ -166,7 +166,11 @@ def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
         ({"request_delay": True}, "sources[0].request_delay", "not bool"),
         ({"retries": 1.5}, "sources[0].retries", "must be int"),
         ({"id": "INZ News"}, "sources[0].id", "slug"),
-        ({"discovery": {"never_fetch": ["/_search/"]}}, "sources[0].discovery", "at least one listing or a sitemap"),
+        (
+            {"discovery": {"never_fetch": ["/_search/"]}},
+            "sources[0].discovery",
+            "at least one listing, a sitemap or a feed",
+        ),
         ({"schedule": {"interval": "15m", "cron": "0 * * * *"}}, "sources[0].schedule", "both interval and cron"),
         ({"schedule": {"cron": "every hour"}}, "sources[0].schedule.cron", "5-field crontab"),
         ({"licence": {"name": "CC BY", "url": "creativecommons.org"}}, "sources[0].licence.url", "http(s)"),

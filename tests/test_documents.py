@@ -104,12 +104,12 @@ def test_a_watched_selector_that_matches_nothing_is_an_error_that_names_it() -> 
 
 
 def shipped_with_example_enabled(tmp_path: Path) -> Path:
-    """The shipped sources.yaml with its commented inz-pages example uncommented."""
-    lines = (REPO_ROOT / "sources.yaml").read_text("utf-8").splitlines()
-    start = lines.index("  # - id: inz-pages")
-    example = [line.replace("  # ", "  ", 1) for line in lines[start:] if line.startswith("  # ")]
+    """The shipped sources.yaml with its disabled inz-pages example enabled."""
+    data = yaml.safe_load((REPO_ROOT / "sources.yaml").read_text("utf-8"))
+    data["sources"] = [source for source in data["sources"] if source["id"] in ("inz", "inz-pages")]
+    data["sources"][1].pop("enabled")
     path = tmp_path / "sources.yaml"
-    path.write_text("\n".join(lines[:start] + example) + "\n", "utf-8")
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), "utf-8")
     return path
 
 

@@ -383,7 +383,7 @@ def test_bad_config_lists_every_problem_at_once_and_writes_nothing(
     path = fast_config(make_config, site, tmp_path)
     config = yaml.safe_load(path.read_text("utf-8"))
     first = config["sources"][0]
-    config["sources"].append(json.loads(json.dumps(first)))  # a second source with the same id
+    config["sources"].insert(1, json.loads(json.dumps(first)))  # a second source with the same id
     config["colour"] = "blue"  # unknown key
     config["state_dir"] = str(tmp_path / "output" / "state")  # inside output_dir
     first["timeout"] = "fast"  # wrong type

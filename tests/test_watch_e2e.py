@@ -40,6 +40,7 @@ def config_with_watched_source(site: FixtureSite, tmp_path: Path) -> Path:
     path = write_config(site, tmp_path, source={"retries": 0, "backoff": 0})
     data: dict[str, Any] = yaml.safe_load(path.read_text("utf-8"))
     inz = data["sources"][0]
+    data["sources"] = [source for source in data["sources"] if source["id"] != "inz-pages"]  # the shipped, disabled one
     data["sources"].append(
         {
             "id": "inz-pages",
@@ -168,7 +169,7 @@ def test_a_watched_pdf_is_read_as_a_document_and_its_archived_page_links_the_cop
     site.set(path, Route(body=first, headers={"Content-Type": "application/pdf"}))
     config = config_with_watched_source(site, tmp_path)
     data = yaml.safe_load(config.read_text("utf-8"))
-    data["sources"][1]["watch"] = [{"path": path}]
+    data["sources"][-1]["watch"] = [{"path": path}]
     config.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), "utf-8")
     sync(config)
 

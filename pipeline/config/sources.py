@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import re
 from typing import Any
+from urllib.parse import urljoin, urlsplit
 
 from pipeline.config.reader import (
     Reader,
@@ -39,7 +40,7 @@ from pipeline.model import (
 SOURCE_KEYS = {
     "id", "name", "base_url", "timezone", "request_delay", "timeout", "retries", "backoff",
     "max_bytes", "discovery", "extraction", "licence", "attribution", "schedule", "revisit",
-    "removal_grace", "alerts", "expect", "fallback", "watch",
+    "removal_grace", "alerts", "expect", "fallback", "watch", "enabled",
 }  # fmt: skip
 log = logging.getLogger("panui.config")
 NO_DISCOVERY = Discovery(listings=(), sitemap=None, article_paths=re.compile(".*"), never_fetch=())
@@ -70,8 +71,12 @@ def parse_sources(reader: Reader, value: Any) -> list[Source]:
             )
         seen.add(source_id)
         source = _source(reader, data, key, source_id or "")
-        if source is not None:
+        # A disabled source is checked like any other (enabling it later cannot surprise), then left out
+        # of the run entirely: never fetched, scheduled, published or listed.
+        if source is not None and reader.get(data, key, "enabled", bool, True):
             sources.append(source)
+    if not sources and not reader.problems:
+        reader.problem("sources", "every source is disabled", "set enabled: true on at least one source")
     return sources
 
 
@@ -97,7 +102,7 @@ def _source(reader: Reader, data: dict[str, Any], key: str, source_id: str) -> S
         backoff=float(get(data, key, "backoff", number, 2, between(0, 600))),
         max_bytes=int(get(data, key, "max_bytes", int, 5_000_000, between(1, 100_000_000))),
         discovery=NO_DISCOVERY if watch_only else _discovery(reader, data.get("discovery"), join_key(key, "discovery")),
-        extraction=None if watch_only else _selectors(reader, data.get("extraction"), join_key(key, "extraction")),
+        extraction=None if watch_only else _extraction(reader, data.get("extraction"), join_key(key, "extraction")),
         licence=Licence(
             name=get(licence, join_key(key, "licence"), "name", str) or "",
             url=get(licence, join_key(key, "licence"), "url", str, check=check_http_url) or "",
@@ -111,11 +116,12 @@ def _source(reader: Reader, data: dict[str, Any], key: str, source_id: str) -> S
         fallback=_fallback(reader, data, key),
         watch=watch,
     )
+    _feeds_on_host(reader, source, key)
     return source if len(reader.problems) == before else None
 
 
 def _discovery(reader: Reader, value: Any, key: str) -> Discovery:
-    data = reader.mapping(value, key, {"listings", "sitemap", "article_paths", "never_fetch"})
+    data = reader.mapping(value, key, {"listings", "sitemap", "feeds", "article_paths", "never_fetch"})
     listings: list[Listing] = []
     raw_listings = data.get("listings") or []
     if not isinstance(raw_listings, list):
@@ -131,17 +137,19 @@ def _discovery(reader: Reader, value: Any, key: str) -> Discovery:
     sitemap = reader.get(data, key, "sitemap", str, None)
     pattern = reader.get(data, key, "article_paths", str, ".*", check_regex)
     never = reader.strings(data, key, "never_fetch")
-    if not listings and not sitemap:
+    feeds = reader.strings(data, key, "feeds", _check_feed)
+    if not listings and not sitemap and not feeds:
         reader.problem(
             key,
-            "needs at least one listing or a sitemap",
-            "add discovery.listings or discovery.sitemap",
+            "needs at least one listing, a sitemap or a feed",
+            "add discovery.listings, discovery.sitemap or discovery.feeds",
         )
     return Discovery(
         listings=tuple(listings),
         sitemap=sitemap,
         article_paths=re.compile(pattern if pattern is not None else ".*"),
         never_fetch=never,
+        feeds=feeds,
     )
 
 
@@ -170,6 +178,34 @@ def _watch(reader: Reader, value: Any, key: str) -> tuple[WatchedPage, ...]:
         if path:
             pages.append(WatchedPage(path=path, selector=selector))
     return tuple(pages)
+
+
+def _check_feed(value: str) -> str | None:
+    if value.startswith("/") or (value.startswith(("http://", "https://")) and check_http_url(value) is None):
+        return None
+    return f"{value!r} is neither a path (starting with /) nor an http(s) URL"
+
+
+def _feeds_on_host(reader: Reader, source: Source, key: str) -> None:
+    """A feed URL must be on the source's host: robots.txt and the request delay are the host's, and a
+    feed's links must be the source's articles anyway."""
+    for index, feed in enumerate(source.discovery.feeds):
+        if urlsplit(urljoin(source.base_url, feed)).netloc.lower() != source.host:
+            reader.problem(
+                join_key(join_key(join_key(key, "discovery"), "feeds"), index),
+                f"{feed} is not on {source.host}",
+                "a source's feeds are on its base_url's host; another site is another source",
+            )
+
+
+def _extraction(reader: Reader, value: Any, key: str) -> Selectors | None:
+    """`generic` (None: no selectors), or the selectors."""
+    if value == "generic":
+        return None
+    if isinstance(value, str):
+        reader.problem(key, f"must be 'generic' or a mapping of selectors, not {value!r}")
+        return None
+    return _selectors(reader, value, key)
 
 
 def _selectors(reader: Reader, value: Any, key: str) -> Selectors:

@@ -21,7 +21,9 @@ from pipeline.errors import ExtractError, NotAnArticle
 from pipeline.extract.article import extract_article
 from pipeline.extract.document import extract_pdf, is_pdf
 from pipeline.extract.fallback import extract_fallback
+from pipeline.extract.generic import extract_generic
 from pipeline.extract.watched import extract_watched
+from pipeline.feed_item import FeedItem
 from pipeline.model import Article, Page, Source
 
 __all__ = [
@@ -41,6 +43,9 @@ CONTENT_HINT = (
     "a later sync publishes it once the site corrects the page; if Pānui misread it, fix extraction.body "
     "(`python run.py check --url URL` shows what matches) or expect.max_future_days, then `python run.py rebuild`"
 )
+GENERIC_HINT = (
+    "a later sync publishes it once the site corrects the page; `python run.py check --url URL` shows what Pānui reads"
+)
 # Most of a run held back is drift even when every selector still matches (the text moved out of the body
 # container, say). At least this many, and more than half of the articles read: a steady-state run reads
 # about 3 (the home page lists the 3 newest), and one or two faulty pages are their own problem.
@@ -55,8 +60,8 @@ def unmet_expectations(article: Article, source: Source, now: datetime) -> list[
     """What is wrong with the article's content, in words (empty when it may be published)."""
     problems: list[str] = []
     if not html_text(article.body_html).strip():
-        container = repr(source.extraction.body) if source.extraction else "of the document"
-        problems.append(f"the body ({container}) has no text once page furniture is removed")
+        body = f"the body ({source.extraction.body!r})" if source.extraction else "the page's main text"
+        problems.append(f"{body} has no text once page furniture is removed")
     if article.published > now + timedelta(days=source.expect.max_future_days):
         problems.append(f"the published date {article.published.date().isoformat()} is in the future")
     elif (too_early := date_problem(article.published.date())) is not None:
@@ -76,7 +81,7 @@ def run_drift(held: int, read: int) -> str | None:
 @dataclass(frozen=True)
 class Extraction:
     article: Article
-    extractor: str  # "selectors" or "fallback"
+    extractor: str  # "selectors", "fallback" or "generic"
     selector_problem: str | None  # why the selectors failed, when the fallback stood in
     notes: tuple[str, ...] = ()  # what was cut to its bound (pipeline/bounds.py)
 
@@ -90,13 +95,17 @@ class HeldBack(ExtractError):
         self.layout_changed = layout_changed
 
 
-def extract_guarded(page: Page, source: Source, now: datetime) -> Extraction:
+def extract_guarded(page: Page, source: Source, now: datetime, item: FeedItem | None = None) -> Extraction:
     """The source's selectors first; when the page's structure is missing, the generic extractor (if the
-    source allows it), whose result must meet the same expectations. Raises NotAnArticle for other page
-    types and HeldBack when nothing publishable came out. A PDF is read as a document (its text), and
-    one that cannot be read is held back as a problem of its own, not a sign of a changed layout."""
+    source allows it), whose result must meet the same expectations. A source without selectors
+    (`extraction: generic`) is read by the generic extractor alone, helped by the feed `item` that listed
+    the page. A PDF is read as a document (its text), and one that cannot be read is held back as a
+    problem of its own, not a sign of a changed layout. Raises NotAnArticle for other page types and
+    HeldBack when nothing publishable came out."""
     if is_pdf(page):
         return _document(page, source, now)
+    if source.extraction is None:
+        return _generic(page, source, now, item)
     try:
         article, notes = bounded_article(extract_article(page, source))
     except NotAnArticle:
@@ -134,3 +143,18 @@ def _fallback(page: Page, source: Source, now: datetime, selector_problem: str) 
         message = f"held back: {selector_problem}; the fallback's result fails too: {'; '.join(unmet)}"
         raise HeldBack(message, LAYOUT_HINT, layout_changed=True)
     return Extraction(article, "fallback", selector_problem, tuple(notes))
+
+
+def _generic(page: Page, source: Source, now: datetime, item: FeedItem | None) -> Extraction:
+    """No selectors, so nothing to drift: whatever is missing is this page's problem (the run's drift
+    check still degrades the source when most of its pages are held back)."""
+    try:
+        article, notes = bounded_article(extract_generic(page, source, item))
+    except NotAnArticle:
+        raise
+    except ExtractError as error:
+        raise HeldBack(f"held back: {error.message}", error.hint, layout_changed=False) from None
+    unmet = unmet_expectations(article, source, now)
+    if unmet:
+        raise HeldBack(f"held back: {'; '.join(unmet)}", GENERIC_HINT, layout_changed=False)
+    return Extraction(article, "generic", None, tuple(notes))

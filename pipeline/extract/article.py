@@ -59,8 +59,10 @@ def extract_article(page: Page, source: Source) -> Article:
     kind = not_html(page)
     if kind is not None:
         raise NotHTML(f"not an HTML page ({kind})")
+    rules = source.extraction
+    if rules is None:
+        raise ExtractError("the source has no selectors (extraction: generic)", "read it with extract_generic")
     soup = parse_html(page)
-    rules = selectors_of(source)
     if rules.page_type is not None:
         marker = soup.select_one(rules.page_type.selector)
         value = marker.get(rules.page_type.attribute) if marker is not None else None
@@ -80,7 +82,7 @@ def extract_article(page: Page, source: Source) -> Article:
     news_type = optional_text(soup, rules.news_type)
     topics = all_texts(soup, rules.topics)
     summary = optional_text(soup, rules.summary) or meta_description(soup)
-    body = extract_body(soup, source, url)
+    body = extract_body(soup, rules, url)
     return Article(
         url=url,
         title=title,
@@ -138,15 +140,7 @@ def parse_published(text: str, format_: str, timezone: str) -> datetime:
     )
 
 
-def selectors_of(source: Source) -> Selectors:
-    """The source's selectors; a source of watched pages alone has none, and reads no article."""
-    if source.extraction is None:
-        raise NotAnArticle(f"source {source.id!r} has no extraction rules: it only watches pages")
-    return source.extraction
-
-
-def extract_body(soup: BeautifulSoup, source: Source, url: str) -> str:
-    rules = selectors_of(source)
+def extract_body(soup: BeautifulSoup, rules: Selectors, url: str) -> str:
     container = soup.select_one(rules.body)
     if container is None:
         raise ExtractError(

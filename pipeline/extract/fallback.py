@@ -18,7 +18,6 @@ from pipeline.extract.article import (
     canonical_url,
     meta_description,
     optional_text,
-    selectors_of,
 )
 from pipeline.extract.sanitise import clean_text, sanitise_html
 from pipeline.model import Article, Page, Source
@@ -50,10 +49,10 @@ def extract_fallback(page: Page, source: Source) -> Article:
     except ValueError:
         raise ExtractError(f"the fallback extractor's date {published_text!r} is not a date") from None
     url = canonical_url(tree, page, source)
-    rules = selectors_of(source)
-    summary = optional_text(tree, rules.summary) or meta_description(tree)
-    news_type = optional_text(tree, rules.news_type)
-    topics = all_texts(tree, rules.topics)
+    rules = source.extraction  # (the fallback stands in for selectors: a source has them)
+    summary = optional_text(tree, rules.summary if rules else None) or meta_description(tree)
+    news_type = optional_text(tree, rules.news_type if rules else None)
+    topics = all_texts(tree, rules.topics if rules else None)
     furniture = {text for text in (title, summary, news_type, *topics) if text}
     return Article(
         url=url,
@@ -62,14 +61,14 @@ def extract_fallback(page: Page, source: Source) -> Article:
         news_type=news_type,
         topics=topics,
         summary=summary,
-        body_html=_clean_body(body, url, furniture),
+        body_html=clean_body(body, url, furniture),
     )
 
 
 PUBLISHED_LINE = re.compile(r"^(published|updated|issued)\b", re.IGNORECASE)
 
 
-def _clean_body(body_html: str, url: str, furniture: set[str]) -> str:
+def clean_body(body_html: str, url: str, furniture: set[str]) -> str:
     """trafilatura's HTML without its <html>/<body> wrapper and without blocks that only repeat the
     page's furniture (title, summary, type, topics, the "Published …" line), links absolute. Those
     blocks would otherwise repeat in the item, and make a page with no text of its own look like one."""

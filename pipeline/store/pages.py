@@ -9,6 +9,7 @@ import zlib
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 
+from pipeline.feed_item import FeedItem
 from pipeline.model import Page
 from pipeline.store.database import Database, iso, parse_time
 from pipeline.store.rows import chunks, marks
@@ -88,6 +89,24 @@ class PageStore(Database):
         """The PDF the article's current version was read from, as fetched; None when it cannot be read."""
         row = self._db.execute(DOCUMENT.format("p.body"), (article_id,)).fetchone()
         return _decompressed(row[0]) if row else None
+
+    def remember_feed_item(self, item: FeedItem) -> None:
+        published = item.published.isoformat() if item.published else None
+        with self.transaction() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO feed_items (url, title, published, summary, categories) VALUES (?, ?, ?, ?, ?)",
+                (item.url, item.title, published, item.summary, json.dumps(list(item.categories), ensure_ascii=False)),
+            )
+
+    def feed_item(self, url: str) -> FeedItem | None:
+        """What a feed last said of `url` when its page was read, or None."""
+        row = self._db.execute(
+            "SELECT title, published, summary, categories FROM feed_items WHERE url = ?", (url,)
+        ).fetchone()
+        if row is None:
+            return None
+        published = datetime.fromisoformat(row[1]) if row[1] else None
+        return FeedItem(url, row[0], published, row[2], tuple(json.loads(row[3])))
 
     def raw_page_id(self, url: str) -> int | None:
         row = self._db.execute("SELECT raw_page_id FROM http_cache WHERE url = ?", (url,)).fetchone()

@@ -87,4 +87,15 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE articles ADD COLUMN kind TEXT NOT NULL DEFAULT 'article';
     """,
+    # 5: what a feed said of each article it listed (by the URL requested), as generic extraction last
+    # read it, so `rebuild` reads the stored page with the same help.
+    """
+    CREATE TABLE feed_items (
+        url TEXT PRIMARY KEY,
+        title TEXT,
+        published TEXT,
+        summary TEXT,
+        categories TEXT NOT NULL
+    );
+    """,
 )

@@ -10,27 +10,29 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from pipeline.batching import batched
-from pipeline.discover import find_listing_links, sitemap_entries
+from pipeline.discover import find_listing_links, read_feed, sitemap_entries
 from pipeline.errors import DiscoverError, ExtractError, FetchError
 from pipeline.extract.alerts import extract_alerts
+from pipeline.feed_item import FeedItem
 from pipeline.fetch import Fetcher, Validators
 from pipeline.model import Link, Page, Problem, Source, SourceReport
 from pipeline.store import Store
 
 MAX_SITEMAPS = 50  # child sitemaps followed from one index: a bound against a runaway site
 # The first is fetched unconditionally; "withdrawn" is a revisit of an article the source withdrew.
-ORIGIN_PRECEDENCE = ("url", "listing", "revisit", "sitemap", "withdrawn")
+ORIGIN_PRECEDENCE = ("url", "listing", "revisit", "feed", "sitemap", "withdrawn")
 SITEMAP_BATCH = 500
 
 
 @dataclass(frozen=True)
 class Candidate:
     link: Link
-    origin: str  # "url" (given by the operator), "listing", "revisit", "sitemap" or "withdrawn"
+    origin: str  # "url" (given by the operator), "listing", "revisit", "feed", "sitemap" or "withdrawn"
+    feed_item: FeedItem | None = None  # what a feed said of it, whatever found it
 
 
 class Chosen:
@@ -61,6 +63,19 @@ def gather_candidates(
     revisits = revisit_candidates(source, store, now)
     revisit_urls = {candidate.link.url for candidate in revisits}
     discovered = len(chosen.by_url)
+    # A feed's items are few (the newest 10 to 50), and read like a sitemap's links: a known article is
+    # asked for again when its item is newer than our last check, or on the revisit schedule.
+    items = _feed_items(source, store, fetcher, report)
+    checked = store.checked_times(list(items))
+    for url, item in items.items():
+        if url in chosen.by_url:
+            continue
+        discovered += 1
+        link = Link(url=url, found_on="feed", lastmod=item.published)
+        if _changed_since(link, checked.get(url)):
+            chosen.add(Candidate(link, "feed"))
+        elif url not in revisit_urls:
+            report.unchanged += 1
     # The sitemap's URLs seen so far (a sitemap, or two child sitemaps, may repeat one): the only thing
     # kept of the links that are not fetched, about 100 bytes each.
     seen: set[str] = set()
@@ -84,7 +99,20 @@ def gather_candidates(
     for candidate in revisits:
         chosen.add(candidate)
     watched = source.watched_urls  # a page linked from a listing may be one: it is read as watched only
-    return [candidate for url, candidate in chosen.by_url.items() if url not in watched]
+    return [
+        replace(candidate, feed_item=items.get(url)) for url, candidate in chosen.by_url.items() if url not in watched
+    ]
+
+
+def feed_help(source: Source, store: Store, candidate: Candidate) -> FeedItem | None:
+    """The feed item generic extraction reads a page with: this run's (stored first, so `rebuild` reads
+    the page with the same help), else the one stored when the page was last read."""
+    if source.extraction is not None:
+        return None  # selectors need no help
+    if candidate.feed_item is not None:
+        store.remember_feed_item(candidate.feed_item)
+        return candidate.feed_item
+    return store.feed_item(candidate.link.url)
 
 
 def revisit_candidates(source: Source, store: Store, now: datetime) -> list[Candidate]:
@@ -127,6 +155,24 @@ def _listing_candidates(source: Source, store: Store, fetcher: Fetcher, report: 
         except FetchError as error:
             report.problems.append(Problem(source.id, url, "alerts", error.message, error.hint))
     return candidates
+
+
+def _feed_items(source: Source, store: Store, fetcher: Fetcher, report: SourceReport) -> dict[str, FeedItem]:
+    """The article items of the source's feeds, by URL (the first feed to list one stands). A feed that
+    cannot be read is a problem for this source; its other feeds and listings are read all the same."""
+    items: dict[str, FeedItem] = {}
+    for feed in source.discovery.feeds:
+        url = fetcher.url_for(feed)
+        try:
+            content = read_feed(fetch_cached(store, fetcher, url), source)
+        except (FetchError, DiscoverError) as error:
+            report.problems.append(Problem(source.id, url, "discover", error.message, error.hint))
+            continue
+        if content.damage:
+            report.notes.append(f"feed {url} is not well-formed ({content.damage}); read what it holds")
+        for item in content.items:
+            items.setdefault(item.url, item)
+    return items
 
 
 def _sitemap_batches(source: Source, store: Store, fetcher: Fetcher, report: SourceReport) -> Iterator[list[Link]]:

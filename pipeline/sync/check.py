@@ -11,13 +11,15 @@ from typing import TextIO
 from urllib.parse import urlsplit
 
 from pipeline.bounds import shorten
-from pipeline.discover import find_listing_links, read_sitemap
+from pipeline.discover import find_listing_links, read_feed, read_sitemap
 from pipeline.dom import html_text, parse_html
 from pipeline.errors import DiscoverError, ExtractError, FetchError
 from pipeline.extract import extract_watched, unmet_expectations, word_count
 from pipeline.extract.alerts import extract_alerts
-from pipeline.extract.article import canonical_url, extract_article, parse_published, selectors_of
+from pipeline.extract.article import canonical_url, extract_article, parse_published
+from pipeline.extract.generic import extract_generic
 from pipeline.extract.sanitise import clean_text
+from pipeline.feed_item import FeedItem
 from pipeline.fetch import Fetcher
 from pipeline.logs import visible
 from pipeline.model import Config, Link, Page, Source
@@ -33,9 +35,11 @@ class Finding:
     detail: str
 
 
-def inspect_article(page: Page, source: Source) -> list[Finding]:
-    """What each extraction selector finds on one page. Pure."""
-    rules = selectors_of(source)
+def inspect_article(page: Page, source: Source, item: FeedItem | None = None) -> list[Finding]:
+    """What each extraction selector finds on one page (or what generic extraction reads). Pure."""
+    rules = source.extraction
+    if rules is None:
+        return inspect_generic(page, source, item)
     soup = parse_html(page)
     findings: list[Finding] = []
     if rules.page_type is not None:
@@ -78,6 +82,23 @@ def inspect_article(page: Page, source: Source) -> list[Finding]:
         findings.append(Finding("extraction.body", rules.body, words > 0, f"{words} words"))
     findings.append(Finding("canonical", "link[rel=canonical]", True, canonical_url(soup, page, source)))
     return findings
+
+
+def inspect_generic(page: Page, source: Source, item: FeedItem | None) -> list[Finding]:
+    """What `extraction: generic` reads on one page (the feed `item` filling what the page lacks). Pure."""
+    try:
+        article = extract_generic(page, source, item)
+    except ExtractError as error:
+        return [Finding("extraction", "generic", False, error.message)]
+    words = word_count(article.body_html)
+    return [
+        Finding("extraction.title", "generic", True, shorten(article.title, 70)),
+        Finding("extraction.published", "generic", True, article.published.isoformat()),
+        Finding("extraction.summary", "generic", True, shorten(article.summary, 70) or "none (optional)"),
+        Finding("extraction.topics", "generic", True, ", ".join(article.topics) or "none (optional)"),
+        Finding("extraction.body", "generic", words > 0, f"{words} words"),
+        Finding("canonical", "link[rel=canonical]", True, article.url),
+    ]
 
 
 def run_check(config: Config, sources: Sequence[Source], urls: Sequence[str], out: TextIO) -> int:
@@ -142,9 +163,22 @@ def _check_source(source: Source, fetcher: Fetcher, urls: list[str], out: TextIO
             print(visible(f"  note  discovery.sitemap: {error.message} (optional)"), file=out)
         except DiscoverError as error:
             misses += _show(out, Finding("discovery.sitemap", source.discovery.sitemap, False, error.message))
+    items: dict[str, FeedItem] = {}
+    for index, feed in enumerate(source.discovery.feeds):
+        try:
+            feed_content = read_feed(fetcher.fetch(fetcher.url_for(feed)), source)
+        except (FetchError, DiscoverError) as error:
+            misses += _show(out, Finding(f"discovery.feeds[{index}]", feed, False, error.message))
+            continue
+        items |= {item.url: item for item in feed_content.items if item.url not in items}
+        damage = f" (not well-formed: {feed_content.damage})" if feed_content.damage else ""
+        misses += _show(
+            out, Finding(f"discovery.feeds[{index}]", feed, True, f"{len(feed_content.items)} article link(s){damage}")
+        )
+    links += [url for url in items if url not in links]
     now = datetime.now(UTC)
     misses += _check_watched(source, fetcher, out, now)
-    if source.extraction is None:  # a source of watched pages alone: no article to check
+    if source.watch_only:  # no article to check
         return misses
     newest_in_sitemap = sorted(
         sitemap_links, key=lambda link: link.lastmod or datetime.min.replace(tzinfo=UTC), reverse=True
@@ -152,10 +186,13 @@ def _check_source(source: Source, fetcher: Fetcher, urls: list[str], out: TextIO
     for url in urls or (links or [link.url for link in newest_in_sitemap])[:ARTICLES_CHECKED]:
         page = fetcher.fetch(url)
         print(visible(f"  article {page.final_url}"), file=out)
-        for finding in inspect_article(page, source):
+        for finding in inspect_article(page, source, items.get(url)):
             misses += _show(out, finding, indent="    ")
         try:
-            unmet = unmet_expectations(extract_article(page, source), source, now)
+            article = (
+                extract_article(page, source) if source.extraction else extract_generic(page, source, items.get(url))
+            )
+            unmet = unmet_expectations(article, source, now)
         except ExtractError as error:
             unmet = [error.message]
         for problem in unmet:

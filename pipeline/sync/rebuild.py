@@ -34,7 +34,7 @@ def run_rebuild(config: Config, *, lock_wait: float = 0.0) -> SyncReport:
             if page.status != 200:
                 continue
             try:
-                extraction = extract_guarded(page, source, _now())
+                extraction = extract_guarded(page, source, _now(), store.feed_item(url))
             except NotAnArticle:
                 source_report.skipped += 1
                 continue

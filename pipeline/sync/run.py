@@ -20,7 +20,7 @@ from pipeline.fetch import Fetcher, Validators, ping_websub
 from pipeline.model import Config, Problem, Source, SourceReport, SyncReport
 from pipeline.publish import changed_feed_urls, publish
 from pipeline.store import Store, WarcRecorder, is_store_failure, open_store
-from pipeline.sync.candidates import Candidate, fetch_conditional, gather_candidates
+from pipeline.sync.candidates import Candidate, feed_help, fetch_conditional, gather_candidates
 from pipeline.sync.keep import hold_back, keep_extraction, note_drift
 from pipeline.sync.watch import sync_watched
 
@@ -89,7 +89,7 @@ def select_sources(config: Config, source_ids: Sequence[str], urls: Sequence[str
         if source_id not in known:
             raise PanuiError(
                 f"no source with id {source_id!r}",
-                f"sources in {config.path}: {', '.join(sorted(known))}",
+                f"sources in {config.path}: {', '.join(sorted(known))} (one with enabled: false is left out)",
             )
     for url in urls:
         source = source_for_url(config, url)
@@ -201,7 +201,7 @@ def _sync_article(source: Source, store: Store, fetcher: Fetcher, candidate: Can
             report.articles_read += 1
             return
         try:
-            extraction = extract_guarded(page, source, _now())
+            extraction = extract_guarded(page, source, _now(), feed_help(source, store, candidate))
         except (NotAnArticle, ExtractError):
             store.remember_response(page)  # no article came of it, but `rebuild` may make one after a fix
             raise

@@ -12,15 +12,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-
-from bs4 import Tag
+from typing import TYPE_CHECKING
 
 from pipeline.bounds import bounded_article, date_problem
 from pipeline.dom import html_text
 from pipeline.errors import ExtractError, NotAnArticle
-from pipeline.extract.article import extract_article
-from pipeline.extract.fallback import extract_fallback
 from pipeline.model import Article, Page, Source
+
+if TYPE_CHECKING:
+    from bs4 import Tag
 
 LAYOUT_HINT = (
     "fix the selectors in sources.yaml (`python run.py check` shows what matches), then `python run.py rebuild`"
@@ -81,6 +81,8 @@ def extract_guarded(page: Page, source: Source, now: datetime) -> Extraction:
     """The source's selectors first; when the page's structure is missing, the generic extractor (if the
     source allows it), whose result must meet the same expectations. Raises NotAnArticle for other page
     types and HeldBack when nothing publishable came out."""
+    from pipeline.extract.article import extract_article  # BeautifulSoup: imported by the run that reads a page
+
     try:
         article, notes = bounded_article(extract_article(page, source))
     except NotAnArticle:
@@ -96,6 +98,8 @@ def extract_guarded(page: Page, source: Source, now: datetime) -> Extraction:
 def _fallback(page: Page, source: Source, now: datetime, selector_problem: str) -> Extraction:
     if not source.fallback:
         raise HeldBack(f"held back: {selector_problem}", LAYOUT_HINT, layout_changed=True)
+    from pipeline.extract.fallback import extract_fallback  # trafilatura: imported only when the selectors miss
+
     try:
         article, notes = bounded_article(extract_fallback(page, source))
     except ExtractError as error:

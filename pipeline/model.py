@@ -7,6 +7,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from pathlib import Path
 
 
@@ -125,7 +126,7 @@ class Source:
                 return rule.every_seconds
         return self.revisit[-1].every_seconds if self.revisit else DEFAULT_REVISIT[-1].every_seconds
 
-    @property
+    @cached_property  # asked for each link of a sitemap (50,000 of them)
     def host(self) -> str:
         from urllib.parse import urlsplit
 

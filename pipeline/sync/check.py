@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import TextIO
 from urllib.parse import urlsplit
 
-from pipeline.discover import find_listing_links, read_sitemap
+from pipeline.discover import MAX_SITEMAP_BYTES, find_listing_links, read_sitemap
 from pipeline.dom import html_text, parse_html
 from pipeline.errors import DiscoverError, ExtractError, FetchError
 from pipeline.extract import unmet_expectations, word_count
@@ -127,9 +127,10 @@ def _check_source(source: Source, fetcher: Fetcher, urls: list[str], out: TextIO
     sitemap_links: list[Link] = []
     if source.discovery.sitemap:
         try:
-            content = read_sitemap(fetcher.fetch(fetcher.url_for(source.discovery.sitemap)), source)
+            sitemap_url = fetcher.url_for(source.discovery.sitemap)
+            content = read_sitemap(fetcher.fetch(sitemap_url, max_bytes=MAX_SITEMAP_BYTES), source)
             for child in content.sitemaps[:1]:  # enough to find articles to check when a listing broke
-                sitemap_links += read_sitemap(fetcher.fetch(child), source).links
+                sitemap_links += read_sitemap(fetcher.fetch(child, max_bytes=MAX_SITEMAP_BYTES), source).links
             sitemap_links += content.links
             detail = (
                 f"{len(content.sitemaps)} child sitemap(s)"

@@ -109,11 +109,26 @@ def revisit_candidates(source: Source, store: Store, now: datetime) -> list[Cand
     source withdrew is asked for at the slowest pace (monthly by default): if it comes back, even
     where no listing or sitemap change points to it, it is reinstated."""
     due: list[Candidate] = []
-    for url, published, checked, withdrawn in store.revisit_candidates(source.id):
+    for url, published, checked, withdrawn in store.revisit_candidates(source.id, now, revisit_bands(source)):
         age = math.inf if withdrawn else (now - published).total_seconds()
         if (now - checked).total_seconds() >= source.revisit_every(age):
             due.append(Candidate(Link(url=url, found_on="revisit"), "withdrawn" if withdrawn else "revisit"))
     return due
+
+
+def revisit_bands(source: Source) -> list[tuple[float, float, float]]:
+    """The revisit schedule as (age from, age to, every) bands, in seconds: what Source.revisit_every
+    answers for an age in each (its first matching rule; a withdrawn article's age is infinite)."""
+    bands: list[tuple[float, float, float]] = []
+    low = -math.inf
+    for rule in source.revisit:
+        high = math.inf if rule.younger_than_seconds is None else rule.younger_than_seconds
+        if high > low:
+            bands.append((low, high, rule.every_seconds))
+            low = high
+        if high == math.inf:
+            return bands
+    return [*bands, (low, math.inf, source.revisit_every(math.inf))]
 
 
 def _changed_since(link: Link, checked: datetime | None) -> bool:

@@ -47,7 +47,7 @@ def _system_time() -> float | None:
     return resource.getrusage(resource.RUSAGE_THREAD).ru_stime
 
 
-def _settle() -> None:
+def settle() -> None:
     """Clean up what ran before, outside the clock: its garbage collected, and its files (the runs'
     folders, deleted or written) flushed to disk, which the kernel would otherwise do during the next
     run, in part on that run's thread."""
@@ -57,7 +57,7 @@ def _settle() -> None:
 
 def timed(action: Callable[[], T]) -> tuple[T, Sample]:
     """`action`'s result, and its wall and CPU time, measured after _settle()."""
-    _settle()
+    settle()
     wall, cpu, system = time.perf_counter(), time.thread_time(), _system_time()
     result = action()
     system_after = _system_time()
@@ -79,7 +79,7 @@ def profile(action: Callable[[], T], path: Path, title: str, limit: int = 30) ->
     """Run `action` under cProfile (this thread only) and write its top functions, by cumulative and by
     own time, to `path`."""
     profiler = cProfile.Profile()
-    _settle()
+    settle()
     result = profiler.runcall(action)
     stream = io.StringIO()
     stats = pstats.Stats(profiler, stream=stream)

@@ -17,7 +17,9 @@ from typing import Any
 if not __package__:  # run as a script: make the repository importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks.corpus import make_specs, today
 from benchmarks.measure import REPO_ROOT, machine
+from benchmarks.processes import whole_processes
 from benchmarks.scenarios import (
     Bench,
     build_archive,
@@ -135,6 +137,39 @@ def memory_rows(results: Sequence[dict[str, Any]]) -> list[Row]:
     return rows
 
 
+def process_rows(result: dict[str, Any]) -> list[Row]:
+    floor = result["floor"]
+
+    def against_floor(cpu: float) -> str:
+        return f"{_ms(cpu)} CPU, {cpu / floor:.2f}× the floor"
+
+    no_change, one_new = result["no_change"], result["one_new"]
+    rows: list[Row] = [
+        ("6. the floor: python -c 'import requests, lxml.html, sqlite3, yaml'", f"{_ms(floor)} CPU", "the anchor"),
+        ("6. run.py --help", against_floor(result["help"]), f"≤ 1.2×: {_mark(result['help'] <= 1.2 * floor)}"),
+        ("6. run.py status", against_floor(result["status"]), f"≤ 1.2×: {_mark(result['status'] <= 1.2 * floor)}"),
+    ]
+    rows += [
+        (f"6. run.py sync finding nothing new, {n} stored", against_floor(cpu), f"≤ 2×: {_mark(cpu <= 2 * floor)}")
+        for n, cpu in no_change.items()
+    ]
+    rows += [
+        (f"6. run.py sync publishing 1 new article, {n} stored", against_floor(cpu), "") for n, cpu in one_new.items()
+    ]
+    if len(no_change) > 1:
+        (small, quiet_small), *_, (large, quiet_large) = no_change.items()
+        growth = quiet_large / quiet_small - 1
+        rows.append(
+            (f"6. nothing new, {large} / {small} stored", f"{growth:+.0%}", f"within 20 %: {_mark(growth <= 0.2)}")
+        )
+        new_small, *_, new_large = one_new.values()
+        growth = new_large / new_small - 1
+        rows.append(
+            (f"6. 1 new article, {large} / {small} stored", f"{growth:+.0%}", f"within 30 %: {_mark(growth <= 0.3)}")
+        )
+    return rows
+
+
 def table(rows: Sequence[Row]) -> str:
     lines = ["| measure | value | target |", "|---|---|---|"]
     lines += [f"| {measure} | {value} | {target} |" for measure, value, target in rows]
@@ -157,7 +192,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--archive", type=int, default=10_000, help="stored articles for items 4 and 5")
     parser.add_argument("--baseline", type=int, default=1_000, help="the smaller archive item 5 compares with")
     parser.add_argument("--out", type=Path, default=REPO_ROOT / "benchmarks" / "out", help="profiles, results.json")
-    parser.add_argument("--items", default="1,2,3,4,5", help="which of the five measurements to run")
+    parser.add_argument("--items", default="1,2,3,4,5,6", help="which of the six measurements to run")
     parser.add_argument("--keep", action="store_true", help="keep the state and output folders of the runs")
     args = parser.parse_args(argv)
     if args.quick:
@@ -177,14 +212,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         with StaticSite(lambda path: None, max_lifetime=3 * 3600) as site:
             bench = Bench(site=site, workdir=workdir, out=args.out, repeat=args.repeat)
-            if items & {1, 2, 3}:
+            if items & {1, 2, 3, 6}:
                 results["cold"] = [cold_sync(bench, n, profile_it=n == args.sizes[0]) for n in args.sizes]
                 for result in results["cold"]:
                     rows += cold_rows(result)
             if 3 in items:
                 results["no_change"] = no_change_sync(bench, Path(results["cold"][-1]["folder"]), args.sizes[-1])
                 rows += no_change_rows(results["no_change"])
-            if items & {4, 5}:
+            if items & {4, 5, 6}:
                 archive, results["archive"] = build_archive(bench, args.archive)
             if 4 in items:
                 results["publish"] = publish_one(bench, archive, args.archive)
@@ -193,6 +228,14 @@ def main(argv: Sequence[str] | None = None) -> int:
                 baseline, _ = build_archive(bench, args.baseline)
                 results["memory"] = memory_by_archive(bench, [(baseline, args.baseline), (archive, args.archive)])
                 rows += memory_rows(results["memory"])
+            if 6 in items:
+                small = args.sizes[-1]
+                stores = [
+                    (Path(results["cold"][-1]["folder"]) / "sources.yaml", small, make_specs(small, today())),
+                    (archive.path, args.archive, make_specs(args.archive, today(), steady=True)),
+                ]
+                results["processes"] = whole_processes(bench, stores)
+                rows += process_rows(results["processes"])
     finally:
         if not args.keep:
             shutil.rmtree(workdir, ignore_errors=True)

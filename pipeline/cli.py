@@ -1,6 +1,8 @@
 """Command line: argparse commands; the one place that turns errors into messages and exit codes.
 
-Exit codes: 0 ok, 1 finished with problems, 2 could not start (bad config, unreadable store, lock)."""
+Exit codes: 0 ok, 1 finished with problems, 2 could not start (bad config, unreadable store, lock).
+Each command imports what it runs when it runs: `--help` and `status` load no HTTP, HTML or feed
+library, and the daemon's scheduler is loaded by the daemon alone."""
 
 from __future__ import annotations
 
@@ -11,25 +13,16 @@ import math
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from pipeline import __version__
-from pipeline.config import load_config
-from pipeline.daemon.health import record_held_back, record_report
-from pipeline.daemon.runner import interrupt_on_sigterm
-from pipeline.daemon.schedule import run_daemon, schedule_periods
-from pipeline.daemon.status import print_status
-from pipeline.demo import sync_demo
 from pipeline.errors import PanuiError
 from pipeline.logs import LOG_FORMATS, configure_logging, visible
-from pipeline.model import SyncReport
-from pipeline.publish.serve import serve_output
-from pipeline.sync.check import run_check
-from pipeline.sync.preview import preview_sync
-from pipeline.sync.rebuild import run_rebuild
-from pipeline.sync.run import report_summary, run_sync, select_sources
 
-EXIT_OK, EXIT_CANNOT_START = 0, 2  # (1, finished with problems, is a report's exit_code)
+if TYPE_CHECKING:
+    from pipeline.model import SyncReport
+
+EXIT_CANNOT_START = 2  # (0 is ok; 1, finished with problems, is a report's exit_code)
 MAX_LOCK_WAIT = 86400  # seconds: --wait up to a day; a longer wait, NaN or infinity is a mistake
 
 
@@ -162,41 +155,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     quiet, chatty = (logging.INFO, logging.DEBUG) if arguments.command == "daemon" else (logging.WARNING, logging.INFO)
     configure_logging(arguments.log_format, level=chatty if arguments.verbose else quiet, verbose=arguments.verbose)
     try:
-        if arguments.command == "demo":
-            interrupt_on_sigterm()
-            with sync_demo(arguments.config, arguments.dir, arguments.port) as demo:
-                print_report(demo.report, str(demo.config.output_dir))
-                print(demo.summary)
-                if arguments.no_serve:
-                    return demo.report.exit_code
-                return serve_output(demo.config, "127.0.0.1", arguments.port) or demo.report.exit_code
-        config = load_config(arguments.config)
-        if arguments.command == "daemon":
-            return run_daemon(config.path, log_format=arguments.log_format, verbose=arguments.verbose)
-        if arguments.command == "status":
-            return print_status(config, schedule_periods(config), as_json=arguments.json)
-        if arguments.command == "serve":
-            return serve_output(config, arguments.host, arguments.port)
-        if arguments.command == "check":
-            return run_check(config, select_sources(config, arguments.source, arguments.url), arguments.url, sys.stdout)
-        if arguments.command == "rebuild":
-            report = run_rebuild(config, lock_wait=arguments.wait)
-            record_held_back(config, report)
-            print_report(report, str(config.output_dir))
-            return report.exit_code
-        if arguments.command == "sync":
-            interrupt_on_sigterm()  # so a stopped sync unwinds: lock released, no temporary files left
-            if arguments.dry_run:
-                report = preview_sync(config, source_ids=arguments.source, urls=arguments.url)
-            else:
-                report = run_sync(config, source_ids=arguments.source, urls=arguments.url, lock_wait=arguments.wait)
-                record_report(config, report, schedule_periods(config), command="sync")
-            if arguments.json:
-                summary = report_summary(report) | ({"dry_run": True} if arguments.dry_run else {})
-                print(json.dumps(summary, indent=2, ensure_ascii=False))
-            else:
-                print_report(report, str(config.output_dir), dry_run=arguments.dry_run)
-            return report.exit_code
+        return run_command(arguments)
     except PanuiError as error:
         print(f"error: {error.message}", file=sys.stderr)
         if error.hint:
@@ -205,7 +164,70 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
-    return EXIT_OK  # pragma: no cover - argparse rejects unknown commands
+
+
+def run_command(arguments: argparse.Namespace) -> int:
+    """The command, with only its own modules imported (see the module's docstring)."""
+    from pipeline.config import load_config, record_checked
+    from pipeline.daemon.periods import schedule_periods
+    from pipeline.daemon.runner import interrupt_on_sigterm
+
+    if arguments.command == "demo":
+        from pipeline.demo import sync_demo
+        from pipeline.publish.serve import serve_output
+
+        interrupt_on_sigterm()
+        with sync_demo(arguments.config, arguments.dir, arguments.port) as demo:
+            print_report(demo.report, str(demo.config.output_dir))
+            print(demo.summary)
+            if arguments.no_serve:
+                return demo.report.exit_code
+            return serve_output(demo.config, "127.0.0.1", arguments.port) or demo.report.exit_code
+    config = load_config(arguments.config)
+    if arguments.command == "daemon":
+        from pipeline.daemon.schedule import run_daemon
+
+        return run_daemon(config.path, log_format=arguments.log_format, verbose=arguments.verbose)
+    if arguments.command == "status":
+        from pipeline.daemon.status import print_status
+
+        return print_status(config, schedule_periods(config), as_json=arguments.json)
+    if arguments.command == "serve":
+        from pipeline.publish.serve import serve_output
+
+        return serve_output(config, arguments.host, arguments.port)
+    if arguments.command == "check":
+        from pipeline.sync.check import run_check
+        from pipeline.sync.run import select_sources
+
+        return run_check(config, select_sources(config, arguments.source, arguments.url), arguments.url, sys.stdout)
+    if arguments.command == "rebuild":
+        from pipeline.daemon.health import record_held_back
+        from pipeline.sync.rebuild import run_rebuild
+
+        report = run_rebuild(config, lock_wait=arguments.wait)
+        record_checked(config.state_dir)
+        record_held_back(config, report)
+        print_report(report, str(config.output_dir))
+        return report.exit_code
+    from pipeline.daemon.health import record_report
+    from pipeline.sync.run import report_summary, run_sync
+
+    interrupt_on_sigterm()  # so a stopped sync unwinds: lock released, no temporary files left
+    if arguments.dry_run:
+        from pipeline.sync.preview import preview_sync
+
+        report = preview_sync(config, source_ids=arguments.source, urls=arguments.url)
+    else:
+        report = run_sync(config, source_ids=arguments.source, urls=arguments.url, lock_wait=arguments.wait)
+        record_checked(config.state_dir)  # so the next run need not load soupsieve to check the selectors
+        record_report(config, report, schedule_periods(config), command="sync")
+    if arguments.json:
+        summary = report_summary(report) | ({"dry_run": True} if arguments.dry_run else {})
+        print(json.dumps(summary, indent=2, ensure_ascii=False))
+    else:
+        print_report(report, str(config.output_dir), dry_run=arguments.dry_run)
+    return report.exit_code
 
 
 def print_report(report: SyncReport, output_dir: str, *, dry_run: bool = False) -> None:

@@ -6,15 +6,14 @@ from __future__ import annotations
 
 import warnings
 from email.message import Message
-
-from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning, Tag
-from bs4.builder import ParserRejectedMarkup
+from functools import cache
+from typing import TYPE_CHECKING
 
 from pipeline.bounds import join_url
 from pipeline.model import Page
 
-# A fragment that happens to look like a URL or a file name is still a fragment (bs4 would warn).
-warnings.filterwarnings("ignore", category=MarkupResemblesLocatorWarning)
+if TYPE_CHECKING:  # BeautifulSoup is imported when HTML is first parsed: a sync that finds nothing new parses none
+    from bs4 import BeautifulSoup, Tag
 
 
 def declared_charset(page: Page) -> str | None:
@@ -27,17 +26,29 @@ def declared_charset(page: Page) -> str | None:
     return charset.strip().lower() if isinstance(charset, str) and charset.strip() else None
 
 
+@cache
+def _beautiful_soup() -> type[BeautifulSoup]:
+    from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning
+
+    # A fragment that happens to look like a URL or a file name is still a fragment (bs4 would warn).
+    warnings.filterwarnings("ignore", category=MarkupResemblesLocatorWarning)
+    return BeautifulSoup
+
+
 def parse_html(page: Page) -> BeautifulSoup:
     """The page as a tree. A page libxml2 cannot read in any encoding is an empty tree, never an error."""
+    from bs4.builder import ParserRejectedMarkup
+
+    soup = _beautiful_soup()
     try:
-        return BeautifulSoup(page.body, "lxml", from_encoding=declared_charset(page))
+        return soup(page.body, "lxml", from_encoding=declared_charset(page))
     except ParserRejectedMarkup:
-        return BeautifulSoup("", "lxml")
+        return soup("", "lxml")
 
 
 def parse_fragment(html: str) -> BeautifulSoup:
     """An HTML fragment (a stored body) as a tree."""
-    return BeautifulSoup(html, "lxml")
+    return _beautiful_soup()(html, "lxml")
 
 
 LINK_ATTRIBUTES = {"a": "href", "img": "src", "q": "cite", "blockquote": "cite"}

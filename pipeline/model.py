@@ -7,8 +7,9 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 from pipeline.spacing import without_block_tag_space
 
@@ -139,7 +140,7 @@ class Source:
                 return rule.every_seconds
         return self.revisit[-1].every_seconds if self.revisit else DEFAULT_REVISIT[-1].every_seconds
 
-    @property
+    @cached_property  # asked for each link of a sitemap (50,000 of them)
     def host(self) -> str:
         return urlsplit(self.base_url).netloc.lower()
 
@@ -151,8 +152,6 @@ class Source:
     @property
     def watched_urls(self) -> frozenset[str]:
         """The addresses of the source's watched pages: read as watched pages, never as articles."""
-        from urllib.parse import urljoin
-
         return frozenset(urljoin(self.base_url, page.path) for page in self.watch)
 
 

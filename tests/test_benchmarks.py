@@ -39,6 +39,14 @@ def test_quick_run_prints_every_measurement_with_its_machine(quick_run: QuickRun
         assert f"| {item}" in printed
     for item in ("4. publish after 1 new article", "5. sync finding 1 new article", "5. growth per 1,000"):
         assert f"| {item}" in printed
+    for item in (
+        "6. the floor",
+        "6. run.py --help",
+        "6. run.py status",
+        "6. run.py sync finding nothing new, 8 stored",
+    ):
+        assert f"| {item}" in printed
+    assert "| 6. run.py sync publishing 1 new article, 40 stored" in printed
     assert "Requests of the no-change syncs, by reason" in printed
 
 
@@ -115,3 +123,12 @@ def test_generated_articles_are_what_extraction_finds_in_their_pages() -> None:
         page = Page(url, url, 200, {"content-type": "text/html; charset=utf-8"}, spec.page(), datetime.now(UTC))
         assert extract_article(page, source) == spec.article(base_url)
     assert len({spec.published.year for spec in make_specs(100, today())}) >= 3
+
+
+@pytest.mark.e2e
+def test_whole_processes_are_measured_at_both_sizes_beside_the_floor(quick_run: QuickRun) -> None:
+    results, _, _ = quick_run
+    processes = results["processes"]  # the run itself fails unless each sync found what it was set up to find
+
+    assert min(processes["floor"], processes["help"], processes["status"]) > 0
+    assert set(processes["no_change"]) == set(processes["one_new"]) == {"8", "40"}

@@ -216,7 +216,17 @@ def test_billion_laughs_does_not_expand() -> None:
 def test_oversized_gzip_bomb_is_refused() -> None:
     from pipeline import discover
 
-    huge = gzip.compress(b"<urlset>" + b" " * (discover.MAX_SITEMAP_BYTES + 10) + b"</urlset>")
+    # Elements, not one long text (which libxml2 refuses by itself, at 10 MB).
+    huge = gzip.compress(b"<urlset>" + b"<x/>" * (discover.MAX_SITEMAP_BYTES // 4 + 10) + b"</urlset>")
     assert len(huge) < 200_000
     with pytest.raises(DiscoverError, match="expands to more than"):
         read_sitemap(page(huge, SITE + "/sitemap.xml.gz"), inz_source())
+
+
+def test_a_sitemap_of_more_entries_than_its_bound_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pipeline import discover
+
+    monkeypatch.setattr(discover, "MAX_SITEMAP_ENTRIES", 3)
+    body = urlset(*((f"{NEWS}n{number}/", None) for number in range(4)))
+    with pytest.raises(DiscoverError, match="lists more than 3 entries"):
+        read_sitemap(page(body), inz_source())

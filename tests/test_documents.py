@@ -12,7 +12,8 @@ import yaml
 
 from pipeline.config import load_config
 from pipeline.errors import ConfigError, ExtractError
-from pipeline.extract import HeldBack, extract_guarded, extract_watched
+from pipeline.extract import HeldBack, extract_guarded
+from pipeline.extract.watched import extract_watched
 from pipeline.model import Page, WatchedPage
 from tests.helpers import REPO_ROOT
 from tests.pdf_writer import text_pdf

@@ -14,7 +14,8 @@ import yaml
 
 from pipeline.config import load_config
 from pipeline.daemon.health import Attempt, assess, record_attempts
-from pipeline.daemon.schedule import build_trigger, crontab_weekdays, expected_period
+from pipeline.daemon.periods import expected_period
+from pipeline.daemon.schedule import build_trigger, crontab_weekdays
 from pipeline.daemon.status import render_table
 from pipeline.model import Problem, Schedule
 from pipeline.store import Store

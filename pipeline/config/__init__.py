@@ -13,11 +13,12 @@ import yaml
 
 from pipeline import PRODUCT, __version__
 from pipeline.config.reader import Reader, between, check_http_url, check_one_line, duration, parse_interval
+from pipeline.config.selectors import recall_checked, record_checked
 from pipeline.config.sources import parse_sources
 from pipeline.errors import ConfigError, PanuiError
 from pipeline.model import Config, FeedSettings, HealthSettings, Source
 
-__all__ = ["load_config", "parse_config", "parse_interval", "require_real_contact"]
+__all__ = ["load_config", "parse_config", "parse_interval", "record_checked", "require_real_contact"]
 # An address at a domain reserved for examples (RFC 2606, RFC 6761): mailto:you@example.org and the like.
 PLACEHOLDER_ADDRESS = re.compile(
     r"(?:^|[^\w.-])(?:[\w-]+\.)*(?:example\.(?:com|net|org)|[\w-]+\.(?:example|invalid|test|localhost))(?![\w-])",
@@ -124,6 +125,7 @@ def parse_config(data: Any, path: Path) -> Config:
             f"{state_dir} is inside output_dir {output_dir}",
             "the store must never be published: put state_dir beside output_dir",
         )
+    recall_checked(state_dir)  # before the sources' selectors are checked
     user_agent, contact = _user_agent(reader, top)
     feeds = _feeds(
         reader,

@@ -14,8 +14,6 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import soupsieve
-
 from pipeline.bounds import CONTROLS, SURROGATES, shorten, web_url
 
 T = TypeVar("T")
@@ -166,15 +164,6 @@ def between(low: int, high: int, *, above: bool = False) -> Callable[[float], st
         return f"must be {lowest} and at most {high}, not {shown(value)}"
 
     return check
-
-
-def check_selector(value: str) -> str | None:
-    """Why soupsieve, which runs the selectors (pipeline/dom.py), cannot use this one, or None."""
-    try:
-        soupsieve.compile(value)
-    except (soupsieve.SelectorSyntaxError, NotImplementedError) as error:  # a pseudo-element is the latter
-        return f"is not a valid CSS selector ({value!r}: {str(error).splitlines()[0]})"
-    return None
 
 
 def check_regex(value: str) -> str | None:

@@ -13,7 +13,6 @@ from pipeline.config.reader import (
     between,
     check_http_url,
     check_regex,
-    check_selector,
     check_slug,
     check_timezone,
     duration_at,
@@ -21,6 +20,7 @@ from pipeline.config.reader import (
     parse_interval,
     shown,
 )
+from pipeline.config.selectors import check_selector
 from pipeline.logs import log_event
 from pipeline.model import (
     DEFAULT_REVISIT,

@@ -9,17 +9,15 @@ the lock and removing temporary files). A control tick each second handles stop 
 
 from __future__ import annotations
 
-import itertools
 import logging
 import os
 import signal
 import socket
 import threading
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from types import FrameType
-from zoneinfo import ZoneInfo
 
 from apscheduler.events import (  # type: ignore[import-untyped]
     EVENT_JOB_ERROR,
@@ -34,6 +32,7 @@ from apscheduler.triggers.cron import CronTrigger  # type: ignore[import-untyped
 from apscheduler.triggers.interval import IntervalTrigger  # type: ignore[import-untyped]
 
 from pipeline.config import load_config, require_real_contact
+from pipeline.daemon.periods import TIMEZONE, schedule_periods
 from pipeline.daemon.runner import SyncRunner
 from pipeline.errors import LockError, PanuiError
 from pipeline.logs import LogFormat, log_event
@@ -41,7 +40,6 @@ from pipeline.model import Config, Schedule
 from pipeline.store import StoreLock
 
 log = logging.getLogger("panui.daemon")
-TIMEZONE = ZoneInfo("Pacific/Auckland")
 MISFIRE_GRACE_SECONDS = 7 * 24 * 3600  # a run missed while the machine slept still runs (once) on waking
 CONTROL_TICK_SECONDS = 1.0
 DAEMON_LOCK = "daemon.lock"
@@ -77,36 +75,6 @@ def crontab_weekdays(field: str) -> str:
         high = 6 if span == "*" else int(last or (first if not step else 6))
         names += [WEEKDAYS[number % 7] for number in range(low, high + 1, int(step or 1))]
     return ",".join(dict.fromkeys(names))
-
-
-def expected_period(schedule: Schedule, now: datetime | None = None) -> float:
-    """Seconds between two runs: the interval, or for cron the longest gap over the next five weeks."""
-    if schedule.cron is None:
-        return schedule.interval_seconds or 900.0
-    trigger = build_trigger(schedule, with_jitter=False)
-    moment = (now or datetime.now(TIMEZONE)).astimezone(TIMEZONE)
-    horizon = moment + timedelta(days=35)
-    times: list[datetime] = []
-    previous: datetime | None = None
-    while len(times) < 500:
-        following = trigger.get_next_fire_time(previous, previous or moment)
-        if following is None or following > horizon:
-            break
-        times.append(following)
-        previous = following
-    if len(times) < 2:
-        return 366 * 86400.0
-    return max((later - earlier).total_seconds() for earlier, later in itertools.pairwise(times))
-
-
-def schedule_periods(config: Config) -> dict[str, float]:
-    periods: dict[str, float] = {}
-    for source in config.sources:
-        try:
-            periods[source.id] = expected_period(source.schedule)
-        except ValueError:
-            periods[source.id] = 900.0  # an invalid cron is reported when the daemon starts
-    return periods
 
 
 def describe(schedule: Schedule) -> str:

@@ -17,7 +17,7 @@ import yaml
 
 from pipeline.config import load_config, read_yaml
 from pipeline.daemon.health import record_report
-from pipeline.daemon.schedule import schedule_periods
+from pipeline.daemon.periods import schedule_periods
 from pipeline.demo.replay import ReplaySite
 from pipeline.errors import PanuiError
 from pipeline.model import Config, SyncReport

@@ -12,29 +12,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-
-from bs4 import Tag
+from typing import TYPE_CHECKING
 
 from pipeline.bounds import bounded_article, date_problem
 from pipeline.dom import html_text
 from pipeline.errors import ExtractError, NotAnArticle
-from pipeline.extract.article import extract_article
-from pipeline.extract.document import extract_pdf, is_pdf
-from pipeline.extract.fallback import extract_fallback
-from pipeline.extract.generic import extract_generic
-from pipeline.extract.watched import extract_watched
 from pipeline.feed_item import FeedItem
 from pipeline.model import Article, Page, Source
 
-__all__ = [
-    "Extraction",
-    "HeldBack",
-    "extract_guarded",
-    "extract_watched",
-    "run_drift",
-    "unmet_expectations",
-    "word_count",
-]
+if TYPE_CHECKING:
+    from bs4 import Tag
 
 LAYOUT_HINT = (
     "fix the selectors in sources.yaml (`python run.py check` shows what matches), then `python run.py rebuild`"
@@ -102,10 +89,14 @@ def extract_guarded(page: Page, source: Source, now: datetime, item: FeedItem | 
     the page. A PDF is read as a document (its text), and one that cannot be read is held back as a
     problem of its own, not a sign of a changed layout. Raises NotAnArticle for other page types and
     HeldBack when nothing publishable came out."""
+    from pipeline.extract.document import is_pdf
+
     if is_pdf(page):
         return _document(page, source, now)
     if source.extraction is None:
         return _generic(page, source, now, item)
+    from pipeline.extract.article import extract_article  # BeautifulSoup: imported by the run that reads a page
+
     try:
         article, notes = bounded_article(extract_article(page, source))
     except NotAnArticle:
@@ -119,6 +110,8 @@ def extract_guarded(page: Page, source: Source, now: datetime, item: FeedItem | 
 
 
 def _document(page: Page, source: Source, now: datetime) -> Extraction:
+    from pipeline.extract.document import extract_pdf  # pypdf: imported only for a PDF
+
     try:
         document, notes = extract_pdf(page, source)
     except ExtractError as error:
@@ -133,6 +126,8 @@ def _document(page: Page, source: Source, now: datetime) -> Extraction:
 def _fallback(page: Page, source: Source, now: datetime, selector_problem: str) -> Extraction:
     if not source.fallback:
         raise HeldBack(f"held back: {selector_problem}", LAYOUT_HINT, layout_changed=True)
+    from pipeline.extract.fallback import extract_fallback  # trafilatura: imported only when the selectors miss
+
     try:
         article, notes = bounded_article(extract_fallback(page, source))
     except ExtractError as error:
@@ -148,6 +143,8 @@ def _fallback(page: Page, source: Source, now: datetime, selector_problem: str) 
 def _generic(page: Page, source: Source, now: datetime, item: FeedItem | None) -> Extraction:
     """No selectors, so nothing to drift: whatever is missing is this page's problem (the run's drift
     check still degrades the source when most of its pages are held back)."""
+    from pipeline.extract.generic import extract_generic  # trafilatura: imported for a generic source
+
     try:
         article, notes = bounded_article(extract_generic(page, source, item))
     except NotAnArticle:

@@ -5,15 +5,17 @@ from __future__ import annotations
 import hashlib
 import re
 from datetime import datetime
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
-
-from bs4 import Tag
 
 from pipeline.bounds import MAX_TITLE_CHARS, date_problem, shorten
 from pipeline.dom import html_text, make_links_absolute, parse_html
 from pipeline.errors import ExtractError
 from pipeline.extract.sanitise import clean_text, sanitise_html
 from pipeline.model import Alert, Page, Source
+
+if TYPE_CHECKING:
+    from bs4 import Tag
 
 # "Issued: Monday 02 Mar 2026, 07:10 pm NZDT": the label and the zone abbreviation are dropped; the
 # time is read in the source's zone, which knows whether NZDT or NZST applied on that day.

@@ -144,7 +144,7 @@ class Fetcher:
     def _get_robots(self, url: str, validators: Validators | None) -> Page:
         """robots.txt, following redirects on the host as RFC 9309 asks (a moved robots.txt still rules).
         A redirect to another host or a longer chain is left as it is: no rules, as for a missing file."""
-        page = self._get(url, headers=conditional_headers(validators))
+        page = self._get(url, conditional_headers(validators), self.source.max_bytes)
         for _ in range(MAX_REDIRECTS):
             location = page.headers.get("location")
             if page.status not in REDIRECT_STATUSES or not location:
@@ -152,7 +152,7 @@ class Fetcher:
             target = urljoin(page.final_url, location)
             if urlsplit(target).netloc.lower() != self.source.host:
                 break
-            page = self._get(target, headers={})
+            page = self._get(target, {}, self.source.max_bytes)
         return page
 
     def allowed(self, url: str) -> str | None:
@@ -169,8 +169,9 @@ class Fetcher:
             return f"robots.txt disallows {parts.path}"
         return None
 
-    def fetch(self, url: str, validators: Validators | None = None) -> Page:
-        """GET `url`, following same-host redirects. A 304 answer is a Page with status 304."""
+    def fetch(self, url: str, validators: Validators | None = None, *, max_bytes: int | None = None) -> Page:
+        """GET `url`, following same-host redirects. A 304 answer is a Page with status 304. A response
+        over `max_bytes` (the source's max_bytes unless given: a sitemap has its own) is a FetchError."""
         self.prepare()
         headers = conditional_headers(validators)
         current = url
@@ -181,7 +182,7 @@ class Fetcher:
                     f"not fetched: {reason}",
                     "Pānui only fetches allowed pages on the source's host",
                 )
-            page = self._get(current, headers)
+            page = self._get(current, headers, max_bytes or self.source.max_bytes)
             if page.status not in REDIRECT_STATUSES:
                 return Page(
                     url=url,
@@ -208,13 +209,13 @@ class Fetcher:
                 )
         raise FetchError(url, f"more than {MAX_REDIRECTS} redirects", "the site has a redirect loop", 310)
 
-    def _get(self, url: str, headers: dict[str, str]) -> Page:
+    def _get(self, url: str, headers: dict[str, str], max_bytes: int) -> Page:
         """One URL, retried with back-off on connection errors, 429 and 5xx, while a retry is worth its
         wait: never one longer than MAX_WAIT (Retry-After or the doubled back-off), nor past the deadline."""
         attempt = 0
         while True:
             try:
-                page = self._request(url, headers)
+                page = self._request(url, headers, max_bytes)
             except (
                 requests.ConnectionError,
                 requests.Timeout,
@@ -247,7 +248,7 @@ class Fetcher:
             raise BudgetSpent(url, f"the run's wall-clock budget (run_budget) has no room for {wait}")
         self._sleep(seconds)
 
-    def _request(self, url: str, headers: dict[str, str]) -> Page:
+    def _request(self, url: str, headers: dict[str, str], max_bytes: int) -> Page:
         self._wait_for_turn(url)
         limit = self.source.timeout * DEADLINE_FACTOR
         left = math.inf if self.deadline is None else self.deadline - self._monotonic()
@@ -258,7 +259,7 @@ class Fetcher:
         page: Page | None = None
         with Cutoff(budget) as cutoff:
             try:
-                page = self._exchange(url, headers, budget)
+                page = self._exchange(url, headers, budget, max_bytes)
             except requests.RequestException:
                 if not cutoff.fired:
                     raise
@@ -275,16 +276,16 @@ class Fetcher:
             "the site is answering too slowly; the next sync tries again",
         )
 
-    def _exchange(self, url: str, headers: dict[str, str], budget: float) -> Page:
+    def _exchange(self, url: str, headers: dict[str, str], budget: float, max_bytes: int) -> Page:
         timeout = min(self.source.timeout, budget)  # (connecting too: the cut ends only a connection made)
         with self._session.get(
             url, headers=headers, timeout=(timeout, timeout), allow_redirects=False, stream=True
         ) as response:
             declared = response.headers.get("content-length", "")
-            if declared.isdigit() and int(declared) > self.source.max_bytes:
+            if declared.isdigit() and int(declared) > max_bytes:
                 raise FetchError(
                     url,
-                    f"response of {int(declared)} bytes is over max_bytes ({self.source.max_bytes})",
+                    f"response of {int(declared)} bytes is over max_bytes ({max_bytes})",
                     "raise max_bytes for this source if the page is genuine",
                     response.status_code,
                 )
@@ -292,10 +293,10 @@ class Fetcher:
             size = 0
             for chunk in response.iter_content(CHUNK):
                 size += len(chunk)
-                if size > self.source.max_bytes:
+                if size > max_bytes:
                     raise FetchError(
                         url,
-                        f"response is over max_bytes ({self.source.max_bytes} bytes)",
+                        f"response is over max_bytes ({max_bytes} bytes)",
                         "raise max_bytes for this source if the page is genuine",
                         response.status_code,
                     )

@@ -8,15 +8,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from functools import cache
 from importlib import resources
+from typing import TYPE_CHECKING
 
-from bs4 import BeautifulSoup
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
-
+from pipeline.dom import parse_fragment
 from pipeline.model import Alert, Source, Version
 from pipeline.publish.changes import issued_text
 from pipeline.publish.entries import Entry, nz_date
 from pipeline.publish.feeds import FEED_EXTENSIONS, MEDIA_TYPES
 from pipeline.publish.taxonomy import slugify
+
+if TYPE_CHECKING:  # Jinja2 is imported by the first page a publication renders (a no-change sync renders none)
+    from jinja2 import Environment
 
 FEED_LABELS = {"rss": "RSS", "atom": "Atom", "json": "JSON Feed"}
 
@@ -77,6 +79,8 @@ class Listing:
 
 @cache
 def environment() -> Environment:
+    from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
     env = Environment(
         loader=PackageLoader("pipeline.publish", "templates"),
         autoescape=select_autoescape(default=True, default_for_string=True),
@@ -153,7 +157,7 @@ def images_as_links(body_html: str) -> str:
     labelled with its alt text (feeds keep the <img>, readers fetch images themselves)."""
     if "<img" not in body_html:
         return body_html
-    soup = BeautifulSoup(body_html, "lxml")
+    soup = parse_fragment(body_html)
     for image in soup.find_all("img"):
         link = soup.new_tag("a", href=str(image.get("src") or ""))
         link.string = f"[Image: {image.get('alt') or 'no description'}]"

@@ -1,16 +1,10 @@
-"""Feed items (an article, a correction or an alert, as any feed shows it) and their forms: the feedgen
-entry RSS and Atom are written from, and the JSON Feed item."""
+"""Feed items (an article, a correction or an alert, as any feed shows it) and their JSON Feed form (the
+feedgen entry RSS and Atom are written from is in pipeline/publish/feed_xml.py)."""
 
 from __future__ import annotations
 
-import html
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
-
-from feedgen.entry import FeedEntry
-from feedgen.ext.base import BaseExtension
-from feedgen.util import xml_elem
 
 from pipeline.publish.entries import Entry
 
@@ -51,51 +45,6 @@ def item_from_entry(entry: Entry) -> FeedItem:
         external_url=article.url,
         rights=f"{entry.source.licence.name}: {entry.source.licence.url}",
     )
-
-
-class NoExtension(BaseExtension):  # type: ignore[misc]
-    """feedgen extensions come in feed/entry pairs; this is the half that adds nothing."""
-
-
-class EntryLinks(BaseExtension):  # type: ignore[misc]
-    """The archived copy as an Atom rel="related" link. feedgen 1.0 loses the rel, type and title of
-    every entry link but the first (lkiesow/python-feedgen#135), which would turn it into a second
-    "alternate" link and send readers to our copy instead of the original."""
-
-    def __init__(self) -> None:
-        self.related: str | None = None
-
-    def extend_ns(self) -> dict[str, str]:
-        return {}
-
-    def extend_atom(self, entry: Any) -> Any:
-        if self.related:
-            xml_elem("link", entry, href=self.related, rel="related", type="text/html", title="Archived copy")
-        return entry
-
-    def extend_rss(self, entry: Any) -> Any:
-        return entry
-
-
-def feed_entry(item: FeedEntry, source: FeedItem) -> None:
-    """Fill `item`, an entry a feed added (with the feed's extensions, see feeds._channel), from `source`."""
-    item.id(source.id)
-    item.guid(source.id, permalink=source.id.startswith(("http://", "https://")) and "#" not in source.id)
-    item.title(source.title)
-    item.link(href=source.link, rel="alternate", type="text/html")
-    if source.archive_url and source.archive_url != source.link:
-        item.panui_links.related = source.archive_url
-    item.published(source.published)
-    item.updated(source.updated)
-    item.author(name=source.author)
-    for category in source.categories:
-        item.category(term=category, label=category)
-    if source.summary:
-        item.summary(source.summary)
-        item.description(html.escape(source.summary, quote=False))  # readers take RSS descriptions as HTML
-    item.content(source.content_html, type="html")
-    if source.rights:
-        item.rights(source.rights)
 
 
 def json_item(item: FeedItem) -> dict[str, object]:

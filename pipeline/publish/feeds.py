@@ -1,4 +1,5 @@
-"""Feeds: RSS 2.0 (with content:encoded) and Atom 1.0 through feedgen, JSON Feed 1.1 through json.
+"""Feeds: RSS 2.0 (with content:encoded) and Atom 1.0 through feedgen (pipeline/publish/feed_xml.py,
+imported when a feed is rendered), JSON Feed 1.1 through json.
 
 Every date comes from the store, never from the clock, so an unchanged store renders identical bytes
 (feedgen would otherwise stamp lastBuildDate and updated with "now")."""
@@ -8,19 +9,11 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
-from feedgen.ext.base import BaseExtension
-from feedgen.feed import FeedGenerator
-from feedgen.util import xml_elem
-
-from pipeline import __version__
-from pipeline.publish.feed_items import EntryLinks, FeedItem, NoExtension, feed_entry, json_item
+from pipeline.publish.feed_items import FeedItem, json_item
 
 FEED_EXTENSIONS = {"rss": ".xml", "atom": ".atom", "json": ".json"}
 MEDIA_TYPES = {"rss": "application/rss+xml", "atom": "application/atom+xml", "json": "application/feed+json"}
-SYNDICATION_NS = "http://purl.org/rss/1.0/modules/syndication/"
-ATOM_NS = "http://www.w3.org/2005/Atom"
 
 
 @dataclass(frozen=True)
@@ -59,68 +52,6 @@ def update_period(minutes: int) -> tuple[str, int]:
     return "weekly", max(1, round(10080 / minutes))
 
 
-class _ChannelHints(BaseExtension):  # type: ignore[misc]
-    """sy:updatePeriod/updateFrequency (feedgen's own syndication extension misspells them as
-    sy:UpdatePeriod) and the WebSub rel="hub" link, which feedgen only writes for Atom."""
-
-    def __init__(self) -> None:
-        self.spec: FeedSpec | None = None
-
-    def extend_ns(self) -> dict[str, str]:
-        return {"sy": SYNDICATION_NS}
-
-    def extend_rss(self, rss_feed: Any) -> Any:
-        assert self.spec is not None
-        channel = rss_feed[0]
-        if self.spec.hub:
-            xml_elem(f"{{{ATOM_NS}}}link", channel, href=self.spec.hub, rel="hub")
-        period, frequency = update_period(self.spec.poll_minutes)
-        xml_elem(f"{{{SYNDICATION_NS}}}updatePeriod", channel).text = period
-        xml_elem(f"{{{SYNDICATION_NS}}}updateFrequency", channel).text = str(frequency)
-        return rss_feed
-
-
-def _channel(spec: FeedSpec) -> FeedGenerator:
-    """A generator holding the feed's own fields and no items yet."""
-    feed = FeedGenerator()
-    feed.register_extension("panui", _ChannelHints, NoExtension, atom=False, rss=True)
-    feed.register_extension("panui_links", NoExtension, EntryLinks, atom=True, rss=False)
-    feed.panui.spec = spec
-    feed.title(spec.title)
-    feed.description(spec.description)
-    feed.language(spec.language)
-    feed.generator("Pānui", version=__version__)
-    feed.updated(spec.updated)
-    return feed
-
-
-def _rss_document(feed: FeedGenerator, spec: FeedSpec) -> bytes:
-    feed.link(href=spec.url("rss"), rel="self", type=MEDIA_TYPES["rss"], replace=True)
-    feed.link(href=spec.home_url, rel="alternate")  # feedgen makes the last link the RSS <link>
-    feed.ttl(spec.poll_minutes)
-    data: bytes = feed.rss_str(pretty=True)
-    return data
-
-
-def _atom_document(feed: FeedGenerator, spec: FeedSpec) -> bytes:
-    feed.id(spec.url("atom"))
-    feed.link(href=spec.home_url, rel="alternate", type="text/html", replace=True)
-    feed.link(href=spec.url("atom"), rel="self", type=MEDIA_TYPES["atom"])
-    if spec.hub:
-        feed.link(href=spec.hub, rel="hub")
-    feed.author(name="Pānui")
-    data: bytes = feed.atom_str(pretty=True)
-    return data
-
-
-def _document(spec: FeedSpec, kind: str) -> bytes:
-    """The RSS or Atom document feedgen writes of the feed and its items."""
-    feed = _channel(spec)
-    for item in spec.items:
-        feed_entry(feed.add_entry(order="append"), item)
-    return _rss_document(feed, spec) if kind == "rss" else _atom_document(feed, spec)
-
-
 def render_json(spec: FeedSpec) -> bytes:
     feed: dict[str, object] = {
         "version": "https://jsonfeed.org/version/1.1",
@@ -138,8 +69,10 @@ def render_json(spec: FeedSpec) -> bytes:
 
 def render_feeds(spec: FeedSpec) -> dict[str, bytes]:
     """The three formats, keyed by file name."""
+    from pipeline.publish.feed_xml import xml_document  # feedgen: only a publication that renders a feed needs it
+
     return {
-        spec.file_name("rss"): _document(spec, "rss"),
-        spec.file_name("atom"): _document(spec, "atom"),
+        spec.file_name("rss"): xml_document(spec, "rss"),
+        spec.file_name("atom"): xml_document(spec, "atom"),
         spec.file_name("json"): render_json(spec),
     }

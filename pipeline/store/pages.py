@@ -8,6 +8,7 @@ import sqlite3
 import zlib
 from collections.abc import Iterator, Sequence
 from datetime import datetime
+from typing import Any
 
 from pipeline.feed_item import FeedItem
 from pipeline.model import Page
@@ -50,11 +51,38 @@ class PageStore(Database):
 
     def mark_checked(self, url: str, when: datetime) -> None:
         with self.transaction() as db:
-            db.execute("UPDATE http_cache SET checked_at = ? WHERE url = ?", (iso(when), url))
+            _mark_checked(db, url, when)
+
+    def recall_read(self, url: str, reader: str) -> dict[str, Any] | None:
+        """What `reader` found in the stored body of `url` (remember_read), or None when it has not read
+        that very body."""
+        row = self._db.execute(
+            "SELECT d.found FROM discovery_reads d JOIN http_cache c ON c.url = d.url "
+            "JOIN raw_pages r ON r.id = c.raw_page_id AND r.sha256 = d.sha256 WHERE d.url = ? AND d.reader = ?",
+            (url, reader),
+        ).fetchone()
+        found = json.loads(row[0]) if row else None
+        return found if isinstance(found, dict) else None
+
+    def remember_read(self, url: str, reader: str, found: dict[str, Any]) -> None:
+        """Keep what `reader` found in the stored body of `url` (plain JSON data)."""
+        with self.transaction() as db:
             db.execute(
-                "UPDATE articles SET last_checked = ? WHERE id = (SELECT article_id FROM url_aliases WHERE url = ?)",
-                (iso(when), url),
+                "INSERT OR REPLACE INTO discovery_reads (url, sha256, reader, found) SELECT c.url, r.sha256, ?, ? "
+                "FROM http_cache c JOIN raw_pages r ON r.id = c.raw_page_id WHERE c.url = ?",
+                (reader, json.dumps(found, sort_keys=True), url),
             )
+
+    def confirm_unchanged(self, url: str, when: datetime) -> None:
+        """`url` answered 304 and is not read again: checked now, and the alerts its last read showed are
+        still shown (seen now, as a read of the same body would have them)."""
+        with self.transaction() as db:
+            db.execute(
+                "UPDATE alerts SET last_seen = ? WHERE page_url = ? AND last_seen != '' "
+                "AND last_seen >= (SELECT checked_at FROM http_cache WHERE url = ?)",
+                (iso(when), url, url),
+            )
+            _mark_checked(db, url, when)
 
     def raw_page_count(self) -> int:
         return int(self._db.execute("SELECT count(*) FROM raw_pages").fetchone()[0])
@@ -111,6 +139,14 @@ class PageStore(Database):
     def raw_page_id(self, url: str) -> int | None:
         row = self._db.execute("SELECT raw_page_id FROM http_cache WHERE url = ?", (url,)).fetchone()
         return int(row[0]) if row and row[0] is not None else None
+
+
+def _mark_checked(db: sqlite3.Connection, url: str, when: datetime) -> None:
+    db.execute("UPDATE http_cache SET checked_at = ? WHERE url = ?", (iso(when), url))
+    db.execute(
+        "UPDATE articles SET last_checked = ? WHERE id = (SELECT article_id FROM url_aliases WHERE url = ?)",
+        (iso(when), url),
+    )
 
 
 def remember_in(db: sqlite3.Connection, page: Page) -> int:

@@ -98,4 +98,14 @@ MIGRATIONS: tuple[str, ...] = (
         categories TEXT NOT NULL
     );
     """,
+    # 6: what a discovery page (a listing, a sitemap) yielded when its body was last read, so that a page
+    # answering 304 is not read again: `reader` names what read it (Pānui and the source's settings).
+    """
+    CREATE TABLE discovery_reads (
+        url TEXT PRIMARY KEY,
+        sha256 TEXT NOT NULL,
+        reader TEXT NOT NULL,
+        found TEXT NOT NULL
+    );
+    """,
 )

@@ -9,9 +9,6 @@ from io import BytesIO
 from pathlib import Path
 from typing import BinaryIO
 
-from warcio.statusandheaders import StatusAndHeaders
-from warcio.warcwriter import WARCWriter
-
 from pipeline import __version__
 from pipeline.model import Page
 
@@ -21,6 +18,8 @@ TRANSFER_HEADERS = {"content-encoding", "transfer-encoding", "content-length"}
 
 class WarcRecorder:
     def __init__(self, folder: Path, started_at: datetime) -> None:
+        from warcio.warcwriter import WARCWriter  # only a run with `warc: true` loads warcio
+
         folder.mkdir(parents=True, exist_ok=True)
         self.path = folder / f"panui-{started_at:%Y%m%dT%H%M%SZ}.warc.gz"
         self._stream: BinaryIO = self.path.open("ab")
@@ -31,6 +30,8 @@ class WarcRecorder:
         self._writer.write_record(info)
 
     def record(self, page: Page) -> None:
+        from warcio.statusandheaders import StatusAndHeaders
+
         try:
             reason = HTTPStatus(page.status).phrase
         except ValueError:

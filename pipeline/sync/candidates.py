@@ -4,17 +4,23 @@ articles due on the revisit schedule. Each URL once.
 
 A source's sitemap can list every page it ever published. It is read a batch of links at a time and
 only the links due for a request are kept, so a sync's memory follows what it fetches, not the size
-of the sitemap or of the archive."""
+of the sitemap or of the archive. A discovery page that answers 304 is not read again when what its
+stored body yielded is kept (the store's discovery_reads): a listing's links, an index's sitemaps, or
+that a sitemap's links were all settled (none new, none changed since its last check), so a sync that
+finds nothing new decompresses and parses no stored page."""
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any
 
+from pipeline import __version__
 from pipeline.batching import batched
-from pipeline.discover import find_listing_links, read_feed, sitemap_entries
+from pipeline.discover import MAX_SITEMAP_BYTES, find_listing_links, read_feed, sitemap_entries
 from pipeline.errors import DiscoverError, ExtractError, FetchError
 from pipeline.extract.alerts import extract_alerts
 from pipeline.feed_item import FeedItem
@@ -79,20 +85,33 @@ def gather_candidates(
     # The sitemap's URLs seen so far (a sitemap, or two child sitemaps, may repeat one): the only thing
     # kept of the links that are not fetched, about 100 bytes each.
     seen: set[str] = set()
-    for batch in _sitemap_batches(source, store, fetcher, report):
-        checked = store.checked_times([link.url for link in batch])
-        for link in batch:
-            if link.url in chosen.by_url or link.url in seen:
-                continue
-            seen.add(link.url)
-            discovered += 1
-            if _changed_since(link, checked.get(link.url)):
-                chosen.add(Candidate(link, "sitemap"))
-            elif link.url not in revisit_urls:
-                report.unchanged += 1
+    for sitemap in _sitemaps(source, store, fetcher, report):
+        if isinstance(sitemap, int):  # a settled sitemap, not read again: its links count as found
+            discovered += sitemap
+            continue
+        url, links = sitemap
+        settled, count = True, 0
+        try:
+            for batch in batched(links, SITEMAP_BATCH):
+                checked = store.checked_times([link.url for link in batch])
+                for link in batch:
+                    due = _changed_since(link, checked.get(link.url))
+                    settled = settled and not due
+                    if link.url in chosen.by_url or link.url in seen:
+                        continue
+                    seen.add(link.url)
+                    discovered, count = discovered + 1, count + 1
+                    if due:
+                        chosen.add(Candidate(link, "sitemap"))
+                    elif link.url not in revisit_urls:
+                        report.unchanged += 1
+        except DiscoverError as error:  # it broke off (read as a stream): the links before the break stand
+            report.problems.append(Problem(source.id, url, "discover", error.message, error.hint))
+            settled = False
+        if settled:  # a 304 next time means nothing in it can be due: it need not be read
+            store.remember_read(url, discovery_reader(source), {"settled": count})
     # A source of watched pages alone discovers nothing, and expects to.
-    searched = bool(source.discovery.listings or source.discovery.sitemap)
-    if searched and discovered < source.expect.min_links and not report.problems:
+    if not source.watch_only and discovered < source.expect.min_links and not report.problems:
         report.degrade(
             f"discovery found {discovered} article link(s), fewer than expect.min_links ({source.expect.min_links}) (e.g. {source.base_url})",
         )
@@ -120,11 +139,26 @@ def revisit_candidates(source: Source, store: Store, now: datetime) -> list[Cand
     source withdrew is asked for at the slowest pace (monthly by default): if it comes back, even
     where no listing or sitemap change points to it, it is reinstated."""
     due: list[Candidate] = []
-    for url, published, checked, withdrawn in store.revisit_candidates(source.id):
+    for url, published, checked, withdrawn in store.revisit_candidates(source.id, now, revisit_bands(source)):
         age = math.inf if withdrawn else (now - published).total_seconds()
         if (now - checked).total_seconds() >= source.revisit_every(age):
             due.append(Candidate(Link(url=url, found_on="revisit"), "withdrawn" if withdrawn else "revisit"))
     return due
+
+
+def revisit_bands(source: Source) -> list[tuple[float, float, float]]:
+    """The revisit schedule as (age from, age to, every) bands, in seconds: what Source.revisit_every
+    answers for an age in each (its first matching rule; a withdrawn article's age is infinite)."""
+    bands: list[tuple[float, float, float]] = []
+    low = -math.inf
+    for rule in source.revisit:
+        high = math.inf if rule.younger_than_seconds is None else rule.younger_than_seconds
+        if high > low:
+            bands.append((low, high, rule.every_seconds))
+            low = high
+        if high == math.inf:
+            return bands
+    return [*bands, (low, math.inf, source.revisit_every(math.inf))]
 
 
 def _changed_since(link: Link, checked: datetime | None) -> bool:
@@ -134,26 +168,37 @@ def _changed_since(link: Link, checked: datetime | None) -> bool:
 
 def _listing_candidates(source: Source, store: Store, fetcher: Fetcher, report: SourceReport) -> list[Candidate]:
     """Links from the listing pages (and the site alerts, from the page that shows them)."""
+    reader = discovery_reader(source)
     candidates: list[Candidate] = []
     for listing in source.discovery.listings:
         url = fetcher.url_for(listing.path)
         try:
-            page = fetch_cached(store, fetcher, url)
-            found = find_listing_links(page, listing, source)
-            if not found:
+            page, found = fetch_discovery(store, fetcher, url, reader)
+            if page is None:
+                listed = found.get("articles", [])
+                candidates += [Candidate(Link(url=str(link), found_on=url), "listing") for link in listed]
+                continue
+            links = find_listing_links(page, listing, source)
+            if not links:
                 report.degrade(f"discovery listing selector {listing.links!r} matched no article link (e.g. {url})")
-            candidates += [Candidate(link, "listing") for link in found]
+            candidates += [Candidate(link, "listing") for link in links]
         except (FetchError, DiscoverError) as error:
             report.problems.append(Problem(source.id, url, "discover", error.message, error.hint))
             continue
-        if source.alerts is not None and listing.path == source.alerts.path:
-            _collect_alerts(source, store, page, report)
+        alerts_read = (
+            source.alerts is None or listing.path != source.alerts.path or _collect_alerts(source, store, page, report)
+        )
+        if links and alerts_read:  # a read with a problem is read again, and the problem told again
+            store.remember_read(url, reader, {"articles": [link.url for link in links]})
     if source.alerts is not None and all(listing.path != source.alerts.path for listing in source.discovery.listings):
         url = fetcher.url_for(source.alerts.path)
         try:
-            _collect_alerts(source, store, fetch_cached(store, fetcher, url), report)
+            page, _ = fetch_discovery(store, fetcher, url, reader)
         except FetchError as error:
             report.problems.append(Problem(source.id, url, "alerts", error.message, error.hint))
+            return candidates
+        if page is not None and _collect_alerts(source, store, page, report):
+            store.remember_read(url, reader, {"alerts": True})
     return candidates
 
 
@@ -164,7 +209,10 @@ def _feed_items(source: Source, store: Store, fetcher: Fetcher, report: SourceRe
     for feed in source.discovery.feeds:
         url = fetcher.url_for(feed)
         try:
-            content = read_feed(fetch_cached(store, fetcher, url), source)
+            # A feed is small and its items carry what generic extraction needs: read it, even from the
+            # stored copy when it answered 304.
+            page = _with_body(store, fetcher, fetch_conditional(store, fetcher, url, conditional=True), None)
+            content = read_feed(page, source)
         except (FetchError, DiscoverError) as error:
             report.problems.append(Problem(source.id, url, "discover", error.message, error.hint))
             continue
@@ -175,16 +223,25 @@ def _feed_items(source: Source, store: Store, fetcher: Fetcher, report: SourceRe
     return items
 
 
-def _sitemap_batches(source: Source, store: Store, fetcher: Fetcher, report: SourceReport) -> Iterator[list[Link]]:
-    """The sitemap's article links (and those of the sitemaps an index names), a batch at a time."""
+def _sitemaps(
+    source: Source, store: Store, fetcher: Fetcher, report: SourceReport
+) -> Iterator[tuple[str, Iterator[Link]] | int]:
+    """Each urlset to read, with its article links, read as they are asked for (and the sitemaps an
+    index names); or, for one that answered 304 with all its links settled, their number."""
     if not source.discovery.sitemap:
         return
+    reader = discovery_reader(source)
     queue, visited = [fetcher.url_for(source.discovery.sitemap)], 0
     while queue and visited < MAX_SITEMAPS:
         url = queue.pop(0)
         visited += 1
         try:
-            children, links = sitemap_entries(fetch_cached(store, fetcher, url), source)
+            page, found = fetch_discovery(store, fetcher, url, reader, max_bytes=MAX_SITEMAP_BYTES)
+            if page is None:
+                queue += [str(child) for child in found.get("sitemaps", [])]
+                yield int(found.get("settled", 0))
+                continue
+            children, links = sitemap_entries(page, source)
         except FetchError as error:
             if error.status == 404 and visited == 1:
                 report.notes.append(f"no sitemap at {url}")
@@ -194,28 +251,58 @@ def _sitemap_batches(source: Source, store: Store, fetcher: Fetcher, report: Sou
         except DiscoverError as error:
             report.problems.append(Problem(source.id, url, "discover", error.message, error.hint))
             continue
-        queue += children
-        yield from batched(links, SITEMAP_BATCH)
+        if children:  # an index (no links of its own)
+            store.remember_read(url, reader, {"sitemaps": children})
+            queue += children
+        else:
+            yield url, links
 
 
-def _collect_alerts(source: Source, store: Store, page: Page, report: SourceReport) -> None:
+def _collect_alerts(source: Source, store: Store, page: Page, report: SourceReport) -> bool:
+    """Keep the page's alerts; False when they could not be read (a problem in the report)."""
     try:
         alerts = extract_alerts(page, source)
     except ExtractError as error:
         report.problems.append(Problem(source.id, page.url, "alerts", error.message, error.hint))
-        return
+        return False
     report.alerts += [alert.title for alert in store.save_alerts(page.url, alerts, page.fetched_at)]
+    return True
 
 
-def fetch_conditional(store: Store, fetcher: Fetcher, url: str, *, conditional: bool) -> Page:
+def discovery_reader(source: Source) -> str:
+    """What reads a source's discovery pages, as a key: Pānui's version and every setting that decides
+    what a read of the same bytes finds (a change to any reads each page again)."""
+    discovery = source.discovery
+    settings = (__version__, source.id, source.base_url, source.timezone, source.alerts, discovery.listings)
+    paths = (discovery.sitemap, discovery.article_paths.pattern, discovery.article_paths.flags, discovery.never_fetch)
+    return hashlib.sha256(repr((settings, paths)).encode()).hexdigest()
+
+
+def fetch_conditional(
+    store: Store, fetcher: Fetcher, url: str, *, conditional: bool, max_bytes: int | None = None
+) -> Page:
     remembered = store.validators(url) if conditional else None
     validators = Validators(etag=remembered[0], last_modified=remembered[1]) if remembered else None
-    return fetcher.fetch(url, validators)
+    return fetcher.fetch(url, validators, max_bytes=max_bytes)
 
 
-def fetch_cached(store: Store, fetcher: Fetcher, url: str) -> Page:
-    """A discovery page: conditional, with the stored copy standing in for a 304's empty body."""
-    page = fetch_conditional(store, fetcher, url, conditional=True)
+def fetch_discovery(
+    store: Store, fetcher: Fetcher, url: str, reader: str, *, max_bytes: int | None = None
+) -> tuple[Page | None, dict[str, Any]]:
+    """A discovery page, conditionally. (None, what `reader` found in it) when it answered 304 and that
+    is kept: it is not read again; else (the page, {}), its stored copy standing in for a 304's body."""
+    page = fetch_conditional(store, fetcher, url, conditional=True, max_bytes=max_bytes)
+    if page.status == 304:
+        found = store.recall_read(url, reader)
+        if found is not None:
+            store.confirm_unchanged(url, page.fetched_at)
+            return None, found
+    return _with_body(store, fetcher, page, max_bytes), {}
+
+
+def _with_body(store: Store, fetcher: Fetcher, page: Page, max_bytes: int | None) -> Page:
+    """The page, or for a 304 its stored copy (fetched afresh when no readable copy is kept)."""
+    url = page.url
     if page.status == 304:
         body = store.cached_body(url)
         if body is not None:
@@ -228,6 +315,6 @@ def fetch_cached(store: Store, fetcher: Fetcher, url: str) -> Page:
                 body=body,
                 fetched_at=page.fetched_at,
             )
-        page = fetcher.fetch(url)
+        page = fetcher.fetch(url, max_bytes=max_bytes)
     store.remember_response(page)
     return page

@@ -11,14 +11,15 @@ from typing import TextIO
 from urllib.parse import urlsplit
 
 from pipeline.bounds import shorten
-from pipeline.discover import find_listing_links, read_feed, read_sitemap
+from pipeline.discover import MAX_SITEMAP_BYTES, find_listing_links, read_feed, read_sitemap
 from pipeline.dom import html_text, parse_html
 from pipeline.errors import DiscoverError, ExtractError, FetchError
-from pipeline.extract import extract_watched, unmet_expectations, word_count
+from pipeline.extract import unmet_expectations, word_count
 from pipeline.extract.alerts import extract_alerts
 from pipeline.extract.article import canonical_url, extract_article, parse_published
 from pipeline.extract.generic import extract_generic
 from pipeline.extract.sanitise import clean_text
+from pipeline.extract.watched import extract_watched
 from pipeline.feed_item import FeedItem
 from pipeline.fetch import Fetcher
 from pipeline.logs import visible
@@ -149,9 +150,10 @@ def _check_source(source: Source, fetcher: Fetcher, urls: list[str], out: TextIO
     sitemap_links: list[Link] = []
     if source.discovery.sitemap:
         try:
-            content = read_sitemap(fetcher.fetch(fetcher.url_for(source.discovery.sitemap)), source)
+            sitemap_url = fetcher.url_for(source.discovery.sitemap)
+            content = read_sitemap(fetcher.fetch(sitemap_url, max_bytes=MAX_SITEMAP_BYTES), source)
             for child in content.sitemaps[:1]:  # enough to find articles to check when a listing broke
-                sitemap_links += read_sitemap(fetcher.fetch(child), source).links
+                sitemap_links += read_sitemap(fetcher.fetch(child, max_bytes=MAX_SITEMAP_BYTES), source).links
             sitemap_links += content.links
             detail = (
                 f"{len(content.sitemaps)} child sitemap(s)"

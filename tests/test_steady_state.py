@@ -1,0 +1,148 @@
+"""The daemon's steady state: every 15 minutes a sync that finds nothing new. It must cost what it
+uses, not what Pānui could do: no HTML, feed or page library loaded when no page is read and no file
+rendered, and no stored sitemap read again when the site answers 304 (issue 20; the benchmark measures
+the time, these tests the behaviour behind it)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from pipeline.config import load_config
+from pipeline.store import Store
+from pipeline.sync.run import run_sync
+from tests.fixture_site import ARTICLE_PATHS, LASTMOD, SITEMAP_URLSET_PATH, XML, FixtureSite, Route, sitemap_urlset
+from tests.helpers import REPO_ROOT, run_cli, write_config
+
+pytestmark = pytest.mark.e2e
+
+# What only reading a new page (BeautifulSoup, soupsieve, trafilatura), rendering (feedgen, Jinja2) or
+# the daemon (APScheduler) needs.
+HEAVY = ("bs4", "soupsieve", "trafilatura", "feedgen", "jinja2", "apscheduler")
+# A wrapper that runs run.py with its arguments, then writes the names of the modules it imported.
+DUMP_MODULES = """
+import atexit, runpy, sys
+dump = sys.argv.pop(1)
+atexit.register(lambda: open(dump, "w").write("\\n".join(sorted(sys.modules))))
+sys.argv[0] = sys.argv.pop(1)
+runpy.run_path(sys.argv[0], run_name="__main__")
+"""
+
+
+def imported_by(tmp_path: Path, *args: str) -> tuple[subprocess.CompletedProcess[str], set[str]]:
+    dump = tmp_path / "modules.txt"
+    result = subprocess.run(
+        [sys.executable, "-c", DUMP_MODULES, str(dump), str(REPO_ROOT / "run.py"), *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    return result, {name.split(".")[0] for name in dump.read_text().split()}
+
+
+def loaded(modules: set[str], names: tuple[str, ...]) -> list[str]:
+    return [name for name in names if name in modules]
+
+
+def test_a_sync_that_finds_nothing_new_loads_no_html_feed_page_or_scheduler_library(
+    site: FixtureSite, tmp_path: Path
+) -> None:
+    config = write_config(site, tmp_path)
+    first = run_cli("sync", "--config", str(config))
+    assert first.returncode == 0, first.stderr
+
+    result, modules = imported_by(tmp_path, "sync", "--config", str(config))
+
+    assert result.returncode == 0, result.stderr
+    assert "0 new, 0 updated" in result.stdout and "nothing changed" in result.stdout
+    assert loaded(modules, HEAVY) == []
+    assert "warcio" not in modules  # WARC capture is off
+
+
+def test_a_new_selector_is_still_checked_after_a_sync_recorded_the_others(site: FixtureSite, tmp_path: Path) -> None:
+    config = write_config(site, tmp_path)
+    assert run_cli("sync", "--config", str(config)).returncode == 0
+    broken = write_config(site, tmp_path, source={"extraction": {"title": "h1:unknown-pseudo"}})
+
+    result = run_cli("sync", "--config", str(broken))
+
+    assert result.returncode == 2
+    assert "extraction.title" in result.stderr and "not a valid CSS selector" in result.stderr
+
+
+def test_help_and_status_load_only_what_they_print(site: FixtureSite, tmp_path: Path) -> None:
+    config = write_config(site, tmp_path)
+    assert run_cli("sync", "--config", str(config)).returncode == 0
+
+    shown, for_help = imported_by(tmp_path, "--help")
+    status, for_status = imported_by(tmp_path, "status", "--config", str(config))
+
+    assert shown.returncode == 0 and "sync" in shown.stdout
+    assert status.returncode == 0, status.stderr
+    for modules in (for_help, for_status):
+        assert loaded(modules, (*HEAVY, "requests", "urllib3", "lxml", "nh3")) == []
+    assert loaded(for_help, ("yaml", "sqlite3")) == []
+
+
+def test_a_sitemap_that_answers_304_is_not_read_again(
+    site: FixtureSite, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = load_config(write_config(site, tmp_path))
+    run_sync(config)  # reads the sitemap, whose links are all new
+    run_sync(config)  # reads it again (it answers 304), finding every link checked since: settled
+    read: list[str] = []
+    stored_body = Store.cached_body
+
+    def cached_body(store: Store, url: str) -> bytes | None:
+        read.append(url)
+        return stored_body(store, url)
+
+    monkeypatch.setattr(Store, "cached_body", cached_body)
+    site.clear_requests()
+
+    report = run_sync(config)
+
+    assert report.exit_code == 0 and not report.sources[0].new and not report.files_written
+    sitemaps = [request for request in site.requests if request.path.startswith("/sitemap.xml")]
+    assert len(sitemaps) == 2  # the index and its urlset, each asked for and answered 304
+    assert all(request.headers.get("If-None-Match") for request in sitemaps)
+    assert read == [site.base_url + "robots.txt"]  # no stored sitemap (nor home page) decompressed or parsed
+
+
+def test_a_sitemap_link_that_failed_is_asked_for_again_though_the_sitemap_answers_304(
+    site: FixtureSite, tmp_path: Path
+) -> None:
+    late = ARTICLE_PATHS[3]  # in the sitemap, not on the home page
+    kept = site.route(late)
+    site.set(late, Route(status=503, body=b"busy"))
+    config = load_config(write_config(site, tmp_path))
+    assert run_sync(config).exit_code == 1  # the article could not be fetched: a problem
+    assert kept is not None
+    site.set(late, kept)
+    site.clear_requests()
+
+    report = run_sync(config)
+
+    assert report.exit_code == 0
+    assert [url for url in report.sources[0].new] == [site.base_url + late.lstrip("/")]
+    assert site.paths_requested().count(late) == 1
+
+
+def test_a_sitemap_of_60000_urls_is_read_to_its_end_past_the_pages_max_bytes(site: FixtureSite, tmp_path: Path) -> None:
+    # 60,000 pages of the site that are not articles, then the articles: only a sitemap read to its end
+    # finds the one article the home page does not list.
+    pages = [(f"/visas/visa-{number:05d}/", "2026-07-01") for number in range(60_000)]
+    body = sitemap_urlset(site.base_url, [*pages, *((path, LASTMOD[path]) for path in ARTICLE_PATHS)])
+    site.set(SITEMAP_URLSET_PATH, Route(body=body, headers={"Content-Type": XML}))
+    config = load_config(write_config(site, tmp_path))
+    assert len(body) > config.sources[0].max_bytes  # max_bytes (5 MB by default) is for pages
+
+    report = run_sync(config)
+
+    assert report.exit_code == 0, [problem.describe() for problem in report.all_problems]
+    assert sorted(report.sources[0].new) == sorted(site.base_url + path.lstrip("/") for path in ARTICLE_PATHS)
+    assert not any(path.startswith("/visas/") for path in site.paths_requested())

@@ -203,6 +203,8 @@ def _any_missing(root: Path, catalogue: Catalogue) -> bool:
 def changed_feed_urls(config: Config, written: Sequence[str]) -> list[str]:
     """The public URLs of the feeds a publication changed (what a WebSub hub is told about)."""
     feed_names = {
-        base + extension for base in ("feed", "updates", "alerts") for extension in (".xml", ".atom", ".json")
+        base + extension
+        for base in ("feed", "updates", "alerts", "upcoming")
+        for extension in (".xml", ".atom", ".json")
     }
     return [config.site_url + path for path in written if path.rsplit("/", 1)[-1] in feed_names]

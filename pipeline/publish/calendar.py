@@ -14,7 +14,7 @@ from markupsafe import Markup
 
 from pipeline.extract.dates import NZ
 from pipeline.publish.dated import DatedEvent
-from pipeline.publish.entries import Entry, nz_date
+from pipeline.publish.entries import Entry
 from pipeline.publish.feed_items import FeedItem
 
 UPCOMING_DAYS = 14  # the feed of dates coming up: today and the next 14 days
@@ -160,16 +160,3 @@ def _item(item: Dated) -> FeedItem:
         external_url=entry.url,
         rights=f"{source.licence.name}: {source.licence.url}",
     )
-
-
-def retrieved_text(item: Dated) -> str:
-    return nz_date(item.event.stamp, item.entry.source.timezone)
-
-
-def coming_up_text(coming: Sequence[Dated], past: Sequence[Dated]) -> str:
-    """How many dates the page lists, for its description (no "today" in it: the page keeps its bytes)."""
-    return f"{len(coming)} date{'s' if len(coming) != 1 else ''} to come, {len(past)} in the last {RECENT_DAYS} days."
-
-
-def stamp_key(dated: Sequence[Dated]) -> datetime | None:
-    return max((item.event.stamp for item in dated), default=None)

@@ -46,7 +46,8 @@ def calendar_outputs(config: Config, catalogue: Catalogue, site: SiteContext, to
     )
     soon = {event.uid for event in due_within([item.event for item in dated], today, UPCOMING_DAYS)}
     near = [item for item in dated if item.event.uid in soon]
-    since = max((item.event.stamp for item in near), default=catalogue.archive_began())
+    # Dated, while it lists nothing, by the last change to any date (a date from the store, as every feed's).
+    since = max((item.event.stamp for item in near or dated), default=None) or catalogue.archive_began()
     content = FeedContent(
         "",
         f"Coming up in the next {UPCOMING_DAYS} days · {title}",

@@ -101,6 +101,11 @@ def test_titles_summaries_tables_and_list_items_are_read() -> None:
     }
     table_row = next(each for each in find_dates(item) if each.day == date(2026, 10, 1))
     assert table_row.sentence == "Visa: Visitor visa · New fee from: 1 October 2026"
+    nested = "<ul><li>Changes from 1 December 2026:<ul><li>Applications close on 30 November 2026.</li></ul></li></ul>"
+    assert found(article(nested)) == {(date(2026, 12, 1), None, "takes-effect"), (date(2026, 11, 30), None, "closes")}
+    assert found(article("<div>Applications close on 30 November 2026.</div>")) == {
+        (date(2026, 11, 30), None, "closes")
+    }
 
 
 def test_a_weekday_that_contradicts_the_date_gives_no_date() -> None:

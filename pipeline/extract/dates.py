@@ -136,7 +136,7 @@ def find_dates(article: Article) -> tuple[FoundDate, ...]:
 
 def _blocks(article: Article) -> Iterator[tuple[str, str]]:
     """(where, text) of each block a reader sees as one: the title, the summary, each paragraph, heading
-    and list item of the body, and each table row as "header: cell; header: cell"."""
+    and list item of the body, and each table row as "header: cell · header: cell"."""
     yield "title", _clean(article.title)
     yield "summary", _clean(article.summary)
     tree = parse_fragment(article.body_html)
@@ -154,9 +154,14 @@ def _blocks(article: Article) -> Iterator[tuple[str, str]]:
             yield "table", " · ".join(labelled)
         table.decompose()
     blocks = ["p", "li", "h1", "h2", "h3", "h4", "h5", "h6", "dt", "dd", "caption", "figcaption", "blockquote"]
-    for element in tree.find_all(blocks):
-        own = [text for text in element.find_all(string=True) if text.find_parent(blocks) is element]
-        yield element.name, _clean(" ".join(own))
+    elements = tree.find_all(blocks)
+    texts: dict[int, str] = {}
+    for index in reversed(range(len(elements))):  # innermost first: a list item's text without its sub-list's
+        texts[index] = html_text(elements[index])
+        elements[index].extract()
+    for index, element in enumerate(elements):
+        yield element.name, _clean(texts[index])
+    yield "text", _clean(html_text(tree))  # what is left: text in no paragraph (a body that is one bare <div>)
 
 
 def _clean(text: str) -> str:

@@ -21,6 +21,10 @@ UPCOMING_DAYS = 14  # the feed of dates coming up: today and the next 14 days
 RECENT_DAYS = 60  # the "Coming up" page also lists the dates of the last 60 days, below the future ones
 
 
+def upcoming_title(site_title: str) -> str:
+    return f"Coming up in the next {UPCOMING_DAYS} days · {site_title}"
+
+
 @dataclass(frozen=True)
 class Dated:
     """An event with the article it came from."""

@@ -13,7 +13,15 @@ from functools import partial
 from pipeline.model import Config
 from pipeline.publish import render
 from pipeline.publish.archive import SiteContext, render_coming_up
-from pipeline.publish.calendar import RECENT_DAYS, UPCOMING_DAYS, Dated, render_ics, upcoming_items, window
+from pipeline.publish.calendar import (
+    RECENT_DAYS,
+    UPCOMING_DAYS,
+    Dated,
+    render_ics,
+    upcoming_items,
+    upcoming_title,
+    window,
+)
 from pipeline.publish.dated import due_within, from_json
 from pipeline.publish.entries import make_entry
 from pipeline.publish.feeds import FEED_EXTENSIONS
@@ -50,7 +58,7 @@ def calendar_outputs(config: Config, catalogue: Catalogue, site: SiteContext, to
     since = max((item.event.stamp for item in near or dated), default=None) or catalogue.archive_began()
     content = FeedContent(
         "",
-        f"Coming up in the next {UPCOMING_DAYS} days · {title}",
+        upcoming_title(title),
         f"The dates the announcements give that fall in the next {UPCOMING_DAYS} days, one item per date.",
         poll_minutes(config.sources),
         since,

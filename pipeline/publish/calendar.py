@@ -8,14 +8,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING
 
-from icalendar import Calendar, Event, Timezone, TimezoneDaylight, TimezoneStandard
 from markupsafe import Markup
 
 from pipeline.extract.dates import NZ
 from pipeline.publish.dated import DatedEvent
 from pipeline.publish.entries import Entry
 from pipeline.publish.feed_items import FeedItem
+
+if TYPE_CHECKING:
+    from icalendar import Event, Timezone
 
 UPCOMING_DAYS = 14  # the feed of dates coming up: today and the next 14 days
 RECENT_DAYS = 60  # the "Coming up" page also lists the dates of the last 60 days, below the future ones
@@ -57,6 +60,10 @@ class Dated:
 
 
 def render_ics(name: str, description: str, dated: Sequence[Dated]) -> bytes:
+    # Imported here: a sync whose dates did not change never renders a calendar, and the daemon starts a
+    # process for each run.
+    from icalendar import Calendar
+
     calendar = Calendar()
     calendar.add("prodid", "-//Pānui//Dates from the announcements//EN")
     calendar.add("version", "2.0")
@@ -75,6 +82,8 @@ def _new_zealand() -> Timezone:
     """Pacific/Auckland by its rule since 2007 (daylight time from the last Sunday of September to the
     first Sunday of April), which readers apply to any year; icalendar's own VTIMEZONE lists each
     change up to 2038 instead, and dateutil (vobject's, khal's) reads that list wrongly."""
+    from icalendar import Timezone, TimezoneDaylight, TimezoneStandard
+
     zone = Timezone()
     zone.add("tzid", "Pacific/Auckland")
     for part, start, rule, offsets, name in (
@@ -103,6 +112,8 @@ def _new_zealand() -> Timezone:
 
 
 def _event(item: Dated) -> Event:
+    from icalendar import Event
+
     event, entry = item.event, item.entry
     component = Event()
     component.add("uid", event.uid)

@@ -114,6 +114,8 @@ def test_nginx_serves_feeds_with_their_media_types(tmp_path: Path) -> None:
         "feed.atom": "application/atom+xml; charset=utf-8",
         "feed.json": "application/feed+json; charset=utf-8",
         "feeds.opml": "text/x-opml; charset=utf-8",
+        "calendar.ics": "text/calendar; charset=utf-8",
+        "upcoming.json": "application/feed+json; charset=utf-8",
         "health.json": "application/json; charset=utf-8",
         "sitemap.xml": "application/xml; charset=utf-8",
         "index.html": "text/html; charset=utf-8",

@@ -39,6 +39,8 @@ PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
 SAMPLE_FILES: dict[str, bytes] = {
     "index.html": INDEX_HTML,
     "feeds.opml": b'<?xml version="1.0"?><opml version="2.0"><body/></opml>\n',
+    "calendar.ics": b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nEND:VCALENDAR\r\n",
+    "upcoming.xml": FEED_XML,
     "search.json": b'{"articles": []}\n',
     "sitemap.xml": b'<?xml version="1.0"?><urlset/>\n',
     "style.css": b"body { color: #222; }\n",
@@ -120,6 +122,8 @@ def served(tmp_path: Path) -> Iterator[Served]:
         ("/inz/feed.json", "application/feed+json"),
         ("/search.json", "application/json"),
         ("/feeds.opml", "text/x-opml; charset=utf-8"),
+        ("/calendar.ics", "text/calendar; charset=utf-8"),
+        ("/upcoming.xml", "application/rss+xml; charset=utf-8"),
         ("/index.html", "text/html; charset=utf-8"),
         ("/sitemap.xml", "application/xml; charset=utf-8"),
         ("/style.css", "text/css; charset=utf-8"),

@@ -11,13 +11,16 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Protocol
 
 from pipeline.batching import batched
+from pipeline.extract.dates import NZ
 from pipeline.files import OutputWriter, flush_folders, flush_tree, remove_leftovers, write_atomic
 from pipeline.model import Config
 from pipeline.publish.collections import SITE, memberships, sort_key
+from pipeline.publish.dated import follow, to_json
 from pipeline.publish.extras import search_words
 from pipeline.publish.plan import Output, Scope, SitePlanner
 from pipeline.publish.render import StoreView
@@ -32,23 +35,25 @@ class ArticleStore(StoreView, Protocol):
     def catalogue(self, state_dir: Path | None) -> Catalogue: ...
 
 
-def render_site(config: Config, store: ArticleStore) -> dict[str, bytes]:
-    """Every output file, keyed by its path under output_dir (a catalogue in memory: nothing is written)."""
+def render_site(config: Config, store: ArticleStore, *, now: datetime | None = None) -> dict[str, bytes]:
+    """Every output file, keyed by its path under output_dir (a catalogue in memory: nothing is written).
+    `now`: the moment the calendar's pages count from (today in NZ)."""
     catalogue = store.catalogue(None)
     try:
         scope = _index(config, store, catalogue, catalogue.all_ids(), everything=True)
         files: dict[str, bytes] = {}
-        for output in SitePlanner(config, catalogue, store).plan(scope):
+        for output in SitePlanner(config, catalogue, store, _today(now)).plan(scope):
             files.update(output.render())
         return files
     finally:
         catalogue.close()
 
 
-def publish(config: Config, store: ArticleStore, *, full: bool = False) -> list[str]:
+def publish(config: Config, store: ArticleStore, *, full: bool = False, now: datetime | None = None) -> list[str]:
     """Write what changed; return the paths whose bytes changed. `full` plans every output (and writes
     the ones whose bytes differ), as does a publication after the settings, the templates or Pānui
-    changed, after one was killed, or when a published file has gone missing."""
+    changed, after one was killed, or when a published file has gone missing. `now` (the run's start)
+    dates the calendar's pages: what is coming up changes with the day, not only with the articles."""
     marker = config.state_dir / IN_PROGRESS_FILE
     interrupted = marker.exists()
     if full or interrupted:
@@ -63,13 +68,17 @@ def publish(config: Config, store: ArticleStore, *, full: bool = False) -> list[
     catalogue = store.catalogue(config.state_dir)
     try:
         with catalogue_errors(config.state_dir / PUBLISH_FILE):
-            return _publish(config, store, catalogue, marker, full=full, interrupted=interrupted)
+            return _publish(config, store, catalogue, marker, _today(now), full=full, interrupted=interrupted)
     finally:
         catalogue.close()
 
 
+def _today(now: datetime | None) -> date:
+    return (now or datetime.now(UTC)).astimezone(NZ).date()
+
+
 def _publish(
-    config: Config, store: StoreView, catalogue: Catalogue, marker: Path, *, full: bool, interrupted: bool
+    config: Config, store: StoreView, catalogue: Catalogue, marker: Path, today: date, *, full: bool, interrupted: bool
 ) -> list[str]:
     site = site_key(config)
     every_file = full  # rebuild: render every output, whatever the recorded keys say
@@ -86,7 +95,7 @@ def _publish(
     if changed or full:
         mark_in_progress()  # the catalogue is about to move ahead of output/
     scope = _index(config, store, catalogue, changed, everything=full)
-    planner = SitePlanner(config, catalogue, store)
+    planner = SitePlanner(config, catalogue, store, today)
     # Even a publication of the alert feeds alone leaves temporary copies if it is killed: the marker
     # has the next run clean them up.
     with OutputWriter(config.output_dir, before_first_copy=mark_in_progress) as writer:
@@ -118,11 +127,13 @@ def _index(
         listed = []
         stored_articles = [item for item in catalogue.articles(chunk) if item.source_id in sources]
         bodies = store.bodies(item.id for item in stored_articles)  # for the search words, once per version
+        versions = store.versions(item.id for item in stored_articles)  # for the calendar's dates
         for stored in stored_articles:  # (a source no longer configured: its articles are not published)
             now = memberships(stored, sources[stored.source_id])
             scope.collections.update((member.collection, member) for member in now)
             article = replace(stored.article, body_html=bodies.get(stored.id, ""))
-            listed.append((stored.id, sort_key(stored), search_words(article), now))
+            dates = to_json(follow(stored.article.url, versions.get(stored.id, [])))
+            listed.append((stored.id, sort_key(stored), search_words(article), dates, now))
             scope.article_ids.append(stored.id)
         for folder in catalogue.index(listed, chunk):
             # A topic or type renamed (now spelled as its newest article spells it): every year page
@@ -193,7 +204,7 @@ def changed_feed_urls(config: Config, written: Sequence[str]) -> list[str]:
     """The public URLs of the feeds a publication changed (what a WebSub hub is told about)."""
     feed_names = {
         base + extension
-        for base in ("feed", "updates", "alerts", "changes")
+        for base in ("feed", "updates", "alerts", "changes", "upcoming")
         for extension in (".xml", ".atom", ".json")
     }
     return [config.site_url + path for path in written if path.rsplit("/", 1)[-1] in feed_names]

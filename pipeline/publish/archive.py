@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from pipeline.dom import parse_fragment
 from pipeline.model import Alert, Source, Version
+from pipeline.publish.calendar import Dated
 from pipeline.publish.changes import issued_text
 from pipeline.publish.entries import Entry, nz_date
 from pipeline.publish.feeds import FEED_EXTENSIONS, MEDIA_TYPES
@@ -205,6 +206,23 @@ def render_version(site: SiteContext, entry: Entry, version: Version, count: int
         feeds=feeds,
         version_note=note,
         document=None,  # the copy beside the article is of its current version
+    )
+
+
+def render_coming_up(
+    site: SiteContext, coming: Sequence[Dated], past: Sequence[Dated], days: int, recent_days: int
+) -> bytes:
+    """The "Coming up" page: the dates to come, soonest first, and the recent past, newest first."""
+    feeds = feed_links("../", "", f"Coming up · {site.site_title}", "upcoming")
+    return _page(
+        site,
+        "coming-up.html",
+        "coming-up/index.html",
+        coming=coming,
+        past=past,
+        days=days,
+        recent_days=recent_days,
+        feeds=feeds,
     )
 
 

@@ -8,12 +8,13 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from functools import cached_property, partial
 
 from pipeline.model import Config, Source, StoredArticle
 from pipeline.publish import render
 from pipeline.publish.archive import AlertBox, LinkGroup, Listing, SiteContext
+from pipeline.publish.calendar_plan import calendar_outputs
 from pipeline.publish.collections import LABELS, SITE
 from pipeline.publish.entries import MAX_DOCUMENT_COPY, Entry, document_name, make_entry
 from pipeline.publish.feed_items import FeedItem
@@ -41,8 +42,9 @@ class Scope:
 
 
 class SitePlanner:
-    def __init__(self, config: Config, catalogue: Catalogue, view: StoreView) -> None:
+    def __init__(self, config: Config, catalogue: Catalogue, view: StoreView, today: date) -> None:
         self.config = config
+        self.today = today  # in NZ: what the calendar's page and feed count from
         self.catalogue = catalogue
         self.view = view
         self.site = SiteContext(
@@ -59,7 +61,7 @@ class SitePlanner:
     def plan(self, scope: Scope) -> Iterator[Output]:
         """Every output of the scope; plus, when the scope is not empty, the site-wide pages that depend
         on which collections exist, and always the alert feeds and the front page that shows the current
-        alerts (they change without any article)."""
+        alerts (they change without any article), and the calendar's outputs (they change with the day)."""
         yield from self._article_pages(scope.article_ids)
         for folder in sorted(scope.collections):
             membership = scope.collections[folder]
@@ -74,6 +76,8 @@ class SitePlanner:
                 yield self._alerts_feed(source)
             if source.watch:
                 yield self._changes_feed(source)
+        for paths, depends, render_ in calendar_outputs(self.config, self.catalogue, self.site, self.today):
+            yield self._output(paths, depends, render_)
 
     def removed(self, scope: Scope) -> list[str]:
         """The files of the scope's collections that list nothing any more (a topic no article has)."""
@@ -90,8 +94,6 @@ class SitePlanner:
         if membership.kind == "site" or (membership.kind == "source" and membership.collection[:-1] in self.sources):
             return True
         return membership.kind != "source" and self.catalogue.size(membership.collection) > 0
-
-    # Planning helpers.
 
     def _output(self, paths: tuple[str, ...], depends: object, render_: Callable[[], dict[str, bytes]]) -> Output:
         # repr, not JSON: dependencies are tuples, strings, numbers and frozen dataclasses, whose repr

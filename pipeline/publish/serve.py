@@ -34,10 +34,10 @@ CONTENT_SECURITY_POLICY = (
     "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'unsafe-inline'; "
     "img-src 'self' data:; base-uri 'none'; form-action 'none'"
 )
-# Pānui's feeds (articles, corrections, alerts) by file name; other .xml and .json keep generic types.
+# Pānui's feeds (articles, corrections, alerts, dates coming up) by file name; other .xml and .json keep generic types.
 FILE_NAME_TYPES = {
     f"{base}{suffix}": media
-    for base in ("feed", "updates", "alerts")
+    for base in ("feed", "updates", "alerts", "upcoming")
     for suffix, media in ((".xml", "application/rss+xml; charset=utf-8"), (".json", "application/feed+json"))
 }
 SUFFIX_TYPES = {
@@ -46,6 +46,7 @@ SUFFIX_TYPES = {
     ".atom": "application/atom+xml; charset=utf-8",
     ".json": "application/json",
     ".opml": "text/x-opml; charset=utf-8",
+    ".ics": "text/calendar; charset=utf-8",
     ".css": "text/css; charset=utf-8",
     ".js": "text/javascript; charset=utf-8",
     ".txt": "text/plain; charset=utf-8",

@@ -9,6 +9,7 @@ from importlib import resources
 
 from pipeline import __version__
 from pipeline.model import Config, Source
+from pipeline.publish.calendar import upcoming_title
 from pipeline.publish.extras import FeedOutline
 from pipeline.publish.feeds import FEED_EXTENSIONS
 from pipeline.store import CollectionInfo, Membership
@@ -56,13 +57,16 @@ def collection_paths(membership: Membership) -> tuple[str, ...]:
 def opml_lists(
     config: Config, groups: Callable[[str, str], Sequence[CollectionInfo]]
 ) -> list[tuple[str, str, list[FeedOutline]]]:
-    """feeds.opml: the feeds whose items no other of them has (the site's articles, each source's
-    corrections and alerts), so a reader that keeps one copy of an item, by its id, shows every
+    """feeds.opml: the feeds whose items no other of them has (the site's articles, the dates coming up,
+    each source's corrections and alerts), so a reader that keeps one copy of an item, by its id, shows every
     article in the main feed. topics.opml: each source's own feed, its types and its topics, which
     overlap (an article is in its source's, its type's and each of its topics'). `groups(kind, folder)`
     lists a source's collections of one kind."""
     site_url = config.site_url
-    main = [FeedOutline(config.feeds.title, site_url + "feed.xml", site_url, "")]
+    main = [
+        FeedOutline(config.feeds.title, site_url + "feed.xml", site_url, ""),
+        FeedOutline(upcoming_title(config.feeds.title), site_url + "upcoming.xml", site_url, ""),
+    ]
     topics = []
     for source in config.sources:
         folder = f"{source.id}/"

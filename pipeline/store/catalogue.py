@@ -22,7 +22,7 @@ from pipeline.store.database import immediate_transaction, parse_time
 from pipeline.store.rows import CHUNK, CURRENT, article_columns, chunks, marks, stored_article
 
 PUBLISH_FILE = "publish.sqlite3"
-SCHEMA_VERSION = "2"  # a file of another version is rebuilt from the store, never migrated
+SCHEMA_VERSION = "3"  # a file of another version is rebuilt from the store, never migrated
 
 # What of an article any output shows, as one string: when it differs from what the index recorded at
 # the last publication, the article is republished (new, edited, withdrawn, reinstated, re-extracted).
@@ -36,8 +36,10 @@ ARTICLE_COLUMNS = article_columns()  # without bodies: publishing reads those on
 _article = lru_cache(maxsize=1024)(stored_article)
 SCHEMA = (
     "CREATE TABLE IF NOT EXISTS pub.state (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
-    # `words`: what the archive's search finds the article by (computed once per version, from its body).
-    "CREATE TABLE IF NOT EXISTS pub.entries (article_id INTEGER PRIMARY KEY, state TEXT NOT NULL, words TEXT NOT NULL)",
+    # `words`: what the archive's search finds the article by (computed once per version, from its body);
+    # `dates`: the calendar's events of the article, followed through its versions (JSON; "" for none).
+    "CREATE TABLE IF NOT EXISTS pub.entries (article_id INTEGER PRIMARY KEY, state TEXT NOT NULL, "
+    "words TEXT NOT NULL, dates TEXT NOT NULL)",
     # One row per article and collection it is listed in; sort_key orders a collection newest first.
     "CREATE TABLE IF NOT EXISTS pub.members (collection TEXT NOT NULL, article_id INTEGER NOT NULL, "
     "kind TEXT NOT NULL, parent TEXT NOT NULL, name TEXT NOT NULL, sort_key TEXT NOT NULL, "
@@ -174,8 +176,8 @@ class Catalogue:
                 found.setdefault(int(article_id), set()).add(Membership(*membership))
         return found
 
-    def index(self, listed: Iterable[tuple[int, str, str, Iterable[Membership]]], ids: Sequence[int]) -> set[str]:
-        """Record where each of `ids` is listed now: (article id, sort key, search words, memberships) for
+    def index(self, listed: Iterable[tuple[int, str, str, str, Iterable[Membership]]], ids: Sequence[int]) -> set[str]:
+        """Record where each of `ids` is listed now: (article id, sort key, search words, dates, memberships) for
         each one that is published; the others (gone from the store, or of a source no longer configured)
         are listed nowhere. Then bring the size and name of every collection concerned up to date, and
         return the collections whose name changed, appeared or went (a topic now spelled otherwise by
@@ -192,16 +194,18 @@ class Catalogue:
                 db.execute(f"DELETE FROM pub.members WHERE article_id IN ({marks(chunk)})", chunk)
                 db.execute(f"DELETE FROM pub.entries WHERE article_id IN ({marks(chunk)})", chunk)
                 db.execute(
-                    f"INSERT INTO pub.entries SELECT a.id, {ARTICLE_STATE}, '' FROM {CURRENT} WHERE a.id IN ({marks(chunk)})",
+                    f"INSERT INTO pub.entries SELECT a.id, {ARTICLE_STATE}, '', '' FROM {CURRENT} WHERE a.id IN ({marks(chunk)})",
                     chunk,
                 )
             rows = list(listed)
-            db.executemany("UPDATE pub.entries SET words = ? WHERE article_id = ?", ((r[2], r[0]) for r in rows))
+            db.executemany(
+                "UPDATE pub.entries SET words = ?, dates = ? WHERE article_id = ?", ((r[2], r[3], r[0]) for r in rows)
+            )
             db.executemany(
                 "INSERT INTO pub.members VALUES (?, ?, ?, ?, ?, ?)",
                 (
                     (member.collection, article_id, member.kind, member.parent, member.name, sort_key)
-                    for article_id, sort_key, _, members in rows
+                    for article_id, sort_key, _, _, members in rows
                     for member in members
                 ),
             )
@@ -269,6 +273,11 @@ class Catalogue:
             int(str(article_id)): str(words)
             for article_id, words in self._lookup("entries", "article_id", "words", ids)
         }
+
+    def dated(self) -> list[tuple[int, str]]:
+        """(article id, dates) of every published article with dates, by id: what the calendar shows."""
+        rows = self._db.execute("SELECT article_id, dates FROM pub.entries WHERE dates != '' ORDER BY article_id")
+        return [(int(article_id), str(dates)) for article_id, dates in rows]
 
     def corrected(self, source_id: str, limit: int) -> list[StoredArticle]:
         """The articles behind the source's `limit` newest corrections (a later version, or a withdrawal),

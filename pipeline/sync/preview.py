@@ -63,7 +63,7 @@ def preview_sync(
                 with fetcher_factory(source, config.user_agent) as fetcher:
                     report.sources.append(sync_source(source, store, fetcher, given, deadline=deadline, dry_run=True))
             if store.article_count():
-                rendered = render_site(config, store)
+                rendered = render_site(config, store, now=report.started_at)
                 report.files_written = [
                     path for path in sorted(rendered) if not _holds(config.output_dir / path, rendered[path])
                 ]

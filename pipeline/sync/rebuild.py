@@ -58,7 +58,7 @@ def run_rebuild(config: Config, *, lock_wait: float = 0.0) -> SyncReport:
         report.empty_store = not store.article_count()
         if not report.empty_store:
             try:
-                report.files_written = publish(config, store, full=True)
+                report.files_written = publish(config, store, full=True, now=report.started_at)
             except (OSError, PanuiError) as error:
                 report.problems.append(
                     Problem("*", str(config.output_dir), "publish", str(error), "check output_dir and free disk space")

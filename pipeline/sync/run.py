@@ -69,7 +69,7 @@ def _publish(config: Config, store: Store, report: SyncReport) -> None:
     """Publish from the store; tell the WebSub hub which feeds changed (a failed ping is a warning:
     the feeds are published either way, and readers still poll)."""
     try:
-        report.files_written = publish(config, store)
+        report.files_written = publish(config, store, now=report.started_at)
     except (OSError, PanuiError) as error:
         report.problems.append(
             Problem("*", str(config.output_dir), "publish", str(error), "check output_dir and free disk space")

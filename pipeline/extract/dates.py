@@ -1,0 +1,261 @@
+"""The dates that matter in an article: when something takes effect, opens, closes or is due, found in
+its title, summary and body (table cells and list items included; never its own publication date), each
+with its kind, its time and time zone when the text gives one, and the sentence it came from. Pure.
+
+A careful grammar, not a general date parser: a wrong date in someone's calendar is worse than a missing
+one. Only dates written with a month name count ("1 October 2026", "Monday 20 July", "1 Oct 2026");
+"1/10/2026" and "next Monday" do not. A date without a year takes one only when it cannot be wrong: from
+a full date later in the same sentence ("1 March to 30 April 2026"), from its weekday ("Monday 20 July",
+the year near the publication date whose 20 July is a Monday), or, for a date that something takes
+effect, opens or closes on, the first such day from a month before the publication on."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from pipeline.dom import html_text, parse_fragment
+from pipeline.model import Article
+
+NZ = ZoneInfo("Pacific/Auckland")
+KINDS = ("takes-effect", "opens", "closes", "other")
+# What one article may put in a calendar: well above INZ's (a handful of dates, sentences of 20-60 words).
+MAX_DATES = 50
+MAX_SENTENCE = 600
+MONTHS = {
+    name: number
+    for number, names in enumerate(
+        (
+            ("January", "Jan"),
+            ("February", "Feb"),
+            ("March", "Mar"),
+            ("April", "Apr"),
+            ("May",),
+            ("June", "Jun"),
+            ("July", "Jul"),
+            ("August", "Aug"),
+            ("September", "Sept", "Sep"),
+            ("October", "Oct"),
+            ("November", "Nov"),
+            ("December", "Dec"),
+        ),
+        start=1,
+    )
+    for name in names
+}
+WEEKDAYS = {
+    name: number
+    for number, names in enumerate(
+        (
+            ("Monday", "Mon"),
+            ("Tuesday", "Tues", "Tue"),
+            ("Wednesday", "Wed"),
+            ("Thursday", "Thurs", "Thur", "Thu"),
+            ("Friday", "Fri"),
+            ("Saturday", "Sat"),
+            ("Sunday", "Sun"),
+        )
+    )
+    for name in names
+}
+_MONTH = "|".join(sorted(MONTHS, key=len, reverse=True))
+_WEEKDAY = "|".join(sorted(WEEKDAYS, key=len, reverse=True))
+# Case-sensitive on purpose: "3 may apply" is not a date, "3 May" is.
+DATE = re.compile(
+    rf"(?:\b(?P<weekday>{_WEEKDAY})\.?,?\s+)?"
+    rf"\b(?:(?P<day>\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<month>{_MONTH})\b\.?"
+    rf"|(?P<month_first>{_MONTH})\.?\s+(?P<day_second>\d{{1,2}})(?:st|nd|rd|th)?(?=,\s*\d{{4}}))"
+    r"(?:,?\s+(?P<year>(?:19|20)\d{2})\b(?![\d/]))?"
+)
+_ZONE = r"(?P<zone>NZST|NZDT|NZT|UTC|GMT|(?:New Zealand|NZ) (?:standard |daylight )?time)"
+_TIME = (
+    r"(?:(?P<hour>\d{1,2})(?:[:.](?P<minute>[0-5]\d))?\s*(?P<half>am|pm)\b|(?P<h24>[01]?\d|2[0-3]):(?P<m24>[0-5]\d)"
+    r"|(?:12\s*)?(?P<noon>noon|midday))"
+)
+TIME_BEFORE = re.compile(
+    rf"\b(?P<word>at|from|until|by|before|after|is)\s+{_TIME}(?:\s*\(?{_ZONE}\)?)?,?\s*(?:on\s+)?(?:the\s+)?$",
+    re.IGNORECASE,
+)
+TIME_AFTER = re.compile(rf"^,?\s*(?:at|from|until|by|before|after|,)?\s*{_TIME}(?:\s*\(?{_ZONE}\)?)?", re.IGNORECASE)
+CLAUSE_BREAK = re.compile(r"[;(]|,\s(?!\d{4})")
+SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9“\"(])")
+
+CLOSES_NEXT = re.compile(r"\b(?:until|till|by|no later than|up to and including|closes?|closing|deadline)\W*$", re.I)
+CLOSES = re.compile(
+    r"\b(?:clos(?:e|es|ed|ing)|deadline|expir(?:e|es|y|ing)|due|last day|cut-?off|end(?:s|ing)? on|stop(?:s|ping)?"
+    r"|must be (?:made|submitted|lodged))\b",
+    re.I,
+)
+OPENS = re.compile(r"\b(?:re-?)?open(?:s|ing)?\b(?!\s+(?:work|to)\b)|\blaunch(?:es|ing)?\b", re.I)
+EFFECT_NEXT = re.compile(r"\b(?:from|on or after|starting|effective|as of|commencing|beginning)\W*$", re.I)
+EFFECT = re.compile(
+    r"\btake[sn]? effect|\bcom(?:e|es|ing) into (?:force|effect)|\bwill (?:change|apply|increase|decrease|rise|start|begin|end)"
+    r"|\bchang(?:e|es|ed|ing) (?:on|from)\b|\bappl(?:y|ies) (?:from|on)\b|\bintroduc|\bcommenc|\bstart(?:s|ing)?\b"
+    r"|\bbegin(?:s|ning)?\b",
+    re.I,
+)
+
+
+@dataclass(frozen=True)
+class FoundDate:
+    """One date an article gives: `day` in NZ; `at` the moment when the text gives a time (aware, in
+    Pacific/Auckland); `identity` names the sentence with its dates blanked out, so the same sentence
+    with its date moved is the same found date (what follows a revision)."""
+
+    kind: str
+    day: date
+    at: datetime | None
+    sentence: str
+    identity: str
+
+
+def find_dates(article: Article) -> tuple[FoundDate, ...]:
+    """Every date of the article worth a calendar entry, in reading order, once per (day, time, kind)."""
+    published = article.published.astimezone(NZ).date()
+    found: list[FoundDate] = []
+    seen: dict[str, int] = {}
+    for where, block in _blocks(article):
+        for sentence in SENTENCE_END.split(block):
+            masked = DATE.sub("#", sentence)
+            shown = sentence if len(sentence) <= MAX_SENTENCE else sentence[: MAX_SENTENCE - 1] + "…"
+            for ordinal, (kind, day, at) in enumerate(_sentence_dates(sentence, published)):
+                key = f"{where}|{masked}|{ordinal}"
+                seen[key] = seen.get(key, 0) + 1
+                found.append(FoundDate(kind, day, at, shown, f"{key}|{seen[key]}"))
+    kinds_by_day = {(item.day, item.at) for item in found if item.kind != "other"}
+    unique: dict[tuple[date, datetime | None, str], FoundDate] = {}
+    for item in found:
+        if item.kind == "other" and (item.day < published or (item.day, item.at) in kinds_by_day):
+            continue  # a past event the article reports, or a date already found with what happens on it
+        unique.setdefault((item.day, item.at, item.kind), item)
+    return tuple(unique.values())[:MAX_DATES]
+
+
+def _blocks(article: Article) -> Iterator[tuple[str, str]]:
+    """(where, text) of each block a reader sees as one: the title, the summary, each paragraph, heading
+    and list item of the body, and each table row as "header: cell · header: cell"."""
+    yield "title", _clean(article.title)
+    yield "summary", _clean(article.summary)
+    tree = parse_fragment(article.body_html)
+    for table in tree.find_all("table"):
+        header: list[str] = []
+        for row in table.find_all("tr"):
+            cells = [_clean(html_text(cell)) for cell in row.find_all(["td", "th"])]
+            if not header and row.find("td") is None:
+                header = cells
+                continue
+            labelled = [
+                f"{label}: {cell}" if label else cell
+                for label, cell in zip([*header, *[""] * len(cells)], cells, strict=False)
+            ]
+            yield "table", " · ".join(labelled)
+        table.decompose()
+    blocks = ["p", "li", "h1", "h2", "h3", "h4", "h5", "h6", "dt", "dd", "caption", "figcaption", "blockquote"]
+    elements = tree.find_all(blocks)
+    texts: dict[int, str] = {}
+    for index in reversed(range(len(elements))):  # innermost first: a list item's text without its sub-list's
+        texts[index] = html_text(elements[index])
+        elements[index].extract()
+    for index, element in enumerate(elements):
+        yield element.name, _clean(texts[index])
+    yield "text", _clean(html_text(tree))  # what is left: text in no paragraph (a body that is one bare <div>)
+
+
+def _clean(text: str) -> str:
+    text = re.sub(r"\b([ap])\.m\.", r"\1m", text.replace("\u2013", "-").replace("\u2014", "-"))
+    return " ".join(text.split())
+
+
+def _sentence_dates(sentence: str, published: date) -> Iterator[tuple[str, date, datetime | None]]:
+    matches = list(DATE.finditer(sentence))
+    previous_end = 0
+    for index, match in enumerate(matches):
+        day = _day(match, matches[index + 1 :], published, sentence)
+        next_start = matches[index + 1].start() if index + 1 < len(matches) else len(sentence)
+        left = sentence[previous_end : match.start()]
+        right = sentence[match.end() : next_start]
+        previous_end = match.end()
+        if day is None:
+            continue
+        kind = _kind(left, right)
+        if match.group("year") is None and not _year_is_certain(match, matches[index + 1 :]) and kind == "other":
+            continue  # a year guessed for a date that is only mentioned: not sure enough
+        yield kind, day, _moment(day, left, right)
+
+
+def _year_is_certain(match: re.Match[str], later: list[re.Match[str]]) -> bool:
+    return match.group("weekday") is not None or any(other.group("year") for other in later)
+
+
+def _day(match: re.Match[str], later: list[re.Match[str]], published: date, sentence: str) -> date | None:
+    day = int(match.group("day") or match.group("day_second"))
+    month = MONTHS[match.group("month") or match.group("month_first")]
+    weekday = match.group("weekday")
+    year_text = match.group("year") or next((other.group("year") for other in later if other.group("year")), None)
+    if year_text is not None:
+        return _valid(int(year_text), month, day, weekday)
+    if weekday is not None:  # the year near publication whose day falls on that weekday, if only one does
+        fits = [
+            found
+            for year in (published.year - 1, published.year, published.year + 1)
+            if (found := _valid(year, month, day, weekday))
+        ]
+        return fits[0] if len(fits) == 1 else None
+    earliest = published - timedelta(days=31)
+    for year in (published.year - 1, published.year, published.year + 1):
+        candidate = _valid(year, month, day, None)
+        if candidate is not None and candidate >= earliest:
+            return candidate
+    return None
+
+
+def _valid(year: int, month: int, day: int, weekday: str | None) -> date | None:
+    try:
+        found = date(year, month, day)
+    except ValueError:
+        return None
+    if weekday is not None and found.weekday() != WEEKDAYS[weekday]:
+        return None  # "Monday 21 July 2026" when 21 July is a Tuesday: one of them is wrong, so neither is used
+    return found
+
+
+def _kind(left: str, right: str) -> str:
+    """What happens on the date, from the words of its clause: those just before it first."""
+    before = CLAUSE_BREAK.split(left)[-1]
+    before = TIME_BEFORE.sub(lambda match: match.group("word") + " ", before)
+    after = CLAUSE_BREAK.split(right)[0]
+    if CLOSES_NEXT.search(before) or before.strip() in ("to", "-"):  # the end of a range
+        return "closes"
+    for text in (before, after):
+        if CLOSES.search(text):
+            return "closes"
+        if OPENS.search(text):
+            return "opens"
+        if EFFECT_NEXT.search(text) or EFFECT.search(text):
+            return "takes-effect"
+    return "other"
+
+
+def _moment(day: date, left: str, right: str) -> datetime | None:
+    """The time the text gives for the date (just before it: "at 10am NZST on", or just after it:
+    "1 October 2026 at 10am"), as an aware moment in NZ; None for a whole day."""
+    match = TIME_BEFORE.search(left) or TIME_AFTER.search(right)
+    if match is None:
+        return None
+    if match.group("noon"):
+        hour, minute = 12, 0
+    elif match.group("h24"):
+        hour, minute = int(match.group("h24")), int(match.group("m24"))
+    else:
+        hour, minute = int(match.group("hour")), int(match.group("minute") or 0)
+        if not 1 <= hour <= 12:
+            return None
+        hour = hour % 12 + (12 if match.group("half").lower() == "pm" else 0)
+    zone = (match.group("zone") or "").upper()
+    # NZST or NZDT written in the other season is a slip for "NZ time" (the clock time is what people
+    # plan by), so NZ's own zone names read as the zone in force that day; only UTC is an offset.
+    tz = UTC if zone in ("UTC", "GMT") else NZ
+    return datetime.combine(day, time(hour, minute), tz).astimezone(NZ)

@@ -1,0 +1,95 @@
+"""The calendar's outputs, planned on every publication: calendar.ics for the site and for each source,
+the "Coming up" page and the feed of the next days' dates. Each key is made of what the file shows: the
+events and their articles, and for the page and the feed the dates that fall in their window today, so
+a new day re-renders them only when a date enters or leaves the window (and their bytes stay put
+between such changes)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import date
+from functools import partial
+
+from pipeline.model import Config
+from pipeline.publish import render
+from pipeline.publish.archive import SiteContext, render_coming_up
+from pipeline.publish.calendar import (
+    RECENT_DAYS,
+    UPCOMING_DAYS,
+    Dated,
+    render_ics,
+    upcoming_items,
+    upcoming_title,
+    window,
+)
+from pipeline.publish.dated import due_within, from_json
+from pipeline.publish.entries import make_entry
+from pipeline.publish.feeds import FEED_EXTENSIONS
+from pipeline.publish.render import FeedContent
+from pipeline.publish.site import poll_minutes
+from pipeline.store import Catalogue
+
+Planned = tuple[tuple[str, ...], object, Callable[[], dict[str, bytes]]]
+
+
+def calendar_outputs(config: Config, catalogue: Catalogue, site: SiteContext, today: date) -> Iterator[Planned]:
+    """(paths, what the files show, how to render them) of each of the calendar's outputs."""
+    dated = _dated(config, catalogue)
+    title = config.feeds.title
+    everything = "Dates from the announcements"
+    yield _ics(
+        "calendar.ics", f"{everything} · {title}", f"{everything}: when something takes effect, opens or closes.", dated
+    )
+    for source in config.sources:
+        mine = [item for item in dated if item.entry.source.id == source.id]
+        yield _ics(
+            f"{source.id}/calendar.ics", f"{everything} · {source.name}", f"{everything} of {source.name}.", mine
+        )
+    coming, past = window(dated, today)
+    page = partial(render_coming_up, site, coming, past, UPCOMING_DAYS, RECENT_DAYS)
+    yield (
+        ("coming-up/index.html",),
+        [item.dependency for item in coming + past],
+        lambda: {"coming-up/index.html": page()},
+    )
+    soon = {event.uid for event in due_within([item.event for item in dated], today, UPCOMING_DAYS)}
+    near = [item for item in dated if item.event.uid in soon]
+    # Dated, while it lists nothing, by the last change to any date (a date from the store, as every feed's).
+    since = max((item.event.stamp for item in near or dated), default=None) or catalogue.archive_began()
+    content = FeedContent(
+        "",
+        upcoming_title(title),
+        f"The dates the announcements give that fall in the next {UPCOMING_DAYS} days, one item per date.",
+        poll_minutes(config.sources),
+        since,
+        basename="upcoming",
+    )
+    paths = tuple("upcoming" + extension for extension in FEED_EXTENSIONS.values())
+    yield (
+        paths,
+        [content, [item.dependency for item in near]],
+        partial(render.feed_files, config, content, partial(upcoming_items, near)),
+    )
+
+
+def _ics(path: str, name: str, description: str, dated: list[Dated]) -> Planned:
+    return (
+        (path,),
+        [name, description, [item.dependency for item in dated]],
+        lambda: {path: render_ics(name, description, dated)},
+    )
+
+
+def _dated(config: Config, catalogue: Catalogue) -> list[Dated]:
+    """Every event of every published article, in date order."""
+    sources = {source.id: source for source in config.sources}
+    rows = dict(catalogue.dated())
+    found = [
+        Dated(event, make_entry(stored, sources[stored.source_id], config.site_url))
+        for stored in catalogue.articles(list(rows))
+        if stored.source_id in sources
+        for event in from_json(rows[stored.id])
+    ]
+    return sorted(
+        found, key=lambda item: (item.event.day, item.event.at.timestamp() if item.event.at else 0.0, item.event.uid)
+    )

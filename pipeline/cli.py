@@ -10,6 +10,7 @@ import logging
 import math
 import sys
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
@@ -22,8 +23,10 @@ from pipeline.daemon.status import print_status
 from pipeline.demo import sync_demo
 from pipeline.errors import PanuiError
 from pipeline.logs import LOG_FORMATS, configure_logging, visible
-from pipeline.model import SyncReport
+from pipeline.model import Config, SyncReport
+from pipeline.notify import check_targets, send_digests, send_trial
 from pipeline.publish.serve import serve_output
+from pipeline.store import open_store
 from pipeline.sync.check import run_check
 from pipeline.sync.preview import preview_sync
 from pipeline.sync.rebuild import run_rebuild
@@ -148,6 +151,22 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--port", type=int, default=8000, help="the port to listen on; 0 picks a free one (default: 8000)"
     )
+    notify = commands.add_parser(
+        "notify", parents=[common], help="send a test message to each target of a subscription; report each result"
+    )
+    notify.add_argument("--test", required=True, metavar="ID", help="the subscription to test")
+    digest = commands.add_parser(
+        "digest", parents=[common], help="send the daily or weekly digests due now (each period once)"
+    )
+    digest.add_argument("--period", required=True, choices=("daily", "weekly"), help="which digests to send")
+    digest.add_argument("--subscription", metavar="ID", help="only this subscription's digest")
+    digest.add_argument(
+        "--wait",
+        type=lock_wait,
+        default=0.0,
+        metavar="SECONDS",
+        help="wait this long (at most a day) for a run holding the store",
+    )
     return parser
 
 
@@ -171,6 +190,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                     return demo.report.exit_code
                 return serve_output(demo.config, "127.0.0.1", arguments.port) or demo.report.exit_code
         config = load_config(arguments.config)
+        check_targets(config)
+        if arguments.command == "notify":
+            return print_trial(config, arguments.test)
+        if arguments.command == "digest":
+            return run_digest(config, arguments.period, arguments.subscription, arguments.wait)
         if arguments.command == "daemon":
             return run_daemon(config.path, log_format=arguments.log_format, verbose=arguments.verbose)
         if arguments.command == "status":
@@ -206,6 +230,32 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("interrupted", file=sys.stderr)
         return 130
     return EXIT_OK  # pragma: no cover - argparse rejects unknown commands
+
+
+def print_trial(config: Config, subscription_id: str) -> int:
+    """`notify --test ID`: each target's result, named by its label (its URL is a secret)."""
+    results = send_trial(config, subscription_id)
+    for label, error in results:
+        show(f"{subscription_id} {label}: {'sent' if error is None else 'FAILED: ' + error}")
+    return 1 if any(error is not None for _, error in results) else EXIT_OK
+
+
+def run_digest(config: Config, period: str, subscription_id: str | None, wait: float) -> int:
+    """`digest`: the digests due now, each period's once; exit 1 when a message was given up."""
+    with open_store(config, lock_wait=wait) as store:
+        result = send_digests(config, store, period, datetime.now(UTC), subscription_id=subscription_id)
+    for label in result.sent:
+        show(f"digest queued: {label}")
+    for label in result.empty:
+        show(f"no digest: {label}: nothing happened")
+    for label in result.done_before:
+        show(f"already sent: {label}")
+    show(f"sent: {result.delivery.sent} message{'s' if result.delivery.sent != 1 else ''}")
+    for problem in result.delivery.warnings:
+        show(f"warning: {problem.describe()}", file=sys.stderr)
+    for problem in result.delivery.problems:
+        show(f"problem: {problem.describe()}", file=sys.stderr)
+    return 1 if result.delivery.problems else EXIT_OK
 
 
 def print_report(report: SyncReport, output_dir: str, *, dry_run: bool = False) -> None:

@@ -8,6 +8,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from urllib.parse import urlsplit
+
+from pipeline.subscriptions import NotifySettings
 
 
 @dataclass(frozen=True)
@@ -127,8 +130,6 @@ class Source:
 
     @property
     def host(self) -> str:
-        from urllib.parse import urlsplit
-
         return urlsplit(self.base_url).netloc.lower()
 
 
@@ -164,6 +165,7 @@ class Config:
     run_budget: float = 1800.0  # seconds of wall clock one run may spend before it stops fetching articles
     health: HealthSettings = HealthSettings()
     contact: str = ""  # how a site's operators reach whoever runs Pānui: contact, or the user_agent replacing it
+    notify: NotifySettings = field(default_factory=NotifySettings)  # subscriptions: who is told what, and how
 
     def source(self, source_id: str) -> Source:
         for source in self.sources:

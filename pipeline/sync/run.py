@@ -21,6 +21,7 @@ from pipeline.model import Config, Problem, Source, SourceReport, SyncReport
 from pipeline.publish import changed_feed_urls, publish
 from pipeline.store import Store, WarcRecorder, is_store_failure, open_store
 from pipeline.sync.candidates import Candidate, fetch_conditional, gather_candidates
+from pipeline.sync.tell import queue_events, tell_subscribers
 
 log = logging.getLogger("panui.sync")
 
@@ -56,8 +57,10 @@ def run_sync(
             if recorder is not None:
                 recorder.close()
         report.empty_store = not store.article_count()
+        queue_events(config, store, report)
         if not report.empty_store:
             _publish(config, store, report)
+            tell_subscribers(config, store, report, deadline)
         report.finished_at = _now()
         store.finish_run(run_id, report.finished_at, report.exit_code, report_summary(report))
     return report

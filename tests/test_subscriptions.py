@@ -213,3 +213,20 @@ def test_a_message_marked_sending_by_a_killed_run_is_given_up_not_resent(tmp_pat
 
         assert [item.id for item in store.interrupted_sends(NOW)] == [outgoing.id]
         assert store.due_messages(NOW + timedelta(days=1)) == [] and store.pending_messages() == []
+
+
+def test_the_daemon_schedules_each_digest_period_in_use_at_digest_at(tmp_path: Path) -> None:
+    from pipeline.daemon.schedule import Daemon  # (the only APScheduler user)
+
+    path = config_with(
+        tmp_path,
+        {"id": "week", "to": ["json://h/"], "digest": "weekly"},
+        {"id": "now", "to": ["json://h/"]},
+        digest_at="07:30",
+    )
+    daemon = Daemon(path)
+    daemon._schedule_digests()
+
+    assert daemon.scheduler.get_job("digest:daily") is None
+    trigger = str(daemon.scheduler.get_job("digest:weekly").trigger)
+    assert "day_of_week='mon'" in trigger and "hour='7'" in trigger and "minute='30'" in trigger

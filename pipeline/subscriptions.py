@@ -75,8 +75,11 @@ def matches(subscription: Subscription, event: EventFacts) -> bool:
     """Every key the subscription gives must match; within a key, any one value (names in any case,
     words whole and in any case, in the title, summary or body). An alert has no topic or type, so a
     subscription that names topics or types is not sent alerts."""
-    if event.kind not in subscription.events:
-        return False
+    return event.kind in subscription.events and selects(subscription, event)
+
+
+def selects(subscription: Subscription, event: EventFacts) -> bool:
+    """The subscription's `match` alone, whatever the event: what its own feed lists."""
     if subscription.sources and event.source_id not in subscription.sources:
         return False
     if subscription.topics and not _folded(subscription.topics) & _folded(event.topics):

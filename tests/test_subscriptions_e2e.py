@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import feedparser
 import pytest
 
 from pipeline.store import Store
@@ -254,3 +255,33 @@ def test_an_unset_variable_stops_the_run_naming_the_subscription(site: FixtureSi
     assert result.returncode == 2
     assert "subscriptions.chat.to[0]: ${PANUI_TEST_UNSET_URL} is not set in the environment" in result.stderr
     assert not (tmp_path / "state").exists()
+
+
+# -- each subscription's own feeds ------------------------------------------------------------------
+
+
+def test_each_subscription_has_its_own_feeds_listed_in_the_archive_and_the_opml(
+    site: FixtureSite, tmp_path: Path
+) -> None:
+    subscriptions = [
+        {"id": "study", "match": {"topics": ["Study to work"]}, "to": ["json://127.0.0.1:9/"]},
+        {"id": "zebra", "match": {"words": ["zebra"]}, "to": ["json://127.0.0.1:9/"]},
+    ]
+    config = write_config(site, tmp_path, contact="mailto:subs@example.org", subscriptions=subscriptions)
+    sync(config)
+    output = tmp_path / "output"
+
+    for extension in ("xml", "atom"):
+        parsed = feedparser.parse((output / "subscriptions" / "study" / f"feed.{extension}").read_bytes())
+        assert not parsed.bozo and [entry.title for entry in parsed.entries] == [TITLE]
+    items = json.loads((output / "subscriptions" / "study" / "feed.json").read_text("utf-8"))["items"]
+    assert [item["title"] for item in items] == [TITLE]
+    assert json.loads((output / "subscriptions" / "zebra" / "feed.json").read_text("utf-8"))["items"] == []
+    opml = (output / "topics.opml").read_text("utf-8")
+    assert 'xmlUrl="http://localhost:8000/subscriptions/study/feed.xml"' in opml
+    assert 'href="subscriptions/study/index.html"' in (output / "index.html").read_text("utf-8")
+
+    write_config(site, tmp_path, contact="mailto:subs@example.org", subscriptions=subscriptions[:1])
+    sync(config)
+    assert not list((output / "subscriptions" / "zebra").glob("*"))  # a subscription removed: its files too
+    assert (output / "subscriptions" / "study" / "feed.xml").is_file()

@@ -12,7 +12,7 @@ from datetime import datetime
 from functools import cached_property, partial
 
 from pipeline.model import Config, Source, StoredArticle
-from pipeline.publish import render
+from pipeline.publish import render, saved
 from pipeline.publish.archive import AlertBox, LinkGroup, Listing, SiteContext
 from pipeline.publish.collections import LABELS, SITE
 from pipeline.publish.entries import Entry, make_entry
@@ -87,6 +87,8 @@ class SitePlanner:
         something (a source taken out of sources.yaml lists nothing any more)."""
         if membership.kind == "site" or (membership.kind == "source" and membership.collection[:-1] in self.sources):
             return True
+        if membership.kind == saved.KIND:  # while configured, listing something or not
+            return membership in saved.configured(self.config)
         return membership.kind != "source" and self.catalogue.size(membership.collection) > 0
 
     # Planning helpers.
@@ -174,6 +176,8 @@ class SitePlanner:
             yield from self._year(membership.name)
         elif membership.kind in ("topic", "type"):
             yield from self._grouping(membership)
+        elif membership.kind == saved.KIND:
+            yield from saved.subscription_outputs(self, membership)
         else:
             yield self._grouping_year(membership)
 
@@ -195,7 +199,7 @@ class SitePlanner:
                 config.feeds.description,
                 newest,
                 "",
-                (self._years_group(), sources_group),
+                (self._years_group(), sources_group, *saved.front_page_groups(config)),
                 self._alert_boxes,
             )
         )

@@ -230,3 +230,23 @@ def test_the_daemon_schedules_each_digest_period_in_use_at_digest_at(tmp_path: P
     assert daemon.scheduler.get_job("digest:daily") is None
     trigger = str(daemon.scheduler.get_job("digest:weekly").trigger)
     assert "day_of_week='mon'" in trigger and "hour='7'" in trigger and "minute='30'" in trigger
+
+
+def test_a_digest_groups_its_events_by_kind_one_line_each_and_stays_bounded(tmp_path: Path) -> None:
+    from pipeline.notify.messages import DIGEST_LINES, Message, digest_message
+
+    config = load_config(config_with(tmp_path))
+
+    def event(kind: str, title: str) -> tuple[str, str]:
+        return kind, Message(title, "", "", "", f"https://x/{title}/").to_json()
+
+    items = [event("revised", "Updated: Fees"), event("new", "Visas"), event("alert", "Alert: Closed")]
+    digest = Message.from_json(digest_message(config, "daily", "fees", items) or "")
+    many = Message.from_json(digest_message(config, "weekly", "fees", [event("new", "A")] * (DIGEST_LINES + 5)) or "")
+
+    assert digest.subject.endswith("daily digest (fees): 1 new, 1 updated, 1 alerts")
+    assert (
+        "New:\n- Visas https://x/Visas/\n\nUpdated:\n- Fees https://x/Updated: Fees/\n\nAlerts:\n- Closed"
+        in digest.text
+    )
+    assert many.text.count("\n- A ") == DIGEST_LINES and "… and 5 more" in many.text

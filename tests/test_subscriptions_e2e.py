@@ -40,8 +40,10 @@ def edit(site: FixtureSite, *changes: tuple[str, str]) -> None:
     site.set_article(PATHWAY_PATH, page)
 
 
-def sync(config: Path, exit_code: int = 0, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    result = run_cli("sync", "--config", str(config), timeout=90, env=env)
+def sync(
+    config: Path, *args: str, exit_code: int = 0, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    result = run_cli("sync", "--config", str(config), *args, timeout=90, env=env)
     assert result.returncode == exit_code, result.stdout + result.stderr
     assert "Traceback" not in result.stderr
     return result
@@ -86,7 +88,7 @@ def story(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Story]:
             if step == "significant":
                 after_trivial = (len(hooks.received), len(mailbox.messages))
                 edit(site, SIGNIFICANT)
-            result = sync(config, env=env)
+            result = sync(config, "--verbose", env=env)  # every log line too
             outputs += [result.stdout, result.stderr]
         for command in (["status"], ["status", "--json"], ["notify", "--test", "study"]):
             result = run_cli(*command, "--config", str(config), env=env, timeout=60)
@@ -165,6 +167,8 @@ def test_an_outage_keeps_the_message_pending_then_it_is_delivered_once(site: Fix
         status = run_cli("status", "--config", str(config), timeout=60)
         assert "all #1 json://…: 1 message(s) pending" in status.stdout
         assert hooks.received == []
+        trial = run_cli("notify", "--config", str(config), "--test", "all", timeout=60)
+        assert trial.returncode == 1 and "all #1 json://…: FAILED: target #1 json://… did not accept" in trial.stdout
 
         hooks.failing = False
         due_now(tmp_path / "state")

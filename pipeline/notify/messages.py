@@ -13,6 +13,7 @@ from html import escape
 
 from pipeline.model import Config, Source
 
+DIGEST_LINES = 200  # events listed in one digest; more are counted, and are in the feeds
 SHORT_CHARACTERS = 500  # a chat message: the subject, a passage or summary cut to fit, the link
 KIND_PREFIX = {"new": "", "revised": "Updated: ", "withdrawn": "Withdrawn: ", "alert": "Alert: "}
 KIND_HEADING = {"new": "New", "revised": "Updated", "withdrawn": "Withdrawn", "alert": "Alerts"}
@@ -83,7 +84,7 @@ def digest_message(config: Config, period: str, subscription_id: str, items: Seq
     if not items:
         return None
     grouped: dict[str, list[Message]] = {kind: [] for kind in KIND_HEADING}
-    for kind, message in items:
+    for kind, message in items[:DIGEST_LINES]:
         grouped.setdefault(kind, []).append(Message.from_json(message))
     counts = ", ".join(f"{len(found)} {KIND_HEADING[kind].lower()}" for kind, found in grouped.items() if found)
     subject = f"{config.feeds.title} {period} digest ({subscription_id}): {counts}"
@@ -100,6 +101,10 @@ def digest_message(config: Config, period: str, subscription_id: str, items: Seq
             for item in found
         ]
         html.append("</ul>")
+    if len(items) > DIGEST_LINES:
+        more = f"… and {len(items) - DIGEST_LINES} more: see the feeds and the archive at {config.site_url}"
+        text += ["", more]
+        html.append(f"<p>{escape(more)}</p>")
     body = "\n".join(text)
     short = body if len(body) <= SHORT_CHARACTERS * 4 else body[: SHORT_CHARACTERS * 4 - 1] + "…"
     return Message(subject, body, "\n".join(html), short, config.site_url).to_json()

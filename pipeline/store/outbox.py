@@ -97,7 +97,10 @@ class OutboxStore(Database):
                 "INSERT OR IGNORE INTO subscribers (id, joined_at) VALUES (?, ?)",
                 [(identifier, iso(now)) for identifier in subscription_ids],
             )
-            db.execute(f"DELETE FROM subscribers WHERE id NOT IN ({marks(subscription_ids)})", tuple(subscription_ids))
+            for table, column in (("subscribers", "id"), ("digest_items", "subscription")):  # gone from the file
+                db.execute(
+                    f"DELETE FROM {table} WHERE {column} NOT IN ({marks(subscription_ids)})", tuple(subscription_ids)
+                )
         return queued
 
     def take_digest(

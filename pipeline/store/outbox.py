@@ -78,7 +78,11 @@ class OutboxStore(Database):
     ) -> list[Queued]:
         """Match the journal's changes to the subscriptions that had joined before them (`route` makes
         the messages), queue the messages, empty the journal, and let newly configured subscriptions
-        join: in one transaction. A subscription no longer configured leaves (added again, it joins anew)."""
+        join: in one transaction. A subscription no longer configured leaves (added again, it joins anew).
+        A sync that changed nothing, as most do, writes nothing."""
+        joined_now = {row[0] for row in self._db.execute("SELECT id FROM subscribers")}
+        if joined_now == set(subscription_ids) and not self._db.execute("SELECT 1 FROM changes LIMIT 1").fetchone():
+            return []
         with self.transaction() as db:
             changes = [_change(row) for row in db.execute(CHANGES)]
             joined = {row[0] for row in db.execute("SELECT id FROM subscribers")}

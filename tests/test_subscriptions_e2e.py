@@ -18,7 +18,16 @@ import feedparser
 import pytest
 
 from pipeline.store import Store
-from tests.fixture_site import ARTICLE_CAPTURES, PATHWAY_PATH, FixtureSite, read_capture
+from tests.fixture_site import (
+    ARTICLE_CAPTURES,
+    ARTICLE_PATHS,
+    HTML,
+    PATHWAY_PATH,
+    FixtureSite,
+    Route,
+    home_page,
+    read_capture,
+)
 from tests.helpers import run_cli, write_config
 from tests.receivers import Mailbox, Webhooks, smtp_server, webhooks
 from tests.test_crash import start_sync, wait_for_pause
@@ -28,6 +37,9 @@ pytestmark = pytest.mark.e2e  # syncs through run.py, with SMTP and HTTP receive
 SECRET = "hook-s3cr3t-1a2b3c"
 TITLE = "Improvements to the Pathway Student Visa to better support international students"
 PAGE = read_capture(ARTICLE_CAPTURES[0])
+EMPLOYER_PATH = ARTICLE_PATHS[1]
+BANNER_TITLE = "Travel disrupted by the Middle East situation"
+BANNER_ISSUED = "Monday 02 Mar 2026, 07:10 pm NZDT"
 SIGNIFICANT = ("From Monday 20 July", "From Monday 27 July")  # a date
 TRIVIAL = ("From Monday 20 July, there", "From monday 20 July there")  # case and a comma
 
@@ -138,6 +150,35 @@ def test_secrets_appear_in_no_output_log_health_or_published_file(story: Story) 
         assert SECRET.encode() not in path.read_bytes(), path
     for text in story.outputs:
         assert SECRET not in text and "127.0.0.1:" + str(story.hooks.server_address[1]) not in text
+
+
+def test_a_withdrawal_and_a_new_alert_are_told_with_their_kind(site: FixtureSite, tmp_path: Path) -> None:
+    with webhooks() as hooks:
+        subscriptions = [{"id": "all", "events": ["withdrawn", "alert"], "to": [hook_url(hooks)]}]
+        config = write_config(
+            site,
+            tmp_path,
+            contact="mailto:subs@example.org",
+            subscriptions=subscriptions,
+            source={"removal_grace": "0s"},
+        )
+        sync(config)  # the banner already shown is part of the baseline
+        site.remove(EMPLOYER_PATH)
+        sync(config)  # the first 404 is only noted
+        changed = home_page().decode("utf-8").replace(BANNER_TITLE, "Online services unavailable on Sunday")
+        site.set(
+            "/",
+            Route(
+                body=changed.replace(BANNER_ISSUED, "Friday 10 Jul 2026, 09:00 am NZST").encode(),
+                headers={"Content-Type": HTML},
+            ),
+        )
+        sync(config)
+
+        withdrawn, alert = sorted(hooks.received, key=lambda item: str(item["title"]))[::-1]
+        assert alert["title"] == "Alert: Online services unavailable on Sunday"
+        assert str(withdrawn["title"]).startswith("Withdrawn: Employer sentenced")
+        assert "http://localhost:8000/inz/articles/employer-sentenced" in withdrawn["message"]  # the archived copy
 
 
 # -- an outage, then recovery ---------------------------------------------------------------------

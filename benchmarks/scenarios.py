@@ -24,8 +24,9 @@ from benchmarks.measure import BenchmarkError, Sample, median_sample, profile, s
 from benchmarks.server import HTML, LAST_MODIFIED, Resource, Served, StaticSite
 from pipeline.config import load_config
 from pipeline.extract import extract_guarded
-from pipeline.model import Config, Page, Source, SyncReport
+from pipeline.model import Config, Page, Source
 from pipeline.publish import publish
+from pipeline.reports import SyncReport
 from pipeline.store import Store
 from pipeline.sync.run import run_sync
 

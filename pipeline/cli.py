@@ -12,6 +12,7 @@ import logging
 import math
 import sys
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
@@ -20,7 +21,8 @@ from pipeline.errors import PanuiError
 from pipeline.logs import LOG_FORMATS, configure_logging, visible
 
 if TYPE_CHECKING:
-    from pipeline.model import SyncReport
+    from pipeline.model import Config
+    from pipeline.reports import SyncReport
 
 EXIT_CANNOT_START = 2  # (0 is ok; 1, finished with problems, is a report's exit_code)
 MAX_LOCK_WAIT = 86400  # seconds: --wait up to a day; a longer wait, NaN or infinity is a mistake
@@ -141,6 +143,22 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--port", type=int, default=8000, help="the port to listen on; 0 picks a free one (default: 8000)"
     )
+    notify = commands.add_parser(
+        "notify", parents=[common], help="send a test message to each target of a subscription; report each result"
+    )
+    notify.add_argument("--test", required=True, metavar="ID", help="the subscription to test")
+    digest = commands.add_parser(
+        "digest", parents=[common], help="send the daily or weekly digests due now (each period once)"
+    )
+    digest.add_argument("--period", required=True, choices=("daily", "weekly"), help="which digests to send")
+    digest.add_argument("--subscription", metavar="ID", help="only this subscription's digest")
+    digest.add_argument(
+        "--wait",
+        type=lock_wait,
+        default=0.0,
+        metavar="SECONDS",
+        help="wait this long (at most a day) for a run holding the store",
+    )
     return parser
 
 
@@ -184,6 +202,14 @@ def run_command(arguments: argparse.Namespace) -> int:
                 return demo.report.exit_code
             return serve_output(demo.config, "127.0.0.1", arguments.port) or demo.report.exit_code
     config = load_config(arguments.config)
+    if arguments.command in ("sync", "daemon", "notify", "digest"):
+        from pipeline.notify import check_targets
+
+        check_targets(config)
+    if arguments.command == "notify":
+        return print_trial(config, arguments.test)
+    if arguments.command == "digest":
+        return run_digest(config, arguments.period, arguments.subscription, arguments.wait)
     if arguments.command == "daemon":
         from pipeline.daemon.schedule import run_daemon
 
@@ -228,6 +254,37 @@ def run_command(arguments: argparse.Namespace) -> int:
     else:
         print_report(report, str(config.output_dir), dry_run=arguments.dry_run)
     return report.exit_code
+
+
+def print_trial(config: Config, subscription_id: str) -> int:
+    """`notify --test ID`: each target's result, named by its label (its URL is a secret)."""
+    from pipeline.notify import send_trial
+
+    results = send_trial(config, subscription_id)
+    for label, error in results:
+        show(f"{subscription_id} {label}: {'sent' if error is None else 'FAILED: ' + error}")
+    return 1 if any(error is not None for _, error in results) else 0
+
+
+def run_digest(config: Config, period: str, subscription_id: str | None, wait: float) -> int:
+    """`digest`: the digests due now, each period's once; exit 1 when a message was given up."""
+    from pipeline.notify import send_digests
+    from pipeline.store import open_store
+
+    with open_store(config, lock_wait=wait) as store:
+        result = send_digests(config, store, period, datetime.now(UTC), subscription_id=subscription_id)
+    for label in result.sent:
+        show(f"digest queued: {label}")
+    for label in result.empty:
+        show(f"no digest: {label}: nothing happened")
+    for label in result.done_before:
+        show(f"already sent: {label}")
+    show(f"sent: {result.delivery.sent} message{'s' if result.delivery.sent != 1 else ''}")
+    for problem in result.delivery.warnings:
+        show(f"warning: {problem.describe()}", file=sys.stderr)
+    for problem in result.delivery.problems:
+        show(f"problem: {problem.describe()}", file=sys.stderr)
+    return 1 if result.delivery.problems else 0
 
 
 def print_report(report: SyncReport, output_dir: str, *, dry_run: bool = False) -> None:

@@ -5,7 +5,9 @@ point, saying "paused at POINT" on stderr first, so that a crash test can SIGKIL
 - "store": inside the transaction that saves a new version of an article, after its last statement and
   before COMMIT;
 - "publish": after an output file's temporary copy is written and flushed, before it is renamed over the
-  file (OutputWriter.commit's os.replace).
+  file (OutputWriter.commit's os.replace);
+- "send": in a delivery, before a message is marked as being sent (the ones before it were sent);
+- "sent": in a delivery, after Apprise accepted a message, before it is marked sent.
 
 The pauses are monkeypatched in here, so the pipeline itself knows nothing of them."""
 
@@ -24,7 +26,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script:
 
 from pipeline import cli
 from pipeline.files import OutputWriter
+from pipeline.notify import delivery
 from pipeline.store.articles import ArticleStore
+from pipeline.store.outbox import OutboxStore
 
 PAUSE_SECONDS = 60.0  # the test kills the run long before: a loaded CI machine must not let it go on
 
@@ -92,7 +96,35 @@ def pause_in_publish(pause: Pause) -> None:
     os.replace = paused_replace  # type: ignore[assignment]
 
 
-INSTALL: dict[str, Callable[[Pause], None]] = {"store": pause_in_store, "publish": pause_in_publish}
+def pause_before_sending(pause: Pause) -> None:
+    """Before a message is marked as being sent: the run has handed over the ones before it, not this one."""
+    mark_sending = OutboxStore.mark_sending
+
+    def paused_mark(self: OutboxStore, *args: Any) -> None:
+        pause.reach()
+        mark_sending(self, *args)
+
+    OutboxStore.mark_sending = paused_mark  # type: ignore[assignment,method-assign]
+
+
+def pause_after_sending(pause: Pause) -> None:
+    """After Apprise accepted a message, before it is marked sent."""
+    send = vars(delivery)["send"]
+
+    def paused_send(*args: Any) -> str | None:
+        result: str | None = send(*args)
+        pause.reach()
+        return result
+
+    vars(delivery)["send"] = paused_send
+
+
+INSTALL: dict[str, Callable[[Pause], None]] = {
+    "store": pause_in_store,
+    "publish": pause_in_publish,
+    "send": pause_before_sending,
+    "sent": pause_after_sending,
+}
 
 
 def main(argv: list[str]) -> int:

@@ -27,7 +27,8 @@ from pipeline.errors import ExtractError
 from pipeline.extract import HeldBack
 from pipeline.extract.alerts import extract_alerts
 from pipeline.logs import KeyValueFormatter, visible
-from pipeline.model import Article, SourceReport
+from pipeline.model import Article
+from pipeline.reports import SourceReport
 from pipeline.sync.keep import hold_back, note_drift
 from tests.fixture_site import (
     ARTICLE_PATHS,

@@ -27,7 +27,7 @@ import pytest
 import pipeline.fetch
 import pipeline.sync.run
 from pipeline.config import load_config
-from pipeline.model import SourceReport
+from pipeline.reports import SourceReport
 from pipeline.sync.run import run_sync
 from tests.fixture_site import ARTICLE_CAPTURES, FixtureSite, article_path, capture_path, derive_article
 from tests.helpers import write_config

@@ -17,7 +17,8 @@ from pipeline.daemon.health import Attempt, assess, record_attempts
 from pipeline.daemon.periods import expected_period
 from pipeline.daemon.schedule import build_trigger, crontab_weekdays
 from pipeline.daemon.status import render_table
-from pipeline.model import Problem, Schedule
+from pipeline.model import Schedule
+from pipeline.reports import Problem
 from pipeline.store import Store
 from tests.fixture_site import (
     ARTICLE_CAPTURES,

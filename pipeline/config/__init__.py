@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import os
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -15,6 +16,7 @@ from pipeline import PRODUCT, __version__
 from pipeline.config.reader import Reader, between, check_http_url, check_one_line, duration, parse_interval
 from pipeline.config.selectors import recall_checked, record_checked
 from pipeline.config.sources import parse_sources
+from pipeline.config.subscriptions import parse_notify
 from pipeline.errors import ConfigError, PanuiError
 from pipeline.model import Config, FeedSettings, HealthSettings, Source
 
@@ -111,7 +113,7 @@ def read_yaml(path: Path) -> Any:
 def parse_config(data: Any, path: Path) -> Config:
     reader = Reader()
     top_keys = {"site_url", "output_dir", "state_dir", "contact", "user_agent", "feeds", "sources", "websub_hub"}
-    top_keys |= {"run_budget", "health", "warc"}
+    top_keys |= {"run_budget", "health", "warc", "subscriptions", "digest_at", "notify_give_up_after"}
     top = reader.mapping(data, "", top_keys)
     folder = path.resolve().parent
     site_url = reader.get(top, "", "site_url", str, "http://localhost:8000/", check_http_url)
@@ -134,6 +136,7 @@ def parse_config(data: Any, path: Path) -> Config:
     sources = parse_sources(reader, top.get("sources"))
     run_budget = duration(reader, top, "run_budget", "30m", at_most="24h")
     health = _health(reader, reader.mapping(top.get("health"), "health", {"public", "stale_after"}))
+    notify = parse_notify(reader, top, {source.id for source in sources}, os.environ)
     if reader.problems:
         raise ConfigError(str(path), reader.problems)
     return Config(
@@ -149,6 +152,7 @@ def parse_config(data: Any, path: Path) -> Config:
         run_budget=run_budget,
         health=health,
         contact=contact,
+        notify=notify,
     )
 
 

@@ -28,7 +28,8 @@ from typing import Any, Literal
 
 from pipeline import __version__
 from pipeline.files import write_atomic
-from pipeline.model import Config, Problem, SyncReport
+from pipeline.model import Config
+from pipeline.reports import Problem, SyncReport
 
 log = logging.getLogger("panui.health")
 HEALTH_FILE = "health.json"
@@ -124,6 +125,7 @@ def record_attempts(
     *,
     command: str,
     now: datetime | None = None,
+    notifications: Mapping[str, object] | None = None,
 ) -> dict[str, Any]:
     """Fold `attempts` into state_dir/health.json (and the public copy); return the new contents."""
     now = now or _now()
@@ -141,6 +143,8 @@ def record_attempts(
             healthy=all(status.healthy for status in statuses),
             sources={status.source_id: annotated(config, status, periods) for status in statuses},
         )
+        if notifications is not None:  # the subscriptions' outbox as the last sync left it
+            health["notifications"] = notifications
         write_atomic(config.state_dir / HEALTH_FILE, _dump(health))
         if config.health.public:
             write_atomic(config.output_dir / HEALTH_FILE, _dump(public_view(health)))
@@ -150,9 +154,20 @@ def record_attempts(
 def record_report(config: Config, report: SyncReport, periods: Mapping[str, float], *, command: str) -> None:
     """After a sync: record it, or log why that was impossible (the run itself still counts)."""
     try:
-        record_attempts(config, attempts_from_report(report), periods, command=command)
+        notifications = {"pending": notify_entries(report.warnings), "given_up": notify_entries(report.problems)}
+        record_attempts(config, attempts_from_report(report), periods, command=command, notifications=notifications)
     except OSError as error:
         log.warning("cannot write %s: %s", config.state_dir / HEALTH_FILE, error, extra={"event": "health.unwritable"})
+
+
+def notify_entries(problems: Sequence[Problem]) -> list[dict[str, str]]:
+    """The subscriptions' messages pending or given up, each by subscription and target label."""
+    found = [problem for problem in problems if problem.stage == "notify" and problem.url.startswith("subscription ")]
+    return [
+        dict(zip(("subscription", "target"), problem.url.removeprefix("subscription ").split(" ", 1), strict=False))
+        | {"message": problem.message}
+        for problem in found
+    ]
 
 
 def record_held_back(config: Config, report: SyncReport) -> None:

@@ -236,6 +236,30 @@ def _log_report(source_id: str, code: int, report: Mapping[str, Any]) -> None:
         )
 
 
+def run_digest(config_path: Path, period: str, stop: threading.Event) -> None:
+    """`run.py digest --period PERIOD` in a child process, as a sync is run; its outcome logged (its
+    output names subscriptions and masked targets only)."""
+    command = [sys.executable, "-m", "pipeline.cli", "digest", "--period", period, "--config", str(config_path)]
+    if stop.is_set():
+        return
+    try:
+        done = subprocess.run(
+            [*command, "--wait", str(LOCK_WAIT_SECONDS)],
+            capture_output=True,
+            text=True,
+            stdin=subprocess.DEVNULL,
+            env=_child_environment(),
+            timeout=LOCK_WAIT_SECONDS + 600,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        log_event(log, logging.ERROR, "digest.timeout", "the digest run did not finish", period=period)
+        return
+    level = logging.INFO if done.returncode == 0 else logging.WARNING
+    output = " | ".join(line for line in (done.stdout + done.stderr).splitlines()[-10:] if line)
+    log_event(log, level, "digest.finished", output, period=period, exit_code=done.returncode)
+
+
 def _child_environment() -> dict[str, str]:
     """The child imports this same pipeline package, wherever the daemon was started from."""
     environment = {key: value for key, value in os.environ.items() if key != "NOTIFY_SOCKET"}

@@ -33,10 +33,11 @@ from apscheduler.triggers.interval import IntervalTrigger  # type: ignore[import
 
 from pipeline.config import load_config, require_real_contact
 from pipeline.daemon.periods import TIMEZONE, schedule_periods
-from pipeline.daemon.runner import SyncRunner
+from pipeline.daemon.runner import SyncRunner, run_digest
 from pipeline.errors import LockError, PanuiError
 from pipeline.logs import LogFormat, log_event
 from pipeline.model import Config, Schedule
+from pipeline.notify import check_targets
 from pipeline.store import StoreLock
 
 log = logging.getLogger("panui.daemon")
@@ -133,6 +134,7 @@ class Daemon:
             )
             for source in self.config.sources:
                 self._add_source_job(source.id, triggers[source.id])
+            self._schedule_digests()
             log_event(
                 log,
                 logging.INFO,
@@ -164,6 +166,27 @@ class Daemon:
         )
         source = self.config.source(source_id)
         log_event(log, logging.INFO, "job.scheduled", source=source_id, schedule=describe(source.schedule))
+
+    def _schedule_digests(self) -> None:
+        """A job per digest period some subscription uses, at digest_at (weekly: Mondays), and one at
+        start-up: `digest` sends only a period not sent yet, so a digest missed while stopped goes out."""
+        hour, minute = self.config.notify.digest_at
+        for period in ("daily", "weekly"):
+            job_id = f"digest:{period}"
+            if self.scheduler.get_job(job_id):
+                self.scheduler.remove_job(job_id)
+            if not any(item.digest == period for item in self.config.notify.subscriptions):
+                continue
+            weekdays = "mon" if period == "weekly" else "*"
+            self.scheduler.add_job(
+                run_digest,
+                CronTrigger(hour=hour, minute=minute, day_of_week=weekdays, timezone=TIMEZONE),
+                args=[self.config_path, period, self.stop_requested],
+                id=job_id,
+                name=f"digest {period}",
+                next_run_time=datetime.now(TIMEZONE),
+            )
+            log_event(log, logging.INFO, "job.scheduled", digest=period, at=f"{hour:02d}:{minute:02d}")
 
     def _on_job_event(self, event: JobEvent) -> None:
         if event.job_id == "control" and event.code != EVENT_JOB_ERROR:
@@ -200,6 +223,7 @@ class Daemon:
     def _reload(self, why: str) -> None:
         try:
             config = load_config(self.config_path)
+            check_targets(config)
             triggers = _triggers(config)
         except PanuiError as error:
             log_event(
@@ -224,6 +248,7 @@ class Daemon:
             self.scheduler.reschedule_job(f"sync:{source_id}", trigger=triggers[source_id])
         for source_id in new.keys() - old.keys():
             self._add_source_job(source_id, triggers[source_id])
+        self._schedule_digests()
         log_event(
             log,
             logging.INFO,

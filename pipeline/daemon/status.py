@@ -8,6 +8,7 @@ import json
 import sys
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from pipeline.daemon.health import (
@@ -50,6 +51,8 @@ def print_status(config: Config, periods: Mapping[str, float], *, as_json: bool,
         f"health recorded {_when(health.get('updated_at'), now)} by {writer.get('command')} (pid {writer.get('pid')})"
     )
     print(render_table(statuses, now))
+    for line in subscription_lines(config, health):
+        print(visible(line))
     unhealthy = [status.source_id for status in statuses if not status.healthy]
     print(f"UNHEALTHY: {', '.join(unhealthy)}" if unhealthy else "all sources healthy")
     return 0 if healthy else 1
@@ -90,6 +93,20 @@ def render_table(statuses: Sequence[SourceHealth], now: datetime) -> str:
                 f"{status.source_id}: and {len(held) - HELD_BACK_SHOWN} more held back (`status --json` lists all)"
             )
     return "\n".join(lines)
+
+
+def subscription_lines(config: Config, health: Mapping[str, Any]) -> list[str]:
+    """Each subscription with its targets masked (a URL is a secret), then what the last sync left pending."""
+    lines = [
+        f"subscription {item.id}: {', '.join(target.label for target in item.targets)} (digest: {item.digest})"
+        for item in config.notify.subscriptions
+    ]
+    notifications = health.get("notifications") or {}
+    for entry in notifications.get("pending") or []:
+        lines.append(f"{entry.get('subscription')} {entry.get('target')}: {entry.get('message')}")
+    for entry in notifications.get("given_up") or []:
+        lines.append(f"GIVEN UP: {entry.get('subscription')} {entry.get('target')}: {entry.get('message')}")
+    return lines
 
 
 def _when(value: object, now: datetime) -> str:

@@ -20,7 +20,8 @@ from pipeline.daemon.health import record_report
 from pipeline.daemon.periods import schedule_periods
 from pipeline.demo.replay import ReplaySite
 from pipeline.errors import PanuiError
-from pipeline.model import Config, SyncReport
+from pipeline.model import Config
+from pipeline.reports import SyncReport
 from pipeline.sync.run import run_sync
 
 CAPTURED_HOST = "www.immigration.govt.nz"

@@ -19,6 +19,7 @@ from pipeline.batching import batched
 from pipeline.extract.dates import NZ
 from pipeline.files import OutputWriter, flush_folders, flush_tree, remove_leftovers, write_atomic
 from pipeline.model import Config
+from pipeline.publish import saved
 from pipeline.publish.collections import SITE, memberships, sort_key
 from pipeline.publish.dated import follow, to_json
 from pipeline.publish.extras import search_words
@@ -129,10 +130,10 @@ def _index(
         bodies = store.bodies(item.id for item in stored_articles)  # for the search words, once per version
         versions = store.versions(item.id for item in stored_articles)  # for the calendar's dates
         for stored in stored_articles:  # (a source no longer configured: its articles are not published)
-            now = memberships(stored, sources[stored.source_id])
-            scope.collections.update((member.collection, member) for member in now)
             article = replace(stored.article, body_html=bodies.get(stored.id, ""))
             dates = to_json(follow(stored.article.url, versions.get(stored.id, [])))
+            now = memberships(stored, sources[stored.source_id]) + saved.selected_by(config, article, stored.source_id)
+            scope.collections.update((member.collection, member) for member in now)
             listed.append((stored.id, sort_key(stored), search_words(article), dates, now))
             scope.article_ids.append(stored.id)
         for folder in catalogue.index(listed, chunk):
@@ -153,6 +154,7 @@ def _index(
         scope.collections[SITE] = Membership(SITE, "site", "", "")
         for source in config.sources:
             scope.collections[f"{source.id}/"] = Membership(f"{source.id}/", "source", "", source.name)
+        scope.collections.update((member.collection, member) for member in saved.configured(config))
     return scope
 
 

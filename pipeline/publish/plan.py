@@ -12,7 +12,7 @@ from datetime import date, datetime
 from functools import cached_property, partial
 
 from pipeline.model import Config, Source, StoredArticle
-from pipeline.publish import render
+from pipeline.publish import render, saved
 from pipeline.publish.archive import AlertBox, LinkGroup, Listing, SiteContext
 from pipeline.publish.calendar_plan import calendar_outputs
 from pipeline.publish.collections import LABELS, SITE
@@ -93,6 +93,8 @@ class SitePlanner:
         something (a source taken out of sources.yaml lists nothing any more)."""
         if membership.kind == "site" or (membership.kind == "source" and membership.collection[:-1] in self.sources):
             return True
+        if membership.kind == saved.KIND:  # while configured, listing something or not
+            return membership in saved.configured(self.config)
         return membership.kind != "source" and self.catalogue.size(membership.collection) > 0
 
     def _output(self, paths: tuple[str, ...], depends: object, render_: Callable[[], dict[str, bytes]]) -> Output:
@@ -186,6 +188,8 @@ class SitePlanner:
             yield from self._year(membership.name)
         elif membership.kind in ("topic", "type"):
             yield from self._grouping(membership)
+        elif membership.kind == saved.KIND:
+            yield from saved.subscription_outputs(self, membership)
         else:
             yield self._grouping_year(membership)
 
@@ -207,7 +211,7 @@ class SitePlanner:
                 config.feeds.description,
                 newest,
                 "",
-                (self._years_group(), sources_group),
+                (self._years_group(), sources_group, *saved.front_page_groups(config)),
                 self._alert_boxes,
             )
         )
@@ -266,11 +270,9 @@ class SitePlanner:
     def _changes_feed(self, source: Source) -> Output:
         """Each change of the source's watched pages, with its diff (their first versions: no item)."""
         watched = self._entries(self.catalogue.watched(source.id))
-        titles = source_feed_titles(source, self.config.feeds.title)
+        title = source_feed_titles(source, self.config.feeds.title)["changes"]
         description = f"Each change of the pages of {source.name} that Pānui watches, with what changed."
-        content = FeedContent(
-            f"{source.id}/", titles["changes"], description, poll_minutes([source]), self._began, "changes"
-        )
+        content = FeedContent(f"{source.id}/", title, description, poll_minutes([source]), self._began, "changes")
         return self._feed(content, watched, partial(render.change_feed_items, self.view, watched))
 
     def _year(self, year: str) -> Iterator[Output]:
@@ -343,8 +345,5 @@ class SitePlanner:
         shards = [info.name for info in self._groups("year", "")][::-1]
         yield self._output(("search/index.html",), shards, partial(render.search_page, self.site, shards))
         yield self._output(("search/search.js",), "static", partial(render.static, "search/search.js", "search.js"))
-        yield from self._subscription_lists()
-
-    def _subscription_lists(self) -> Iterator[Output]:
-        for path, title, outlines in opml_lists(self.config, self._groups):
+        for path, title, outlines in opml_lists(self.config, self._groups):  # feeds.opml, topics.opml
             yield self._output((path,), [title, outlines], partial(render.opml, path, title, outlines))

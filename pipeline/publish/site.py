@@ -28,6 +28,12 @@ def site_key(config: Config) -> str:
     digest = hashlib.sha256(
         f"{__version__}|{config.site_url}|{config.websub_hub}|{config.feeds!r}|{config.sources!r}".encode()
     )
+    if config.notify.subscriptions:  # what their feeds list (never their targets: those are secrets)
+        digest.update(
+            repr(
+                [(item.id, item.sources, item.topics, item.types, item.words) for item in config.notify.subscriptions]
+            ).encode()
+        )
     for item in sorted(resources.files("pipeline.publish").joinpath("templates").iterdir(), key=lambda item: item.name):
         digest.update(item.name.encode() + item.read_bytes())
     return digest.hexdigest()
@@ -49,7 +55,7 @@ def collection_paths(membership: Membership) -> tuple[str, ...]:
     feeds = tuple(folder + "feed" + extension for extension in FEED_EXTENSIONS.values())
     if membership.kind == "year":
         return (folder + "index.html", f"search/{membership.name}.json")
-    if membership.kind in ("topic", "type"):
+    if membership.kind in ("topic", "type", "subscription"):
         return (*feeds, folder + "index.html")
     return (folder + "index.html",)
 
@@ -81,6 +87,9 @@ def opml_lists(
             for info in groups(kind, folder):
                 name, url = f"{info.name} · {source.name}", site_url + info.collection
                 topics.append(FeedOutline(name, url + "feed.xml", url, source.name))
+    for subscription in config.notify.subscriptions:  # saved searches: they overlap the others
+        url = f"{site_url}subscriptions/{subscription.id}/"
+        topics.append(FeedOutline(f"Subscription: {subscription.id} · {config.feeds.title}", url + "feed.xml", url, ""))
     return [
         (OPML_FILES[0], config.feeds.title, main),
         (OPML_FILES[1], f"{config.feeds.title}: by source, type and topic", topics),

@@ -17,6 +17,7 @@ from pipeline.store.events import EventStore
 from pipeline.store.folders import writable_folder
 from pipeline.store.inspect import inspect_store
 from pipeline.store.lock import StoreLock
+from pipeline.store.outbox import Change, OutboxStore, Outgoing, Pending, Queued
 from pipeline.store.pages import PageStore
 from pipeline.store.warc import WarcRecorder
 
@@ -24,8 +25,12 @@ __all__ = [
     "PUBLISH_FILE",
     "STORE_FILE",
     "Catalogue",
+    "Change",
     "CollectionInfo",
     "Membership",
+    "Outgoing",
+    "Pending",
+    "Queued",
     "SaveOutcome",
     "Store",
     "StoreLock",
@@ -37,8 +42,8 @@ __all__ = [
 ]
 
 
-class Store(PageStore, ArticleStore, EventStore):
-    """The store: pages, articles and events over one SQLite connection."""
+class Store(PageStore, ArticleStore, EventStore, OutboxStore):
+    """The store: pages, articles, events and the subscriptions' outbox over one SQLite connection."""
 
     def __enter__(self) -> Store:
         return self

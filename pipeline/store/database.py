@@ -79,10 +79,22 @@ def migrate(db: sqlite3.Connection) -> None:
         if number in done:
             continue
         with immediate_transaction(db) as transaction:
-            for statement in script.split(";"):
-                if statement.strip():
-                    transaction.execute(statement)
+            for statement in statements(script):
+                transaction.execute(statement)
             transaction.execute("INSERT INTO schema_migrations VALUES (?, ?)", (number, iso(datetime.now(UTC))))
+
+
+def statements(script: str) -> list[str]:
+    """The script's statements, split at each ";" that ends one (a trigger's body holds several)."""
+    found: list[str] = []
+    pending = ""
+    for piece in script.split(";"):
+        pending += piece + ";"
+        if sqlite3.complete_statement(pending):
+            if pending.strip().strip(";"):
+                found.append(pending)
+            pending = ""
+    return found
 
 
 def is_store_failure(error: BaseException) -> bool:

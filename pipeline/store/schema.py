@@ -108,4 +108,63 @@ MIGRATIONS: tuple[str, ...] = (
         found TEXT NOT NULL
     );
     """,
+    # 7: subscriptions. `changes` is a journal of events (a new article, a version, a withdrawal, an alert;
+    # a watched page's first read is its baseline, no event)
+    # written by triggers in the very transaction that makes the change; the sync that follows matches
+    # them to subscriptions and empties it. `subscribers` holds when each subscription joined (its
+    # baseline), `outbox` each message per target until it is sent or given up, `digest_items` the
+    # events waiting for a subscription's digest, `digests` each period already sent.
+    """
+    CREATE TABLE changes (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        kind TEXT NOT NULL,
+        article_id INTEGER,
+        version INTEGER,
+        alert_id TEXT,
+        at TEXT NOT NULL
+    );
+    CREATE TRIGGER changes_on_revision AFTER INSERT ON revisions
+    WHEN NEW.version > 1 OR (SELECT kind FROM articles WHERE id = NEW.article_id) = 'article' BEGIN
+        INSERT INTO changes (kind, article_id, version, at)
+        VALUES (CASE WHEN NEW.version = 1 THEN 'new' ELSE 'revised' END, NEW.article_id, NEW.version, NEW.retrieved_at);
+    END;
+    CREATE TRIGGER changes_on_withdrawal AFTER UPDATE OF withdrawn_at ON articles
+    WHEN OLD.withdrawn_at IS NULL AND NEW.withdrawn_at IS NOT NULL BEGIN
+        INSERT INTO changes (kind, article_id, version, at)
+        VALUES ('withdrawn', NEW.id, NEW.current_version, NEW.withdrawn_at);
+    END;
+    CREATE TRIGGER changes_on_alert AFTER INSERT ON alerts BEGIN
+        INSERT INTO changes (kind, alert_id, at) VALUES ('alert', NEW.id, NEW.first_seen);
+    END;
+    CREATE TABLE subscribers (id TEXT PRIMARY KEY, joined_at TEXT NOT NULL);
+    CREATE TABLE outbox (
+        id INTEGER PRIMARY KEY,
+        subscription TEXT NOT NULL,
+        target TEXT NOT NULL,
+        key TEXT NOT NULL,
+        message TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_try TEXT NOT NULL,
+        sending_at TEXT,
+        sent_at TEXT,
+        gave_up_at TEXT,
+        last_error TEXT,
+        UNIQUE (subscription, target, key)
+    );
+    CREATE INDEX outbox_unsent ON outbox (sent_at, gave_up_at);
+    CREATE TABLE digest_items (
+        id INTEGER PRIMARY KEY,
+        subscription TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        message TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    CREATE TABLE digests (
+        subscription TEXT NOT NULL,
+        period TEXT NOT NULL,
+        sent_at TEXT NOT NULL,
+        PRIMARY KEY (subscription, period)
+    );
+    """,
 )

@@ -25,7 +25,8 @@ from pipeline.errors import DiscoverError, ExtractError, FetchError
 from pipeline.extract.alerts import extract_alerts
 from pipeline.feed_item import FeedItem
 from pipeline.fetch import Fetcher, Validators
-from pipeline.model import Link, Page, Problem, Source, SourceReport
+from pipeline.model import Link, Page, Source
+from pipeline.reports import Problem, SourceReport
 from pipeline.store import Store
 
 MAX_SITEMAPS = 50  # child sitemaps followed from one index: a bound against a runaway site

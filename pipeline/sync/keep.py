@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from pipeline.errors import ExtractError
 from pipeline.extract import Extraction, HeldBack, run_drift
-from pipeline.model import Page, Problem, Source, SourceReport
+from pipeline.model import Page, Source
+from pipeline.reports import Problem, SourceReport
 from pipeline.store import Store
 
 

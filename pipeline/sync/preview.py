@@ -17,8 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.fetch import Fetcher
-from pipeline.model import Config, Source, SyncReport
+from pipeline.model import Config, Source
 from pipeline.publish import render_site
+from pipeline.reports import SyncReport
 from pipeline.store import STORE_FILE, Store
 from pipeline.sync.run import select_sources, source_for_url, sync_source
 

@@ -9,8 +9,9 @@ from datetime import UTC, datetime
 from pipeline.discover import article_url
 from pipeline.errors import ExtractError, NotAnArticle, PanuiError
 from pipeline.extract import extract_guarded
-from pipeline.model import Config, Problem, SourceReport, SyncReport
+from pipeline.model import Config
 from pipeline.publish import publish
+from pipeline.reports import Problem, SourceReport, SyncReport
 from pipeline.store import is_store_failure, open_store
 from pipeline.sync.keep import hold_back, keep_extraction, note_drift
 from pipeline.sync.run import source_for_url

@@ -17,11 +17,13 @@ from pipeline.discover import article_url
 from pipeline.errors import BudgetSpent, ExtractError, FetchError, NotAllowed, NotAnArticle, NotHTML, PanuiError
 from pipeline.extract import extract_guarded
 from pipeline.fetch import Fetcher, Validators, ping_websub
-from pipeline.model import Config, Problem, Source, SourceReport, SyncReport
+from pipeline.model import Config, Source
 from pipeline.publish import changed_feed_urls, publish
+from pipeline.reports import Problem, SourceReport, SyncReport
 from pipeline.store import Store, WarcRecorder, is_store_failure, open_store
 from pipeline.sync.candidates import Candidate, feed_help, fetch_conditional, gather_candidates
 from pipeline.sync.keep import hold_back, keep_extraction, note_drift
+from pipeline.sync.tell import queue_events, tell_subscribers
 from pipeline.sync.watch import sync_watched
 
 log = logging.getLogger("panui.sync")
@@ -58,8 +60,10 @@ def run_sync(
             if recorder is not None:
                 recorder.close()
         report.empty_store = not store.article_count()
+        queue_events(config, store, report)
         if not report.empty_store:
             _publish(config, store, report)
+            tell_subscribers(config, store, report, deadline)
         report.finished_at = _now()
         store.finish_run(run_id, report.finished_at, report.exit_code, report_summary(report))
     return report

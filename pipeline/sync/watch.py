@@ -11,7 +11,8 @@ from zoneinfo import ZoneInfo
 from pipeline.errors import BudgetSpent, ExtractError, FetchError
 from pipeline.extract.document import is_pdf
 from pipeline.fetch import Fetcher
-from pipeline.model import Problem, Source, SourceReport, WatchedPage
+from pipeline.model import Source, WatchedPage
+from pipeline.reports import Problem, SourceReport
 from pipeline.store import Store, is_store_failure
 from pipeline.sync.candidates import fetch_conditional
 

@@ -1,0 +1,210 @@
+"""Subscriptions' state: the journal of changes (written by triggers, see schema.py), who has joined,
+and the outbox of messages per target, each sent once or given up.
+
+Exactly once: events become outbox rows in the one transaction that also empties the journal, so a
+killed run neither loses nor repeats them. A message is marked `sending_at` (committed) just before it
+is handed to its service and `sent_at` just after; a run killed between the two leaves the one message
+whose fate cannot be known, which the next run gives up as interrupted (reported, never resent)."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from pipeline.store.database import Database, iso, parse_time
+from pipeline.store.rows import marks
+
+SENT_KEPT = timedelta(days=30)  # sent and given-up messages: recent history for `status`, then deleted
+
+
+@dataclass(frozen=True)
+class Change:
+    """One entry of the journal: what happened, to which article (version) or alert, and when."""
+
+    id: int
+    kind: str  # new, revised, withdrawn, alert
+    article_id: int | None
+    version: int | None
+    at: datetime
+    source_id: str | None  # None when the article or alert is no longer stored
+    slug: str | None  # an article's
+    url: str | None  # an article's canonical URL, or the page that showed the alert
+    alert: tuple[str, str] | None  # an alert's title and text (HTML)
+
+
+@dataclass(frozen=True)
+class Queued:
+    """A message to put in the outbox: for one target (a key), or, with target None, for the
+    subscription's next digest."""
+
+    subscription: str
+    target: str | None
+    key: str  # names the event (or the digest's period): one message per subscription, target and key
+    kind: str
+    message: str  # JSON: subject, text, html, short
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    id: int
+    subscription: str
+    target: str
+    message: str
+    created_at: datetime
+    attempts: int
+
+
+@dataclass(frozen=True)
+class Pending:
+    """Unsent messages of one subscription's target, as `status` shows them."""
+
+    subscription: str
+    target: str
+    count: int
+    oldest: datetime
+    next_try: datetime
+    last_error: str | None
+
+
+class OutboxStore(Database):
+    def route_changes(
+        self,
+        subscription_ids: Sequence[str],
+        now: datetime,
+        route: Callable[[Sequence[Change], set[str]], Iterable[Queued]],
+    ) -> list[Queued]:
+        """Match the journal's changes to the subscriptions that had joined before them (`route` makes
+        the messages), queue the messages, empty the journal, and let newly configured subscriptions
+        join: in one transaction. A subscription no longer configured leaves (added again, it joins anew).
+        A sync that changed nothing, as most do, writes nothing."""
+        joined_now = {row[0] for row in self._db.execute("SELECT id FROM subscribers")}
+        if joined_now == set(subscription_ids) and not self._db.execute("SELECT 1 FROM changes LIMIT 1").fetchone():
+            return []
+        with self.transaction() as db:
+            changes = [_change(row) for row in db.execute(CHANGES)]
+            joined = {row[0] for row in db.execute("SELECT id FROM subscribers")}
+            queued = list(route(changes, joined & set(subscription_ids))) if changes else []
+            for item in queued:
+                if item.target is None:
+                    db.execute(
+                        "INSERT INTO digest_items (subscription, kind, message, created_at) VALUES (?, ?, ?, ?)",
+                        (item.subscription, item.kind, item.message, iso(now)),
+                    )
+                else:
+                    _queue(db, item, now)
+            if changes:
+                db.execute("DELETE FROM changes WHERE id <= ?", (changes[-1].id,))
+            db.executemany(
+                "INSERT OR IGNORE INTO subscribers (id, joined_at) VALUES (?, ?)",
+                [(identifier, iso(now)) for identifier in subscription_ids],
+            )
+            for table, column in (("subscribers", "id"), ("digest_items", "subscription")):  # gone from the file
+                db.execute(
+                    f"DELETE FROM {table} WHERE {column} NOT IN ({marks(subscription_ids)})", tuple(subscription_ids)
+                )
+        return queued
+
+    def take_digest(
+        self,
+        subscription: str,
+        period: str,
+        target_keys: Sequence[str],
+        now: datetime,
+        render: Callable[[list[tuple[str, str]]], str | None],
+    ) -> bool | None:
+        """The subscription's digest for `period`, once: its waiting events (kind, message) rendered
+        into one message per target. None when that period's digest was taken already; False when it
+        had no event (the period still counts as done)."""
+        with self.transaction() as db:
+            if db.execute(
+                "SELECT 1 FROM digests WHERE subscription = ? AND period = ?", (subscription, period)
+            ).fetchone():
+                return None
+            rows = db.execute(
+                "SELECT id, kind, message FROM digest_items WHERE subscription = ? ORDER BY id", (subscription,)
+            ).fetchall()
+            message = render([(row[1], row[2]) for row in rows]) if rows else None
+            for target in target_keys if message else ():
+                _queue(db, Queued(subscription, target, f"digest:{period}", "digest", message or ""), now)
+            db.execute("DELETE FROM digest_items WHERE subscription = ?", (subscription,))
+            db.execute("INSERT INTO digests VALUES (?, ?, ?)", (subscription, period, iso(now)))
+        return message is not None
+
+    def interrupted_sends(self, now: datetime) -> list[Outgoing]:
+        """Messages a killed run was handing to their service: given up, never resent (see the module)."""
+        with self.transaction() as db:
+            rows = _outgoing(
+                db.execute(f"{OUTGOING} WHERE sending_at IS NOT NULL AND sent_at IS NULL AND gave_up_at IS NULL")
+            )
+            db.execute(
+                "UPDATE outbox SET gave_up_at = ?, last_error = 'interrupted while sending' "
+                "WHERE sending_at IS NOT NULL AND sent_at IS NULL AND gave_up_at IS NULL",
+                (iso(now),),
+            )
+        return rows
+
+    def due_messages(self, now: datetime, subscription: str | None = None) -> list[Outgoing]:
+        query = f"{OUTGOING} WHERE sent_at IS NULL AND gave_up_at IS NULL AND sending_at IS NULL AND next_try <= ?"
+        if subscription is None:
+            return _outgoing(self._db.execute(query + " ORDER BY id", (iso(now),)))
+        return _outgoing(self._db.execute(query + " AND subscription = ? ORDER BY id", (iso(now), subscription)))
+
+    def mark_sending(self, message_id: int, now: datetime) -> None:
+        with self.transaction() as db:
+            db.execute("UPDATE outbox SET sending_at = ? WHERE id = ?", (iso(now), message_id))
+
+    def mark_sent(self, message_id: int, now: datetime) -> None:
+        with self.transaction() as db:
+            db.execute("UPDATE outbox SET sent_at = ?, attempts = attempts + 1 WHERE id = ?", (iso(now), message_id))
+
+    def mark_failed(self, message_id: int, next_try: datetime, error: str) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "UPDATE outbox SET sending_at = NULL, attempts = attempts + 1, next_try = ?, last_error = ? WHERE id = ?",
+                (iso(next_try), error, message_id),
+            )
+
+    def give_up(self, message_ids: Sequence[int], now: datetime, reason: str) -> None:
+        with self.transaction() as db:
+            db.execute(
+                f"UPDATE outbox SET gave_up_at = ?, last_error = ? WHERE id IN ({marks(message_ids)})",
+                (iso(now), reason, *message_ids),
+            )
+            db.execute(
+                "DELETE FROM outbox WHERE coalesce(sent_at, gave_up_at) < ?",
+                (iso(now - SENT_KEPT),),
+            )
+
+    def pending_messages(self) -> list[Pending]:
+        rows = self._db.execute(
+            "SELECT subscription, target, count(*), min(created_at), min(next_try), max(last_error) FROM outbox "
+            "WHERE sent_at IS NULL AND gave_up_at IS NULL GROUP BY subscription, target ORDER BY subscription, target"
+        )
+        return [Pending(row[0], row[1], int(row[2]), parse_time(row[3]), parse_time(row[4]), row[5]) for row in rows]
+
+
+CHANGES = (
+    "SELECT c.id, c.kind, c.article_id, c.version, c.at, coalesce(a.source_id, al.source_id), a.slug, "
+    "coalesce(a.url, al.page_url), al.title, al.text_html FROM changes c LEFT JOIN articles a ON a.id = c.article_id "
+    "LEFT JOIN alerts al ON al.id = c.alert_id ORDER BY c.id"
+)
+OUTGOING = "SELECT id, subscription, target, message, created_at, attempts FROM outbox"
+
+
+def _change(row: tuple[Any, ...]) -> Change:
+    alert = (str(row[8]), str(row[9])) if row[8] is not None else None
+    return Change(int(row[0]), row[1], row[2], row[3], parse_time(row[4]), row[5], row[6], row[7], alert)
+
+
+def _outgoing(rows: Iterable[tuple[int, str, str, str, str, int]]) -> list[Outgoing]:
+    return [Outgoing(int(row[0]), row[1], row[2], row[3], parse_time(row[4]), int(row[5])) for row in rows]
+
+
+def _queue(db: sqlite3.Connection, item: Queued, now: datetime) -> None:
+    db.execute(
+        "INSERT OR IGNORE INTO outbox (subscription, target, key, message, created_at, next_try) VALUES (?, ?, ?, ?, ?, ?)",
+        (item.subscription, item.target, item.key, item.message, iso(now), iso(now)),
+    )

@@ -102,7 +102,7 @@ def test_a_date_moved_and_a_date_removed_by_the_source_follow_into_the_calendar(
     sync(config)
     moved = events(output)["Takes effect: Visitor visa fees change"]
     assert (moved.uid.value, str(moved.dtstart.value), moved.sequence.value) == (fees.uid.value, "2031-03-08", "1")
-    assert moved.dtstamp.value > fees.dtstamp.value
+    assert moved.dtstamp.value >= fees.dtstamp.value  # (stored to the second: two syncs may share one)
     listed = in_khal(tmp_path, output)
     assert "2031-03-08 Takes effect" in listed and "2031-03-01" not in listed
 

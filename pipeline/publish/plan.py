@@ -19,6 +19,7 @@ from pipeline.publish.entries import Entry, make_entry
 from pipeline.publish.feed_items import FeedItem
 from pipeline.publish.feeds import FEED_EXTENSIONS
 from pipeline.publish.render import FeedContent, StoreView
+from pipeline.publish.search_plan import search_leftovers, search_outputs
 from pipeline.publish.site import collection_paths, opml_lists, poll_minutes, site_key, source_feed_titles
 from pipeline.store import Catalogue, CollectionInfo, Membership
 
@@ -38,6 +39,9 @@ class Scope:
 
     collections: dict[str, Membership] = field(default_factory=dict)
     article_ids: list[int] = field(default_factory=list)
+    search_shards: set[str] = field(default_factory=set)  # the search index's files (see publish.search)
+    search_terms: set[str] = field(default_factory=set)
+    search_groups: set[int] = field(default_factory=set)
 
 
 class SitePlanner:
@@ -67,6 +71,7 @@ class SitePlanner:
                 yield from self._collection(membership)
         if scope.collections:
             yield from self._site_wide()
+        yield from search_outputs(self, scope)
         if SITE not in scope.collections and self._alert_boxes:
             yield self._front_page()
         for source in self.config.sources:
@@ -74,13 +79,15 @@ class SitePlanner:
                 yield self._alerts_feed(source)
 
     def removed(self, scope: Scope) -> list[str]:
-        """The files of the scope's collections that list nothing any more (a topic no article has)."""
-        return [
+        """The files of the scope's collections that list nothing any more (a topic no article has),
+        and the search index's files of the scope that have nothing to hold."""
+        paths = [
             path
             for _, membership in sorted(scope.collections.items())
             if membership.kind not in ("site", "source") and not self._exists(membership)
             for path in collection_paths(membership)
         ]
+        return paths + search_leftovers(self, scope)
 
     def _exists(self, membership: Membership) -> bool:
         """The site's and each configured source's pages always exist; the others while they list
@@ -91,13 +98,13 @@ class SitePlanner:
 
     # Planning helpers.
 
-    def _output(self, paths: tuple[str, ...], depends: object, render_: Callable[[], dict[str, bytes]]) -> Output:
+    def output(self, paths: tuple[str, ...], depends: object, render_: Callable[[], dict[str, bytes]]) -> Output:
         # repr, not JSON: dependencies are tuples, strings, numbers and frozen dataclasses, whose repr
         # is exact and stable, and it costs a fraction of json.dumps (run for every planned output).
         key = hashlib.sha256(repr((self.base_key, paths, depends)).encode()).hexdigest()
         return Output(paths=paths, key=key, render=render_)
 
-    def _entries(self, stored: Sequence[StoredArticle]) -> list[Entry]:
+    def entries(self, stored: Sequence[StoredArticle]) -> list[Entry]:
         return [make_entry(item, self.sources[item.source_id], self.config.site_url) for item in stored]
 
     def _listing(self, listing: Listing) -> Output:
@@ -108,15 +115,15 @@ class SitePlanner:
             listing.groups,
             listing.alerts,
         ]
-        return self._output((listing.path,), depends, partial(render.listing_page, self.site, listing))
+        return self.output((listing.path,), depends, partial(render.listing_page, self.site, listing))
 
     def _feed(self, content: FeedContent, entries: Sequence[Entry], make_items: Callable[[], list[FeedItem]]) -> Output:
         paths = tuple(content.folder + content.basename + extension for extension in FEED_EXTENSIONS.values())
         depends = [content, [entry.dependency for entry in entries]]
-        return self._output(paths, depends, partial(render.feed_files, self.config, content, make_items))
+        return self.output(paths, depends, partial(render.feed_files, self.config, content, make_items))
 
     def _article_feed(self, folder: str, title: str, description: str, minutes: int) -> Output:
-        newest = self._entries(self.catalogue.listed(folder, limit=self.limit, current_only=True))
+        newest = self.entries(self.catalogue.listed(folder, limit=self.limit, current_only=True))
         since = self._began
         if not newest:  # every article it listed was withdrawn (or it never listed one): dated by the last
             withdrawn = [item.withdrawn_at for item in self.catalogue.listed(folder) if item.withdrawn_at]
@@ -151,15 +158,15 @@ class SitePlanner:
             ]
             revised = [item.id for item in stored if item.version > 1]
             versions = self.view.versions(revised) if revised else {}
-            for entry in self._entries(stored):
+            for entry in self.entries(stored):
                 history = versions.get(entry.stored.id, [])
                 path = entry.archive_path + "index.html"
-                yield self._output(
+                yield self.output(
                     (path,), entry.dependency, partial(render.article_page, self.site, self.view, entry, history)
                 )
                 for version in history[:-1]:
                     version_path = f"{entry.archive_path}v{version.number}/index.html"
-                    yield self._output(
+                    yield self.output(
                         (version_path,),
                         [entry.dependency, version.number],
                         partial(render.version_page, self.site, entry, version, len(history)),
@@ -187,7 +194,7 @@ class SitePlanner:
         sources_group = LinkGroup(
             "Sources", tuple((source.name, f"{source.id}/index.html") for source in config.sources)
         )
-        newest = self._entries(self.catalogue.listed(SITE, limit=self.limit))
+        newest = self.entries(self.catalogue.listed(SITE, limit=self.limit))
         return self._listing(
             Listing(
                 "index.html",
@@ -214,7 +221,7 @@ class SitePlanner:
         description = f"Announcements from {source.name} ({source.base_url}), republished with attribution under {source.licence.name}."
         titles = source_feed_titles(source, self.config.feeds.title)
         yield self._article_feed(folder, titles["feed"], description, minutes)
-        corrected = self._entries(self.catalogue.corrected(source.id, self.limit))
+        corrected = self.entries(self.catalogue.corrected(source.id, self.limit))
         updates = FeedContent(
             folder,
             titles["updates"],
@@ -234,7 +241,7 @@ class SitePlanner:
             )
             for kind, heading in (("type", "Types"), ("topic", "Topics"))
         )
-        newest = self._entries(self.catalogue.listed(folder, limit=self.limit))
+        newest = self.entries(self.catalogue.listed(folder, limit=self.limit))
         yield self._listing(
             Listing(f"{folder}index.html", source.name, description, newest, folder, (*groups, self._years_group()))
         )
@@ -252,7 +259,7 @@ class SitePlanner:
             self._began,
             basename="alerts",
         )
-        return self._output(
+        return self.output(
             tuple(content.folder + "alerts" + extension for extension in FEED_EXTENSIONS.values()),
             depends,
             partial(
@@ -264,7 +271,7 @@ class SitePlanner:
         )
 
     def _year(self, year: str) -> Iterator[Output]:
-        members = self._entries(self.catalogue.listed(f"years/{year}/"))
+        members = self.entries(self.catalogue.listed(f"years/{year}/"))
         yield self._listing(
             Listing(
                 f"years/{year}/index.html",
@@ -274,12 +281,6 @@ class SitePlanner:
                 None,
                 (self._years_group(),),
             )
-        )
-        shard = f"search/{year}.json"
-        yield self._output(
-            (shard,),
-            [entry.dependency for entry in members],
-            partial(render.search_shard, shard, self.catalogue, members),
         )
 
     def _grouping(self, membership: Membership) -> Iterator[Output]:
@@ -302,7 +303,7 @@ class SitePlanner:
                 f"{folder}index.html",
                 f"{label.capitalize()}: {name}",
                 f"The newest {source.name} articles with the {label} “{name}”. Every one of them is on the pages by year.",
-                self._entries(self.catalogue.listed(folder, limit=self.limit)),
+                self.entries(self.catalogue.listed(folder, limit=self.limit)),
                 folder,
                 (by_year,),
             )
@@ -320,7 +321,7 @@ class SitePlanner:
                 f"{membership.collection}index.html",
                 f"{label.capitalize()}: {name}, {year}",
                 f"Every {source.name} article of {year} with the {label} “{name}”, newest first.",
-                self._entries(self.catalogue.listed(membership.collection)),
+                self.entries(self.catalogue.listed(membership.collection)),
                 parent,
                 (back,),
             )
@@ -330,11 +331,11 @@ class SitePlanner:
         return next((info.name for info in self._groups(kind, parent) if info.collection == folder), folder)
 
     def _site_wide(self) -> Iterator[Output]:
-        shards = [info.name for info in self._groups("year", "")][::-1]
-        yield self._output(("search/index.html",), shards, partial(render.search_page, self.site, shards))
-        yield self._output(("search/search.js",), "static", partial(render.static, "search/search.js", "search.js"))
+        shards = self.catalogue.search_shards()
+        yield self.output(("search/index.html",), shards, partial(render.search_page, self.site, shards))
+        yield self.output(("search/search.js",), "static", partial(render.static, "search/search.js", "search.js"))
         yield from self._subscription_lists()
 
     def _subscription_lists(self) -> Iterator[Output]:
         for path, title, outlines in opml_lists(self.config, self._groups):
-            yield self._output((path,), [title, outlines], partial(render.opml, path, title, outlines))
+            yield self.output((path,), [title, outlines], partial(render.opml, path, title, outlines))

@@ -18,6 +18,7 @@ from pipeline.store.folders import writable_folder
 from pipeline.store.inspect import inspect_store
 from pipeline.store.lock import StoreLock
 from pipeline.store.pages import PageStore
+from pipeline.store.postings import shard_of
 from pipeline.store.warc import WarcRecorder
 
 __all__ = [
@@ -34,6 +35,7 @@ __all__ = [
     "inspect_store",
     "is_store_failure",
     "open_store",
+    "shard_of",
 ]
 
 

@@ -1,0 +1,244 @@
+"""The archive search's index, kept in publishing's catalogue: for each word, its posting (the articles
+that have it, newest first), encoded as the search page reads it, so that publishing copies it out and a
+new article costs a few string operations per word, not a re-encoding of the archive.
+
+A posting lists (day, article id) pairs, newest first (day descending, then id descending; day counts
+from 1970-01-01, the article's published date in UTC): the first pair as it is, each later one as its
+difference from the one before (days back, then the id's zig-zagged difference), each number in 5-bit
+digits of ALPHABET (0-31 ends a number, 32-63 carries five bits and continues). An article of the same
+day or the next costs two or three characters. The encoding of a set of pairs is unique, so the same
+store gives the same bytes however the posting was built."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Iterable, Sequence
+from contextlib import AbstractContextManager
+from datetime import date
+
+from pipeline.batching import batched
+from pipeline.store.rows import CHUNK, chunks, marks
+
+ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-_"  # safe in JSON and in URLs
+DIGITS = {char: value for value, char in enumerate(ALPHABET)}
+LONGEST_TERM = 40  # letters of a word that are indexed: a longer one is found by its first 40
+EPOCH = date(1970, 1, 1).toordinal()
+Entry = tuple[int, int]  # (day, article id)
+
+SCHEMA = (
+    # What each article's postings were made from: its day and its terms (to take it out of them).
+    "CREATE TABLE IF NOT EXISTS pub.search_docs (article_id INTEGER PRIMARY KEY, day INTEGER NOT NULL, "
+    "terms TEXT NOT NULL)",
+    # `shard`: the file the term is listed in (its first two letters); `tail`: its oldest entry.
+    "CREATE TABLE IF NOT EXISTS pub.search_terms (term TEXT PRIMARY KEY, shard TEXT NOT NULL, size INTEGER NOT NULL, "
+    "posting TEXT NOT NULL, tail_day INTEGER NOT NULL, tail_id INTEGER NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS pub.search_terms_by_shard ON search_terms (shard, term)",
+)
+TABLES = ("search_docs", "search_terms")
+
+
+def shard_of(term: str) -> str:
+    return term[:2]
+
+
+def terms_of(words: str) -> list[str]:
+    """The distinct indexed terms of an article's search words (each cut at LONGEST_TERM letters)."""
+    return list(dict.fromkeys(word[:LONGEST_TERM] for word in words.split()))
+
+
+def day_of(sort_key: str) -> int:
+    """The day of a catalogue sort key (it begins with the published date in UTC, as YYYY-MM-DD)."""
+    return date.fromisoformat(sort_key[:10]).toordinal() - EPOCH
+
+
+def _put(value: int, out: list[str]) -> None:
+    while value >= 32:
+        out.append(ALPHABET[32 + (value & 31)])
+        value >>= 5
+    out.append(ALPHABET[value])
+
+
+def encode(entries: Iterable[Entry], previous: Entry | None = None) -> str:
+    """`entries` (newest first) as posting text; after `previous` when they continue a posting."""
+    out: list[str] = []
+    for day, article_id in entries:
+        if previous is None:
+            _put(day, out)
+            _put(article_id, out)
+        else:
+            _put(previous[0] - day, out)
+            step = article_id - previous[1]
+            _put(2 * step if step >= 0 else -2 * step - 1, out)
+        previous = (day, article_id)
+    return "".join(out)
+
+
+def _numbers(text: str, limit: int = -1) -> tuple[list[int], int]:
+    """The first `limit` numbers of `text` (all when -1) and where the next one begins."""
+    numbers: list[int] = []
+    value = shift = 0
+    for index, char in enumerate(text):
+        digit = DIGITS[char]
+        value |= (digit & 31) << shift
+        if digit >= 32:
+            shift += 5
+            continue
+        numbers.append(value)
+        value = shift = 0
+        if len(numbers) == limit:
+            return numbers, index + 1
+    return numbers, len(text)
+
+
+def decode(text: str) -> list[Entry]:
+    numbers, _ = _numbers(text)
+    entries: list[Entry] = []
+    for index in range(0, len(numbers), 2):
+        if not entries:
+            entries.append((numbers[0], numbers[1]))
+            continue
+        day, article_id = entries[-1]
+        step = numbers[index + 1]
+        entries.append((day - numbers[index], article_id + (step // 2 if step % 2 == 0 else -(step + 1) // 2)))
+    return entries
+
+
+def add(posting: str, tail: Entry | None, new: Sequence[Entry]) -> tuple[str, Entry]:
+    """`posting` with the entries `new` (newest first, none of them in it) and its new tail. A new
+    article is newer than the whole posting (a daemon's run) or older (a first publication, which
+    indexes newest first): then the posting is only extended; otherwise it is decoded and made anew."""
+    if not posting or tail is None:
+        return encode(new), new[-1]
+    numbers, rest = _numbers(posting, 2)
+    head = (numbers[0], numbers[1])
+    if new[-1] > head:
+        return encode([*new, head]) + posting[rest:], tail
+    if new[0] < tail:
+        return posting + encode(new, tail), new[-1]
+    merged = sorted([*decode(posting), *new], reverse=True)
+    return encode(merged), merged[-1]
+
+
+class SearchPostings:
+    """The catalogue's search index (mixed into the Catalogue, over its connection)."""
+
+    _db: sqlite3.Connection
+
+    _writing: Callable[[], AbstractContextManager[sqlite3.Connection]]
+
+    def update_search(self, ids: Sequence[int]) -> set[str]:
+        """Bring the postings up to date for the articles `ids` (as the catalogue now lists them: an
+        article listed nowhere has no terms), newest first; return the terms whose postings changed."""
+        db = self._db
+        now: dict[int, int] = {}
+        before: dict[int, int] = {}
+        for chunk in chunks(ids):
+            rows = db.execute(
+                f"SELECT article_id, sort_key FROM pub.members WHERE collection = '' AND article_id IN ({marks(chunk)})",
+                chunk,
+            )
+            now.update((int(article_id), day_of(str(key))) for article_id, key in rows)
+            rows = db.execute(
+                f"SELECT article_id, day FROM pub.search_docs WHERE article_id IN ({marks(chunk)})", chunk
+            )
+            before.update((int(article_id), int(day)) for article_id, day in rows)
+        order = sorted(
+            now.keys() | before.keys(), key=lambda item: (now.get(item, before.get(item)), item), reverse=True
+        )
+        touched: set[str] = set()
+        for chunk in batched(order, CHUNK):
+            touched |= self._update_chunk(chunk, now)
+        return touched
+
+    def _update_chunk(self, chunk: Sequence[int], now: dict[int, int]) -> set[str]:
+        db = self._db
+        old = {
+            int(article_id): (int(day), str(terms).split())
+            for article_id, day, terms in db.execute(
+                f"SELECT article_id, day, terms FROM pub.search_docs WHERE article_id IN ({marks(chunk)})", chunk
+            )
+        }
+        words = {
+            int(article_id): terms_of(str(text))
+            for article_id, text in db.execute(
+                f"SELECT article_id, words FROM pub.entries WHERE article_id IN ({marks(chunk)})", chunk
+            )
+        }
+        removals: dict[str, set[int]] = {}
+        additions: dict[str, list[Entry]] = {}
+        for article_id in chunk:  # newest first, so each term's additions are in posting order
+            day, terms = old.get(article_id, (None, []))
+            new_terms = words.get(article_id, []) if article_id in now else []
+            kept = set(terms) & set(new_terms) if day == now.get(article_id) else set()
+            for term in terms:
+                if term not in kept:
+                    removals.setdefault(term, set()).add(article_id)
+            for term in new_terms:
+                if term not in kept:
+                    additions.setdefault(term, []).append((now[article_id], article_id))
+        touched = removals.keys() | additions.keys()
+        with self._writing():
+            for term in sorted(touched):
+                self._apply(term, removals.get(term, set()), additions.get(term, []))
+            db.execute(f"DELETE FROM pub.search_docs WHERE article_id IN ({marks(chunk)})", chunk)
+            db.executemany(
+                "INSERT INTO pub.search_docs VALUES (?, ?, ?)",
+                (
+                    (article_id, now[article_id], " ".join(words.get(article_id, [])))
+                    for article_id in chunk
+                    if article_id in now
+                ),
+            )
+        return set(touched)
+
+    def _apply(self, term: str, removed: set[int], added: list[Entry]) -> None:
+        row = self._db.execute(
+            "SELECT posting, size, tail_day, tail_id FROM pub.search_terms WHERE term = ?", (term,)
+        ).fetchone()
+        posting, size, tail = (str(row[0]), int(row[1]), (int(row[2]), int(row[3]))) if row else ("", 0, None)
+        if removed and posting:
+            kept = [entry for entry in decode(posting) if entry[1] not in removed]
+            posting, size, tail = encode(kept), len(kept), (kept[-1] if kept else None)
+        if added:
+            posting, tail = add(posting, tail, added)
+            size += len(added)
+        if tail is None:
+            self._db.execute("DELETE FROM pub.search_terms WHERE term = ?", (term,))
+        else:
+            self._db.execute(
+                "INSERT OR REPLACE INTO pub.search_terms VALUES (?, ?, ?, ?, ?, ?)",
+                (term, shard_of(term), size, posting, *tail),
+            )
+
+    def search_shards(self) -> list[str]:
+        return [str(row[0]) for row in self._db.execute("SELECT DISTINCT shard FROM pub.search_terms ORDER BY 1")]
+
+    def search_shard(self, shard: str, longer_than: int) -> list[tuple[str, int, str | None]]:
+        """(term, size, posting) of every term listed in `shard`, by term; a posting longer than
+        `longer_than` characters is left in the catalogue (None)."""
+        rows = self._db.execute(
+            "SELECT term, size, CASE WHEN length(posting) > ? THEN NULL ELSE posting END "
+            "FROM pub.search_terms WHERE shard = ? ORDER BY term",
+            (longer_than, shard),
+        )
+        return [(str(term), int(size), None if posting is None else str(posting)) for term, size, posting in rows]
+
+    def search_posting(self, term: str) -> str:
+        row = self._db.execute("SELECT posting FROM pub.search_terms WHERE term = ?", (term,)).fetchone()
+        return "" if row is None else str(row[0])
+
+    def posting_lengths(self, terms: Sequence[str]) -> dict[str, int]:
+        found: dict[str, int] = {}
+        for chunk in chunks(terms):
+            rows = self._db.execute(
+                f"SELECT term, length(posting) FROM pub.search_terms WHERE term IN ({marks(chunk)})", chunk
+            )
+            found.update((str(term), int(length)) for term, length in rows)
+        return found
+
+    def long_postings(self, longer_than: int) -> list[str]:
+        """The terms whose postings are longer than `longer_than` characters."""
+        rows = self._db.execute(
+            "SELECT term FROM pub.search_terms WHERE length(posting) > ? ORDER BY term", (longer_than,)
+        )
+        return [str(row[0]) for row in rows]

@@ -7,6 +7,7 @@ its body, and the front page must show the site's current alert with a link to t
 from __future__ import annotations
 
 import json
+import re
 import struct
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -224,19 +225,17 @@ def test_a_one_word_query_downloads_the_files_of_that_word_alone(archive: Archiv
     files = sorted(path.relative_to(index).as_posix() for path in index.rglob("*") if path.suffix in (".json", ".txt"))
     assert len([name for name in files if name.startswith("terms/")]) > 50, files  # the archive's index is many files
 
+    feed = json.loads((archive.output / "feed.json").read_text("utf-8"))["items"]  # newest first
+    holders = [item["title"] for item in feed if re.search(r"\bapplicants", json.dumps(item).lower())]
+    assert 1 < len(holders) < len(feed), holders  # a word of some articles, not all
     visit = open_page(archive, context, "search/index.html")
-    visit.page.locator("#search-query").fill("compliance")
 
-    expect(visit.page.locator("#search-status")).to_contain_text("match \u201ccompliance\u201d.")
-    holders = [
-        item["title"]
-        for item in json.loads((archive.output / "feed.json").read_text("utf-8"))["items"]
-        if "compliance" in f"{item['title']} {item['summary']} {item['tags']} {item['content_html']}".lower()
-    ]
+    visit.page.locator("#search-query").fill("applicants")
+
     expect(visit.page.locator("#search-results li h2 a")).to_have_text(holders)  # newest first, as the feed
     fetched = [url.removeprefix(archive.url + "search/") for url in visit.requested if url.endswith((".json", ".txt"))]
     groups = {name for name in fetched if name.startswith("articles/")}
-    assert [name for name in fetched if name not in groups] == ["terms/co.json"], fetched
+    assert [name for name in fetched if name not in groups] == ["terms/ap.json"], fetched
     assert 1 <= len(groups) <= len(holders) and len(fetched) == 1 + len(groups), fetched
     visit.assert_clean()
 

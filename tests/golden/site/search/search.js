@@ -12,7 +12,7 @@
   var results = document.getElementById("search-results");
   var shards = {};
   (form.getAttribute("data-shards") || "").split(" ").forEach(function (key) { if (key) { shards[key] = true; } });
-  var SHOWN = 100, GROUP = 16, LONGEST = 40, PREFIX = 3;
+  var FIRST = 20, SHOWN = 100, GROUP = 16, LONGEST = 40, PREFIX = 3;
   var ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-_";
   var DIGITS = new Int8Array(128).fill(-1);
   for (var d = 0; d < ALPHABET.length; d++) { DIGITS[ALPHABET.charCodeAt(d)] = d; }
@@ -89,32 +89,37 @@
     status.textContent = found + (found === 1 ? " article matches " : " articles match ") + "\u201c" + query + "\u201d.";
   }
 
+  function render(found, count, query) {
+    var shown = found.slice(0, count), groups = [];
+    shown.forEach(function (entry) {
+      var group = Math.floor(entry[1] / GROUP);
+      if (groups.indexOf(group) < 0) { groups.push(group); }
+    });
+    return Promise.all(groups.map(function (group) { return get("articles/" + group + ".json", true); }))
+      .then(function (files) {
+        if (input.value.trim() !== query) { return; }  // typed on meanwhile: that search shows its own
+        var records = {};
+        files.forEach(function (file) { Object.keys(file.a).forEach(function (id) { records[id] = file.a[id]; }); });
+        show(found.length, shown.map(function (entry) { return records[entry[1]]; }), query);
+      });
+  }
+
   function search() {
     var query = input.value.trim();
     var terms = words(query);
-    var current = function () { return input.value.trim() === query; };  // typed on meanwhile: that search shows its own
     if (!terms.length) { results.textContent = ""; status.textContent = "Type a word to search."; return; }
     Promise.all(terms.map(matching)).then(function (sets) {
-      if (!current()) { return; }
+      if (input.value.trim() !== query) { return; }
       sets.sort(function (a, b) { return a.size - b.size; });
       var found = [];
       sets[0].forEach(function (day, id) {
         if (sets.every(function (set) { return set.has(id); })) { found.push([day, id]); }
       });
       found.sort(function (a, b) { return b[0] - a[0] || b[1] - a[1]; });  // newest first
-      var shown = found.slice(0, SHOWN);
-      var groups = [];
-      shown.forEach(function (entry) {
-        var group = Math.floor(entry[1] / GROUP);
-        if (groups.indexOf(group) < 0) { groups.push(group); }
+      // The newest FIRST results as soon as their files are in, then the rest of the SHOWN.
+      return render(found, FIRST, query).then(function () {
+        return found.length > FIRST && input.value.trim() === query && render(found, SHOWN, query);
       });
-      return Promise.all(groups.map(function (group) { return get("articles/" + group + ".json", true); }))
-        .then(function (files) {
-          if (!current()) { return; }
-          var records = {};
-          files.forEach(function (file) { Object.keys(file.a).forEach(function (id) { records[id] = file.a[id]; }); });
-          show(found.length, shown.map(function (entry) { return records[entry[1]]; }), query);
-        });
     }).catch(function () {
       status.textContent = window.location.protocol === "file:"
         ? "Search needs the archive served over HTTP: a browser does not let a page opened as a file load the search index. Serve this folder (python run.py serve) and open its address."

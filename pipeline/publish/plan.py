@@ -98,13 +98,13 @@ class SitePlanner:
 
     # Planning helpers.
 
-    def output(self, paths: tuple[str, ...], depends: object, render_: Callable[[], dict[str, bytes]]) -> Output:
+    def _output(self, paths: tuple[str, ...], depends: object, render_: Callable[[], dict[str, bytes]]) -> Output:
         # repr, not JSON: dependencies are tuples, strings, numbers and frozen dataclasses, whose repr
         # is exact and stable, and it costs a fraction of json.dumps (run for every planned output).
         key = hashlib.sha256(repr((self.base_key, paths, depends)).encode()).hexdigest()
         return Output(paths=paths, key=key, render=render_)
 
-    def entries(self, stored: Sequence[StoredArticle]) -> list[Entry]:
+    def _entries(self, stored: Sequence[StoredArticle]) -> list[Entry]:
         return [make_entry(item, self.sources[item.source_id], self.config.site_url) for item in stored]
 
     def _listing(self, listing: Listing) -> Output:
@@ -115,15 +115,15 @@ class SitePlanner:
             listing.groups,
             listing.alerts,
         ]
-        return self.output((listing.path,), depends, partial(render.listing_page, self.site, listing))
+        return self._output((listing.path,), depends, partial(render.listing_page, self.site, listing))
 
     def _feed(self, content: FeedContent, entries: Sequence[Entry], make_items: Callable[[], list[FeedItem]]) -> Output:
         paths = tuple(content.folder + content.basename + extension for extension in FEED_EXTENSIONS.values())
         depends = [content, [entry.dependency for entry in entries]]
-        return self.output(paths, depends, partial(render.feed_files, self.config, content, make_items))
+        return self._output(paths, depends, partial(render.feed_files, self.config, content, make_items))
 
     def _article_feed(self, folder: str, title: str, description: str, minutes: int) -> Output:
-        newest = self.entries(self.catalogue.listed(folder, limit=self.limit, current_only=True))
+        newest = self._entries(self.catalogue.listed(folder, limit=self.limit, current_only=True))
         since = self._began
         if not newest:  # every article it listed was withdrawn (or it never listed one): dated by the last
             withdrawn = [item.withdrawn_at for item in self.catalogue.listed(folder) if item.withdrawn_at]
@@ -158,15 +158,15 @@ class SitePlanner:
             ]
             revised = [item.id for item in stored if item.version > 1]
             versions = self.view.versions(revised) if revised else {}
-            for entry in self.entries(stored):
+            for entry in self._entries(stored):
                 history = versions.get(entry.stored.id, [])
                 path = entry.archive_path + "index.html"
-                yield self.output(
+                yield self._output(
                     (path,), entry.dependency, partial(render.article_page, self.site, self.view, entry, history)
                 )
                 for version in history[:-1]:
                     version_path = f"{entry.archive_path}v{version.number}/index.html"
-                    yield self.output(
+                    yield self._output(
                         (version_path,),
                         [entry.dependency, version.number],
                         partial(render.version_page, self.site, entry, version, len(history)),
@@ -194,7 +194,7 @@ class SitePlanner:
         sources_group = LinkGroup(
             "Sources", tuple((source.name, f"{source.id}/index.html") for source in config.sources)
         )
-        newest = self.entries(self.catalogue.listed(SITE, limit=self.limit))
+        newest = self._entries(self.catalogue.listed(SITE, limit=self.limit))
         return self._listing(
             Listing(
                 "index.html",
@@ -221,7 +221,7 @@ class SitePlanner:
         description = f"Announcements from {source.name} ({source.base_url}), republished with attribution under {source.licence.name}."
         titles = source_feed_titles(source, self.config.feeds.title)
         yield self._article_feed(folder, titles["feed"], description, minutes)
-        corrected = self.entries(self.catalogue.corrected(source.id, self.limit))
+        corrected = self._entries(self.catalogue.corrected(source.id, self.limit))
         updates = FeedContent(
             folder,
             titles["updates"],
@@ -241,7 +241,7 @@ class SitePlanner:
             )
             for kind, heading in (("type", "Types"), ("topic", "Topics"))
         )
-        newest = self.entries(self.catalogue.listed(folder, limit=self.limit))
+        newest = self._entries(self.catalogue.listed(folder, limit=self.limit))
         yield self._listing(
             Listing(f"{folder}index.html", source.name, description, newest, folder, (*groups, self._years_group()))
         )
@@ -259,7 +259,7 @@ class SitePlanner:
             self._began,
             basename="alerts",
         )
-        return self.output(
+        return self._output(
             tuple(content.folder + "alerts" + extension for extension in FEED_EXTENSIONS.values()),
             depends,
             partial(
@@ -271,7 +271,7 @@ class SitePlanner:
         )
 
     def _year(self, year: str) -> Iterator[Output]:
-        members = self.entries(self.catalogue.listed(f"years/{year}/"))
+        members = self._entries(self.catalogue.listed(f"years/{year}/"))
         yield self._listing(
             Listing(
                 f"years/{year}/index.html",
@@ -303,7 +303,7 @@ class SitePlanner:
                 f"{folder}index.html",
                 f"{label.capitalize()}: {name}",
                 f"The newest {source.name} articles with the {label} “{name}”. Every one of them is on the pages by year.",
-                self.entries(self.catalogue.listed(folder, limit=self.limit)),
+                self._entries(self.catalogue.listed(folder, limit=self.limit)),
                 folder,
                 (by_year,),
             )
@@ -321,7 +321,7 @@ class SitePlanner:
                 f"{membership.collection}index.html",
                 f"{label.capitalize()}: {name}, {year}",
                 f"Every {source.name} article of {year} with the {label} “{name}”, newest first.",
-                self.entries(self.catalogue.listed(membership.collection)),
+                self._entries(self.catalogue.listed(membership.collection)),
                 parent,
                 (back,),
             )
@@ -332,10 +332,10 @@ class SitePlanner:
 
     def _site_wide(self) -> Iterator[Output]:
         shards = self.catalogue.search_shards()
-        yield self.output(("search/index.html",), shards, partial(render.search_page, self.site, shards))
-        yield self.output(("search/search.js",), "static", partial(render.static, "search/search.js", "search.js"))
+        yield self._output(("search/index.html",), shards, partial(render.search_page, self.site, shards))
+        yield self._output(("search/search.js",), "static", partial(render.static, "search/search.js", "search.js"))
         yield from self._subscription_lists()
 
     def _subscription_lists(self) -> Iterator[Output]:
         for path, title, outlines in opml_lists(self.config, self._groups):
-            yield self.output((path,), [title, outlines], partial(render.opml, path, title, outlines))
+            yield self._output((path,), [title, outlines], partial(render.opml, path, title, outlines))

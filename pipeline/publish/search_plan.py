@@ -38,20 +38,20 @@ def search_outputs(planner: SitePlanner, scope: Scope) -> Iterator[Output]:
     for shard in sorted(scope.search_shards):
         if rows := catalogue.search_shard(shard, OWN_FILE):
             data = render_shard(rows)
-            yield planner.output((shard_path(shard),), data, partial(_file, shard_path(shard), data))
+            yield planner._output((shard_path(shard),), data, partial(_file, shard_path(shard), data))
     lengths = catalogue.posting_lengths(sorted(scope.search_terms))
     for term in sorted(term for term, length in lengths.items() if length > OWN_FILE):
         data = render_posting(catalogue.search_posting(term))
-        yield planner.output((posting_path(term),), data, partial(_file, posting_path(term), data))
+        yield planner._output((posting_path(term),), data, partial(_file, posting_path(term), data))
     for group in sorted(scope.search_groups):
         if entries := _group(planner, group):
             depends = [entry.dependency for entry in entries]
-            yield planner.output((group_path(group),), depends, partial(_group_file, group, entries))
+            yield planner._output((group_path(group),), depends, partial(_group_file, group, entries))
 
 
 def _group(planner: SitePlanner, group: int) -> list[Entry]:
     stored = planner.catalogue.articles(range(group * GROUP, (group + 1) * GROUP))
-    return planner.entries([item for item in stored if item.source_id in planner.sources])
+    return planner._entries([item for item in stored if item.source_id in planner.sources])
 
 
 def search_leftovers(planner: SitePlanner, scope: Scope) -> list[str]:

@@ -11,10 +11,13 @@ store gives the same bytes however the posting was built."""
 
 from __future__ import annotations
 
+import operator
+import re
 import sqlite3
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager
 from datetime import date
+from itertools import accumulate
 
 from pipeline.batching import batched
 from pipeline.store.rows import CHUNK, chunks, marks
@@ -51,11 +54,32 @@ def day_of(sort_key: str) -> int:
     return date.fromisoformat(sort_key[:10]).toordinal() - EPOCH
 
 
-def _put(value: int, out: list[str]) -> None:
+def _digits(value: int) -> str:
+    out = []
     while value >= 32:
         out.append(ALPHABET[32 + (value & 31)])
         value >>= 5
     out.append(ALPHABET[value])
+    return "".join(out)
+
+
+def _value(token: str) -> int:
+    value = 0
+    for shift, char in enumerate(token):
+        value |= (DIGITS[char] & 31) << (5 * shift)
+    return value
+
+
+# Postings run to tens of thousands of entries, mostly one- and two-digit numbers: those are looked up,
+# and a posting is split into numbers by a regular expression (a number: continuing digits, then a last).
+SHORT = 1024
+TEXT = [_digits(value) for value in range(SHORT)]
+VALUES = {text: value for value, text in enumerate(TEXT)}
+NUMBER = re.compile(f"[{re.escape(ALPHABET[32:])}]*[{re.escape(ALPHABET[:32])}]")
+
+
+def _text(value: int) -> str:
+    return TEXT[value] if value < SHORT else _digits(value)
 
 
 def encode(entries: Iterable[Entry], previous: Entry | None = None) -> str:
@@ -63,44 +87,35 @@ def encode(entries: Iterable[Entry], previous: Entry | None = None) -> str:
     out: list[str] = []
     for day, article_id in entries:
         if previous is None:
-            _put(day, out)
-            _put(article_id, out)
+            out += (_text(day), _text(article_id))
         else:
-            _put(previous[0] - day, out)
             step = article_id - previous[1]
-            _put(2 * step if step >= 0 else -2 * step - 1, out)
+            out += (_text(previous[0] - day), _text(2 * step if step >= 0 else -2 * step - 1))
         previous = (day, article_id)
     return "".join(out)
 
 
-def _numbers(text: str, limit: int = -1) -> tuple[list[int], int]:
-    """The first `limit` numbers of `text` (all when -1) and where the next one begins."""
-    numbers: list[int] = []
-    value = shift = 0
-    for index, char in enumerate(text):
-        digit = DIGITS[char]
-        value |= (digit & 31) << shift
-        if digit >= 32:
-            shift += 5
-            continue
-        numbers.append(value)
-        value = shift = 0
-        if len(numbers) == limit:
-            return numbers, index + 1
-    return numbers, len(text)
+def _numbers(text: str) -> list[int]:
+    return [VALUES[token] if token in VALUES else _value(token) for token in NUMBER.findall(text)]
+
+
+def _head(text: str) -> tuple[Entry, int]:
+    """The first entry of a posting, and where the next begins."""
+    first = NUMBER.match(text)
+    second = NUMBER.match(text, first.end()) if first else None
+    if first is None or second is None:
+        raise ValueError(f"not a posting: {text[:40]!r}")
+    return (_value(first[0]), _value(second[0])), second.end()
 
 
 def decode(text: str) -> list[Entry]:
-    numbers, _ = _numbers(text)
-    entries: list[Entry] = []
-    for index in range(0, len(numbers), 2):
-        if not entries:
-            entries.append((numbers[0], numbers[1]))
-            continue
-        day, article_id = entries[-1]
-        step = numbers[index + 1]
-        entries.append((day - numbers[index], article_id + (step // 2 if step % 2 == 0 else -(step + 1) // 2)))
-    return entries
+    numbers = _numbers(text)
+    if not numbers:
+        return []
+    days = accumulate(numbers[0::2], operator.sub)
+    steps = numbers[1::2]
+    ids = accumulate([steps[0], *(step >> 1 if step % 2 == 0 else -((step + 1) >> 1) for step in steps[1:])])
+    return list(zip(days, ids, strict=True))
 
 
 def add(posting: str, tail: Entry | None, new: Sequence[Entry]) -> tuple[str, Entry]:
@@ -109,8 +124,7 @@ def add(posting: str, tail: Entry | None, new: Sequence[Entry]) -> tuple[str, En
     indexes newest first): then the posting is only extended; otherwise it is decoded and made anew."""
     if not posting or tail is None:
         return encode(new), new[-1]
-    numbers, rest = _numbers(posting, 2)
-    head = (numbers[0], numbers[1])
+    head, rest = _head(posting)
     if new[-1] > head:
         return encode([*new, head]) + posting[rest:], tail
     if new[0] < tail:

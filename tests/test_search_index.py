@@ -20,7 +20,7 @@ from pipeline.model import Article, Config
 from pipeline.publish import publish, render_site
 from pipeline.publish.search import OWN_FILE, search_words
 from pipeline.store import Store
-from pipeline.store.postings import add, decode, encode
+from pipeline.store.postings import add, decode, encode, run_of
 from tests.test_publish_incremental import SEEN, make_article, make_config, on_disk, save
 
 ENTRIES = st.sets(st.tuples(st.integers(0, 40_000), st.integers(1, 10**6)), max_size=60).map(
@@ -37,8 +37,11 @@ def test_a_posting_is_the_same_text_however_it_was_built(
     new = sorted(data.draw(st.sets(st.sampled_from(entries))) if entries else [], reverse=True)
     old = [entry for entry in entries if entry not in new]
     if new:  # added to an empty posting, before its head, after its tail or among its entries
-        posting, tail = add(encode(old), old[-1] if old else None, new)
-        assert (posting, tail) == (encode(entries), entries[-1])
+        run = run_of(new[: cut % len(new) + 1])  # new entries wait in runs, extended chunk by chunk
+        if rest := new[cut % len(new) + 1 :]:
+            run.extend(rest)
+        posting, tail = add(encode(old), old[-1] if old else None, run)
+        assert (posting, tail, run.count) == (encode(entries), entries[-1], len(new))
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ import re
 import sqlite3
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from datetime import date
 from itertools import accumulate
 
@@ -27,6 +28,7 @@ DIGITS = {char: value for value, char in enumerate(ALPHABET)}
 LONGEST_TERM = 40  # letters of a word that are indexed: a longer one is found by its first 40
 EPOCH = date(1970, 1, 1).toordinal()
 Entry = tuple[int, int]  # (day, article id)
+PENDING_CHARS = 4_000_000  # of new entries held back before they are written (a first publication's)
 
 SCHEMA = (
     # What each article's postings were made from: its day and its terms (to take it out of them).
@@ -118,18 +120,38 @@ def decode(text: str) -> list[Entry]:
     return list(zip(days, ids, strict=True))
 
 
-def add(posting: str, tail: Entry | None, new: Sequence[Entry]) -> tuple[str, Entry]:
-    """`posting` with the entries `new` (newest first, none of them in it) and its new tail. A new
-    article is newer than the whole posting (a daemon's run) or older (a first publication, which
-    indexes newest first): then the posting is only extended; otherwise it is decoded and made anew."""
+@dataclass
+class Run:
+    """Entries on their way into a posting, newest first, already encoded (the first as it is)."""
+
+    text: str
+    first: Entry
+    last: Entry
+    count: int
+
+    def extend(self, entries: Sequence[Entry]) -> None:
+        """Add `entries`, all older than the run's last."""
+        self.text += encode(entries, self.last)
+        self.last, self.count = entries[-1], self.count + len(entries)
+
+
+def run_of(entries: Sequence[Entry]) -> Run:
+    return Run(encode(entries), entries[0], entries[-1], len(entries))
+
+
+def add(posting: str, tail: Entry | None, run: Run) -> tuple[str, Entry]:
+    """`posting` with the entries of `run` (none of them in it) and its new tail. New articles are
+    newer than the whole posting (a daemon's run) or older (a first publication, which indexes newest
+    first): then the posting is only extended; otherwise it is decoded and made anew."""
     if not posting or tail is None:
-        return encode(new), new[-1]
+        return run.text, run.last
     head, rest = _head(posting)
-    if new[-1] > head:
-        return encode([*new, head]) + posting[rest:], tail
-    if new[0] < tail:
-        return posting + encode(new, tail), new[-1]
-    merged = sorted([*decode(posting), *new], reverse=True)
+    if run.last > head:
+        return run.text + encode([head], run.last) + posting[rest:], tail
+    if run.first < tail:
+        _, after = _head(run.text)
+        return posting + encode([run.first], tail) + run.text[after:], run.last
+    merged = sorted([*decode(posting), *decode(run.text)], reverse=True)
     return encode(merged), merged[-1]
 
 
@@ -160,11 +182,23 @@ class SearchPostings:
             now.keys() | before.keys(), key=lambda item: (now.get(item, before.get(item)), item), reverse=True
         )
         touched: set[str] = set()
-        for chunk in batched(order, CHUNK):
-            touched |= self._update_chunk(chunk, now)
+        pending: dict[str, Run] = {}
+        # One transaction: a publication killed half-way leaves the postings as they were, with the
+        # articles they were made from. New entries wait in `pending`, so that a first publication
+        # writes each long posting a few times, not once per chunk of articles.
+        with self._writing():
+            for chunk in batched(order, CHUNK):
+                touched |= self._update_chunk(chunk, now, pending)
+                if sum(len(run.text) for run in pending.values()) > PENDING_CHARS:
+                    self._flush(pending)
+            self._flush(pending)
         return touched
 
-    def _update_chunk(self, chunk: Sequence[int], now: dict[int, int]) -> set[str]:
+    def _flush(self, pending: dict[str, Run]) -> None:
+        for term in sorted(pending):
+            self._apply(term, set(), pending.pop(term))
+
+    def _update_chunk(self, chunk: Sequence[int], now: dict[int, int], pending: dict[str, Run]) -> set[str]:
         db = self._db
         old = {
             int(article_id): (int(day), str(terms).split())
@@ -190,22 +224,27 @@ class SearchPostings:
             for term in new_terms:
                 if term not in kept:
                     additions.setdefault(term, []).append((now[article_id], article_id))
-        touched = removals.keys() | additions.keys()
-        with self._writing():
-            for term in sorted(touched):
-                self._apply(term, removals.get(term, set()), additions.get(term, []))
-            db.execute(f"DELETE FROM pub.search_docs WHERE article_id IN ({marks(chunk)})", chunk)
-            db.executemany(
-                "INSERT INTO pub.search_docs VALUES (?, ?, ?)",
-                (
-                    (article_id, now[article_id], " ".join(words.get(article_id, [])))
-                    for article_id in chunk
-                    if article_id in now
-                ),
-            )
-        return set(touched)
+        for term in sorted(removals):
+            self._apply(term, removals[term], None)
+        for term, entries in additions.items():
+            if (run := pending.get(term)) and entries[0] < run.last:
+                run.extend(entries)
+                continue
+            if run:
+                self._apply(term, set(), pending.pop(term))
+            pending[term] = run_of(entries)
+        db.execute(f"DELETE FROM pub.search_docs WHERE article_id IN ({marks(chunk)})", chunk)
+        db.executemany(
+            "INSERT INTO pub.search_docs VALUES (?, ?, ?)",
+            (
+                (article_id, now[article_id], " ".join(words.get(article_id, [])))
+                for article_id in chunk
+                if article_id in now
+            ),
+        )
+        return removals.keys() | additions.keys()
 
-    def _apply(self, term: str, removed: set[int], added: list[Entry]) -> None:
+    def _apply(self, term: str, removed: set[int], run: Run | None) -> None:
         row = self._db.execute(
             "SELECT posting, size, tail_day, tail_id FROM pub.search_terms WHERE term = ?", (term,)
         ).fetchone()
@@ -213,9 +252,9 @@ class SearchPostings:
         if removed and posting:
             kept = [entry for entry in decode(posting) if entry[1] not in removed]
             posting, size, tail = encode(kept), len(kept), (kept[-1] if kept else None)
-        if added:
-            posting, tail = add(posting, tail, added)
-            size += len(added)
+        if run:
+            posting, tail = add(posting, tail, run)
+            size += run.count
         if tail is None:
             self._db.execute("DELETE FROM pub.search_terms WHERE term = ?", (term,))
         else:

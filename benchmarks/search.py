@@ -1,4 +1,4 @@
-"""Item 6: what the archive's search downloads for a query, and how soon its results show, measured in
+"""Item 9: what the archive's search downloads for a query, and how soon its results show, measured in
 headless Chromium (Debian's /usr/bin/chromium through playwright, as tests/test_browser.py drives it)
 over the archive of item 4 served by `run.py serve`'s server on 127.0.0.1. Each query runs in a fresh
 browser context (an empty cache); the time is the page's own, from the input event to the status line
@@ -45,9 +45,9 @@ def _query(browser: Browser, url: str, term: str, *, typed: bool) -> dict[str, A
             sent[request.url] = request.sizes()["responseBodySize"]
 
     page = context.new_page()
-    page.on("request", pending.add)
+    page.on("request", lambda request: pending.add(request))
     page.on("requestfinished", finished)
-    page.on("requestfailed", pending.discard)
+    page.on("requestfailed", lambda request: pending.discard(request))
     page.goto(url + "search/index.html", wait_until="load")
     page_bytes = len((page.content()).encode())
     if typed:  # one letter at a time, each answered before the next (the dearest way to type)

@@ -115,3 +115,15 @@ def test_generated_articles_are_what_extraction_finds_in_their_pages() -> None:
         page = Page(url, url, 200, {"content-type": "text/html; charset=utf-8"}, spec.page(), datetime.now(UTC))
         assert extract_article(page, source) == spec.article(base_url)
     assert len({spec.published.year for spec in make_specs(100, today())}) >= 3
+
+
+@pytest.mark.e2e
+def test_search_measures_in_chromium_what_a_query_downloads(quick_run: QuickRun) -> None:
+    results, printed, _ = quick_run
+    runs = {(run["query"], run["typed"]): run for run in results["search"]}
+    employers = runs["employers", False]  # a word of every generated article's summary
+
+    assert employers["status"] == "40 articles match \u201cemployers\u201d."
+    assert employers["files"] >= 2 and employers["bytes"] > 0  # its shard, and what the results show
+    assert runs["employers", True]["status"] == employers["status"]  # typed a letter at a time, the same
+    assert "| 9. search \u201cemployers\u201d (one input), 40 articles |" in printed

@@ -3,7 +3,7 @@ that have it, newest first), encoded as the search page reads it, so that publis
 new article costs a few string operations per word, not a re-encoding of the archive.
 
 A posting lists (day, article id) pairs, newest first (day descending, then id descending; day counts
-from 1970-01-01, the article's published date in UTC): the first pair as it is, each later one as its
+from 1 January of year 1 to the article's published date in UTC): the first pair as it is, each later one as its
 difference from the one before (days back, then the id's zig-zagged difference), each number in 5-bit
 digits of ALPHABET (0-31 ends a number, 32-63 carries five bits and continues). An article of the same
 day or the next costs two or three characters. The encoding of a set of pairs is unique, so the same
@@ -26,7 +26,6 @@ from pipeline.store.rows import CHUNK, chunks, marks
 ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-_"  # safe in JSON and in URLs
 DIGITS = {char: value for value, char in enumerate(ALPHABET)}
 LONGEST_TERM = 40  # letters of a word that are indexed: a longer one is found by its first 40
-EPOCH = date(1970, 1, 1).toordinal()
 Entry = tuple[int, int]  # (day, article id)
 PENDING_CHARS = 4_000_000  # of new entries held back before they are written (a first publication's)
 
@@ -52,8 +51,9 @@ def terms_of(words: str) -> list[str]:
 
 
 def day_of(sort_key: str) -> int:
-    """The day of a catalogue sort key (it begins with the published date in UTC, as YYYY-MM-DD)."""
-    return date.fromisoformat(sort_key[:10]).toordinal() - EPOCH
+    """The day of a catalogue sort key (it begins with the published date in UTC, as YYYY-MM-DD),
+    counted from 1 January of year 1, so that no date makes it negative."""
+    return date.fromisoformat(sort_key[:10]).toordinal()
 
 
 def _digits(value: int) -> str:

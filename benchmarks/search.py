@@ -38,11 +38,11 @@ def _query(browser: Browser, url: str, term: str, *, typed: bool) -> dict[str, A
     pending: set[Request] = set()
 
     def finished(request: Request) -> None:
-        pending.discard(request)
         response = request.response()
         if response and "/search/" in request.url and not request.url.endswith(("index.html", "search.js")):
             sizes[request.url] = len(response.body())
             sent[request.url] = request.sizes()["responseBodySize"]
+        pending.discard(request)  # only now: the context must stay open while its sizes are read
 
     page = context.new_page()
     page.on("request", lambda request: pending.add(request))

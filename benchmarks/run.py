@@ -28,6 +28,7 @@ from benchmarks.scenarios import (
     no_change_sync,
     publish_one,
 )
+from benchmarks.search import search_queries
 from benchmarks.server import StaticSite
 
 Row = tuple[str, str, str]  # measure, value, target
@@ -170,6 +171,26 @@ def process_rows(result: dict[str, Any]) -> list[Row]:
     return rows
 
 
+def search_rows(runs: Sequence[dict[str, Any]], n: int) -> list[Row]:
+    rows: list[Row] = []
+    for run in runs:
+        how = "typed a letter at a time" if run["typed"] else "one input"
+        target = ""
+        if not run["typed"] and len(run["query"]) > 1:
+            target = f"under 300 KB: {_mark(run['bytes'] < 300_000)}"
+        if len(run["query"]) == 1:
+            target = f"first keystroke within 200 ms: {_mark(run['ms'] < 200)}"
+        rows.append(
+            (
+                f"9. search \u201c{run['query']}\u201d ({how}), {n} articles",
+                f"{run['bytes'] / 1000:.1f} KB ({run['sent'] / 1000:.1f} KB gzipped) in {run['files']} files; "
+                f"first results in {run['ms']:.0f} ms ({run['status']})",
+                target,
+            )
+        )
+    return rows
+
+
 def table(rows: Sequence[Row]) -> str:
     lines = ["| measure | value | target |", "|---|---|---|"]
     lines += [f"| {measure} | {value} | {target} |" for measure, value, target in rows]
@@ -192,7 +213,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--archive", type=int, default=10_000, help="stored articles for items 4 and 5")
     parser.add_argument("--baseline", type=int, default=1_000, help="the smaller archive item 5 compares with")
     parser.add_argument("--out", type=Path, default=REPO_ROOT / "benchmarks" / "out", help="profiles, results.json")
-    parser.add_argument("--items", default="1,2,3,4,5,6", help="which of the six measurements to run")
+    parser.add_argument(
+        "--items", default="1,2,3,4,5,6,9", help="which measurements to run (6: whole processes, 9: search)"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the state and output folders of the runs")
     args = parser.parse_args(argv)
     if args.quick:
@@ -219,8 +242,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             if 3 in items:
                 results["no_change"] = no_change_sync(bench, Path(results["cold"][-1]["folder"]), args.sizes[-1])
                 rows += no_change_rows(results["no_change"])
-            if items & {4, 5, 6}:
+            if items & {4, 5, 6, 9}:
                 archive, results["archive"] = build_archive(bench, args.archive)
+            if 9 in items:  # before item 4 adds articles: the archive as built, N articles
+                results["search"] = search_queries(archive.output_dir)
+                rows += search_rows(results["search"], args.archive)
             if 4 in items:
                 results["publish"] = publish_one(bench, archive, args.archive)
                 rows += publish_rows(results["publish"], results["archive"])

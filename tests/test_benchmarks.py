@@ -132,3 +132,15 @@ def test_whole_processes_are_measured_at_both_sizes_beside_the_floor(quick_run: 
 
     assert min(processes["floor"], processes["help"], processes["status"]) > 0
     assert set(processes["no_change"]) == set(processes["one_new"]) == {"8", "40"}
+
+
+@pytest.mark.e2e
+def test_search_measures_in_chromium_what_a_query_downloads(quick_run: QuickRun) -> None:
+    results, printed, _ = quick_run
+    runs = {(run["query"], run["typed"]): run for run in results["search"]}
+    employers = runs["employers", False]  # a word of every generated article's summary
+
+    assert employers["status"] == "40 articles match \u201cemployers\u201d."
+    assert employers["files"] >= 2 and employers["bytes"] > 0  # its shard, and what the results show
+    assert runs["employers", True]["status"] == employers["status"]  # typed a letter at a time, the same
+    assert "| 9. search \u201cemployers\u201d (one input), 40 articles |" in printed

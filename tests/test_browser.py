@@ -7,6 +7,7 @@ its body, and the front page must show the site's current alert with a link to t
 from __future__ import annotations
 
 import json
+import re
 import struct
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -197,9 +198,9 @@ def test_search_finds_an_article_by_a_word_of_its_body(archive: Archive, context
         assert BODY_ONLY_WORD not in f"{item['title']} {item['summary']} {item['tags']}".lower()
     visit = open_page(archive, context, "search/index.html")
     # Hold the index back until the whole word is typed: every keystroke searches, and a slow network
-    # must neither download the index once per keystroke nor let an early letter's answer win.
+    # must neither download a file once per keystroke nor let an early letter's answer win.
     held: list[Route] = []
-    visit.page.route("**/search/*.json", lambda route: held.append(route) if not held else route.fallback())
+    visit.page.route("**/search/terms/*.json", lambda route: held.append(route) if not held else route.fallback())
     query = BODY_ONLY_WORD.capitalize()
 
     visit.page.locator("#search-query").press_sequentially(query)
@@ -211,11 +212,31 @@ def test_search_finds_an_article_by_a_word_of_its_body(archive: Archive, context
     assert results.count() == 1
     link = results.first.locator("a")
     assert link.inner_text() == EMPLOYER_TITLE
-    shards = [url for url in visit.requested if url.endswith(".json")]
-    assert shards == [archive.url + "search/2026.json"], "the index is downloaded once, not per keystroke"
+    terms = [url for url in visit.requested if "/search/terms/" in url]
+    assert terms == [archive.url + "search/terms/re.json"], "each file is downloaded once, not per keystroke"
     link.click()
     visit.page.wait_for_url(archive.url + EMPLOYER_PAGE)
     assert visit.page.locator("h1").inner_text() == EMPLOYER_TITLE
+    visit.assert_clean()
+
+
+def test_a_one_word_query_downloads_the_files_of_that_word_alone(archive: Archive, context: BrowserContext) -> None:
+    index = archive.output / "search"
+    files = sorted(path.relative_to(index).as_posix() for path in index.rglob("*") if path.suffix in (".json", ".txt"))
+    assert len([name for name in files if name.startswith("terms/")]) > 50, files  # the archive's index is many files
+
+    feed = json.loads((archive.output / "feed.json").read_text("utf-8"))["items"]  # newest first
+    holders = [item["title"] for item in feed if re.search(r"\bapplicants", json.dumps(item).lower())]
+    assert 1 < len(holders) < len(feed), holders  # a word of some articles, not all
+    visit = open_page(archive, context, "search/index.html")
+
+    visit.page.locator("#search-query").fill("applicants")
+
+    expect(visit.page.locator("#search-results li h2 a")).to_have_text(holders)  # newest first, as the feed
+    fetched = [url.removeprefix(archive.url + "search/") for url in visit.requested if url.endswith((".json", ".txt"))]
+    groups = {name for name in fetched if name.startswith("articles/")}
+    assert [name for name in fetched if name not in groups] == ["terms/ap.json"], fetched
+    assert 1 <= len(groups) <= len(holders) and len(fetched) == 1 + len(groups), fetched
     visit.assert_clean()
 
 

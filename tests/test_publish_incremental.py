@@ -23,6 +23,7 @@ from pipeline.config import load_config
 from pipeline.model import Article, Config
 from pipeline.publish import IN_PROGRESS_FILE, publish, render_site
 from pipeline.publish.collections import memberships, sort_key
+from pipeline.publish.search import search_words
 from pipeline.store import Store
 from pipeline.store.catalogue import PUBLISH_FILE, Catalogue
 from tests.helpers import REPO_ROOT
@@ -126,14 +127,14 @@ def test_a_year_or_topic_that_lists_nothing_any_more_is_removed(filled: tuple[Co
     save(store, config, replace(articles[5], topics=("Rare topic",), published=datetime(2019, 5, 1, tzinfo=AUCKLAND)))
     publish(config, store)
     assert (output / "inz/topics/rare-topic/2019/index.html").is_file()
-    assert (output / "years/2019/index.html").is_file() and (output / "search/2019.json").is_file()
+    assert (output / "years/2019/index.html").is_file()
     assert "years/2019/index.html" in (output / "years/2026/index.html").read_text("utf-8")
     assert "rare-topic" in (output / "topics.opml").read_text("utf-8")
 
     save(store, config, replace(articles[5], topics=("Work",)), SEEN + timedelta(days=1))
     publish(config, store)
 
-    assert not (output / "years/2019/index.html").exists() and not (output / "search/2019.json").exists()
+    assert not (output / "years/2019/index.html").exists()
     assert sorted(path.name for path in (output / "inz/topics/rare-topic").rglob("*") if path.is_file()) == []
     assert "years/2019/" not in (output / "years/2026/index.html").read_text("utf-8")
     assert "rare-topic" not in (output / "topics.opml").read_text("utf-8")
@@ -154,12 +155,16 @@ def test_a_new_article_rewrites_only_the_pages_and_feeds_that_show_it(
 
     written = set(publish(config, store))
 
+    # The search index: the files of its words, and of its group of results (see test_search_index.py).
+    (new_id,) = [item.id for item in store.articles(with_bodies=False) if item.slug == "article-200"]
+    shards = {f"search/terms/{term[:2]}.json" for term in search_words(newest).split()}
+    assert {path for path in written if path.startswith("search/")} == shards | {f"search/articles/{new_id // 16}.json"}
+    written -= shards | {f"search/articles/{new_id // 16}.json"}
     feeds = {"feed.xml", "feed.atom", "feed.json"}
     expected = (
         {
             "index.html",
             "years/2026/index.html",
-            "search/2026.json",
             "inz/index.html",
             "inz/articles/article-200/index.html",
         }

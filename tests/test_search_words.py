@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from pipeline.dom import html_text
 from pipeline.extract.sanitise import sanitise_html
 from pipeline.model import Article
-from pipeline.publish.extras import search_words
+from pipeline.publish.search import search_words
 
 
 def article(title: str, summary: str = "", topics: tuple[str, ...] = (), body: str = "") -> Article:

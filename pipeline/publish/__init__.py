@@ -22,11 +22,11 @@ from pipeline.model import Config
 from pipeline.publish import saved
 from pipeline.publish.collections import SITE, memberships, sort_key
 from pipeline.publish.dated import follow, to_json
-from pipeline.publish.extras import search_words
 from pipeline.publish.plan import Output, Scope, SitePlanner
 from pipeline.publish.render import StoreView
+from pipeline.publish.search import GROUP, OWN_FILE, search_words
 from pipeline.publish.site import site_key
-from pipeline.store import PUBLISH_FILE, Catalogue, Membership, catalogue_errors
+from pipeline.store import PUBLISH_FILE, Catalogue, Membership, catalogue_errors, shard_of
 
 IN_PROGRESS_FILE = "publishing"  # present while a publication writes; left behind if it was killed
 INDEX_CHUNK = 500
@@ -144,6 +144,7 @@ def _index(
                     (info.collection, Membership(info.collection, kind, folder, info.name))
                     for info in catalogue.collections(kind, folder)
                 )
+    _search_scope(catalogue, scope, article_ids, everything=everything)
     years = catalogue.collections("year")
     if everything or {info.collection for info in years} != years_before:
         scope.collections.update(
@@ -156,6 +157,18 @@ def _index(
             scope.collections[f"{source.id}/"] = Membership(f"{source.id}/", "source", "", source.name)
         scope.collections.update((member.collection, member) for member in saved.configured(config))
     return scope
+
+
+def _search_scope(catalogue: Catalogue, scope: Scope, article_ids: Sequence[int], *, everything: bool) -> None:
+    """Bring the search postings up to date; the scope gains the files of the words whose postings
+    changed and the result groups of the articles (every file of the index when `everything`)."""
+    terms = catalogue.update_search(article_ids)
+    if everything:
+        scope.search_shards.update(catalogue.search_shards())
+        terms.update(catalogue.long_postings(OWN_FILE))
+    scope.search_shards.update(shard_of(term) for term in terms)
+    scope.search_terms.update(terms)
+    scope.search_groups.update(article_id // GROUP for article_id in article_ids)
 
 
 def _write(

@@ -20,6 +20,7 @@ from pipeline.publish.entries import MAX_DOCUMENT_COPY, Entry, document_name, ma
 from pipeline.publish.feed_items import FeedItem
 from pipeline.publish.feeds import FEED_EXTENSIONS
 from pipeline.publish.render import FeedContent, StoreView
+from pipeline.publish.search_plan import search_leftovers, search_outputs
 from pipeline.publish.site import collection_paths, opml_lists, poll_minutes, site_key, source_feed_titles
 from pipeline.store import Catalogue, CollectionInfo, Membership
 
@@ -39,6 +40,9 @@ class Scope:
 
     collections: dict[str, Membership] = field(default_factory=dict)
     article_ids: list[int] = field(default_factory=list)
+    search_shards: set[str] = field(default_factory=set)  # the search index's files (see publish.search)
+    search_terms: set[str] = field(default_factory=set)
+    search_groups: set[int] = field(default_factory=set)
 
 
 class SitePlanner:
@@ -69,6 +73,7 @@ class SitePlanner:
                 yield from self._collection(membership)
         if scope.collections:
             yield from self._site_wide()
+        yield from search_outputs(self, scope)
         if SITE not in scope.collections and self._alert_boxes:
             yield self._front_page()
         for source in self.config.sources:
@@ -80,13 +85,15 @@ class SitePlanner:
             yield self._output(paths, depends, render_)
 
     def removed(self, scope: Scope) -> list[str]:
-        """The files of the scope's collections that list nothing any more (a topic no article has)."""
-        return [
+        """The files of the scope's collections that list nothing any more (a topic no article has),
+        and the search index's files of the scope that have nothing to hold."""
+        paths = [
             path
             for _, membership in sorted(scope.collections.items())
             if membership.kind not in ("site", "source") and not self._exists(membership)
             for path in collection_paths(membership)
         ]
+        return paths + search_leftovers(self, scope)
 
     def _exists(self, membership: Membership) -> bool:
         """The site's and each configured source's pages always exist; the others while they list
@@ -287,12 +294,6 @@ class SitePlanner:
                 (self._years_group(),),
             )
         )
-        shard = f"search/{year}.json"
-        yield self._output(
-            (shard,),
-            [entry.dependency for entry in members],
-            partial(render.search_shard, shard, self.catalogue, members),
-        )
 
     def _grouping(self, membership: Membership) -> Iterator[Output]:
         """A topic's or news type's feed and page: its newest articles, and its years."""
@@ -342,7 +343,7 @@ class SitePlanner:
         return next((info.name for info in self._groups(kind, parent) if info.collection == folder), folder)
 
     def _site_wide(self) -> Iterator[Output]:
-        shards = [info.name for info in self._groups("year", "")][::-1]
+        shards = self.catalogue.search_shards()
         yield self._output(("search/index.html",), shards, partial(render.search_page, self.site, shards))
         yield self._output(("search/search.js",), "static", partial(render.static, "search/search.js", "search.js"))
         for path, title, outlines in opml_lists(self.config, self._groups):  # feeds.opml, topics.opml

@@ -22,10 +22,9 @@ from pipeline.publish.archive import (
 from pipeline.publish.changes import alert_item, change_items, correction_items, version_anchor
 from pipeline.publish.diff import article_diff
 from pipeline.publish.entries import Entry, nz_date
-from pipeline.publish.extras import FeedOutline, render_opml, render_search_shard
+from pipeline.publish.extras import FeedOutline, render_opml
 from pipeline.publish.feed_items import FeedItem, item_from_entry
 from pipeline.publish.feeds import FeedSpec, render_feeds
-from pipeline.store import Catalogue
 
 
 class StoreView(Protocol):
@@ -123,10 +122,6 @@ def article_page(
 
 def version_page(site: SiteContext, entry: Entry, version: Version, count: int) -> dict[str, bytes]:
     return {f"{entry.archive_path}v{version.number}/index.html": render_version(site, entry, version, count)}
-
-
-def search_shard(path: str, catalogue: Catalogue, members: Sequence[Entry]) -> dict[str, bytes]:
-    return {path: render_search_shard(members, catalogue.search_words([entry.stored.id for entry in members]))}
 
 
 def search_page(site: SiteContext, shards: Sequence[str]) -> dict[str, bytes]:

@@ -53,8 +53,6 @@ def collection_paths(membership: Membership) -> tuple[str, ...]:
     """The files a collection's pages and feeds occupy (what goes when it lists nothing any more)."""
     folder = membership.collection
     feeds = tuple(folder + "feed" + extension for extension in FEED_EXTENSIONS.values())
-    if membership.kind == "year":
-        return (folder + "index.html", f"search/{membership.name}.json")
     if membership.kind in ("topic", "type", "subscription"):
         return (*feeds, folder + "index.html")
     return (folder + "index.html",)

@@ -19,6 +19,7 @@ from pipeline.store.inspect import inspect_store
 from pipeline.store.lock import StoreLock
 from pipeline.store.outbox import Change, OutboxStore, Outgoing, Pending, Queued
 from pipeline.store.pages import PageStore
+from pipeline.store.postings import shard_of
 from pipeline.store.warc import WarcRecorder
 
 __all__ = [
@@ -39,6 +40,7 @@ __all__ = [
     "inspect_store",
     "is_store_failure",
     "open_store",
+    "shard_of",
 ]
 
 

@@ -19,10 +19,13 @@ from pathlib import Path
 from pipeline.errors import StoreError
 from pipeline.model import StoredArticle
 from pipeline.store.database import immediate_transaction, parse_time
+from pipeline.store.postings import SCHEMA as SEARCH_SCHEMA
+from pipeline.store.postings import TABLES as SEARCH_TABLES
+from pipeline.store.postings import SearchPostings
 from pipeline.store.rows import CHUNK, CURRENT, article_columns, chunks, marks, stored_article
 
 PUBLISH_FILE = "publish.sqlite3"
-SCHEMA_VERSION = "3"  # a file of another version is rebuilt from the store, never migrated
+SCHEMA_VERSION = "4"  # a file of another version is rebuilt from the store, never migrated
 
 # What of an article any output shows, as one string: when it differs from what the index recorded at
 # the last publication, the article is republished (new, edited, withdrawn, reinstated, re-extracted).
@@ -53,6 +56,7 @@ SCHEMA = (
     "CREATE TABLE IF NOT EXISTS pub.collections (collection TEXT PRIMARY KEY, kind TEXT NOT NULL, "
     "parent TEXT NOT NULL, name TEXT NOT NULL, newest TEXT NOT NULL, size INTEGER NOT NULL)",
     "CREATE INDEX IF NOT EXISTS pub.collections_by_kind ON collections (kind, parent)",
+    *SEARCH_SCHEMA,
 )
 
 
@@ -87,7 +91,7 @@ class CollectionInfo:
     count: int
 
 
-class Catalogue:
+class Catalogue(SearchPostings):
     def __init__(self, db: sqlite3.Connection, state_dir: Path | None) -> None:
         self._db = db
         path = state_dir / PUBLISH_FILE if state_dir else None
@@ -112,7 +116,7 @@ class Catalogue:
         db.execute("CREATE TABLE IF NOT EXISTS pub.state (name TEXT PRIMARY KEY, value TEXT NOT NULL)")
         if self.state("schema") != SCHEMA_VERSION:
             with self._writing():
-                for table in ("entries", "members", "files", "collections", "state"):
+                for table in ("entries", "members", "files", "collections", "state", *SEARCH_TABLES):
                     db.execute(f"DROP TABLE IF EXISTS pub.{table}")
                 for statement in SCHEMA:
                     db.execute(statement)
@@ -267,12 +271,6 @@ class Catalogue:
     def size(self, collection: str) -> int:
         row = self._db.execute("SELECT size FROM pub.collections WHERE collection = ?", (collection,)).fetchone()
         return 0 if row is None else int(row[0])
-
-    def search_words(self, ids: Sequence[int]) -> dict[int, str]:
-        return {
-            int(str(article_id)): str(words)
-            for article_id, words in self._lookup("entries", "article_id", "words", ids)
-        }
 
     def dated(self) -> list[tuple[int, str]]:
         """(article id, dates) of every published article with dates, by id: what the calendar shows."""

@@ -1,38 +1,75 @@
-// Pānui archive search: loads the per-year JSON indexes next to this page and matches every query word
-// against titles, summaries, topics and article words. Results are built with textContent, never HTML.
+// Pānui archive search. A query downloads what it matches, not the archive: for each query word, the
+// file of words beginning with its first two letters (terms/<ab>.json, listed in the form's data-shards),
+// with each word's posting (the articles that have it, newest first) or, for a long one, its own file
+// (postings/<word>.txt); then what the shown results say (articles/<n>.json, 16 articles a file). Every
+// query word must match: a word of three or more letters matches the words it begins, a shorter one
+// matches itself. Each file is downloaded once. Results are built with textContent, never HTML.
 (function () {
   "use strict";
   var form = document.getElementById("search-form");
   var input = document.getElementById("search-query");
   var status = document.getElementById("search-status");
   var results = document.getElementById("search-results");
-  var shards = (form.getAttribute("data-shards") || "").split(" ").filter(Boolean);
-  var loading = null;  // one download of the indexes, however many keystrokes arrive while it runs
+  var shards = {};
+  (form.getAttribute("data-shards") || "").split(" ").forEach(function (key) { if (key) { shards[key] = true; } });
+  var FIRST = 20, SHOWN = 100, GROUP = 16, LONGEST = 40, PREFIX = 3;
+  var ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-_";
+  var DIGITS = new Int8Array(128).fill(-1);
+  for (var d = 0; d < ALPHABET.length; d++) { DIGITS[ALPHABET.charCodeAt(d)] = d; }
+  var downloads = {};  // address -> promise of its contents, however many keystrokes ask while it loads
 
   function words(text) {
-    return text.toLowerCase().normalize("NFKD").replace(/[\u0300-\u036f]/g, "").split(/[^a-z0-9]+/).filter(Boolean);
+    return text.toLowerCase().normalize("NFKD").replace(/[\u0300-\u036f]/g, "").split(/[^a-z0-9]+/)
+      .filter(Boolean).map(function (word) { return word.slice(0, LONGEST); });
   }
 
-  function load() {
-    if (!loading) {
-      loading = Promise.all(shards.map(function (year) {
-        return fetch(year + ".json").then(function (response) {
-          if (!response.ok) { throw new Error(year + ".json: HTTP " + response.status); }
-          return response.json();
-        });
-      })).then(function (lists) {
-        var all = [].concat.apply([], lists.map(function (list) { return list.articles; }));
-        all.forEach(function (article) { article.haystack = " " + article.w + " "; });
-        return all;
+  function get(address, json) {
+    if (!downloads[address]) {
+      downloads[address] = fetch(address).then(function (response) {
+        if (!response.ok) { throw new Error(address + ": HTTP " + response.status); }
+        return json ? response.json() : response.text();
       });
-      loading.catch(function () { loading = null; });  // a later keystroke tries again
+      downloads[address].catch(function () { delete downloads[address]; });  // a later keystroke tries again
     }
-    return loading;
+    return downloads[address];
   }
 
-  function show(found, query) {
+  // A posting's (day, article id) pairs into `found` (id -> day): numbers in 5-bit digits, the first
+  // pair as it is, each later one as days back and the id's zig-zagged difference.
+  function decode(posting, found) {
+    var numbers = [], value = 0, shift = 0, i;
+    for (i = 0; i < posting.length; i++) {
+      var code = posting.charCodeAt(i), digit = code < 128 ? DIGITS[code] : -1;
+      if (digit < 0) { continue; }  // the line's end
+      value += (digit & 31) * Math.pow(2, shift);
+      if (digit >= 32) { shift += 5; } else { numbers.push(value); value = 0; shift = 0; }
+    }
+    var day = numbers[0], id = numbers[1];
+    for (i = 0; i + 1 < numbers.length; i += 2) {
+      if (i) { day -= numbers[i]; id += numbers[i + 1] % 2 ? -(numbers[i + 1] + 1) / 2 : numbers[i + 1] / 2; }
+      found.set(id, day);
+    }
+  }
+
+  function matching(term) {  // a promise of the articles (id -> day) with a word that `term` matches
+    var key = term.slice(0, 2);
+    if (!shards[key]) { return Promise.resolve(new Map()); }
+    return get("terms/" + key + ".json", true).then(function (shard) {
+      return Promise.all(Object.keys(shard.w).filter(function (word) {
+        return term.length < PREFIX ? word === term : word.lastIndexOf(term, 0) === 0;
+      }).map(function (word) {
+        return typeof shard.w[word] === "string" ? shard.w[word] : get("postings/" + word + ".txt", false);
+      }));
+    }).then(function (postings) {
+      var found = new Map();
+      postings.forEach(function (posting) { decode(posting, found); });
+      return found;
+    });
+  }
+
+  function show(found, shown, query) {
     results.textContent = "";
-    found.slice(0, 100).forEach(function (article) {
+    shown.forEach(function (article) {
       var item = document.createElement("li");
       var heading = document.createElement("h2");
       var link = document.createElement("a");
@@ -49,18 +86,40 @@
       item.appendChild(summary);
       results.appendChild(item);
     });
-    status.textContent = found.length + (found.length === 1 ? " article matches " : " articles match ") + "\u201c" + query + "\u201d.";
+    status.textContent = found + (found === 1 ? " article matches " : " articles match ") + "\u201c" + query + "\u201d.";
+  }
+
+  function render(found, count, query) {
+    var shown = found.slice(0, count), groups = [];
+    shown.forEach(function (entry) {
+      var group = Math.floor(entry[1] / GROUP);
+      if (groups.indexOf(group) < 0) { groups.push(group); }
+    });
+    return Promise.all(groups.map(function (group) { return get("articles/" + group + ".json", true); }))
+      .then(function (files) {
+        if (input.value.trim() !== query) { return; }  // typed on meanwhile: that search shows its own
+        var records = {};
+        files.forEach(function (file) { Object.keys(file.a).forEach(function (id) { records[id] = file.a[id]; }); });
+        show(found.length, shown.map(function (entry) { return records[entry[1]]; }), query);
+      });
   }
 
   function search() {
     var query = input.value.trim();
     var terms = words(query);
     if (!terms.length) { results.textContent = ""; status.textContent = "Type a word to search."; return; }
-    load().then(function (all) {
-      if (input.value.trim() !== query) { return; }  // typed on meanwhile: that search shows its own results
-      show(all.filter(function (article) {
-        return terms.every(function (term) { return article.haystack.indexOf(" " + term) !== -1; });
-      }), query);
+    Promise.all(terms.map(matching)).then(function (sets) {
+      if (input.value.trim() !== query) { return; }
+      sets.sort(function (a, b) { return a.size - b.size; });
+      var found = [];
+      sets[0].forEach(function (day, id) {
+        if (sets.every(function (set) { return set.has(id); })) { found.push([day, id]); }
+      });
+      found.sort(function (a, b) { return b[0] - a[0] || b[1] - a[1]; });  // newest first
+      // The newest FIRST results as soon as their files are in, then the rest of the SHOWN.
+      return render(found, FIRST, query).then(function () {
+        return found.length > FIRST && input.value.trim() === query && render(found, SHOWN, query);
+      });
     }).catch(function () {
       status.textContent = window.location.protocol === "file:"
         ? "Search needs the archive served over HTTP: a browser does not let a page opened as a file load the search index. Serve this folder (python run.py serve) and open its address."

@@ -1,0 +1,66 @@
+"""The outputs of the search index in a publication's scope (see publish.search for the files), and
+its files that have nothing left to hold."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from functools import partial
+from typing import TYPE_CHECKING
+
+from pipeline.publish.entries import Entry
+from pipeline.publish.search import (
+    GROUP,
+    OWN_FILE,
+    group_path,
+    posting_path,
+    render_group,
+    render_posting,
+    render_shard,
+    shard_path,
+)
+
+if TYPE_CHECKING:
+    from pipeline.publish.plan import Output, Scope, SitePlanner
+
+
+def _file(path: str, data: bytes) -> dict[str, bytes]:
+    return {path: data}
+
+
+def _group_file(group: int, entries: Sequence[Entry]) -> dict[str, bytes]:
+    return {group_path(group): render_group(entries)}
+
+
+def search_outputs(planner: SitePlanner, scope: Scope) -> Iterator[Output]:
+    """A shard's and a long posting's bytes are their key (the catalogue holds them ready: reading them
+    is rendering them); a group of results depends on its articles, as their pages do."""
+    catalogue = planner.catalogue
+    for shard in sorted(scope.search_shards):
+        if rows := catalogue.search_shard(shard, OWN_FILE):
+            data = render_shard(rows)
+            yield planner._output((shard_path(shard),), data, partial(_file, shard_path(shard), data))
+    lengths = catalogue.posting_lengths(sorted(scope.search_terms))
+    for term in sorted(term for term, length in lengths.items() if length > OWN_FILE):
+        data = render_posting(catalogue.search_posting(term))
+        yield planner._output((posting_path(term),), data, partial(_file, posting_path(term), data))
+    for group in sorted(scope.search_groups):
+        if entries := _group(planner, group):
+            depends = [entry.dependency for entry in entries]
+            yield planner._output((group_path(group),), depends, partial(_group_file, group, entries))
+
+
+def _group(planner: SitePlanner, group: int) -> list[Entry]:
+    stored = planner.catalogue.articles(range(group * GROUP, (group + 1) * GROUP))
+    return planner._entries([item for item in stored if item.source_id in planner.sources])
+
+
+def search_leftovers(planner: SitePlanner, scope: Scope) -> list[str]:
+    """The scope's search files that hold nothing now (a word no article has any more, a posting that
+    went back into its shard, a group whose articles all went), among those published."""
+    catalogue = planner.catalogue
+    lengths = catalogue.posting_lengths(sorted(scope.search_terms))
+    candidates = [shard_path(shard) for shard in sorted(scope.search_shards) if not catalogue.search_shard(shard, 0)]
+    candidates += [posting_path(term) for term in sorted(scope.search_terms) if lengths.get(term, 0) <= OWN_FILE]
+    candidates += [group_path(group) for group in sorted(scope.search_groups) if not _group(planner, group)]
+    known = catalogue.file_keys(candidates)
+    return [path for path in candidates if path in known]

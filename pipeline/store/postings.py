@@ -1,0 +1,297 @@
+"""The archive search's index, kept in publishing's catalogue: for each word, its posting (the articles
+that have it, newest first), encoded as the search page reads it, so that publishing copies it out and a
+new article costs a few string operations per word, not a re-encoding of the archive.
+
+A posting lists (day, article id) pairs, newest first (day descending, then id descending; day counts
+from 1 January of year 1 to the article's published date in UTC): the first pair as it is, each later one as its
+difference from the one before (days back, then the id's zig-zagged difference), each number in 5-bit
+digits of ALPHABET (0-31 ends a number, 32-63 carries five bits and continues). An article of the same
+day or the next costs two or three characters. The encoding of a set of pairs is unique, so the same
+store gives the same bytes however the posting was built."""
+
+from __future__ import annotations
+
+import operator
+import re
+import sqlite3
+from collections.abc import Callable, Iterable, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import date
+from itertools import accumulate
+
+from pipeline.batching import batched
+from pipeline.store.rows import CHUNK, chunks, marks
+
+ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-_"  # safe in JSON and in URLs
+DIGITS = {char: value for value, char in enumerate(ALPHABET)}
+LONGEST_TERM = 40  # letters of a word that are indexed: a longer one is found by its first 40
+Entry = tuple[int, int]  # (day, article id)
+PENDING_CHARS = 4_000_000  # of new entries held back before they are written (a first publication's)
+
+SCHEMA = (
+    # What each article's postings were made from: its day and its terms (to take it out of them).
+    "CREATE TABLE IF NOT EXISTS pub.search_docs (article_id INTEGER PRIMARY KEY, day INTEGER NOT NULL, "
+    "terms TEXT NOT NULL)",
+    # `shard`: the file the term is listed in (its first two letters); `tail`: its oldest entry.
+    "CREATE TABLE IF NOT EXISTS pub.search_terms (term TEXT PRIMARY KEY, shard TEXT NOT NULL, size INTEGER NOT NULL, "
+    "posting TEXT NOT NULL, tail_day INTEGER NOT NULL, tail_id INTEGER NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS pub.search_terms_by_shard ON search_terms (shard, term)",
+)
+TABLES = ("search_docs", "search_terms")
+
+
+def shard_of(term: str) -> str:
+    return term[:2]
+
+
+def terms_of(words: str) -> list[str]:
+    """The distinct indexed terms of an article's search words (each cut at LONGEST_TERM letters)."""
+    return list(dict.fromkeys(word[:LONGEST_TERM] for word in words.split()))
+
+
+def day_of(sort_key: str) -> int:
+    """The day of a catalogue sort key (it begins with the published date in UTC, as YYYY-MM-DD),
+    counted from 1 January of year 1, so that no date makes it negative."""
+    return date.fromisoformat(sort_key[:10]).toordinal()
+
+
+def _digits(value: int) -> str:
+    out = []
+    while value >= 32:
+        out.append(ALPHABET[32 + (value & 31)])
+        value >>= 5
+    out.append(ALPHABET[value])
+    return "".join(out)
+
+
+def _value(token: str) -> int:
+    value = 0
+    for shift, char in enumerate(token):
+        value |= (DIGITS[char] & 31) << (5 * shift)
+    return value
+
+
+# Postings run to tens of thousands of entries, mostly one- and two-digit numbers: those are looked up,
+# and a posting is split into numbers by a regular expression (a number: continuing digits, then a last).
+SHORT = 1024
+TEXT = [_digits(value) for value in range(SHORT)]
+VALUES = {text: value for value, text in enumerate(TEXT)}
+NUMBER = re.compile(f"[{re.escape(ALPHABET[32:])}]*[{re.escape(ALPHABET[:32])}]")
+
+
+def _text(value: int) -> str:
+    return TEXT[value] if value < SHORT else _digits(value)
+
+
+def encode(entries: Iterable[Entry], previous: Entry | None = None) -> str:
+    """`entries` (newest first) as posting text; after `previous` when they continue a posting."""
+    out: list[str] = []
+    for day, article_id in entries:
+        if previous is None:
+            out += (_text(day), _text(article_id))
+        else:
+            step = article_id - previous[1]
+            out += (_text(previous[0] - day), _text(2 * step if step >= 0 else -2 * step - 1))
+        previous = (day, article_id)
+    return "".join(out)
+
+
+def _numbers(text: str) -> list[int]:
+    return [VALUES[token] if token in VALUES else _value(token) for token in NUMBER.findall(text)]
+
+
+def _head(text: str) -> tuple[Entry, int]:
+    """The first entry of a posting, and where the next begins."""
+    first = NUMBER.match(text)
+    second = NUMBER.match(text, first.end()) if first else None
+    if first is None or second is None:
+        raise ValueError(f"not a posting: {text[:40]!r}")
+    return (_value(first[0]), _value(second[0])), second.end()
+
+
+def decode(text: str) -> list[Entry]:
+    numbers = _numbers(text)
+    if not numbers:
+        return []
+    days = accumulate(numbers[0::2], operator.sub)
+    steps = numbers[1::2]
+    ids = accumulate([steps[0], *(step >> 1 if step % 2 == 0 else -((step + 1) >> 1) for step in steps[1:])])
+    return list(zip(days, ids, strict=True))
+
+
+@dataclass
+class Run:
+    """Entries on their way into a posting, newest first, already encoded (the first as it is)."""
+
+    text: str
+    first: Entry
+    last: Entry
+    count: int
+
+    def extend(self, entries: Sequence[Entry]) -> None:
+        """Add `entries`, all older than the run's last."""
+        self.text += encode(entries, self.last)
+        self.last, self.count = entries[-1], self.count + len(entries)
+
+
+def run_of(entries: Sequence[Entry]) -> Run:
+    return Run(encode(entries), entries[0], entries[-1], len(entries))
+
+
+def add(posting: str, tail: Entry | None, run: Run) -> tuple[str, Entry]:
+    """`posting` with the entries of `run` (none of them in it) and its new tail. New articles are
+    newer than the whole posting (a daemon's run) or older (a first publication, which indexes newest
+    first): then the posting is only extended; otherwise it is decoded and made anew."""
+    if not posting or tail is None:
+        return run.text, run.last
+    head, rest = _head(posting)
+    if run.last > head:
+        return run.text + encode([head], run.last) + posting[rest:], tail
+    if run.first < tail:
+        _, after = _head(run.text)
+        return posting + encode([run.first], tail) + run.text[after:], run.last
+    merged = sorted([*decode(posting), *decode(run.text)], reverse=True)
+    return encode(merged), merged[-1]
+
+
+class SearchPostings:
+    """The catalogue's search index (mixed into the Catalogue, over its connection)."""
+
+    _db: sqlite3.Connection
+
+    _writing: Callable[[], AbstractContextManager[sqlite3.Connection]]
+
+    def update_search(self, ids: Sequence[int]) -> set[str]:
+        """Bring the postings up to date for the articles `ids` (as the catalogue now lists them: an
+        article listed nowhere has no terms), newest first; return the terms whose postings changed."""
+        db = self._db
+        now: dict[int, int] = {}
+        before: dict[int, int] = {}
+        for chunk in chunks(ids):
+            rows = db.execute(
+                f"SELECT article_id, sort_key FROM pub.members WHERE collection = '' AND article_id IN ({marks(chunk)})",
+                chunk,
+            )
+            now.update((int(article_id), day_of(str(key))) for article_id, key in rows)
+            rows = db.execute(
+                f"SELECT article_id, day FROM pub.search_docs WHERE article_id IN ({marks(chunk)})", chunk
+            )
+            before.update((int(article_id), int(day)) for article_id, day in rows)
+        order = sorted(
+            now.keys() | before.keys(), key=lambda item: (now.get(item, before.get(item)), item), reverse=True
+        )
+        touched: set[str] = set()
+        pending: dict[str, Run] = {}
+        # One transaction: a publication killed half-way leaves the postings as they were, with the
+        # articles they were made from. New entries wait in `pending`, so that a first publication
+        # writes each long posting a few times, not once per chunk of articles.
+        with self._writing():
+            for chunk in batched(order, CHUNK):
+                touched |= self._update_chunk(chunk, now, pending)
+                if sum(len(run.text) for run in pending.values()) > PENDING_CHARS:
+                    self._flush(pending)
+            self._flush(pending)
+        return touched
+
+    def _flush(self, pending: dict[str, Run]) -> None:
+        for term in sorted(pending):
+            self._apply(term, set(), pending.pop(term))
+
+    def _update_chunk(self, chunk: Sequence[int], now: dict[int, int], pending: dict[str, Run]) -> set[str]:
+        db = self._db
+        old = {
+            int(article_id): (int(day), str(terms).split())
+            for article_id, day, terms in db.execute(
+                f"SELECT article_id, day, terms FROM pub.search_docs WHERE article_id IN ({marks(chunk)})", chunk
+            )
+        }
+        words = {
+            int(article_id): terms_of(str(text))
+            for article_id, text in db.execute(
+                f"SELECT article_id, words FROM pub.entries WHERE article_id IN ({marks(chunk)})", chunk
+            )
+        }
+        removals: dict[str, set[int]] = {}
+        additions: dict[str, list[Entry]] = {}
+        for article_id in chunk:  # newest first, so each term's additions are in posting order
+            day, terms = old.get(article_id, (None, []))
+            new_terms = words.get(article_id, []) if article_id in now else []
+            kept = set(terms) & set(new_terms) if day == now.get(article_id) else set()
+            for term in terms:
+                if term not in kept:
+                    removals.setdefault(term, set()).add(article_id)
+            for term in new_terms:
+                if term not in kept:
+                    additions.setdefault(term, []).append((now[article_id], article_id))
+        for term in sorted(removals):
+            self._apply(term, removals[term], None)
+        for term, entries in additions.items():
+            if (run := pending.get(term)) and entries[0] < run.last:
+                run.extend(entries)
+                continue
+            if run:
+                self._apply(term, set(), pending.pop(term))
+            pending[term] = run_of(entries)
+        db.execute(f"DELETE FROM pub.search_docs WHERE article_id IN ({marks(chunk)})", chunk)
+        db.executemany(
+            "INSERT INTO pub.search_docs VALUES (?, ?, ?)",
+            (
+                (article_id, now[article_id], " ".join(words.get(article_id, [])))
+                for article_id in chunk
+                if article_id in now
+            ),
+        )
+        return removals.keys() | additions.keys()
+
+    def _apply(self, term: str, removed: set[int], run: Run | None) -> None:
+        row = self._db.execute(
+            "SELECT posting, size, tail_day, tail_id FROM pub.search_terms WHERE term = ?", (term,)
+        ).fetchone()
+        posting, size, tail = (str(row[0]), int(row[1]), (int(row[2]), int(row[3]))) if row else ("", 0, None)
+        if removed and posting:
+            kept = [entry for entry in decode(posting) if entry[1] not in removed]
+            posting, size, tail = encode(kept), len(kept), (kept[-1] if kept else None)
+        if run:
+            posting, tail = add(posting, tail, run)
+            size += run.count
+        if tail is None:
+            self._db.execute("DELETE FROM pub.search_terms WHERE term = ?", (term,))
+        else:
+            self._db.execute(
+                "INSERT OR REPLACE INTO pub.search_terms VALUES (?, ?, ?, ?, ?, ?)",
+                (term, shard_of(term), size, posting, *tail),
+            )
+
+    def search_shards(self) -> list[str]:
+        return [str(row[0]) for row in self._db.execute("SELECT DISTINCT shard FROM pub.search_terms ORDER BY 1")]
+
+    def search_shard(self, shard: str, longer_than: int) -> list[tuple[str, int, str | None]]:
+        """(term, size, posting) of every term listed in `shard`, by term; a posting longer than
+        `longer_than` characters is left in the catalogue (None)."""
+        rows = self._db.execute(
+            "SELECT term, size, CASE WHEN length(posting) > ? THEN NULL ELSE posting END "
+            "FROM pub.search_terms WHERE shard = ? ORDER BY term",
+            (longer_than, shard),
+        )
+        return [(str(term), int(size), None if posting is None else str(posting)) for term, size, posting in rows]
+
+    def search_posting(self, term: str) -> str:
+        row = self._db.execute("SELECT posting FROM pub.search_terms WHERE term = ?", (term,)).fetchone()
+        return "" if row is None else str(row[0])
+
+    def posting_lengths(self, terms: Sequence[str]) -> dict[str, int]:
+        found: dict[str, int] = {}
+        for chunk in chunks(terms):
+            rows = self._db.execute(
+                f"SELECT term, length(posting) FROM pub.search_terms WHERE term IN ({marks(chunk)})", chunk
+            )
+            found.update((str(term), int(length)) for term, length in rows)
+        return found
+
+    def long_postings(self, longer_than: int) -> list[str]:
+        """The terms whose postings are longer than `longer_than` characters."""
+        rows = self._db.execute(
+            "SELECT term FROM pub.search_terms WHERE length(posting) > ? ORDER BY term", (longer_than,)
+        )
+        return [str(row[0]) for row in rows]

@@ -1,0 +1,135 @@
+"""The archive search's index (pipeline/store/postings.py writes it, pipeline/publish/search.py lays it
+out in files): a posting's text is one for one set of articles however it was built, the files are the
+same bytes for the same store however many publications made them, and a new or edited article
+rewrites the files of its own words, no other."""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pipeline.model import Article, Config
+from pipeline.publish import publish, render_site
+from pipeline.publish.search import OWN_FILE, search_words
+from pipeline.store import Store
+from pipeline.store.postings import add, decode, encode, run_of
+from tests.test_publish_incremental import SEEN, make_article, make_config, on_disk, save
+
+ENTRIES = st.sets(st.tuples(st.integers(0, 40_000), st.integers(1, 10**6)), max_size=60).map(
+    lambda entries: sorted({article_id: (day, article_id) for day, article_id in entries}.values(), reverse=True)
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(entries=ENTRIES, cut=st.integers(0, 60), data=st.data())
+def test_a_posting_is_the_same_text_however_it_was_built(
+    entries: list[tuple[int, int]], cut: int, data: st.DataObject
+) -> None:
+    assert decode(encode(entries)) == entries
+    new = sorted(data.draw(st.sets(st.sampled_from(entries))) if entries else [], reverse=True)
+    old = [entry for entry in entries if entry not in new]
+    if new:  # added to an empty posting, before its head, after its tail or among its entries
+        run = run_of(new[: cut % len(new) + 1])  # new entries wait in runs, extended chunk by chunk
+        if rest := new[cut % len(new) + 1 :]:
+            run.extend(rest)
+        posting, tail = add(encode(old), old[-1] if old else None, run)
+        assert (posting, tail, run.count) == (encode(entries), entries[-1], len(new))
+
+
+@pytest.fixture
+def archive(tmp_path: Path) -> Iterator[tuple[Config, Store, list[Article]]]:
+    config = make_config(tmp_path)
+    store = Store(config.state_dir)
+    rng = random.Random(4)
+    articles = [make_article(number, rng) for number in range(30)]
+    yield config, store, articles
+    store.close()
+
+
+def search_files(files: dict[str, bytes]) -> dict[str, bytes]:
+    return {path: data for path, data in files.items() if path.startswith("search/")}
+
+
+def test_the_index_is_the_same_bytes_for_the_same_store_however_it_was_published(
+    archive: tuple[Config, Store, list[Article]],
+) -> None:
+    config, store, articles = archive
+    for number, article in enumerate(articles):  # one publication per article, newest and oldest mixed
+        save(store, config, article)
+        if number % 7 == 0:
+            publish(config, store)
+    publish(config, store)
+
+    on_disk_index = search_files(on_disk(config.output_dir))
+    assert on_disk_index == search_files(render_site(config, store)) == search_files(render_site(config, store))
+    assert len([path for path in on_disk_index if path.startswith("search/terms/")]) > 20
+
+
+def test_a_new_article_rewrites_the_files_of_its_words_and_no_other(
+    archive: tuple[Config, Store, list[Article]],
+) -> None:
+    config, store, articles = archive
+    for article in articles:
+        save(store, config, article)
+    publish(config, store)
+    before = search_files(on_disk(config.output_dir))
+    newest = replace(make_article(99, random.Random(1)), body_html="<p>Zebras graze quietly.</p>")
+    save(store, config, newest)
+
+    written = {path for path in publish(config, store) if path.startswith("search/terms/")}
+
+    words = search_words(newest).split()
+    assert written == {f"search/terms/{word[:2]}.json" for word in words}
+    assert "search/terms/ze.json" not in before  # a new shard: the search page lists it
+    assert (
+        "ze"
+        in (config.output_dir / "search/index.html").read_text("utf-8").split('data-shards="')[1].split('"')[0].split()
+    )
+    shard = json.loads((config.output_dir / "search/terms/ze.json").read_bytes())
+    assert list(shard["w"]) == ["zebras"] and len(decode(shard["w"]["zebras"])) == 1
+
+
+def test_an_edit_takes_the_article_out_of_the_words_it_lost(archive: tuple[Config, Store, list[Article]]) -> None:
+    config, store, articles = archive
+    first = replace(articles[0], body_html="<p>Quokkas are rare.</p>")
+    save(store, config, first)
+    for article in articles[1:]:
+        save(store, config, article)
+    publish(config, store)
+    assert (config.output_dir / "search/terms/qu.json").is_file()
+
+    save(store, config, replace(first, body_html="<p>Nothing rare.</p>"), SEEN + timedelta(hours=1))
+    publish(config, store)
+
+    assert not (config.output_dir / "search/terms/qu.json").exists(), "no word beginning with qu is left"
+    assert search_files(on_disk(config.output_dir)) == search_files(render_site(config, store))
+
+
+def test_a_long_posting_is_a_file_of_its_own_that_goes_when_it_is_short_again(
+    archive: tuple[Config, Store, list[Article]],
+) -> None:
+    config, store, _ = archive
+    rng = random.Random(9)
+    many = [replace(make_article(number, rng), body_html="<p>Common words.</p>") for number in range(OWN_FILE // 2)]
+    for article in many:
+        save(store, config, article)
+    publish(config, store)
+    shard = json.loads((config.output_dir / "search/terms/co.json").read_bytes())
+    assert shard["w"]["common"] == len(many)  # its count: the posting is postings/common.txt
+    assert len(decode((config.output_dir / "search/postings/common.txt").read_text("ascii").strip())) == len(many)
+
+    for article in many[: len(many) * 3 // 4]:
+        save(store, config, replace(article, body_html="<p>Rare words.</p>"), SEEN + timedelta(hours=1))
+    publish(config, store)
+
+    assert not (config.output_dir / "search/postings/common.txt").exists()
+    assert isinstance(json.loads((config.output_dir / "search/terms/co.json").read_bytes())["w"]["common"], str)
+    assert search_files(on_disk(config.output_dir)) == search_files(render_site(config, store))

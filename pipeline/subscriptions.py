@@ -9,7 +9,7 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 
-EVENT_KINDS = ("new", "revised", "withdrawn", "alert")
+EVENT_KINDS = ("new", "revised", "withdrawn", "alert", "upcoming")
 DEFAULT_EVENTS = ("new", "alert")
 DIGESTS = ("none", "daily", "weekly")
 PASSAGE_CHARACTERS = 1000  # the changed passage a message quotes; the archive page has the whole diff
@@ -47,6 +47,7 @@ class Subscription:
     events: tuple[str, ...] = DEFAULT_EVENTS
     targets: tuple[Target, ...] = ()
     digest: str = "none"
+    remind_days: int = 7  # `upcoming`: a date the articles give is told this many days before it
 
 
 @dataclass(frozen=True)

@@ -41,6 +41,7 @@ def test_a_subscription_reads_with_its_defaults_and_environment(
     assert fees.targets[0].url == f"json://127.0.0.1:9/{SECRET}"
     assert SECRET not in repr(notify) and fees.targets[0].label == "#1 json://…"
     assert (notify.digest_at, notify.give_up_after) == ((8, 0), 3 * 86400)
+    assert fees.remind_days == 7  # (read only with events: [upcoming])
 
 
 @pytest.mark.parametrize(
@@ -61,6 +62,12 @@ def test_a_subscription_reads_with_its_defaults_and_environment(
         ),
         ({"id": "fees", "events": ["edited"], "to": ["json://h/"]}, {}, "subscriptions.fees.events", "not an event"),
         ({"id": "fees", "digest": "hourly", "to": ["json://h/"]}, {}, "subscriptions.fees.digest", "must be one of"),
+        (
+            {"id": "fees", "events": ["upcoming"], "remind_days": 365, "to": ["json://h/"]},
+            {},
+            "subscriptions.fees.remind_days",
+            "90",
+        ),
         ({"id": "fees"}, {}, "subscriptions.fees.to", "is required"),
         ({"id": "Fees!", "to": ["json://h/"]}, {}, "subscriptions[0].id", "slug"),
         ({"id": "fees", "to": ["json://h/"]}, {"digest_at": "8am"}, "digest_at", "HH:MM"),

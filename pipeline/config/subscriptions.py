@@ -10,10 +10,10 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from pipeline.config.reader import Reader, check_slug, duration_at, join_key, value_problem
+from pipeline.config.reader import Reader, between, check_slug, duration_at, join_key, value_problem
 from pipeline.subscriptions import DEFAULT_EVENTS, DIGESTS, EVENT_KINDS, NotifySettings, Subscription, Target
 
-SUBSCRIPTION_KEYS = {"id", "match", "events", "to", "digest"}
+SUBSCRIPTION_KEYS = {"id", "match", "events", "to", "digest", "remind_days"}
 MATCH_KEYS = {"sources", "topics", "types", "words"}
 VARIABLE = re.compile(r"\$\{([^}]*)\}")
 ENVIRONMENT_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -86,6 +86,7 @@ def _subscription(
         events=tuple(dict.fromkeys(events)),
         targets=_targets(reader, data, key, environment),
         digest=digest,
+        remind_days=int(reader.get(data, key, "remind_days", int, 7, between(0, 90))),
     )
 
 

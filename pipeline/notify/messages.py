@@ -15,8 +15,20 @@ from pipeline.model import Config, Source
 
 DIGEST_LINES = 200  # events listed in one digest; more are counted, and are in the feeds
 SHORT_CHARACTERS = 500  # a chat message: the subject, a passage or summary cut to fit, the link
-KIND_PREFIX = {"new": "", "revised": "Updated: ", "withdrawn": "Withdrawn: ", "alert": "Alert: "}
-KIND_HEADING = {"new": "New", "revised": "Updated", "withdrawn": "Withdrawn", "alert": "Alerts"}
+KIND_PREFIX = {
+    "new": "",
+    "revised": "Updated: ",
+    "withdrawn": "Withdrawn: ",
+    "alert": "Alert: ",
+    "upcoming": "Coming up: ",
+}
+KIND_HEADING = {
+    "new": "New",
+    "revised": "Updated",
+    "withdrawn": "Withdrawn",
+    "alert": "Alerts",
+    "upcoming": "Coming up",
+}
 
 
 @dataclass(frozen=True)

@@ -101,11 +101,41 @@ class OutboxStore(Database):
                 "INSERT OR IGNORE INTO subscribers (id, joined_at) VALUES (?, ?)",
                 [(identifier, iso(now)) for identifier in subscription_ids],
             )
-            for table, column in (("subscribers", "id"), ("digest_items", "subscription")):  # gone from the file
+            for table, column in (
+                ("subscribers", "id"),
+                ("digest_items", "subscription"),
+                ("reminders", "subscription"),
+            ):  # gone from the file
                 db.execute(
                     f"DELETE FROM {table} WHERE {column} NOT IN ({marks(subscription_ids)})", tuple(subscription_ids)
                 )
         return queued
+
+    def queue_reminders(self, queued: Sequence[Queued], now: datetime) -> int:
+        """Queue each reminder (for its targets, or its subscription's digest) unless that subscription
+        was reminded of that key before, in one transaction: how many reminders were new."""
+        by_reminder: dict[tuple[str, str], list[Queued]] = {}
+        for item in queued:
+            by_reminder.setdefault((item.subscription, item.key), []).append(item)
+        new = 0
+        with self.transaction() as db:
+            for (subscription, key), items in by_reminder.items():
+                cursor = db.execute(
+                    "INSERT OR IGNORE INTO reminders (subscription, key, at) VALUES (?, ?, ?)",
+                    (subscription, key, iso(now)),
+                )
+                if cursor.rowcount != 1:
+                    continue
+                new += 1
+                for item in items:
+                    if item.target is None:
+                        db.execute(
+                            "INSERT INTO digest_items (subscription, kind, message, created_at) VALUES (?, ?, ?, ?)",
+                            (item.subscription, item.kind, item.message, iso(now)),
+                        )
+                    else:
+                        _queue(db, item, now)
+        return new
 
     def take_digest(
         self,

@@ -167,4 +167,14 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (subscription, period)
     );
     """,
+    # 8: the reminders of coming dates (`events: [upcoming]`) already queued, one per subscription and
+    # date ("upcoming:<event uid>:<day>"), so each is told once however many runs see it in the window.
+    """
+    CREATE TABLE reminders (
+        subscription TEXT NOT NULL,
+        key TEXT NOT NULL,
+        at TEXT NOT NULL,
+        PRIMARY KEY (subscription, key)
+    );
+    """,
 )

@@ -6,13 +6,16 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 from pipeline.model import Config
 from pipeline.notify import deliver, route_changes
+from pipeline.notify.upcoming import route_reminders
 from pipeline.reports import Problem, SyncReport
 from pipeline.store import Store, is_store_failure
 
 log = logging.getLogger("panui.sync")
+NZ = ZoneInfo("Pacific/Auckland")  # the calendar's days, and so its reminders, are New Zealand's
 HINT = "this is a bug in Pānui; please report it (the events stay queued and are tried again)"
 
 
@@ -31,7 +34,9 @@ def tell_subscribers(config: Config, store: Store, report: SyncReport, deadline:
     """Deliver what is due, once the publication the messages link to is on disk."""
     if any(problem.stage == "publish" for problem in report.problems):
         return  # the links would not work yet: the next run delivers
-    try:
+    try:  # the coming dates are read from the publication just made
+        now = datetime.now(UTC).replace(microsecond=0)
+        route_reminders(config, store, now.astimezone(NZ).date(), now)
         delivery = deliver(config, store, deadline=deadline)
     except Exception as error:
         if is_store_failure(error):

@@ -1,0 +1,71 @@
+"""`events: [upcoming]`: a reminder, `remind_days` before it, of each date the articles give (the
+calendar's dates: takes effect, opens, closes) that the subscription's `match` selects. Each date is told
+once per subscription; a date the source moves is told again for its new day, a cancelled one not at all."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator
+from datetime import date, datetime
+
+from pipeline.dom import html_text
+from pipeline.model import Config, StoredArticle
+from pipeline.notify.messages import EventText, event_message
+from pipeline.publish.dated import DatedEvent, due_within, from_json
+from pipeline.store import Queued, Store
+from pipeline.subscriptions import EventFacts, Subscription, matches
+
+
+def route_reminders(config: Config, store: Store, today: date, now: datetime) -> int:
+    """Queue the reminders due `today` (NZ) that were not queued before; how many were queued."""
+    reminding = [item for item in config.notify.subscriptions if "upcoming" in item.events]
+    if not reminding:
+        return 0
+    horizon = max(item.remind_days for item in reminding)
+    catalogue = store.catalogue(config.state_dir)
+    try:
+        due: dict[int, list[DatedEvent]] = defaultdict(list)
+        for article_id, dates in catalogue.dated():
+            due[article_id] += due_within(from_json(dates), today, horizon)
+        articles = catalogue.articles([article_id for article_id, events in due.items() if events])
+    finally:
+        catalogue.close()
+    bodies = store.bodies(item.id for item in articles)
+    queued = list(_reminders(config, reminding, articles, bodies, due, today))
+    return store.queue_reminders(queued, now)
+
+
+def _reminders(
+    config: Config,
+    reminding: list[Subscription],
+    articles: list[StoredArticle],
+    bodies: dict[int, str],
+    due: dict[int, list[DatedEvent]],
+    today: date,
+) -> Iterator[Queued]:
+    sources = {source.id: source for source in config.sources}
+    for stored in articles:
+        source, article = sources.get(stored.source_id), stored.article
+        if source is None or stored.withdrawn_at is not None:
+            continue
+        text = html_text(bodies.get(stored.id, ""), "\n")
+        facts = EventFacts(
+            "upcoming", stored.source_id, article.title, article.summary, text, article.topics, article.news_type
+        )
+        for event in due[stored.id]:
+            archive_url = f"{config.site_url}{stored.source_id}/articles/{stored.slug}/"
+            when = event.at.strftime("%-I:%M %p, %A %-d %B %Y") if event.at else event.day.strftime("%A %-d %B %Y")
+            summary = f"{event.label} on {when}: {event.sentence}"
+            words = EventText("upcoming", f"{event.label}: {article.title}", summary, None, archive_url, article.url)
+            message = None
+            for subscription in reminding:
+                if event.day > _last_day(today, subscription) or not matches(subscription, facts):
+                    continue
+                message = message or event_message(words, source).to_json()
+                key = f"upcoming:{event.uid}:{event.day.isoformat()}"
+                for target in (None,) if subscription.digest != "none" else subscription.targets:
+                    yield Queued(subscription.id, target.key if target else None, key, "upcoming", message)
+
+
+def _last_day(today: date, subscription: Subscription) -> date:
+    return date.fromordinal(today.toordinal() + subscription.remind_days)

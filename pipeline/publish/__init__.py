@@ -109,6 +109,7 @@ def _publish(
     _remove(removed, catalogue, config.output_dir)
     if changed or full:
         catalogue.set_state("site", site)
+        catalogue.settle(changed, everything=full)
     marker.unlink(missing_ok=True)
     return writer.written
 
@@ -131,8 +132,10 @@ def _index(
         versions = store.versions(item.id for item in stored_articles)  # for the calendar's dates
         for stored in stored_articles:  # (a source no longer configured: its articles are not published)
             article = replace(stored.article, body_html=bodies.get(stored.id, ""))
-            dates = to_json(follow(stored.article.url, versions.get(stored.id, [])))
-            now = memberships(stored, sources[stored.source_id]) + saved.selected_by(config, article, stored.source_id)
+            watched = stored.kind == "watch"  # a watched page: in no listing, feed or calendar of articles
+            dates = "" if watched else to_json(follow(stored.article.url, versions.get(stored.id, [])))
+            selected = [] if watched else saved.selected_by(config, article, stored.source_id)
+            now = memberships(stored, sources[stored.source_id]) + selected
             scope.collections.update((member.collection, member) for member in now)
             listed.append((stored.id, sort_key(stored), search_words(article), dates, now))
             scope.article_ids.append(stored.id)

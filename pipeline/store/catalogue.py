@@ -8,6 +8,7 @@ costs one full publication and nothing else. A dry run keeps it in memory."""
 
 from __future__ import annotations
 
+import secrets
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, suppress
@@ -94,6 +95,7 @@ class CollectionInfo:
 class Catalogue(SearchPostings):
     def __init__(self, db: sqlite3.Connection, state_dir: Path | None) -> None:
         self._db = db
+        self._memory = state_dir is None
         path = state_dir / PUBLISH_FILE if state_dir else None
         with catalogue_errors(path):
             try:
@@ -145,17 +147,32 @@ class Catalogue(SearchPostings):
         """When the store was made (its first migration): the date of a feed that never had an item."""
         return parse_time(str(self._db.execute("SELECT min(applied_at) FROM main.schema_migrations").fetchone()[0]))
 
-    # Which articles changed since then, and where they were listed.
-
     def changed_ids(self) -> list[int]:
-        """Articles whose shown state differs from the index (new ones included), and indexed articles
-        that are no longer in the store."""
+        """Articles whose shown state differs from the index (new ones included), and indexed articles no
+        longer in the store: the store's journal when paired with this index, else every one compared."""
+        token = self._db.execute("SELECT token FROM main.publication").fetchone()
+        if token is not None and token[0] and self.state("store_token") == token[0]:
+            return [int(row[0]) for row in self._db.execute("SELECT article_id FROM main.unpublished ORDER BY 1")]
         rows = self._db.execute(
             f"SELECT a.id FROM {CURRENT} LEFT JOIN pub.entries e ON e.article_id = a.id "
             f"WHERE e.state IS NOT ({ARTICLE_STATE}) "
             "UNION SELECT article_id FROM pub.entries WHERE article_id NOT IN (SELECT id FROM articles) ORDER BY 1"
         )
         return [int(row[0]) for row in rows]
+
+    def settle(self, published: Sequence[int], *, everything: bool) -> None:
+        """The articles a publication published (`everything`: all) leave the store's journal, which is
+        paired with this index by a new token (a crash between the two writes unpairs them: see above)."""
+        if self._memory:
+            return  # a dry run's index, in memory: the store is not written
+        token = secrets.token_hex(8)
+        with immediate_transaction(self._db, "BEGIN IMMEDIATE") as db:
+            if everything:
+                db.execute("DELETE FROM main.unpublished")
+            for chunk in chunks(published):
+                db.execute(f"DELETE FROM main.unpublished WHERE article_id IN ({marks(chunk)})", chunk)
+            db.execute("UPDATE main.publication SET token = ?", (token,))
+        self.set_state("store_token", token)
 
     def all_ids(self) -> list[int]:
         rows = self._db.execute("SELECT id FROM articles UNION SELECT article_id FROM pub.entries ORDER BY 1")

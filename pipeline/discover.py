@@ -13,7 +13,6 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-import feedparser
 from lxml import etree
 
 from pipeline.bounds import (
@@ -211,10 +210,12 @@ def read_feed(page: Page, source: Source) -> FeedContent:
     """An RSS or Atom feed's items whose links are the source's articles. Raises DiscoverError for a
     document that is no feed, or one too broken to yield a single article (feedparser reads a damaged
     feed as far as it goes: what it recovers is used, and the damage is said)."""
-    # A stream, never bytes: feedparser.parse opens bytes that name a file as that file.
-    parsed = feedparser.parse(
-        io.BytesIO(page.body), response_headers={"content-type": page.headers.get("content-type", "")}
-    )
+    import feedparser  # (imported by a run that reads a feed)
+
+    # A stream, never bytes: feedparser.parse opens bytes that name a file as that file. The media type
+    # only when known: a stored copy read for a 304 has none, and "" would be taken for a wrong one.
+    known = {"content-type": page.headers["content-type"]} if page.headers.get("content-type") else {}
+    parsed = feedparser.parse(io.BytesIO(page.body), response_headers=known)
     damage = (str(parsed.get("bozo_exception") or "") or "not well-formed") if parsed.get("bozo") else None
     items: dict[str, FeedItem] = {}
     for entry in parsed.entries:

@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from pipeline.config import load_config
-from pipeline.errors import ConfigError, ExtractError
+from pipeline.errors import ConfigError, ExtractError, NotAnArticle
 from pipeline.extract import HeldBack, extract_guarded
 from pipeline.extract.watched import extract_watched
 from pipeline.model import Page, WatchedPage
@@ -144,3 +144,14 @@ def test_a_bad_watch_entry_is_a_configuration_error_naming_its_key(tmp_path: Pat
         load_config(path)
 
     assert "sources[1].watch" in raised.value.message and message in raised.value.message
+
+
+def test_a_source_of_watched_pages_alone_reads_no_page_as_an_article(tmp_path: Path) -> None:
+    """Its pages are read as watched pages only: `rebuild`, or `sync --url` on its host, never makes one
+    an article (not even its robots.txt), generic extraction or PDF alike."""
+    pages = load_config(shipped_with_example_enabled(tmp_path)).source("inz-pages")
+    url = "https://www.immigration.govt.nz/robots.txt"
+    for body, kind in ((b"User-agent: *\n", "text/plain"), (text_pdf([["A circular"]]), "application/pdf")):
+        page = Page(url, url, 200, {"content-type": kind}, body, datetime(2026, 7, 1, tzinfo=UTC))
+        with pytest.raises(NotAnArticle):
+            extract_guarded(page, pages, datetime(2026, 7, 2, tzinfo=UTC))

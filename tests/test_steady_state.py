@@ -7,15 +7,29 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from pipeline.config import load_config
 from pipeline.store import Store
 from pipeline.sync.run import run_sync
-from tests.fixture_site import ARTICLE_PATHS, LASTMOD, SITEMAP_URLSET_PATH, XML, FixtureSite, Route, sitemap_urlset
+from tests.fixture_site import (
+    ARTICLE_PATHS,
+    DEFAULT_SITEMAP_PATHS,
+    LASTMOD,
+    SITEMAP_URLSET_PATH,
+    XML,
+    FixtureSite,
+    Route,
+    article_path,
+    derive_article,
+    sitemap_urlset,
+)
 from tests.helpers import REPO_ROOT, run_cli, write_config
+from tests.receivers import webhooks
 
 pytestmark = pytest.mark.e2e
 
@@ -146,3 +160,29 @@ def test_a_sitemap_of_60000_urls_is_read_to_its_end_past_the_pages_max_bytes(sit
     assert report.exit_code == 0, [problem.describe() for problem in report.all_problems]
     assert sorted(report.sources[0].new) == sorted(site.base_url + path.lstrip("/") for path in ARTICLE_PATHS)
     assert not any(path.startswith("/visas/") for path in site.paths_requested())
+
+
+def test_a_date_already_reminded_costs_a_quiet_sync_no_html_parsing(site: FixtureSite, tmp_path: Path) -> None:
+    """`events: [upcoming]` looks at the coming dates on every sync; one already told is not read again."""
+    soon = datetime.now(ZoneInfo("Pacific/Auckland")).date() + timedelta(days=3)
+    body = f"<p>Visitor visa fees will change on {soon.day} {soon:%B %Y}.</p>"
+    page = derive_article(
+        "article-improvements-to-the-pathway-student-visa.html",
+        slug="fees",
+        title="Visitor visa fees change",
+        published="10 July 2026",
+        body_html=body,
+    )
+    site.set_article(article_path("fees"), page)
+    site.set_sitemap_paths([*DEFAULT_SITEMAP_PATHS, article_path("fees")])
+    with webhooks() as hooks:
+        reminders = [{"id": "dates", "events": ["upcoming"], "to": [f"{hooks.url}/dates"]}]
+        config = write_config(site, tmp_path, subscriptions=reminders)
+        for _ in range(2):  # the first reads everything; the second settles discovery
+            assert run_cli("sync", "--config", str(config)).returncode == 0
+
+        result, modules = imported_by(tmp_path, "sync", "--config", str(config))
+
+        assert result.returncode == 0, result.stderr
+        assert [item["title"] for item in hooks.received] == ["Coming up: Takes effect: Visitor visa fees change"]
+    assert loaded(modules, HEAVY) == []

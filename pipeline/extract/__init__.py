@@ -91,6 +91,8 @@ def extract_guarded(page: Page, source: Source, now: datetime, item: FeedItem | 
     HeldBack when nothing publishable came out."""
     from pipeline.extract.document import is_pdf
 
+    if source.watch_only:  # (its pages are read by pipeline.extract.watched, each as the page it is)
+        raise NotAnArticle(f"source {source.id!r} only watches pages: it reads no article")
     if is_pdf(page):
         return _document(page, source, now)
     if source.extraction is None:

@@ -27,9 +27,17 @@ def route_reminders(config: Config, store: Store, today: date, now: datetime) ->
         due: dict[int, list[DatedEvent]] = defaultdict(list)
         for article_id, dates in catalogue.dated():
             due[article_id] += due_within(from_json(dates), today, horizon)
+        # Each date once: those already told to every subscription that would be told now are dropped
+        # here, so a run with nothing new to tell reads no article (and parses no HTML).
+        keys = {_key(event) for events in due.values() for event in events}
+        told = store.reminded(sorted(keys))
+        for article_id, events in due.items():
+            due[article_id] = [event for event in events if any(_owed(item, event, today, told) for item in reminding)]
         articles = catalogue.articles([article_id for article_id, events in due.items() if events])
     finally:
         catalogue.close()
+    if not articles:
+        return 0
     bodies = store.bodies(item.id for item in articles)
     queued = list(_reminders(config, reminding, articles, bodies, due, today))
     return store.queue_reminders(queued, now)
@@ -62,9 +70,17 @@ def _reminders(
                 if event.day > _last_day(today, subscription) or not matches(subscription, facts):
                     continue
                 message = message or event_message(words, source).to_json()
-                key = f"upcoming:{event.uid}:{event.day.isoformat()}"
+                key = _key(event)
                 for target in (None,) if subscription.digest != "none" else subscription.targets:
                     yield Queued(subscription.id, target.key if target else None, key, "upcoming", message)
+
+
+def _key(event: DatedEvent) -> str:
+    return f"upcoming:{event.uid}:{event.day.isoformat()}"  # a date moved is another reminder
+
+
+def _owed(subscription: Subscription, event: DatedEvent, today: date, told: set[tuple[str, str]]) -> bool:
+    return event.day <= _last_day(today, subscription) and (subscription.id, _key(event)) not in told
 
 
 def _last_day(today: date, subscription: Subscription) -> date:

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pipeline.store.database import Database, iso, parse_time
-from pipeline.store.rows import marks
+from pipeline.store.rows import chunks, marks
 
 SENT_KEPT = timedelta(days=30)  # sent and given-up messages: recent history for `status`, then deleted
 
@@ -110,6 +110,14 @@ class OutboxStore(Database):
                     f"DELETE FROM {table} WHERE {column} NOT IN ({marks(subscription_ids)})", tuple(subscription_ids)
                 )
         return queued
+
+    def reminded(self, keys: Sequence[str]) -> set[tuple[str, str]]:
+        """(subscription, key) of the reminders among `keys` already queued."""
+        found: set[tuple[str, str]] = set()
+        for chunk in chunks(keys):
+            rows = self._db.execute(f"SELECT subscription, key FROM reminders WHERE key IN ({marks(chunk)})", chunk)
+            found.update((str(subscription), str(key)) for subscription, key in rows)
+        return found
 
     def queue_reminders(self, queued: Sequence[Queued], now: datetime) -> int:
         """Queue each reminder (for its targets, or its subscription's digest) unless that subscription

@@ -191,7 +191,7 @@ def no_change_sync(bench: Bench, folder: Path, count: int) -> dict[str, Any]:
     }
 
 
-def _save(store: Store, config: Config, specs: Sequence[ArticleSpec]) -> None:
+def save_articles(store: Store, config: Config, specs: Sequence[ArticleSpec]) -> None:
     """Store the articles as a sync would have, without fetching and extracting them: the raw page with
     the validators the site sends (so later syncs ask conditionally), then the article."""
     source = config.sources[0]
@@ -224,7 +224,7 @@ def build_archive(bench: Bench, count: int) -> tuple[Config, dict[str, float]]:
     """A store of `count` articles put in directly (Store.save_article), published once."""
     config = bench.config(f"archive-{count}")
     with Store(config.state_dir) as store:
-        _, filled = timed(lambda: _save(store, config, make_specs(count, today(), steady=True)))
+        _, filled = timed(lambda: save_articles(store, config, make_specs(count, today(), steady=True)))
         written, warmed = timed(lambda: publish(config, store))
     return config, {"fill_wall": filled.wall, "publish_all_wall": warmed.wall, "publish_all_files": len(written)}
 
@@ -235,7 +235,7 @@ def publish_one(bench: Bench, config: Config, count: int) -> dict[str, Any]:
     runs: list[dict[str, Any]] = []
     with Store(config.state_dir) as store:
         for run in range(bench.repeat + 1):
-            _save(store, config, [make_spec(count + run, today())])
+            save_articles(store, config, [make_spec(count + run, today())])
             before = _manifest(store, config)
             if run == bench.repeat:
                 profile(

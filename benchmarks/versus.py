@@ -21,7 +21,6 @@ import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 if not __package__:  # run as a script: make the repository importable
@@ -29,9 +28,9 @@ if not __package__:  # run as a script: make the repository importable
 
 from benchmarks.corpus import ArticleSpec, make_specs, today
 from benchmarks.measure import REPO_ROOT, machine, write_config
-from benchmarks.server import HTML, LAST_MODIFIED, Resource
+from benchmarks.scenarios import save_articles
 from pipeline.config import load_config
-from pipeline.model import Config, Page
+from pipeline.model import Config
 from pipeline.store import Store
 
 BASE_URL = "http://127.0.0.1:9/"  # never contacted: the stores are filled directly
@@ -84,22 +83,8 @@ def measured(command: Sequence[str], cwd: Path) -> Cost:
 
 def fill_store(config: Config, specs: Sequence[ArticleSpec]) -> None:
     """The articles as a sync would have stored them: each raw page, then the article citing it."""
-    source = config.sources[0]
-    now = datetime.now(UTC).replace(microsecond=0)
     with Store(config.state_dir) as store:
-        for spec in specs:
-            article = spec.article(source.base_url)
-            served = Resource(spec.page(), HTML)
-            headers = {"content-type": HTML, "etag": served.etag, "last-modified": LAST_MODIFIED}
-            raw_id = store.remember_response(Page(article.url, article.url, 200, headers, served.body, now))
-            store.save_article(
-                article,
-                source_id=source.id,
-                timezone=source.timezone,
-                requested_url=article.url,
-                retrieved_at=now,
-                raw_page_id=raw_id,
-            )
+        save_articles(store, config, specs)
 
 
 def _quoted(text: str) -> str:

@@ -91,3 +91,23 @@ def test_the_feed_of_the_next_days_moves_with_the_day_and_keeps_its_bytes_betwee
         assert "1 October 2026" in past and "1 October 2026" not in coming
         items = json.loads((config.output_dir / "upcoming.json").read_text("utf-8"))["items"]
         assert [item["title"] for item in items] == ["Opens 5 October 2026, 10:00 NZDT: Visitor visa fees change"]
+
+
+def test_the_dates_of_an_article_the_source_withdrew_are_cancelled(tmp_path: Path) -> None:
+    """A calendar that imported them must drop them: CANCELLED with a higher SEQUENCE, and they leave
+    the dates coming up."""
+    config = make_config(tmp_path)
+    article = fees_article()
+    with Store(config.state_dir) as store:
+        save(store, config, article, SEEN)
+        publish(config, store, now=SEEN)
+        for hours in (1, 2):  # missing twice, removal_grace apart: withdrawn
+            store.record_missing(article.url, SEEN + timedelta(hours=hours), 0)
+        publish(config, store, now=SEEN + timedelta(hours=3))
+        assert render_site(config, store, now=SEEN + timedelta(hours=3)) == on_disk(config.output_dir)
+    events = events_of(config.output_dir / "calendar.ics").values()
+    assert len(events) == 3
+    for event in events:
+        assert (event.status.value, event.sequence.value) == ("CANCELLED", "1")
+    upcoming = json.loads((config.output_dir / "upcoming.json").read_text("utf-8"))
+    assert upcoming["items"] == []

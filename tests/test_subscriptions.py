@@ -257,3 +257,16 @@ def test_a_digest_groups_its_events_by_kind_one_line_each_and_stays_bounded(tmp_
         in digest.text
     )
     assert many.text.count("\n- A ") == DIGEST_LINES and "… and 5 more" in many.text
+
+
+def test_a_subscription_may_name_a_disabled_source(tmp_path: Path) -> None:
+    """Disabling a source stops its syncs, not every command: a subscription naming it waits for it."""
+    data = minimal_data()
+    data["sources"].append({**data["sources"][0], "id": "paused", "enabled": False})
+    path = write(
+        tmp_path, {**data, "subscriptions": [{"id": "fees", "match": {"sources": ["paused"]}, "to": ["json://h/"]}]}
+    )
+
+    (fees,) = load_config(path).notify.subscriptions
+
+    assert fees.sources == ("paused",)

@@ -136,7 +136,9 @@ def parse_config(data: Any, path: Path) -> Config:
     sources = parse_sources(reader, top.get("sources"))
     run_budget = duration(reader, top, "run_budget", "30m", at_most="24h")
     health = _health(reader, reader.mapping(top.get("health"), "health", {"public", "stale_after"}))
-    notify = parse_notify(reader, top, {source.id for source in sources}, os.environ)
+    # A subscription may name a disabled source (it matches nothing until the source is enabled again).
+    configured = {str(item["id"]) for item in top.get("sources") or [] if isinstance(item, dict) and "id" in item}
+    notify = parse_notify(reader, top, configured, os.environ)
     if reader.problems:
         raise ConfigError(str(path), reader.problems)
     return Config(

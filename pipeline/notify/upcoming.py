@@ -62,8 +62,9 @@ def _reminders(
         )
         for event in due[stored.id]:
             archive_url = f"{config.site_url}{stored.source_id}/articles/{stored.slug}/"
-            when = event.at.strftime("%-I:%M %p, %A %-d %B %Y") if event.at else event.day.strftime("%A %-d %B %Y")
-            summary = f"{event.label} on {when}: {event.sentence}"
+            day = f"{event.day:%A} {event.day.day} {event.day:%B %Y}"
+            when = f"{day}, {event.at:%H:%M %Z}" if event.at else day  # as the Coming up page says it
+            summary = f"{event.label}, {when}: {event.sentence}"
             words = EventText("upcoming", f"{event.label}: {article.title}", summary, None, archive_url, article.url)
             message = None
             for subscription in reminding:

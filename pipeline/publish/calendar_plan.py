@@ -7,7 +7,8 @@ between such changes)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import date
+from dataclasses import replace
+from datetime import date, datetime
 from functools import partial
 
 from pipeline.model import Config
@@ -22,7 +23,7 @@ from pipeline.publish.calendar import (
     upcoming_title,
     window,
 )
-from pipeline.publish.dated import due_within, from_json
+from pipeline.publish.dated import DatedEvent, due_within, from_json
 from pipeline.publish.entries import make_entry
 from pipeline.publish.feeds import FEED_EXTENSIONS
 from pipeline.publish.render import FeedContent
@@ -85,7 +86,7 @@ def _dated(config: Config, catalogue: Catalogue) -> list[Dated]:
     sources = {source.id: source for source in config.sources}
     rows = dict(catalogue.dated())
     found = [
-        Dated(event, make_entry(stored, sources[stored.source_id], config.site_url))
+        Dated(_withdrawn(event, stored.withdrawn_at), make_entry(stored, sources[stored.source_id], config.site_url))
         for stored in catalogue.articles(list(rows))
         if stored.source_id in sources
         for event in from_json(rows[stored.id])
@@ -93,3 +94,11 @@ def _dated(config: Config, catalogue: Catalogue) -> list[Dated]:
     return sorted(
         found, key=lambda item: (item.event.day, item.event.at.timestamp() if item.event.at else 0.0, item.event.uid)
     )
+
+
+def _withdrawn(event: DatedEvent, withdrawn_at: datetime | None) -> DatedEvent:
+    """An article the source withdrew: its dates are cancelled, as a removed sentence's are (a change,
+    so a calendar that imported them takes it: a higher SEQUENCE, stamped when it was found)."""
+    if withdrawn_at is None or event.cancelled:
+        return event
+    return replace(event, cancelled=True, sequence=event.sequence + 1, stamp=withdrawn_at)

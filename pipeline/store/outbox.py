@@ -88,13 +88,7 @@ class OutboxStore(Database):
             joined = {row[0] for row in db.execute("SELECT id FROM subscribers")}
             queued = list(route(changes, joined & set(subscription_ids))) if changes else []
             for item in queued:
-                if item.target is None:
-                    db.execute(
-                        "INSERT INTO digest_items (subscription, kind, message, created_at) VALUES (?, ?, ?, ?)",
-                        (item.subscription, item.kind, item.message, iso(now)),
-                    )
-                else:
-                    _queue(db, item, now)
+                _queue(db, item, now)
             if changes:
                 db.execute("DELETE FROM changes WHERE id <= ?", (changes[-1].id,))
             db.executemany(
@@ -136,13 +130,7 @@ class OutboxStore(Database):
                     continue
                 new += 1
                 for item in items:
-                    if item.target is None:
-                        db.execute(
-                            "INSERT INTO digest_items (subscription, kind, message, created_at) VALUES (?, ?, ?, ?)",
-                            (item.subscription, item.kind, item.message, iso(now)),
-                        )
-                    else:
-                        _queue(db, item, now)
+                    _queue(db, item, now)
         return new
 
     def take_digest(
@@ -242,6 +230,13 @@ def _outgoing(rows: Iterable[tuple[int, str, str, str, str, int]]) -> list[Outgo
 
 
 def _queue(db: sqlite3.Connection, item: Queued, now: datetime) -> None:
+    """Into the outbox for its target, or, with no target, into the subscription's next digest."""
+    if item.target is None:
+        db.execute(
+            "INSERT INTO digest_items (subscription, kind, message, created_at) VALUES (?, ?, ?, ?)",
+            (item.subscription, item.kind, item.message, iso(now)),
+        )
+        return
     db.execute(
         "INSERT OR IGNORE INTO outbox (subscription, target, key, message, created_at, next_try) VALUES (?, ?, ?, ?, ?, ?)",
         (item.subscription, item.target, item.key, item.message, iso(now), iso(now)),

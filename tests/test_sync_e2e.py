@@ -401,3 +401,16 @@ def test_bad_config_lists_every_problem_at_once_and_writes_nothing(
     assert not (tmp_path / "output").exists()
     assert not (tmp_path / "state").exists()
     assert site.paths_requested() == []
+
+
+def test_verbose_logs_each_request_and_its_answer(site: FixtureSite, tmp_path: Path, make_config: MakeConfig) -> None:
+    config = make_config(site, tmp_path)
+    assert run_cli("sync", "--config", str(config)).returncode == 0
+
+    result = run_cli("sync", "--config", str(config), "-v", "--log-format", "json")
+
+    assert result.returncode == 0, result.stderr
+    responses = [line for line in map(json.loads, result.stderr.splitlines()) if line.get("event") == "fetch.response"]
+    assert {line["status"] for line in responses} == {304}  # nothing changed: every request conditional, answered 304
+    assert all(line["msg"].startswith("conditional GET ") for line in responses)
+    assert any(line["url"].endswith("/sitemap.xml") for line in responses)

@@ -5,6 +5,7 @@ deadline, no wait or request that would carry the run past it."""
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 import urllib.robotparser
@@ -28,7 +29,10 @@ from pipeline.fetch.transport import (
     robots_lines,
     status_hint,
 )
+from pipeline.logs import log_event
 from pipeline.model import Page, Source
+
+log = logging.getLogger("panui.fetch")  # each response at INFO: what `-v` shows
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
@@ -183,6 +187,9 @@ class Fetcher:
                     "Pānui only fetches allowed pages on the source's host",
                 )
             page = self._get(current, headers, max_bytes or self.source.max_bytes)
+            conditional = "conditional " if headers else ""
+            message = f"{conditional}GET {current}: {page.status} ({len(page.body)} bytes)"
+            log_event(log, logging.INFO, "fetch.response", message, url=current, status=page.status)
             if page.status not in REDIRECT_STATUSES:
                 return Page(
                     url=url,

@@ -1,10 +1,8 @@
-"""Publishing's index of the store: in which collections (the site, a source, a year, a topic...) each
-article is listed and in what order, and the key of every file the last publication wrote.
-
-Publishing asks it for one collection at a time (the newest N of a feed, one year of a topic), so a
-publication holds what it shows, never the whole archive. It lives in its own SQLite file, attached to
-the store's connection so that one query joins it with the articles. It is derived data: losing the file
-costs one full publication and nothing else. A dry run keeps it in memory."""
+"""Publishing's index of the store: where each article is listed (the site, a source, a year, a topic...)
+and in what order, and the key of every file the last publication wrote. Asked for one collection at a
+time, so a publication holds what it shows, never the archive. Its own SQLite file, attached to the
+store's connection (one query joins it with the articles); derived data: losing it costs one full
+publication and nothing else. A dry run keeps it in memory."""
 
 from __future__ import annotations
 
@@ -198,11 +196,9 @@ class Catalogue(SearchPostings):
         return found
 
     def index(self, listed: Iterable[tuple[int, str, str, str, Iterable[Membership]]], ids: Sequence[int]) -> set[str]:
-        """Record where each of `ids` is listed now: (article id, sort key, search words, dates, memberships) for
-        each one that is published; the others (gone from the store, or of a source no longer configured)
-        are listed nowhere. Then bring the size and name of every collection concerned up to date, and
-        return the collections whose name changed, appeared or went (a topic now spelled otherwise by
-        its newest article is renamed on every page that names it)."""
+        """Record where each of `ids` is listed now ((id, sort key, search words, dates, memberships) of the
+        published ones; the others are listed nowhere), bring its collections' sizes and names up to date,
+        and return those whose name changed, appeared or went (a topic newly spelled is renamed everywhere)."""
         with self._writing() as db:
             folders = {
                 str(row[0])
@@ -211,7 +207,10 @@ class Catalogue(SearchPostings):
                     f"SELECT DISTINCT collection FROM pub.members WHERE article_id IN ({marks(chunk)})", chunk
                 )
             }
+            dated = False  # an article that gave dates, or gives them now: the calendar's outputs change
             for chunk in chunks(ids):
+                query = f"SELECT 1 FROM pub.entries WHERE dates != '' AND article_id IN ({marks(chunk)}) LIMIT 1"
+                dated = dated or db.execute(query, chunk).fetchone() is not None
                 db.execute(f"DELETE FROM pub.members WHERE article_id IN ({marks(chunk)})", chunk)
                 db.execute(f"DELETE FROM pub.entries WHERE article_id IN ({marks(chunk)})", chunk)
                 db.execute(
@@ -219,6 +218,8 @@ class Catalogue(SearchPostings):
                     chunk,
                 )
             rows = list(listed)
+            if dated or any(row[3] for row in rows):
+                db.execute("INSERT INTO pub.state VALUES ('dates', 1) ON CONFLICT DO UPDATE SET value = value + 1")
             db.executemany(
                 "UPDATE pub.entries SET words = ?, dates = ? WHERE article_id = ?", ((r[2], r[3], r[0]) for r in rows)
             )

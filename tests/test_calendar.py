@@ -111,3 +111,15 @@ def test_the_dates_of_an_article_the_source_withdrew_are_cancelled(tmp_path: Pat
         assert (event.status.value, event.sequence.value) == ("CANCELLED", "1")
     upcoming = json.loads((config.output_dir / "upcoming.json").read_text("utf-8"))
     assert upcoming["items"] == []
+
+
+def test_calendar_ics_keeps_a_year_of_past_dates_and_every_future_one(tmp_path: Path) -> None:
+    """Bounded however long the archive grows: a date more than a year past leaves the file."""
+    config = make_config(tmp_path)
+    with Store(config.state_dir) as store:
+        save(store, config, fees_article(), SEEN)
+        publish(config, store, now=datetime(2027, 10, 20, tzinfo=UTC))  # 1 and 5 October 2026: over a year ago
+        assert [str(event.dtstart.value) for event in events_of(config.output_dir / "calendar.ics").values()] == [
+            "2026-10-30"
+        ]
+        assert render_site(config, store, now=datetime(2027, 10, 20, tzinfo=UTC)) == on_disk(config.output_dir)

@@ -14,6 +14,7 @@ from pipeline.model import Config
 from pipeline.publish import render
 from pipeline.publish.archive import SiteContext, render_coming_up
 from pipeline.publish.calendar import (
+    KEPT_DAYS,
     RECENT_DAYS,
     UPCOMING_DAYS,
     Dated,
@@ -38,6 +39,7 @@ def calendar_outputs(config: Config, catalogue: Catalogue, site: SiteContext, to
     a quiet publication reads no event: at 50,000 articles reading them all took about a second."""
     changes = catalogue.state("dates") or "0"
     dated = cache(partial(_dated, config, catalogue))  # read once, by the first output rendered
+    kept = cache(lambda: [item for item in dated() if (item.event.day - today).days >= -KEPT_DAYS])
     title = config.feeds.title
     everything = "Dates from the announcements"
     yield _ics(
@@ -45,7 +47,8 @@ def calendar_outputs(config: Config, catalogue: Catalogue, site: SiteContext, to
         f"{everything} · {title}",
         f"{everything}: when something takes effect, opens or closes.",
         changes,
-        lambda: dated(),
+        today,
+        kept,
     )
     for source in config.sources:
         yield _ics(
@@ -53,7 +56,8 @@ def calendar_outputs(config: Config, catalogue: Catalogue, site: SiteContext, to
             f"{everything} · {source.name}",
             f"{everything} of {source.name}.",
             changes,
-            partial(lambda source_id: [item for item in dated() if item.entry.source.id == source_id], source.id),
+            today,
+            partial(lambda source_id: [item for item in kept() if item.entry.source.id == source_id], source.id),
         )
 
     def coming_up() -> dict[str, bytes]:
@@ -81,8 +85,11 @@ def _upcoming(config: Config, catalogue: Catalogue, dated: list[Dated], today: d
     return render.feed_files(config, content, partial(upcoming_items, near))
 
 
-def _ics(path: str, name: str, description: str, changes: str, dated: Callable[[], list[Dated]]) -> Planned:
-    return ((path,), [name, description, changes], lambda: {path: render_ics(name, description, dated())})
+def _ics(
+    path: str, name: str, description: str, changes: str, today: date, dated: Callable[[], list[Dated]]
+) -> Planned:
+    # The day is in the key as dates leave the file a year after they fell (its bytes change only then).
+    return ((path,), [name, description, changes, today], lambda: {path: render_ics(name, description, dated())})
 
 
 def _dated(config: Config, catalogue: Catalogue) -> list[Dated]:

@@ -13,6 +13,7 @@ import vobject
 
 from pipeline.model import Article
 from pipeline.publish import publish, render_site
+from pipeline.publish.calendar import render_ics
 from pipeline.store import Store
 from tests.test_publish_incremental import NEWS, make_config, on_disk, save
 
@@ -123,3 +124,16 @@ def test_calendar_ics_keeps_a_year_of_past_dates_and_every_future_one(tmp_path: 
             "2026-10-30"
         ]
         assert render_site(config, store, now=datetime(2027, 10, 20, tzinfo=UTC)) == on_disk(config.output_dir)
+
+
+def test_calendar_ics_folds_long_lines_between_characters_and_keeps_escapes_whole() -> None:
+    # Commas, semicolons, backslashes and two-byte letters at every offset from a fold: a reader gets
+    # the text back exactly, and no line ends inside a character or an escape ("\\;" cut after "\\").
+    for shift in range(80):
+        name = "x" * shift + "Māori\\; fees, levies\\\\ā " * 12
+        data = render_ics(name, "Dates", [])
+        for line in data.split(b"\r\n"):
+            assert len(line) <= 75  # octets, as RFC 5545 asks
+            line.decode("utf-8")  # never a character cut in two
+            assert (len(line) - len(line.rstrip(b"\\"))) % 2 == 0
+        assert vobject.readOne(data.decode()).x_wr_calname.value == name

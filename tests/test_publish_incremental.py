@@ -333,7 +333,7 @@ def test_a_removal_a_killed_publication_left_undone_is_finished(filled: tuple[Co
     changed = catalogue.changed_ids()
     stored = catalogue.articles(changed)
     source = config.sources[0]
-    catalogue.index([(item.id, sort_key(item), "", "", memberships(item, source)) for item in stored], changed)
+    catalogue.index([(item.id, sort_key(item), "", "", "", memberships(item, source)) for item in stored], changed)
     catalogue.close()
     (config.state_dir / IN_PROGRESS_FILE).write_text("12345\n")
 

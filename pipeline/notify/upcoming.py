@@ -25,7 +25,7 @@ def route_reminders(config: Config, store: Store, today: date, now: datetime) ->
     catalogue = store.catalogue(config.state_dir)
     try:
         due: dict[int, list[DatedEvent]] = defaultdict(list)
-        for article_id, dates in catalogue.dated():
+        for article_id, dates in catalogue.dated(today):
             due[article_id] += due_within(from_json(dates), today, horizon)
         # Each date once: those already told to every subscription that would be told now are dropped
         # here, so a run with nothing new to tell reads no article (and parses no HTML).

@@ -133,11 +133,12 @@ def _index(
         for stored in stored_articles:  # (a source no longer configured: its articles are not published)
             article = replace(stored.article, body_html=bodies.get(stored.id, ""))
             watched = stored.kind == "watch"  # a watched page: in no listing, feed or calendar of articles
-            dates = "" if watched else to_json(follow(stored.article.url, versions.get(stored.id, [])))
+            events = [] if watched else follow(stored.article.url, versions.get(stored.id, []))
+            last_day = events[-1].day.isoformat() if events else ""  # (in date order)
             selected = [] if watched else saved.selected_by(config, article, stored.source_id)
             now = memberships(stored, sources[stored.source_id]) + selected
             scope.collections.update((member.collection, member) for member in now)
-            listed.append((stored.id, sort_key(stored), search_words(article), dates, now))
+            listed.append((stored.id, sort_key(stored), search_words(article), to_json(events), last_day, now))
             scope.article_ids.append(stored.id)
         for folder in catalogue.index(listed, chunk):
             # A topic or type renamed (now spelled as its newest article spells it): every year page

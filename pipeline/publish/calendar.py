@@ -1,14 +1,13 @@
-"""The calendar's forms: calendar.ics (RFC 5545, written by icalendar), the items of the feed of dates
+"""The calendar's forms: calendar.ics (RFC 5545), the items of the feed of dates
 coming up, and what the "Coming up" page lists. Each date is an event of its own, keyed by its UID,
 with its sentence, links to the archived article and the original, and the attribution. Every stamp
 is a version's retrieval time, never the clock, so an unchanged store gives the same bytes."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import TYPE_CHECKING
 
 from markupsafe import Markup
 
@@ -16,9 +15,6 @@ from pipeline.extract.dates import NZ
 from pipeline.publish.dated import DatedEvent
 from pipeline.publish.entries import Entry
 from pipeline.publish.feed_items import FeedItem
-
-if TYPE_CHECKING:
-    from icalendar import Event, Timezone
 
 UPCOMING_DAYS = 14  # the feed of dates coming up: today and the next 14 days
 RECENT_DAYS = 60  # the "Coming up" page also lists the dates of the last 60 days, below the future ones
@@ -58,88 +54,110 @@ class Dated:
             f"Licence: {source.licence.name} ({source.licence.url}). Dates found by Pānui in the article's text."
         )
 
-    @property
-    def dependency(self) -> tuple[object, ...]:
-        return (self.entry.dependency, self.event)
+
+def render_ics(name: str, description: str, events: Iterable[bytes]) -> bytes:
+    """calendar.ics: the header, New Zealand's time zone and the events (each from `ics_event`)."""
+    header = [
+        "BEGIN:VCALENDAR",
+        "VERSION:2.0",
+        "PRODID:-//Pānui//Dates from the announcements//EN",
+        "CALSCALE:GREGORIAN",
+        f"X-WR-CALDESC:{_text(description)}",
+        f"X-WR-CALNAME:{_text(name)}",
+        "X-WR-TIMEZONE:Pacific/Auckland",
+    ]
+    return b"".join([_lines(header), _NEW_ZEALAND, *events, b"END:VCALENDAR\r\n"])
 
 
-def render_ics(name: str, description: str, dated: Sequence[Dated]) -> bytes:
-    # Imported here: a sync whose dates did not change never renders a calendar, and the daemon starts a
-    # process for each run.
-    from icalendar import Calendar
-
-    calendar = Calendar()
-    calendar.add("prodid", "-//Pānui//Dates from the announcements//EN")
-    calendar.add("version", "2.0")
-    calendar.add("calscale", "GREGORIAN")
-    calendar.add("x-wr-calname", name)
-    calendar.add("x-wr-caldesc", description)
-    calendar.add("x-wr-timezone", "Pacific/Auckland")
-    calendar.add_component(_new_zealand())
-    for item in dated:
-        calendar.add_component(_event(item))
-    data: bytes = calendar.to_ical()
-    return data
-
-
-def _new_zealand() -> Timezone:
-    """Pacific/Auckland by its rule since 2007 (daylight time from the last Sunday of September to the
-    first Sunday of April), which readers apply to any year; icalendar's own VTIMEZONE lists each
-    change up to 2038 instead, and dateutil (vobject's, khal's) reads that list wrongly."""
-    from icalendar import Timezone, TimezoneDaylight, TimezoneStandard
-
-    zone = Timezone()
-    zone.add("tzid", "Pacific/Auckland")
-    for part, start, rule, offsets, name in (
-        (
-            TimezoneDaylight(),
-            datetime(2007, 9, 30, 2),
-            {"freq": "yearly", "bymonth": 9, "byday": "-1SU"},
-            (12, 13),
-            "NZDT",
-        ),
-        (
-            TimezoneStandard(),
-            datetime(2008, 4, 6, 3),
-            {"freq": "yearly", "bymonth": 4, "byday": "1SU"},
-            (13, 12),
-            "NZST",
-        ),
-    ):
-        part.add("dtstart", start)
-        part.add("rrule", rule)
-        part.add("tzoffsetfrom", timedelta(hours=offsets[0]))
-        part.add("tzoffsetto", timedelta(hours=offsets[1]))
-        part.add("tzname", name)
-        zone.add_component(part)
-    return zone
-
-
-def _event(item: Dated) -> Event:
-    from icalendar import Event
-
+def ics_event(item: Dated) -> bytes:
+    """One VEVENT: the date, whole-day or at its time in New Zealand, kept in step with the article by
+    its UID and SEQUENCE."""
     event, entry = item.event, item.entry
-    component = Event()
-    component.add("uid", event.uid)
-    component.add("dtstamp", event.stamp.astimezone(UTC))
-    component.add("created", event.created.astimezone(UTC))
-    component.add("last-modified", event.stamp.astimezone(UTC))
-    component.add("sequence", event.sequence)
-    component.add("status", "CANCELLED" if event.cancelled else "CONFIRMED")
     if event.at is not None:
-        component.add("dtstart", event.at.astimezone(NZ))
+        when = [f"DTSTART;TZID=Pacific/Auckland:{event.at.astimezone(NZ):%Y%m%dT%H%M%S}"]
     else:
-        component.add("dtstart", event.day)
-        component.add("dtend", event.day + timedelta(days=1))
-    component.add("summary", item.summary)
-    component.add("transp", "TRANSPARENT")  # a date to know about, not time someone is busy
-    component.add("categories", [event.label])
-    component.add(
-        "description",
-        f"{event.sentence}\n\nThe article, archived: {entry.archive_url}\nThe original: {entry.url}\n\n{item.attribution}",
+        when = [f"DTSTART;VALUE=DATE:{event.day:%Y%m%d}", f"DTEND;VALUE=DATE:{event.day + timedelta(days=1):%Y%m%d}"]
+    description = f"{event.sentence}\n\nThe article, archived: {entry.archive_url}\nThe original: {entry.url}\n\n{item.attribution}"
+    return _lines(
+        [
+            "BEGIN:VEVENT",
+            f"SUMMARY:{_text(item.summary)}",
+            *when,
+            f"DTSTAMP:{_utc(event.stamp)}",
+            f"UID:{_text(event.uid)}",
+            f"SEQUENCE:{event.sequence}",
+            f"CATEGORIES:{_text(event.label)}",
+            f"CREATED:{_utc(event.created)}",
+            f"DESCRIPTION:{_text(description)}",
+            f"LAST-MODIFIED:{_utc(event.stamp)}",
+            f"STATUS:{'CANCELLED' if event.cancelled else 'CONFIRMED'}",
+            "TRANSP:TRANSPARENT",  # a date to know about, not time someone is busy
+            f"URL:{entry.archive_url}",
+            "END:VEVENT",
+        ]
     )
-    component.add("url", entry.archive_url)
-    return component
+
+
+# Pacific/Auckland by its rule since 2007 (daylight time from the last Sunday of September to the first
+# Sunday of April), which readers apply to any year; a list of each change up to 2038 instead (as
+# icalendar writes) is read wrongly by dateutil (vobject's, khal's).
+_NEW_ZEALAND = "".join(
+    f"{line}\r\n"
+    for line in (
+        "BEGIN:VTIMEZONE",
+        "TZID:Pacific/Auckland",
+        "BEGIN:DAYLIGHT",
+        "DTSTART:20070930T020000",
+        "RRULE:FREQ=YEARLY;BYDAY=-1SU;BYMONTH=9",
+        "TZNAME:NZDT",
+        "TZOFFSETFROM:+1200",
+        "TZOFFSETTO:+1300",
+        "END:DAYLIGHT",
+        "BEGIN:STANDARD",
+        "DTSTART:20080406T030000",
+        "RRULE:FREQ=YEARLY;BYDAY=1SU;BYMONTH=4",
+        "TZNAME:NZST",
+        "TZOFFSETFROM:+1300",
+        "TZOFFSETTO:+1200",
+        "END:STANDARD",
+        "END:VTIMEZONE",
+    )
+).encode()
+
+
+def _text(value: str) -> str:
+    """An RFC 5545 TEXT value: backslash, semicolon, comma and line breaks escaped."""
+    value = value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
+    return value.replace("\r\n", "\\n").replace("\n", "\\n").replace("\r", "\\n")
+
+
+def _utc(moment: datetime) -> str:
+    return f"{moment.astimezone(UTC):%Y%m%dT%H%M%SZ}"
+
+
+FOLD_AT = 74  # octets of a content line before it is folded (RFC 5545: at most 75 with the CRLF's space)
+
+
+def _lines(lines: Iterable[str]) -> bytes:
+    """Content lines folded at FOLD_AT octets, between characters and never inside a backslash escape
+    (some readers take a folded escape apart), each ended by CRLF."""
+    out = bytearray()
+    for line in lines:
+        data = line.encode()
+        start = 0
+        while len(data) - start > FOLD_AT:
+            end = start + FOLD_AT
+            while data[end] & 0xC0 == 0x80:  # a UTF-8 continuation byte: back to the character's start
+                end -= 1
+            backslashes = 0
+            while data[end - 1 - backslashes] == 0x5C:  # (a line starts with a name, never a backslash)
+                backslashes += 1
+            if backslashes % 2 and end - 1 > start:  # the line would end inside an escape ("\\,"): keep it whole
+                end -= 1
+            out += data[start:end] + b"\r\n "
+            start = end
+        out += data[start:] + b"\r\n"
+    return bytes(out)
 
 
 def window(dated: Sequence[Dated], today: date) -> tuple[list[Dated], list[Dated]]:

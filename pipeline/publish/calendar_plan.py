@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from functools import cache, partial
 
 from pipeline.model import Config
@@ -18,6 +18,7 @@ from pipeline.publish.calendar import (
     RECENT_DAYS,
     UPCOMING_DAYS,
     Dated,
+    ics_event,
     render_ics,
     upcoming_items,
     upcoming_title,
@@ -38,8 +39,10 @@ def calendar_outputs(config: Config, catalogue: Catalogue, site: SiteContext, to
     is named by the index's count of changes to dates (and, for the page and the feed, by the day), so
     a quiet publication reads no event: at 50,000 articles reading them all took about a second."""
     changes = catalogue.state("dates") or "0"
-    dated = cache(partial(_dated, config, catalogue))  # read once, by the first output rendered
-    kept = cache(lambda: [item for item in dated() if (item.event.day - today).days >= -KEPT_DAYS])
+    first = today - timedelta(days=KEPT_DAYS)
+    dated = cache(partial(_dated, config, catalogue, first))  # read once, by the first output rendered
+    # Each event written once, for the site's calendar and its source's.
+    kept = cache(lambda: [(item, ics_event(item)) for item in dated() if item.event.day >= first])
     title = config.feeds.title
     everything = "Dates from the announcements"
     yield _ics(
@@ -48,7 +51,7 @@ def calendar_outputs(config: Config, catalogue: Catalogue, site: SiteContext, to
         f"{everything}: when something takes effect, opens or closes.",
         changes,
         today,
-        kept,
+        lambda: [ics for _, ics in kept()],
     )
     for source in config.sources:
         yield _ics(
@@ -57,7 +60,7 @@ def calendar_outputs(config: Config, catalogue: Catalogue, site: SiteContext, to
             f"{everything} of {source.name}.",
             changes,
             today,
-            partial(lambda source_id: [item for item in kept() if item.entry.source.id == source_id], source.id),
+            partial(lambda source_id: [ics for item, ics in kept() if item.entry.source.id == source_id], source.id),
         )
 
     def coming_up() -> dict[str, bytes]:
@@ -72,7 +75,8 @@ def calendar_outputs(config: Config, catalogue: Catalogue, site: SiteContext, to
 def _upcoming(config: Config, catalogue: Catalogue, dated: list[Dated], today: date) -> dict[str, bytes]:
     soon = {event.uid for event in due_within([item.event for item in dated], today, UPCOMING_DAYS)}
     near = [item for item in dated if item.event.uid in soon]
-    # Dated, while it lists nothing, by the last change to any date (a date from the store, as every feed's).
+    # Dated, while it lists nothing, by the last change to a date of the last year or to come (a date from
+    # the store, as every feed's).
     since = max((item.event.stamp for item in near or dated), default=None) or catalogue.archive_began()
     content = FeedContent(
         "",
@@ -86,16 +90,16 @@ def _upcoming(config: Config, catalogue: Catalogue, dated: list[Dated], today: d
 
 
 def _ics(
-    path: str, name: str, description: str, changes: str, today: date, dated: Callable[[], list[Dated]]
+    path: str, name: str, description: str, changes: str, today: date, events: Callable[[], list[bytes]]
 ) -> Planned:
     # The day is in the key as dates leave the file a year after they fell (its bytes change only then).
-    return ((path,), [name, description, changes, today], lambda: {path: render_ics(name, description, dated())})
+    return ((path,), [name, description, changes, today], lambda: {path: render_ics(name, description, events())})
 
 
-def _dated(config: Config, catalogue: Catalogue) -> list[Dated]:
-    """Every event of every published article, in date order."""
+def _dated(config: Config, catalogue: Catalogue, since: date) -> list[Dated]:
+    """Every event of each published article with a date on or after `since`, in date order."""
     sources = {source.id: source for source in config.sources}
-    rows = dict(catalogue.dated())
+    rows = dict(catalogue.dated(since))
     found = [
         Dated(_withdrawn(event, stored.withdrawn_at), make_entry(stored, sources[stored.source_id], config.site_url))
         for stored in catalogue.articles(list(rows))

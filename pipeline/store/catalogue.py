@@ -11,7 +11,7 @@ import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, suppress
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
 
@@ -24,7 +24,7 @@ from pipeline.store.postings import SearchPostings
 from pipeline.store.rows import CHUNK, CURRENT, article_columns, chunks, marks, stored_article
 
 PUBLISH_FILE = "publish.sqlite3"
-SCHEMA_VERSION = "4"  # a file of another version is rebuilt from the store, never migrated
+SCHEMA_VERSION = "5"  # a file of another version is rebuilt from the store, never migrated
 
 # What of an article any output shows, as one string: when it differs from what the index recorded at
 # the last publication, the article is republished (new, edited, withdrawn, reinstated, re-extracted).
@@ -39,9 +39,11 @@ _article = lru_cache(maxsize=1024)(stored_article)
 SCHEMA = (
     "CREATE TABLE IF NOT EXISTS pub.state (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
     # `words`: what the archive's search finds the article by (computed once per version, from its body);
-    # `dates`: the calendar's events of the article, followed through its versions (JSON; "" for none).
+    # `dates`: the calendar's events of the article, followed through its versions (JSON; "" for none);
+    # `last_day`: the latest of their days, so that the calendar reads only the articles of its window.
     "CREATE TABLE IF NOT EXISTS pub.entries (article_id INTEGER PRIMARY KEY, state TEXT NOT NULL, "
-    "words TEXT NOT NULL, dates TEXT NOT NULL)",
+    "words TEXT NOT NULL, dates TEXT NOT NULL, last_day TEXT NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS pub.entries_by_last_day ON entries (last_day) WHERE last_day != ''",
     # One row per article and collection it is listed in; sort_key orders a collection newest first.
     "CREATE TABLE IF NOT EXISTS pub.members (collection TEXT NOT NULL, article_id INTEGER NOT NULL, "
     "kind TEXT NOT NULL, parent TEXT NOT NULL, name TEXT NOT NULL, sort_key TEXT NOT NULL, "
@@ -195,8 +197,11 @@ class Catalogue(SearchPostings):
                 found.setdefault(int(article_id), set()).add(Membership(*membership))
         return found
 
-    def index(self, listed: Iterable[tuple[int, str, str, str, Iterable[Membership]]], ids: Sequence[int]) -> set[str]:
-        """Record where each of `ids` is listed now ((id, sort key, search words, dates, memberships) of the
+    def index(
+        self, listed: Iterable[tuple[int, str, str, str, str, Iterable[Membership]]], ids: Sequence[int]
+    ) -> set[str]:
+        """Record where each of `ids` is listed now ((id, sort key, search words, dates, the last of their
+        days, memberships) of the
         published ones; the others are listed nowhere), bring its collections' sizes and names up to date,
         and return those whose name changed, appeared or went (a topic newly spelled is renamed everywhere)."""
         with self._writing() as db:
@@ -214,20 +219,21 @@ class Catalogue(SearchPostings):
                 db.execute(f"DELETE FROM pub.members WHERE article_id IN ({marks(chunk)})", chunk)
                 db.execute(f"DELETE FROM pub.entries WHERE article_id IN ({marks(chunk)})", chunk)
                 db.execute(
-                    f"INSERT INTO pub.entries SELECT a.id, {ARTICLE_STATE}, '', '' FROM {CURRENT} WHERE a.id IN ({marks(chunk)})",
+                    f"INSERT INTO pub.entries SELECT a.id, {ARTICLE_STATE}, '', '', '' FROM {CURRENT} WHERE a.id IN ({marks(chunk)})",
                     chunk,
                 )
             rows = list(listed)
             if dated or any(row[3] for row in rows):
                 db.execute("INSERT INTO pub.state VALUES ('dates', 1) ON CONFLICT DO UPDATE SET value = value + 1")
             db.executemany(
-                "UPDATE pub.entries SET words = ?, dates = ? WHERE article_id = ?", ((r[2], r[3], r[0]) for r in rows)
+                "UPDATE pub.entries SET words = ?, dates = ?, last_day = ? WHERE article_id = ?",
+                ((r[2], r[3], r[4], r[0]) for r in rows),
             )
             db.executemany(
                 "INSERT INTO pub.members VALUES (?, ?, ?, ?, ?, ?)",
                 (
                     (member.collection, article_id, member.kind, member.parent, member.name, sort_key)
-                    for article_id, sort_key, _, _, members in rows
+                    for article_id, sort_key, _, _, _, members in rows
                     for member in members
                 ),
             )
@@ -261,28 +267,18 @@ class Catalogue(SearchPostings):
         """The collection's articles newest first, without bodies; `current_only` leaves out the ones the
         source withdrew (feeds carry only what the source still serves)."""
         query = (
-            f"SELECT {ARTICLE_COLUMNS} FROM pub.members m CROSS JOIN {CURRENT} "
-            "WHERE m.collection = ? AND a.id = m.article_id"
+            f"SELECT {ARTICLE_COLUMNS} FROM pub.members m CROSS JOIN {CURRENT} WHERE m.collection = ? "
+            f"AND a.id = m.article_id{' AND a.withdrawn_at IS NULL' if current_only else ''} "
+            "ORDER BY m.sort_key DESC LIMIT ?"  # (-1: no limit)
         )
-        if current_only:
-            query += " AND a.withdrawn_at IS NULL"
-        query += " ORDER BY m.sort_key DESC"
-        parameters: tuple[object, ...] = (collection,)
-        if limit is not None:
-            query += " LIMIT ?"
-            parameters += (limit,)
-        return [_article(row) for row in self._db.execute(query, parameters)]
+        return [_article(row) for row in self._db.execute(query, (collection, -1 if limit is None else limit))]
 
     def collections(self, kind: str, parent: str | None = None) -> list[CollectionInfo]:
         """The collections of one kind (under `parent`) that list something, by folder, with their sizes."""
-        query = "SELECT collection, name, size FROM pub.collections WHERE kind = ?"
-        parameters: tuple[str, ...] = (kind,)
-        if parent is not None:
-            query += " AND parent = ?"
-            parameters += (parent,)
+        query = "SELECT collection, name, size FROM pub.collections WHERE kind = ? AND coalesce(?, parent) = parent"
         found = [
             CollectionInfo(str(collection), str(name), int(size))
-            for collection, name, size in self._db.execute(query, parameters)
+            for collection, name, size in self._db.execute(query, (kind, parent))
         ]
         return sorted(found, key=lambda info: info.collection.rstrip("/"))  # "a/" before "a-b/", like their names
 
@@ -290,9 +286,10 @@ class Catalogue(SearchPostings):
         row = self._db.execute("SELECT size FROM pub.collections WHERE collection = ?", (collection,)).fetchone()
         return 0 if row is None else int(row[0])
 
-    def dated(self) -> list[tuple[int, str]]:
-        """(article id, dates) of every published article with dates, by id: what the calendar shows."""
-        rows = self._db.execute("SELECT article_id, dates FROM pub.entries WHERE dates != '' ORDER BY article_id")
+    def dated(self, since: date) -> list[tuple[int, str]]:
+        """(article id, dates) of every published article with a date on or after `since`, by id."""
+        query = "SELECT article_id, dates FROM pub.entries WHERE last_day >= ? ORDER BY article_id"
+        rows = self._db.execute(query, (since.isoformat(),))
         return [(int(article_id), str(dates)) for article_id, dates in rows]
 
     def corrected(self, source_id: str, limit: int) -> list[StoredArticle]:

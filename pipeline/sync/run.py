@@ -21,9 +21,9 @@ from pipeline.fetch import Fetcher, ping_websub
 from pipeline.model import Config, Source
 from pipeline.publish import changed_feed_urls, publish
 from pipeline.reports import Problem, SourceReport, SyncReport
-from pipeline.store import Store, WarcRecorder, is_store_failure, open_store
+from pipeline.store import Store, WarcRecorder, open_store
 from pipeline.sync.candidates import Candidate, gather_candidates
-from pipeline.sync.keep import hold_back, keep_extraction, note_drift
+from pipeline.sync.keep import hold_back, internal_problem, keep_extraction, note_drift
 from pipeline.sync.pages import SourcePages
 from pipeline.sync.tell import queue_events, tell_subscribers
 from pipeline.sync.watch import sync_watched
@@ -144,13 +144,8 @@ def sync_source(
         )
         candidates = []
     except Exception as error:  # a bug must cost this source's discovery, never the run
-        if is_store_failure(error):
-            raise
-        log.exception("unexpected error while discovering %s", source.base_url)
-        hint = "this is a bug in Pānui; please report it with the source's configuration"
-        report.problems.append(
-            Problem(source.id, source.base_url, "internal", f"{type(error).__name__}: {error}", hint)
-        )
+        logged, reporting = "unexpected error while discovering %s", "the source's configuration"
+        internal_problem(report, source.base_url, error, logged=logged, reporting=reporting)
         candidates = []
     for index, candidate in enumerate(candidates):
         if dry_run:
@@ -163,13 +158,7 @@ def sync_source(
             report.problems.append(Problem(source.id, candidate.link.url, "budget", rest, error.hint))
             break
         except Exception as error:  # a bug must cost one page, never the run (the store stays consistent)
-            if is_store_failure(error):
-                raise  # the store itself is damaged, full or gone: the run stops, writing nothing more
-            log.exception("unexpected error on %s", candidate.link.url)
-            hint = "this is a bug in Pānui; please report it with the page's URL"
-            report.problems.append(
-                Problem(source.id, candidate.link.url, "internal", f"{type(error).__name__}: {error}", hint)
-            )
+            internal_problem(report, candidate.link.url, error, logged="unexpected error on %s")
     if source.watch and not any(problem.stage == "budget" for problem in report.problems):
         try:
             sync_watched(source, store, pages, report, dry_run=dry_run)

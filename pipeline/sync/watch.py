@@ -4,7 +4,6 @@ changes feed announces with the diff. The first read is the baseline, announced 
 
 from __future__ import annotations
 
-import logging
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -12,10 +11,9 @@ from pipeline.errors import BudgetSpent, ExtractError, FetchError
 from pipeline.extract.document import is_pdf
 from pipeline.model import Source, WatchedPage
 from pipeline.reports import Problem, SourceReport
-from pipeline.store import Store, is_store_failure
+from pipeline.store import Store
+from pipeline.sync.keep import internal_problem
 from pipeline.sync.pages import SourcePages
-
-log = logging.getLogger("panui.sync")
 
 
 def sync_watched(source: Source, store: Store, pages: SourcePages, report: SourceReport, *, dry_run: bool) -> None:
@@ -33,11 +31,7 @@ def sync_watched(source: Source, store: Store, pages: SourcePages, report: Sourc
         except (FetchError, ExtractError) as error:
             report.problems.append(Problem(source.id, url, "watch", error.message, error.hint))
         except Exception as error:  # a bug must cost one page, never the run
-            if is_store_failure(error):
-                raise
-            log.exception("unexpected error on watched page %s", url)
-            hint = "this is a bug in Pānui; please report it with the page's URL"
-            report.problems.append(Problem(source.id, url, "internal", f"{type(error).__name__}: {error}", hint))
+            internal_problem(report, url, error, logged="unexpected error on watched page %s")
 
 
 def _sync_page(

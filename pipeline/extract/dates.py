@@ -21,7 +21,6 @@ from pipeline.dom import html_text, parse_fragment
 from pipeline.model import Article
 
 NZ = ZoneInfo("Pacific/Auckland")
-KINDS = ("takes-effect", "opens", "closes", "other")
 # What one article may put in a calendar: well above INZ's (a handful of dates, sentences of 20-60 words).
 MAX_DATES = 50
 MAX_SENTENCE = 600

@@ -5,10 +5,12 @@ expectations as a selector-extracted article (pipeline/extract/__init__.py)."""
 from __future__ import annotations
 
 import re
+from configparser import ConfigParser
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 import trafilatura
+from trafilatura.settings import DEFAULT_CONFIG
 
 from pipeline.dom import html_text, make_links_absolute, parse_fragment, parse_html
 from pipeline.errors import ExtractError
@@ -30,14 +32,7 @@ def extract_fallback(page: Page, source: Source) -> Article:
     document = trafilatura.bare_extraction(
         html, url=page.final_url, with_metadata=True, include_links=True, include_formatting=True
     )
-    body = trafilatura.extract(
-        html,
-        url=page.final_url,
-        output_format="html",
-        include_links=True,
-        include_formatting=True,
-        include_comments=False,
-    )
+    body = main_html(html, page.final_url)
     title = clean_text(getattr(document, "title", None) or "") if document is not None else ""
     published_text = getattr(document, "date", None) if document is not None else None
     if not title:
@@ -62,6 +57,19 @@ def extract_fallback(page: Page, source: Source) -> Article:
         topics=topics,
         summary=summary,
         body_html=clean_body(body, url, furniture),
+    )
+
+
+def main_html(html: str, url: str, config: ConfigParser = DEFAULT_CONFIG) -> str | None:
+    """trafilatura's main text of the page, as HTML with its links, formatting and tables."""
+    return trafilatura.extract(
+        html,
+        url=url,
+        output_format="html",
+        include_links=True,
+        include_formatting=True,
+        include_comments=False,
+        config=config,
     )
 
 

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-import trafilatura
 from bs4 import BeautifulSoup, Tag
 from trafilatura.settings import use_config
 
 from pipeline.dom import html_text, parse_html
 from pipeline.errors import ExtractError, NotHTML
 from pipeline.extract.article import canonical_url, not_html
-from pipeline.extract.fallback import clean_body
+from pipeline.extract.fallback import clean_body, main_html
 from pipeline.extract.metadata import page_metadata
 from pipeline.extract.sanitise import clean_text
 from pipeline.feed_item import FeedItem
@@ -52,16 +51,7 @@ def extract_generic(page: Page, source: Source, item: FeedItem | None = None) ->
         raise ExtractError("no published date: no article:published_time, JSON-LD datePublished or <time>", HINT)
     summary = meta.summary or _clean(item.summary if item else None) or ""
     topics = meta.categories or tuple(filter(None, (clean_text(name) for name in (item.categories if item else ()))))
-    body = trafilatura.extract(
-        html,
-        url=page.final_url,
-        output_format="html",
-        include_links=True,
-        include_formatting=True,
-        include_tables=True,
-        include_comments=False,
-        config=TRAFILATURA,
-    )
+    body = main_html(html, page.final_url, TRAFILATURA)
     return Article(
         url=url,
         title=title,

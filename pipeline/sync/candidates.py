@@ -7,16 +7,20 @@ only the links due for a request are kept, so a sync's memory follows what it fe
 of the sitemap or of the archive. A discovery page that answers 304 is not read again when what its
 stored body yielded is kept (the store's discovery_reads): a listing's links, an index's sitemaps, or
 that a sitemap's links were all settled (none new, none changed since its last check), so a sync that
-finds nothing new decompresses and parses no stored page."""
+finds nothing new decompresses and parses no stored page.
+
+Deciding does no I/O: pages come through `Pages` (the sync's orchestrator fetches them, keeping each
+response) and what is known through `Memory` (the store); a contract in pyproject.toml forbids this
+module to import pipeline.fetch or pipeline.store."""
 
 from __future__ import annotations
 
 import hashlib
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from pipeline import __version__
 from pipeline.batching import batched
@@ -24,15 +28,39 @@ from pipeline.discover import MAX_SITEMAP_BYTES, find_listing_links, read_feed, 
 from pipeline.errors import DiscoverError, ExtractError, FetchError
 from pipeline.extract.alerts import extract_alerts
 from pipeline.feed_item import FeedItem
-from pipeline.fetch import Fetcher, Validators
-from pipeline.model import Link, Page, Source
+from pipeline.model import Alert, Link, Page, Source
 from pipeline.reports import Problem, SourceReport
-from pipeline.store import Store
 
 MAX_SITEMAPS = 50  # child sitemaps followed from one index: a bound against a runaway site
 # The first is fetched unconditionally; "withdrawn" is a revisit of an article the source withdrew.
 ORIGIN_PRECEDENCE = ("url", "listing", "revisit", "feed", "sitemap", "withdrawn")
 SITEMAP_BATCH = 500
+
+
+class Pages(Protocol):
+    """How discovery gets the source's pages (pipeline.sync.pages.SourcePages)."""
+
+    def url_for(self, path: str) -> str: ...
+
+    def discovery_page(
+        self, url: str, reader: str, *, max_bytes: int | None = None
+    ) -> tuple[Page | None, dict[str, Any]]: ...
+
+    def feed_page(self, url: str) -> Page: ...
+
+
+class Memory(Protocol):
+    """What discovery asks of the store, and keeps in it (pipeline.store.Store)."""
+
+    def checked_times(self, urls: Sequence[str]) -> dict[str, datetime]: ...
+
+    def revisit_candidates(
+        self, source_id: str, now: datetime, bands: Sequence[tuple[float, float, float]]
+    ) -> Iterable[tuple[str, datetime, datetime, bool]]: ...
+
+    def remember_read(self, url: str, reader: str, found: dict[str, Any]) -> None: ...
+
+    def save_alerts(self, page_url: str, alerts: list[Alert], seen_at: datetime) -> list[Alert]: ...
 
 
 @dataclass(frozen=True)
@@ -58,21 +86,21 @@ class Chosen:
 
 
 def gather_candidates(
-    source: Source, store: Store, fetcher: Fetcher, report: SourceReport, urls: Sequence[str], now: datetime
+    source: Source, pages: Pages, store: Memory, report: SourceReport, urls: Sequence[str], now: datetime
 ) -> list[Candidate]:
     """Every article to request now. A sitemap link that is neither new nor changed since our last
     check (and not due for a revisit) is counted as unchanged in the report and not kept."""
     chosen = Chosen()
     for url in urls:
         chosen.add(Candidate(Link(url=url, found_on="--url"), "url"))
-    for candidate in _listing_candidates(source, store, fetcher, report):
+    for candidate in _listing_candidates(source, pages, store, report):
         chosen.add(candidate)
     revisits = revisit_candidates(source, store, now)
     revisit_urls = {candidate.link.url for candidate in revisits}
     discovered = len(chosen.by_url)
     # A feed's items are few (the newest 10 to 50), and read like a sitemap's links: a known article is
     # asked for again when its item is newer than our last check, or on the revisit schedule.
-    items = _feed_items(source, store, fetcher, report)
+    items = _feed_items(source, pages, report)
     checked = store.checked_times(list(items))
     for url, item in items.items():
         if url in chosen.by_url:
@@ -86,7 +114,7 @@ def gather_candidates(
     # The sitemap's URLs seen so far (a sitemap, or two child sitemaps, may repeat one): the only thing
     # kept of the links that are not fetched, about 100 bytes each.
     seen: set[str] = set()
-    for sitemap in _sitemaps(source, store, fetcher, report):
+    for sitemap in _sitemaps(source, pages, store, report):
         if isinstance(sitemap, int):  # a settled sitemap, not read again: its links count as found
             discovered += sitemap
             continue
@@ -124,18 +152,7 @@ def gather_candidates(
     ]
 
 
-def feed_help(source: Source, store: Store, candidate: Candidate) -> FeedItem | None:
-    """The feed item generic extraction reads a page with: this run's (stored first, so `rebuild` reads
-    the page with the same help), else the one stored when the page was last read."""
-    if source.extraction is not None:
-        return None  # selectors need no help
-    if candidate.feed_item is not None:
-        store.remember_feed_item(candidate.feed_item)
-        return candidate.feed_item
-    return store.feed_item(candidate.link.url)
-
-
-def revisit_candidates(source: Source, store: Store, now: datetime) -> list[Candidate]:
+def revisit_candidates(source: Source, store: Memory, now: datetime) -> list[Candidate]:
     """Known articles due for a (conditional) re-check: often while young, rarely once old. One the
     source withdrew is asked for at the slowest pace (monthly by default): if it comes back, even
     where no listing or sitemap change points to it, it is reinstated."""
@@ -167,14 +184,14 @@ def _changed_since(link: Link, checked: datetime | None) -> bool:
     return checked is None or (link.lastmod is not None and link.lastmod > checked)
 
 
-def _listing_candidates(source: Source, store: Store, fetcher: Fetcher, report: SourceReport) -> list[Candidate]:
+def _listing_candidates(source: Source, pages: Pages, store: Memory, report: SourceReport) -> list[Candidate]:
     """Links from the listing pages (and the site alerts, from the page that shows them)."""
     reader = discovery_reader(source)
     candidates: list[Candidate] = []
     for listing in source.discovery.listings:
-        url = fetcher.url_for(listing.path)
+        url = pages.url_for(listing.path)
         try:
-            page, found = fetch_discovery(store, fetcher, url, reader)
+            page, found = pages.discovery_page(url, reader)
             if page is None:
                 listed = found.get("articles", [])
                 candidates += [Candidate(Link(url=str(link), found_on=url), "listing") for link in listed]
@@ -192,9 +209,9 @@ def _listing_candidates(source: Source, store: Store, fetcher: Fetcher, report: 
         if links and alerts_read:  # a read with a problem is read again, and the problem told again
             store.remember_read(url, reader, {"articles": [link.url for link in links]})
     if source.alerts is not None and all(listing.path != source.alerts.path for listing in source.discovery.listings):
-        url = fetcher.url_for(source.alerts.path)
+        url = pages.url_for(source.alerts.path)
         try:
-            page, _ = fetch_discovery(store, fetcher, url, reader)
+            page, _ = pages.discovery_page(url, reader)
         except FetchError as error:
             report.problems.append(Problem(source.id, url, "alerts", error.message, error.hint))
             return candidates
@@ -203,17 +220,14 @@ def _listing_candidates(source: Source, store: Store, fetcher: Fetcher, report: 
     return candidates
 
 
-def _feed_items(source: Source, store: Store, fetcher: Fetcher, report: SourceReport) -> dict[str, FeedItem]:
+def _feed_items(source: Source, pages: Pages, report: SourceReport) -> dict[str, FeedItem]:
     """The article items of the source's feeds, by URL (the first feed to list one stands). A feed that
     cannot be read is a problem for this source; its other feeds and listings are read all the same."""
     items: dict[str, FeedItem] = {}
     for feed in source.discovery.feeds:
-        url = fetcher.url_for(feed)
+        url = pages.url_for(feed)
         try:
-            # A feed is small and its items carry what generic extraction needs: read it, even from the
-            # stored copy when it answered 304.
-            page = _with_body(store, fetcher, fetch_conditional(store, fetcher, url, conditional=True), None)
-            content = read_feed(page, source)
+            content = read_feed(pages.feed_page(url), source)
         except (FetchError, DiscoverError) as error:
             report.problems.append(Problem(source.id, url, "discover", error.message, error.hint))
             continue
@@ -225,19 +239,19 @@ def _feed_items(source: Source, store: Store, fetcher: Fetcher, report: SourceRe
 
 
 def _sitemaps(
-    source: Source, store: Store, fetcher: Fetcher, report: SourceReport
+    source: Source, pages: Pages, store: Memory, report: SourceReport
 ) -> Iterator[tuple[str, Iterator[Link]] | int]:
     """Each urlset to read, with its article links, read as they are asked for (and the sitemaps an
     index names); or, for one that answered 304 with all its links settled, their number."""
     if not source.discovery.sitemap:
         return
     reader = discovery_reader(source)
-    queue, visited = [fetcher.url_for(source.discovery.sitemap)], 0
+    queue, visited = [pages.url_for(source.discovery.sitemap)], 0
     while queue and visited < MAX_SITEMAPS:
         url = queue.pop(0)
         visited += 1
         try:
-            page, found = fetch_discovery(store, fetcher, url, reader, max_bytes=MAX_SITEMAP_BYTES)
+            page, found = pages.discovery_page(url, reader, max_bytes=MAX_SITEMAP_BYTES)
             if page is None:
                 queue += [str(child) for child in found.get("sitemaps", [])]
                 yield int(found.get("settled", 0))
@@ -259,7 +273,7 @@ def _sitemaps(
             yield url, links
 
 
-def _collect_alerts(source: Source, store: Store, page: Page, report: SourceReport) -> bool:
+def _collect_alerts(source: Source, store: Memory, page: Page, report: SourceReport) -> bool:
     """Keep the page's alerts; False when they could not be read (a problem in the report)."""
     try:
         alerts = extract_alerts(page, source)
@@ -277,45 +291,3 @@ def discovery_reader(source: Source) -> str:
     settings = (__version__, source.id, source.base_url, source.timezone, source.alerts, discovery.listings)
     paths = (discovery.sitemap, discovery.article_paths.pattern, discovery.article_paths.flags, discovery.never_fetch)
     return hashlib.sha256(repr((settings, paths)).encode()).hexdigest()
-
-
-def fetch_conditional(
-    store: Store, fetcher: Fetcher, url: str, *, conditional: bool, max_bytes: int | None = None
-) -> Page:
-    remembered = store.validators(url) if conditional else None
-    validators = Validators(etag=remembered[0], last_modified=remembered[1]) if remembered else None
-    return fetcher.fetch(url, validators, max_bytes=max_bytes)
-
-
-def fetch_discovery(
-    store: Store, fetcher: Fetcher, url: str, reader: str, *, max_bytes: int | None = None
-) -> tuple[Page | None, dict[str, Any]]:
-    """A discovery page, conditionally. (None, what `reader` found in it) when it answered 304 and that
-    is kept: it is not read again; else (the page, {}), its stored copy standing in for a 304's body."""
-    page = fetch_conditional(store, fetcher, url, conditional=True, max_bytes=max_bytes)
-    if page.status == 304:
-        found = store.recall_read(url, reader)
-        if found is not None:
-            store.confirm_unchanged(url, page.fetched_at)
-            return None, found
-    return _with_body(store, fetcher, page, max_bytes), {}
-
-
-def _with_body(store: Store, fetcher: Fetcher, page: Page, max_bytes: int | None) -> Page:
-    """The page, or for a 304 its stored copy (fetched afresh when no readable copy is kept)."""
-    url = page.url
-    if page.status == 304:
-        body = store.cached_body(url)
-        if body is not None:
-            store.mark_checked(url, page.fetched_at)
-            return Page(
-                url=page.url,
-                final_url=page.final_url,
-                status=200,
-                headers=page.headers,
-                body=body,
-                fetched_at=page.fetched_at,
-            )
-        page = fetcher.fetch(url, max_bytes=max_bytes)
-    store.remember_response(page)
-    return page

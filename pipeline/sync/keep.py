@@ -3,11 +3,15 @@ page that gave no article is reported."""
 
 from __future__ import annotations
 
+import logging
+
 from pipeline.errors import ExtractError
 from pipeline.extract import Extraction, HeldBack, run_drift
 from pipeline.model import Page, Source
 from pipeline.reports import Problem, SourceReport
-from pipeline.store import Store
+from pipeline.store import Store, is_store_failure
+
+log = logging.getLogger("panui.sync")
 
 
 def keep_extraction(
@@ -76,3 +80,16 @@ def note_drift(report: SourceReport) -> None:
     drift = run_drift(len(report.held_back), report.articles_read)
     if drift is not None:
         report.degrade(f"{drift} (e.g. {report.held_back[0].url})")
+
+
+def internal_problem(
+    report: SourceReport, url: str, error: Exception, *, logged: str = "", reporting: str = "the page's URL"
+) -> None:
+    """A bug in Pānui costs what it was doing (a page, a source's discovery), never the run: a problem
+    for it. A failure of the store itself (damaged, full or gone) stops the run, writing nothing more."""
+    if is_store_failure(error):
+        raise error
+    if logged:
+        log.exception(logged, url)
+    hint = f"this is a bug in Pānui; please report it with {reporting}"
+    report.problems.append(Problem(report.source_id, url, "internal", f"{type(error).__name__}: {error}", hint))

@@ -12,8 +12,8 @@ from pipeline.extract import extract_guarded
 from pipeline.model import Config
 from pipeline.publish import publish
 from pipeline.reports import Problem, SourceReport, SyncReport
-from pipeline.store import is_store_failure, open_store
-from pipeline.sync.keep import hold_back, keep_extraction, note_drift
+from pipeline.store import open_store
+from pipeline.sync.keep import hold_back, internal_problem, keep_extraction, note_drift
 from pipeline.sync.run import source_for_url
 
 
@@ -43,11 +43,7 @@ def run_rebuild(config: Config, *, lock_wait: float = 0.0) -> SyncReport:
                 hold_back(source_report, page.url, error)
                 continue
             except Exception as error:  # a bug must cost this page, never the rebuild
-                if is_store_failure(error):
-                    raise
-                hint = "this is a bug in Pānui; please report it with the page's URL"
-                message = f"{type(error).__name__}: {error}"
-                source_report.problems.append(Problem(source.id, page.url, "internal", message, hint))
+                internal_problem(source_report, page.url, error)
                 continue
             source_report.articles_read += 1
             keep_extraction(

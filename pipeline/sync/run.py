@@ -16,13 +16,15 @@ from pipeline.config import require_real_contact
 from pipeline.discover import article_url
 from pipeline.errors import BudgetSpent, ExtractError, FetchError, NotAllowed, NotAnArticle, NotHTML, PanuiError
 from pipeline.extract import extract_guarded
-from pipeline.fetch import Fetcher, Validators, ping_websub
+from pipeline.feed_item import FeedItem
+from pipeline.fetch import Fetcher, ping_websub
 from pipeline.model import Config, Source
 from pipeline.publish import changed_feed_urls, publish
 from pipeline.reports import Problem, SourceReport, SyncReport
-from pipeline.store import Store, WarcRecorder, is_store_failure, open_store
-from pipeline.sync.candidates import Candidate, feed_help, fetch_conditional, gather_candidates
-from pipeline.sync.keep import hold_back, keep_extraction, note_drift
+from pipeline.store import Store, WarcRecorder, open_store
+from pipeline.sync.candidates import Candidate, gather_candidates
+from pipeline.sync.keep import hold_back, internal_problem, keep_extraction, note_drift
+from pipeline.sync.pages import SourcePages
 from pipeline.sync.tell import queue_events, tell_subscribers
 from pipeline.sync.watch import sync_watched
 
@@ -129,9 +131,10 @@ def sync_source(
 ) -> SourceReport:
     report = SourceReport(source_id=source.id)
     fetcher.deadline = deadline  # no request, and no wait, carries the run past it
+    pages = SourcePages(store, fetcher)
     try:
-        _prepare(store, fetcher)
-        candidates = gather_candidates(source, store, fetcher, report, urls, _now())
+        pages.read_robots()
+        candidates = gather_candidates(source, pages, store, report, urls, _now())
     except FetchError as error:  # robots.txt: the host cannot be reached, or asks for too long a delay
         report.problems.append(Problem(source.id, error.url, "fetch", error.message, error.hint))
         candidates = []
@@ -141,35 +144,24 @@ def sync_source(
         )
         candidates = []
     except Exception as error:  # a bug must cost this source's discovery, never the run
-        if is_store_failure(error):
-            raise
-        log.exception("unexpected error while discovering %s", source.base_url)
-        hint = "this is a bug in Pānui; please report it with the source's configuration"
-        report.problems.append(
-            Problem(source.id, source.base_url, "internal", f"{type(error).__name__}: {error}", hint)
-        )
+        logged, reporting = "unexpected error while discovering %s", "the source's configuration"
+        internal_problem(report, source.base_url, error, logged=logged, reporting=reporting)
         candidates = []
     for index, candidate in enumerate(candidates):
         if dry_run:
             report.notes.append(f"would fetch {candidate.link.url}")
             continue
         try:
-            _sync_article(source, store, fetcher, candidate, report)
+            _sync_article(source, store, pages, candidate, report)
         except BudgetSpent as error:
             rest = f"{error.message}; not fetched, nor up to {len(candidates) - index - 1} more link(s)"
             report.problems.append(Problem(source.id, candidate.link.url, "budget", rest, error.hint))
             break
         except Exception as error:  # a bug must cost one page, never the run (the store stays consistent)
-            if is_store_failure(error):
-                raise  # the store itself is damaged, full or gone: the run stops, writing nothing more
-            log.exception("unexpected error on %s", candidate.link.url)
-            hint = "this is a bug in Pānui; please report it with the page's URL"
-            report.problems.append(
-                Problem(source.id, candidate.link.url, "internal", f"{type(error).__name__}: {error}", hint)
-            )
+            internal_problem(report, candidate.link.url, error, logged="unexpected error on %s")
     if source.watch and not any(problem.stage == "budget" for problem in report.problems):
         try:
-            sync_watched(source, store, fetcher, report, dry_run=dry_run)
+            sync_watched(source, store, pages, report, dry_run=dry_run)
         except BudgetSpent as error:
             report.problems.append(
                 Problem(source.id, error.url, "budget", f"{error.message}; watched pages not all checked", error.hint)
@@ -179,25 +171,13 @@ def sync_source(
     return report
 
 
-def _prepare(store: Store, fetcher: Fetcher) -> None:
-    """Read the host's robots.txt, conditionally when a copy is stored."""
-    robots_url = fetcher.url_for("/robots.txt")
-    remembered, body = store.validators(robots_url), store.cached_body(robots_url)
-    cached = (
-        (Validators(etag=remembered[0], last_modified=remembered[1]), body) if remembered and body is not None else None
-    )
-    fresh = fetcher.prepare(cached)
-    if fresh is not None:
-        store.remember_response(fresh)
-
-
-def _sync_article(source: Source, store: Store, fetcher: Fetcher, candidate: Candidate, report: SourceReport) -> None:
+def _sync_article(source: Source, store: Store, pages: SourcePages, candidate: Candidate, report: SourceReport) -> None:
     url = candidate.link.url
     try:
         # Validators only for a stored article: a response remembered without becoming one (held back,
         # skipped, or kept by the fallback) is read again, not answered 304 for ever.
         conditional = candidate.origin != "url" and store.known_url(url)
-        page = fetch_conditional(store, fetcher, url, conditional=conditional)
+        page = pages.fetch(url, conditional=conditional)
         if page.status == 304:
             _present(store, url, report)  # the very page we keep is served again
             store.mark_checked(url, page.fetched_at)
@@ -205,7 +185,7 @@ def _sync_article(source: Source, store: Store, fetcher: Fetcher, candidate: Can
             report.articles_read += 1
             return
         try:
-            extraction = extract_guarded(page, source, _now(), feed_help(source, store, candidate))
+            extraction = extract_guarded(page, source, _now(), _feed_help(source, store, candidate))
         except (NotAnArticle, ExtractError):
             store.remember_response(page)  # no article came of it, but `rebuild` may make one after a fix
             raise
@@ -248,6 +228,17 @@ def _sync_article(source: Source, store: Store, fetcher: Fetcher, candidate: Can
         return
     except ExtractError as error:
         hold_back(report, url, error)
+
+
+def _feed_help(source: Source, store: Store, candidate: Candidate) -> FeedItem | None:
+    """The feed item generic extraction reads a page with: this run's (stored first, so `rebuild` reads
+    the page with the same help), else the one stored when the page was last read."""
+    if source.extraction is not None:
+        return None  # selectors need no help
+    if candidate.feed_item is not None:
+        store.remember_feed_item(candidate.feed_item)
+        return candidate.feed_item
+    return store.feed_item(candidate.link.url)
 
 
 def _present(store: Store, url: str, report: SourceReport) -> None:

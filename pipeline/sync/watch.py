@@ -4,47 +4,40 @@ changes feed announces with the diff. The first read is the baseline, announced 
 
 from __future__ import annotations
 
-import logging
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from pipeline.errors import BudgetSpent, ExtractError, FetchError
 from pipeline.extract.document import is_pdf
-from pipeline.fetch import Fetcher
 from pipeline.model import Source, WatchedPage
 from pipeline.reports import Problem, SourceReport
-from pipeline.store import Store, is_store_failure
-from pipeline.sync.candidates import fetch_conditional
+from pipeline.store import Store
+from pipeline.sync.keep import internal_problem
+from pipeline.sync.pages import SourcePages
 
-log = logging.getLogger("panui.sync")
 
-
-def sync_watched(source: Source, store: Store, fetcher: Fetcher, report: SourceReport, *, dry_run: bool) -> None:
+def sync_watched(source: Source, store: Store, pages: SourcePages, report: SourceReport, *, dry_run: bool) -> None:
     """Read each watched page; a page that fails is a problem for it alone. BudgetSpent ends the source's
     run, as it does for articles."""
     for watched in source.watch:
-        url = fetcher.url_for(watched.path)
+        url = pages.url_for(watched.path)
         if dry_run:
             report.notes.append(f"would check watched page {url}")
             continue
         try:
-            _sync_page(source, store, fetcher, watched, url, report)
+            _sync_page(source, store, pages, watched, url, report)
         except BudgetSpent:
             raise
         except (FetchError, ExtractError) as error:
             report.problems.append(Problem(source.id, url, "watch", error.message, error.hint))
         except Exception as error:  # a bug must cost one page, never the run
-            if is_store_failure(error):
-                raise
-            log.exception("unexpected error on watched page %s", url)
-            hint = "this is a bug in Pānui; please report it with the page's URL"
-            report.problems.append(Problem(source.id, url, "internal", f"{type(error).__name__}: {error}", hint))
+            internal_problem(report, url, error, logged="unexpected error on watched page %s")
 
 
 def _sync_page(
-    source: Source, store: Store, fetcher: Fetcher, watched: WatchedPage, url: str, report: SourceReport
+    source: Source, store: Store, pages: SourcePages, watched: WatchedPage, url: str, report: SourceReport
 ) -> None:
-    page = fetch_conditional(store, fetcher, url, conditional=store.known_url(url))
+    page = pages.fetch(url, conditional=store.known_url(url))
     if page.status == 304:
         store.mark_checked(url, page.fetched_at)
         report.unchanged += 1

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from benchmarks import run
+from benchmarks import folders, run
 from benchmarks.corpus import make_specs, today
 from pipeline.config import load_config
 from pipeline.extract.article import extract_article
@@ -144,3 +144,10 @@ def test_search_measures_in_chromium_what_a_query_downloads(quick_run: QuickRun)
     assert employers["files"] >= 2 and employers["bytes"] > 0  # its shard, and what the results show
     assert runs["employers", True]["status"] == employers["status"]  # typed a letter at a time, the same
     assert "| 9. search \u201cemployers\u201d (one input), 40 articles |" in printed
+
+
+def test_the_folders_benchmark_prints_each_stretch_as_a_ratio_to_the_first(capsys: pytest.CaptureFixture[str]) -> None:
+    assert folders.main(["--quick"]) == 0
+    printed = capsys.readouterr().out
+    assert "| 0 to 100 | " in printed and " | 1.00 |" in printed
+    assert "| 100 to 300 | " in printed and "| 100 more beside 300 | " in printed

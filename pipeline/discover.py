@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import calendar
 import gzip
+import hashlib
 import io
 import itertools
 import zlib
-from collections.abc import Iterator
+from collections.abc import Container, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -35,6 +36,19 @@ SITEMAP_NS = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
 MAX_SITEMAP_BYTES = 50 * 1024 * 1024
 MAX_SITEMAP_ENTRIES = 500_000  # ten times the protocol's 50,000 URLs: a bound on the work, not on real sitemaps
 SITEMAP_TAGS = tuple(f"{ns}{name}" for ns in (SITEMAP_NS, "") for name in ("url", "sitemap"))
+
+
+@dataclass(frozen=True)
+class SitemapEntry:
+    """One article link of a urlset. `key` names the entry as written (its loc and lastmod), so the same
+    entry in a later copy of the sitemap has the same key; it is None when the link is not exactly the
+    entry's loc, or its lastmod is unreadable (such an entry is read afresh every time). `settled`: the
+    key is one of those the caller knows need no request; then the entry is not read further (its link
+    is its loc, with no lastmod)."""
+
+    link: Link
+    key: bytes | None
+    settled: bool = False
 
 
 @dataclass(frozen=True)
@@ -79,18 +93,21 @@ def find_listing_links(page: Page, listing: Listing, source: Source) -> list[Lin
 def read_sitemap(page: Page, source: Source) -> SitemapContent:
     """A urlset's article links (with lastmod, each once) or a sitemap index's child sitemaps on the
     same host."""
-    children, links = sitemap_entries(page, source)
+    children, entries = sitemap_entries(page, source)
     unique: dict[str, Link] = {}
-    for link in links:
-        unique.setdefault(link.url, link)  # a repeated URL: the first one stands
+    for entry in entries:
+        unique.setdefault(entry.link.url, entry.link)  # a repeated URL: the first one stands
     return SitemapContent(links=list(unique.values()), sitemaps=children)
 
 
-def sitemap_entries(page: Page, source: Source) -> tuple[list[str], Iterator[Link]]:
+def sitemap_entries(
+    page: Page, source: Source, settled: Container[bytes] = frozenset()
+) -> tuple[list[str], Iterator[SitemapEntry]]:
     """(child sitemaps, article links): a sitemap index has only the first, a urlset only the second,
     read one by one as they are asked for from the (decompressed) stream, each element dropped once
     read, so a sitemap of any size is held neither as a tree nor as Python objects. A page that is not
-    a sitemap raises at once; one that breaks off later raises DiscoverError as its links are read."""
+    a sitemap raises at once; one that breaks off later raises DiscoverError as its links are read.
+    An entry whose key is in `settled` is passed on unread (see SitemapEntry)."""
     events = etree.iterparse(
         _Bounded(_stream(page.body), page.url),
         tag=SITEMAP_TAGS,  # libxml2 passes over the rest (a <url>'s loc and lastmod are read from it)
@@ -116,20 +133,30 @@ def sitemap_entries(page: Page, source: Source) -> tuple[list[str], Iterator[Lin
             f"{page.url} is not a sitemap (root element <{tag}>)",
             "discovery.sitemap must name a sitemap or sitemap index",
         )
-    return [], _urlset_links(_ended(events, page.url, "url"), page, source)
+    return [], _urlset_links(_ended(events, page.url, "url"), page, source, settled)
 
 
-def _urlset_links(entries: Iterator[etree._Element], page: Page, source: Source) -> Iterator[Link]:
+def _urlset_links(
+    entries: Iterator[etree._Element], page: Page, source: Source, settled: Container[bytes]
+) -> Iterator[SitemapEntry]:
     for entry in entries:
         texts = {child.tag: child.text for child in entry}  # (one pass: findtext is dear at 50,000 entries)
         entry.clear()  # what was read of it is copied out: the tree keeps no finished entry
         loc = (texts.get(f"{SITEMAP_NS}loc") or texts.get("loc") or "").strip()
+        lastmod = texts.get(f"{SITEMAP_NS}lastmod") or texts.get("lastmod")
+        key = hashlib.blake2b(f"{loc}\x1f{lastmod or ''}".encode(), digest_size=8).digest()
+        if key in settled:  # known: the URL checks below and the lastmod are what made it so
+            yield SitemapEntry(Link(url=loc, found_on=page.url), key, settled=True)
+            continue
         # Sitemap URLs are absolute by the protocol: urljoin (costly, at 10,000 URLs) only for the others.
         joined = loc if loc.startswith(("http://", "https://")) else join_url(page.final_url, loc)
         url = article_url(joined, source) if joined else None
-        lastmod = texts.get(f"{SITEMAP_NS}lastmod") or texts.get("lastmod")
         if url:
-            yield Link(url=url, found_on=page.url, lastmod=parse_lastmod(lastmod, page.fetched_at))
+            when = parse_lastmod(lastmod, page.fetched_at)
+            # A lastmod refused as later than today may be taken another day: such an entry is read afresh.
+            later = when is None and bool(lastmod) and str(lastmod).strip()[:10] >= page.fetched_at.date().isoformat()
+            stable = url == loc and not later
+            yield SitemapEntry(Link(url=url, found_on=page.url, lastmod=when), key if stable else None)
 
 
 def _ended(events: Iterator[tuple[str, etree._Element]], url: str, name: str) -> Iterator[etree._Element]:

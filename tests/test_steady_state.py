@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from datetime import datetime, timedelta
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -186,3 +187,59 @@ def test_a_date_already_reminded_costs_a_quiet_sync_no_html_parsing(site: Fixtur
         assert result.returncode == 0, result.stderr
         assert [item["title"] for item in hooks.received] == ["Coming up: Takes effect: Visitor visa fees change"]
     assert loaded(modules, HEAVY) == []
+
+
+def test_a_sitemap_that_gained_a_link_checks_only_that_link_and_reports_as_a_full_read_does(
+    site: FixtureSite, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Two stores against one site: the first passes by the entries its last read settled; the second
+    # is made to read every entry afresh. They must agree on everything but the work.
+    site.set_home_links([(ARTICLE_PATHS[0], "Pathway", "9 Jul 2026"), (ARTICLE_PATHS[1], "Employer", "7 Jul 2026")])
+    edited, late = ARTICLE_PATHS[2], ARTICLE_PATHS[3]  # in the sitemap, not on the home page
+    kept = site.route(late)
+    site.set(late, Route(status=503, body=b"busy"))  # fails at the first read: never settled
+    for name in ("incremental", "full"):
+        (tmp_path / name).mkdir()
+    configs = [load_config(write_config(site, tmp_path / name)) for name in ("incremental", "full")]
+    for config in configs:
+        for _ in range(2):
+            run_sync(config)
+    assert kept is not None
+    site.set(late, kept)
+    site.set_article(
+        article_path("fees"),
+        derive_article(
+            "article-improvements-to-the-pathway-student-visa.html",
+            slug="fees",
+            title="Visitor visa fees change",
+            published="10 July 2026",
+            body_html="<p>Visitor visa fees change.</p>",
+        ),
+    )
+    pairs = [(path, LASTMOD.get(path, "2026-07-13")) for path in [*DEFAULT_SITEMAP_PATHS, article_path("fees")]]
+    newer = (datetime.now(UTC) + timedelta(minutes=5)).isoformat(timespec="seconds")  # than our last check
+    pairs = [(path, newer if path == edited else lastmod) for path, lastmod in pairs]
+    site.set(SITEMAP_URLSET_PATH, Route(body=sitemap_urlset(site.base_url, pairs), headers={"Content-Type": XML}))
+    asked: list[str] = []
+    checked_times = Store.checked_times
+
+    def recording(store: Store, urls: Sequence[str]) -> dict[str, datetime]:
+        asked.extend(urls)
+        return checked_times(store, urls)
+
+    monkeypatch.setattr(Store, "checked_times", recording)
+    reports, requested = [], []
+    for config in configs:
+        asked.clear()
+        site.clear_requests()
+        reports.append(run_sync(config))
+        requested.append(sorted(site.paths_requested()))
+        if config is configs[0]:
+            # The two links that were not settled, the new one and the edited one, in the sitemap's order.
+            assert asked == [site.base_url + path.lstrip("/") for path in (edited, late, article_path("fees"))]
+            monkeypatch.setattr("pipeline.sync.candidates._settled_keys", lambda *_: set())
+
+    incremental, full = (report.sources[0] for report in reports)
+    assert sorted(incremental.new) == sorted(site.base_url + path.lstrip("/") for path in (late, article_path("fees")))
+    assert (incremental.new, incremental.unchanged, requested[0]) == (full.new, full.unchanged, requested[1])
+    assert edited in requested[0]

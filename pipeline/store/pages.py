@@ -53,14 +53,16 @@ class PageStore(Database):
         with self.transaction() as db:
             _mark_checked(db, url, when)
 
-    def recall_read(self, url: str, reader: str) -> dict[str, Any] | None:
+    def recall_read(self, url: str, reader: str, *, any_body: bool = False) -> dict[str, Any] | None:
         """What `reader` found in the stored body of `url` (remember_read), or None when it has not read
-        that very body."""
-        row = self._db.execute(
-            "SELECT d.found FROM discovery_reads d JOIN http_cache c ON c.url = d.url "
-            "JOIN raw_pages r ON r.id = c.raw_page_id AND r.sha256 = d.sha256 WHERE d.url = ? AND d.reader = ?",
-            (url, reader),
-        ).fetchone()
+        that very body (`any_body`: its last read of any body of `url`)."""
+        query = "SELECT found FROM discovery_reads WHERE url = ? AND reader = ?"
+        if not any_body:
+            query = (
+                "SELECT d.found FROM discovery_reads d JOIN http_cache c ON c.url = d.url JOIN raw_pages r "
+                "ON r.id = c.raw_page_id AND r.sha256 = d.sha256 WHERE d.url = ? AND d.reader = ?"
+            )
+        row = self._db.execute(query, (url, reader)).fetchone()
         found = json.loads(row[0]) if row else None
         return found if isinstance(found, dict) else None
 

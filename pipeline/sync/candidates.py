@@ -15,6 +15,7 @@ module to import pipeline.fetch or pipeline.store."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import math
 from collections.abc import Iterable, Iterator, Sequence
@@ -24,7 +25,7 @@ from typing import Any, Protocol
 
 from pipeline import __version__
 from pipeline.batching import batched
-from pipeline.discover import MAX_SITEMAP_BYTES, find_listing_links, read_feed, sitemap_entries
+from pipeline.discover import MAX_SITEMAP_BYTES, SitemapEntry, find_listing_links, read_feed, sitemap_entries
 from pipeline.errors import DiscoverError, ExtractError, FetchError
 from pipeline.extract.alerts import extract_alerts
 from pipeline.feed_item import FeedItem
@@ -43,7 +44,7 @@ class Pages(Protocol):
     def url_for(self, path: str) -> str: ...
 
     def discovery_page(
-        self, url: str, reader: str, *, max_bytes: int | None = None
+        self, url: str, reader: str, *, max_bytes: int | None = None, needs: tuple[str, ...] = ()
     ) -> tuple[Page | None, dict[str, Any]]: ...
 
     def feed_page(self, url: str) -> Page: ...
@@ -59,6 +60,8 @@ class Memory(Protocol):
     ) -> Iterable[tuple[str, datetime, datetime, bool]]: ...
 
     def remember_read(self, url: str, reader: str, found: dict[str, Any]) -> None: ...
+
+    def recall_read(self, url: str, reader: str, *, any_body: bool = False) -> dict[str, Any] | None: ...
 
     def save_alerts(self, page_url: str, alerts: list[Alert], seen_at: datetime) -> list[Alert]: ...
 
@@ -118,14 +121,17 @@ def gather_candidates(
         if isinstance(sitemap, int):  # a settled sitemap, not read again: its links count as found
             discovered += sitemap
             continue
-        url, links = sitemap
-        settled, count = True, 0
+        url, entries = sitemap
+        settled, count, settled_keys = True, 0, list[bytes]()
         try:
-            for batch in batched(links, SITEMAP_BATCH):
-                checked = store.checked_times([link.url for link in batch])
-                for link in batch:
-                    due = _changed_since(link, checked.get(link.url))
+            for batch in batched(entries, SITEMAP_BATCH):
+                checked = store.checked_times([entry.link.url for entry in batch if not entry.settled])
+                for entry in batch:
+                    link = entry.link
+                    due = not entry.settled and _changed_since(link, checked.get(link.url))
                     settled = settled and not due
+                    if entry.key is not None and not due:
+                        settled_keys.append(entry.key)
                     if link.url in chosen.by_url or link.url in seen:
                         continue
                     seen.add(link.url)
@@ -136,9 +142,14 @@ def gather_candidates(
                         report.unchanged += 1
         except DiscoverError as error:  # it broke off (read as a stream): the links before the break stand
             report.problems.append(Problem(source.id, url, "discover", error.message, error.hint))
-            settled = False
+            continue
+        # When it changes, its entries that need no request now will need none then, as written (a
+        # lastmod, and our last check of the article, only move forward): the next read passes them by,
+        # so a sitemap of 50,000 links that gained one costs the checks of one.
+        found: dict[str, object] = {"settled_keys": base64.b64encode(b"".join(sorted(settled_keys))).decode()}
         if settled:  # a 304 next time means nothing in it can be due: it need not be read
-            store.remember_read(url, discovery_reader(source), {"settled": count})
+            found["settled"] = count
+        store.remember_read(url, discovery_reader(source), found)
     # A source of watched pages alone discovers nothing, and expects to.
     if not source.watch_only and discovered < source.expect.min_links and not report.problems:
         report.degrade(
@@ -240,7 +251,7 @@ def _feed_items(source: Source, pages: Pages, report: SourceReport) -> dict[str,
 
 def _sitemaps(
     source: Source, pages: Pages, store: Memory, report: SourceReport
-) -> Iterator[tuple[str, Iterator[Link]] | int]:
+) -> Iterator[tuple[str, Iterator[SitemapEntry]] | int]:
     """Each urlset to read, with its article links, read as they are asked for (and the sitemaps an
     index names); or, for one that answered 304 with all its links settled, their number."""
     if not source.discovery.sitemap:
@@ -251,12 +262,12 @@ def _sitemaps(
         url = queue.pop(0)
         visited += 1
         try:
-            page, found = pages.discovery_page(url, reader, max_bytes=MAX_SITEMAP_BYTES)
+            page, found = pages.discovery_page(url, reader, max_bytes=MAX_SITEMAP_BYTES, needs=("sitemaps", "settled"))
             if page is None:
                 queue += [str(child) for child in found.get("sitemaps", [])]
                 yield int(found.get("settled", 0))
                 continue
-            children, links = sitemap_entries(page, source)
+            children, links = sitemap_entries(page, source, _settled_keys(store, url, reader))
         except FetchError as error:
             if error.status == 404 and visited == 1:
                 report.notes.append(f"no sitemap at {url}")
@@ -282,6 +293,14 @@ def _collect_alerts(source: Source, store: Memory, page: Page, report: SourceRep
         return False
     report.alerts += [alert.title for alert in store.save_alerts(page.url, alerts, page.fetched_at)]
     return True
+
+
+def _settled_keys(store: Memory, url: str, reader: str) -> set[bytes]:
+    """The keys of the sitemap entries that needed no request at its last complete read, whatever its
+    bytes were then."""
+    found = store.recall_read(url, reader, any_body=True) or {}
+    data = base64.b64decode(str(found.get("settled_keys", "")))
+    return {data[start : start + 8] for start in range(0, len(data), 8)}
 
 
 def discovery_reader(source: Source) -> str:

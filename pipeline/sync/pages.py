@@ -33,14 +33,15 @@ class SourcePages:
         return self.fetcher.fetch(url, Validators(*remembered) if remembered else None, max_bytes=max_bytes)
 
     def discovery_page(
-        self, url: str, reader: str, *, max_bytes: int | None = None
+        self, url: str, reader: str, *, max_bytes: int | None = None, needs: tuple[str, ...] = ()
     ) -> tuple[Page | None, dict[str, Any]]:
         """A discovery page, conditionally. (None, what `reader` found in it) when it answered 304 and that
-        is kept: it is not read again; else (the page, {}), its stored copy standing in for a 304's body."""
+        is kept (and holds one of `needs`, if given): it is not read again; else (the page, {}), its
+        stored copy standing in for a 304's body."""
         page = self.fetch(url, conditional=True, max_bytes=max_bytes)
         if page.status == 304:
             found = self.store.recall_read(url, reader)
-            if found is not None:
+            if found is not None and (not needs or any(key in found for key in needs)):
                 self.store.confirm_unchanged(url, page.fetched_at)
                 return None, found
         return self._with_body(page, max_bytes), {}

@@ -241,13 +241,15 @@ class Catalogue(SearchPostings):
             before = self._names(sorted(folders))
             for group in chunks(sorted(folders)):
                 db.execute(f"DELETE FROM pub.collections WHERE collection IN ({marks(group)})", group)
-                # SQLite takes the bare columns (kind, parent, name) from the row that gave max(): the
-                # newest member's, so two spellings of one topic show as the newest article spells it.
-                db.execute(
-                    "INSERT INTO pub.collections SELECT collection, kind, parent, name, max(sort_key), count(*) "
-                    f"FROM pub.members WHERE collection IN ({marks(group)}) GROUP BY collection",
-                    group,
-                )
+            # Named as its newest member names it (two spellings of one topic show as the newest article
+            # spells it), counted on the index alone: at 50,000 articles, a GROUP BY that read every
+            # member's row cost a publication of one article 0.6 s.
+            db.executemany(
+                "INSERT INTO pub.collections SELECT collection, kind, parent, name, sort_key, "
+                "(SELECT count(*) FROM pub.members WHERE collection = ?1) "
+                "FROM pub.members WHERE collection = ?1 ORDER BY sort_key DESC LIMIT 1",
+                ((folder,) for folder in sorted(folders)),
+            )
             after = self._names(sorted(folders))
         return {folder for folder in folders if before.get(folder) != after.get(folder)}
 

@@ -1,21 +1,27 @@
 """The daemon's steady state: every 15 minutes a sync that finds nothing new. It must cost what it
 uses, not what Pānui could do: no HTML, feed or page library loaded when no page is read and no file
-rendered, and no stored sitemap read again when the site answers 304 (issue 20; the benchmark measures
-the time, these tests the behaviour behind it)."""
+rendered, no stored sitemap read again when the site answers 304, and no store read whole again when it
+is as the last run left it (issue 20; the benchmark measures the time, these tests the behaviour behind
+it)."""
 
 from __future__ import annotations
 
+import json
+import shutil
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 
+import pipeline.store.seal as seal_module
 from pipeline.config import load_config
-from pipeline.store import Store
+from pipeline.store import STORE_FILE, Store
 from pipeline.sync.run import run_sync
 from tests.fixture_site import (
     ARTICLE_PATHS,
@@ -243,3 +249,44 @@ def test_a_sitemap_that_gained_a_link_checks_only_that_link_and_reports_as_a_ful
     assert sorted(incremental.new) == sorted(site.base_url + path.lstrip("/") for path in (late, article_path("fees")))
     assert (incremental.new, incremental.unchanged, requested[0]) == (full.new, full.unchanged, requested[1])
     assert edited in requested[0]
+
+
+def test_a_store_as_the_last_run_left_it_is_not_read_whole_again(
+    site: FixtureSite, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`PRAGMA quick_check` reads every page of the store (its cost follows the archive): it runs when
+    the store's seal does not vouch for the file, never on a quiet sync after a clean one."""
+    deep_checks: list[str] = []
+    connect = sqlite3.connect
+
+    def traced(*args: Any, **kwargs: Any) -> sqlite3.Connection:
+        db: sqlite3.Connection = connect(*args, **kwargs)
+        db.set_trace_callback(lambda statement: deep_checks.append(statement) if "quick_check" in statement else None)
+        return db
+
+    monkeypatch.setattr(sqlite3, "connect", traced)
+    config = load_config(write_config(site, tmp_path))
+    store, seal_file = config.state_dir / STORE_FILE, config.state_dir / seal_module.SEAL_FILE
+
+    def deep_checked(action: str) -> bool:
+        deep_checks.clear()
+        report = run_sync(config)
+        assert report.exit_code == 0, (action, [problem.describe() for problem in report.all_problems])
+        return bool(deep_checks)
+
+    assert not deep_checked("the first sync")  # no store yet: it makes one, and seals it
+    assert not deep_checked("a quiet sync")
+    assert not deep_checked("another")
+    shutil.copy2(store, tmp_path / "backup")  # the same bytes and times put back: only the change time moves
+    shutil.copy2(tmp_path / "backup", store)
+    assert deep_checked("a sync after the file was replaced")
+    assert not deep_checked("the quiet sync after it")
+    record = json.loads(seal_file.read_text())
+    record["checked_at"] = (datetime.fromisoformat(record["checked_at"]) - timedelta(hours=24)).isoformat()
+    seal_file.write_text(json.dumps(record))
+    assert deep_checked("a sync a day after the last deep check")
+    assert not deep_checked("the quiet sync after it")
+    (tmp_path / "boot_id").write_text("another boot\n")
+    monkeypatch.setattr(seal_module, "BOOT_ID", tmp_path / "boot_id")
+    assert deep_checked("the first sync after the machine restarted")
+    assert not deep_checked("the quiet sync after it")

@@ -3,10 +3,13 @@
 End to end through `run.py` against the fixture site: after one good sync, the store is emptied, cut,
 overwritten in the middle or replaced, and every command that opens it exits 2 with a hint on how to
 restore it, leaving state_dir and output_dir byte for byte as they were (no -wal, -shm or lock written)
-and asking the site for nothing."""
+and asking the site for nothing. So too when the last run sealed the store (pipeline/store/seal.py: a
+store as a clean run left it is not read whole again), whatever changed it since, and when damage the
+file's times do not show is a day old."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import sqlite3
@@ -14,12 +17,14 @@ import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from pipeline.store import STORE_FILE
 from pipeline.store.schema import MIGRATIONS
+from pipeline.store.seal import SEAL_FILE, identity
 from tests.fixture_site import ARTICLE_PATHS, FixtureSite
 from tests.helpers import REPO_ROOT, run_cli, write_config
 
@@ -83,11 +88,9 @@ DAMAGE: dict[str, Callable[[Path], object]] = {
 }
 
 
-@pytest.mark.parametrize("damage", DAMAGE)
-def test_a_damaged_store_is_refused_and_left_as_it_was(synced: Synced, tmp_path: Path, damage: str) -> None:
-    config = synced.copy_to(tmp_path)
+def assert_refused_untouched(synced: Synced, tmp_path: Path, config: Path) -> None:
+    """Every command that opens the store refuses it, writing nothing and asking the site for nothing."""
     store = tmp_path / "state" / STORE_FILE
-    DAMAGE[damage](store)
     state, output = snapshot(tmp_path / "state"), snapshot(tmp_path / "output")
 
     for command in (["sync"], ["rebuild"], ["sync", "--dry-run"], ["status"]):
@@ -103,6 +106,42 @@ def test_a_damaged_store_is_refused_and_left_as_it_was(synced: Synced, tmp_path:
     assert snapshot(tmp_path / "state") == state  # the store, its lock and health: not a byte, not a touch
     assert snapshot(tmp_path / "output") == output
     assert synced.site.paths_requested() == []  # refused before the site was asked for anything
+
+
+def seal_here(synced: Synced, tmp_path: Path, config: Path) -> None:
+    """A sync in the copied folders: it ends cleanly, so it seals the store where it now is."""
+    result = run_cli("sync", "--config", str(config), timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "state" / SEAL_FILE).is_file()
+    synced.site.clear_requests()
+
+
+@pytest.mark.parametrize("sealed", [False, True], ids=["copied", "sealed in place"])
+@pytest.mark.parametrize("damage", DAMAGE)
+def test_a_damaged_store_is_refused_and_left_as_it_was(
+    synced: Synced, tmp_path: Path, damage: str, sealed: bool
+) -> None:
+    config = synced.copy_to(tmp_path)
+    if sealed:  # the store as the last run left it, then damaged where it is
+        seal_here(synced, tmp_path, config)
+    DAMAGE[damage](tmp_path / "state" / STORE_FILE)
+
+    assert_refused_untouched(synced, tmp_path, config)
+
+
+def test_damage_the_files_times_do_not_show_is_refused_within_a_day(synced: Synced, tmp_path: Path) -> None:
+    """A disk's own decay changes bytes and leaves the file's times alone: forged here by sealing the
+    damaged file as it is. The deep check a day after the last one still finds it."""
+    config = synced.copy_to(tmp_path)
+    seal_here(synced, tmp_path, config)
+    store, seal_path = tmp_path / "state" / STORE_FILE, tmp_path / "state" / SEAL_FILE
+    overwrite_a_page(store)
+    record = json.loads(seal_path.read_text())
+    record["file"] = identity(store)
+    record["checked_at"] = (datetime.now(UTC) - timedelta(hours=24, minutes=1)).isoformat()
+    seal_path.write_text(json.dumps(record))
+
+    assert_refused_untouched(synced, tmp_path, config)
 
 
 def test_an_emptied_store_is_not_taken_for_a_fresh_install(synced: Synced, tmp_path: Path) -> None:

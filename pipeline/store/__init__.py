@@ -8,18 +8,20 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 
 from pipeline.model import Config
 from pipeline.store.articles import ArticleStore, SaveOutcome
-from pipeline.store.catalogue import PUBLISH_FILE, Catalogue, CollectionInfo, Membership, catalogue_errors
-from pipeline.store.database import STORE_FILE, is_store_failure, store_errors
+from pipeline.store.catalogue import PUBLISH_FILE, Catalogue, CollectionInfo, Membership
+from pipeline.store.database import STORE_FILE, catalogue_errors, is_store_failure, store_errors
 from pipeline.store.events import EventStore
 from pipeline.store.folders import writable_folder
-from pipeline.store.inspect import inspect_store
+from pipeline.store.inspect import inspect_store, sound_since
 from pipeline.store.lock import StoreLock
 from pipeline.store.outbox import Change, OutboxStore, Outgoing, Pending, Queued
 from pipeline.store.pages import PageStore
 from pipeline.store.postings import shard_of
+from pipeline.store.seal import damage_met, identity, record_seal
 from pipeline.store.warc import WarcRecorder
 
 __all__ = [
@@ -55,13 +57,17 @@ class Store(PageStore, ArticleStore, EventStore, OutboxStore):
 def open_store(config: Config, *, lock_wait: float) -> Iterator[Store]:
     """The store for a run that writes (sync, rebuild), under the run lock. In this order: the store is
     found sound or absent, reading only (damage is refused with nothing written: no lock, no -wal);
-    state_dir and output_dir are found writable; then the lock is taken and the store opened."""
-    inspect_store(config.state_dir / STORE_FILE)
+    state_dir and output_dir are found writable; then the lock is taken and the store opened. A run
+    that ends cleanly seals the store it closed, for the next run to trust (pipeline/store/seal.py)."""
+    path = config.state_dir / STORE_FILE
+    seen, damage = identity(path), damage_met()
+    checked = sound_since(path)
     writable_folder(config.state_dir, "state_dir")
     writable_folder(config.output_dir, "output_dir")
-    with (
-        StoreLock(config.state_dir, wait=lock_wait),
-        Store(config.state_dir, inspected=True) as store,
-        store_errors(store.path),
-    ):
-        yield store
+    with StoreLock(config.state_dir, wait=lock_wait):
+        if identity(path) != seen:  # changed while this run waited for the lock: found sound again
+            checked = sound_since(path)
+        with Store(config.state_dir, inspected=True) as store, store_errors(store.path):
+            yield store
+        if damage_met() == damage:  # (a store this run made is as sound as it is new)
+            record_seal(path, checked or datetime.now(UTC))

@@ -9,15 +9,14 @@ from __future__ import annotations
 import secrets
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager, suppress
+from contextlib import AbstractContextManager, suppress
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
 
-from pipeline.errors import StoreError
 from pipeline.model import StoredArticle
-from pipeline.store.database import immediate_transaction, parse_time
+from pipeline.store.database import catalogue_errors, immediate_transaction, parse_time
 from pipeline.store.postings import SCHEMA as SEARCH_SCHEMA
 from pipeline.store.postings import TABLES as SEARCH_TABLES
 from pipeline.store.postings import SearchPostings
@@ -59,18 +58,6 @@ SCHEMA = (
     "CREATE INDEX IF NOT EXISTS pub.collections_by_kind ON collections (kind, parent)",
     *SEARCH_SCHEMA,
 )
-
-
-@contextmanager
-def catalogue_errors(path: Path | None) -> Iterator[None]:
-    """SQLite's errors about the catalogue as the store's own error, with what to do."""
-    try:
-        yield
-    except sqlite3.Error as error:
-        raise StoreError(
-            f"publishing's index {path or '(in memory)'} failed: {error}",
-            "check state_dir (space, permissions); deleting publish.sqlite3 is safe: the next sync rebuilds it",
-        ) from None
 
 
 @dataclass(frozen=True)

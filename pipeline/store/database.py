@@ -12,6 +12,7 @@ from pathlib import Path
 from pipeline.errors import StoreError
 from pipeline.store.inspect import damaged, inspect_store
 from pipeline.store.schema import MIGRATIONS
+from pipeline.store.seal import note_damage
 
 STORE_FILE = "panui.sqlite3"
 
@@ -115,7 +116,22 @@ def store_errors(path: Path) -> Iterator[None]:
     except sqlite3.DatabaseError as error:
         if not is_store_failure(error):
             raise  # a constraint or a programming error: a bug, with its traceback
+        note_damage(error)
         raise damaged(path, str(error)) from None
+
+
+@contextmanager
+def catalogue_errors(path: Path | None) -> Iterator[None]:
+    """SQLite's errors about the catalogue as the store's own error, with what to do."""
+    try:
+        yield
+    except sqlite3.Error as error:
+        if type(error) is sqlite3.DatabaseError:  # damage, of this index or of the store it reads
+            note_damage(error)
+        raise StoreError(
+            f"publishing's index {path or '(in memory)'} failed: {error}",
+            "check state_dir (space, permissions); deleting publish.sqlite3 is safe: the next sync rebuilds it",
+        ) from None
 
 
 @contextmanager

@@ -8,18 +8,23 @@ The deep check is `PRAGMA quick_check`: it reads every page once (b-trees, overf
 NOT NULL), which is what damage to the file breaks. `integrity_check` would also compare every index entry
 with its row, O(N log N) and slower, to find logical faults SQLite itself never writes. On a 1.1 GB store
 of 50,000 articles quick_check takes 0.6 s when the file is in the page cache (as it is for a daemon that
-runs every few minutes) and as long as reading the file from disk when it is not."""
+runs every few minutes) and as long as reading the file from disk when it is not. So it runs when the
+store's seal (pipeline/store/seal.py) does not vouch for the file: when anything but a clean run of
+Pānui changed it, after a restart, and at least daily; the cheap checks (the header, the length, the
+schema's version) run every time."""
 
 from __future__ import annotations
 
 import os
 import sqlite3
 import stat
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import quote
 
 from pipeline.errors import StoreDamaged, StoreError
 from pipeline.store.schema import MIGRATIONS
+from pipeline.store.seal import sealed_since
 
 HEADER = b"SQLite format 3\x00"
 HEADER_SIZE = 100
@@ -29,10 +34,17 @@ PROBLEMS_SHOWN = 3
 def inspect_store(path: Path) -> bool:
     """True when `path` is a sound store this code can use; False when there is none yet (a fresh
     install). Raises StoreDamaged (or StoreError when it cannot be read at all)."""
+    return sound_since(path) is not None
+
+
+def sound_since(path: Path) -> datetime | None:
+    """When the deep check that vouches for the store at `path` ran: now, when the store's seal does
+    not vouch for it; None when there is no store yet. Raises as inspect_store does."""
+    now = datetime.now(UTC)
     try:
         status = path.stat()
     except (FileNotFoundError, NotADirectoryError):  # state_dir's own checks say what is wrong with it
-        return False
+        return None
     except OSError as error:
         raise unreadable(path, error) from None
     if not stat.S_ISREG(status.st_mode):  # never opened: a FIFO would block, a device could act
@@ -52,13 +64,14 @@ def inspect_store(path: Path) -> bool:
         shortfall = _truncation(header, status.st_size)
         if shortfall:
             raise damaged(path, shortfall)
-    problems = _quick_check(path, immutable=not wal_exists)
+    checked = sealed_since(path, now)  # (never with a -wal beside the file)
+    problems = _check(path, immutable=not wal_exists, deep=checked is None)
     if problems and not wal_exists and (wal.exists() or _changed(path, status)):
         # A run opened the store while it was being read: read it again, through SQLite's locks.
-        problems = _quick_check(path, immutable=False)
+        problems = _check(path, immutable=False, deep=True)
     if problems:
         raise damaged(path, "PRAGMA quick_check found: " + "; ".join(problems))
-    return True
+    return checked or now
 
 
 def _changed(path: Path, status: os.stat_result) -> bool:
@@ -84,16 +97,16 @@ def _truncation(header: bytes, size: int) -> str:
     return ""
 
 
-def _quick_check(path: Path, *, immutable: bool) -> list[str]:
-    """What quick_check (and the schema check) finds wrong, or []. `immutable` reads the file as it
-    is, without locks or a -wal/-shm file; only safe when no connection has the store open."""
+def _check(path: Path, *, immutable: bool, deep: bool) -> list[str]:
+    """What quick_check (when `deep`) and the schema check find wrong, or []. `immutable` reads the file
+    as it is, without locks or a -wal/-shm file; only safe when no connection has the store open."""
     uri = f"file:{quote(str(path.absolute()))}?mode=ro" + ("&immutable=1" if immutable else "")
     try:
         db = sqlite3.connect(uri, uri=True, timeout=30)
     except sqlite3.Error as error:
         raise unreadable(path, error) from None
     try:
-        found = [row[0] for row in db.execute(f"PRAGMA quick_check({PROBLEMS_SHOWN})")]
+        found = [row[0] for row in db.execute(f"PRAGMA quick_check({PROBLEMS_SHOWN})")] if deep else ["ok"]
         if found != ["ok"]:
             return [line for problem in found for line in str(problem).splitlines() if not line.startswith("***")]
         return _schema_problems(path, db)

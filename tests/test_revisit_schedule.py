@@ -1,7 +1,7 @@
 """The revisit schedule: which known articles a sync asks for again. Exactly those its rules make due
 (daily while young, weekly for a year, then monthly; a withdrawn article at the slowest pace), and found
 without reading the many old articles that are not due: a quiet sync's store work follows the young
-articles and the due ones, not the archive (issue 20)."""
+articles and the due ones, not the archive (issue 20). So does replacing a discovery page's stored copy."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from pipeline.config import load_config
-from pipeline.model import Article, RevisitRule, Source
+from pipeline.model import Article, Page, RevisitRule, Source
 from pipeline.store import Store
 from pipeline.sync.candidates import revisit_candidates
 from tests.helpers import REPO_ROOT
@@ -116,3 +116,36 @@ def test_finding_the_articles_due_does_not_read_the_old_ones_not_due(source: Sou
 
     assert store_work(store, source, NOW) <= work * 1.1 + 50  # 20 times the articles, the same work
     assert due(source, store, NOW + timedelta(days=31)) >= {f"{NEWS}article-{serial}/" for serial in range(20, 420)}
+
+
+def test_a_discovery_page_that_changed_replaces_its_copy_without_reading_the_archive(
+    source: Source, store: Store
+) -> None:
+    """The sitemap gains a link on each new article: its superseded copy is dropped (no article cites
+    it) at the same cost however many articles the store holds."""
+
+    def replace_sitemap(body: bytes) -> int:
+        steps = 0
+
+        def count() -> int:
+            nonlocal steps
+            steps += 1
+            return 0
+
+        url = "https://www.immigration.govt.nz/sitemap.xml"
+        store._db.set_progress_handler(count, 1)
+        try:
+            store.remember_response(Page(url, url, 200, {}, body, NOW))
+        finally:
+            store._db.set_progress_handler(None, 1)
+        return steps
+
+    for serial in range(20):
+        add(store, serial, published=NOW - timedelta(days=3 * serial), checked=NOW)
+    replace_sitemap(b"<urlset>0</urlset>")
+    work = replace_sitemap(b"<urlset>1</urlset>")
+    for serial in range(20, 420):
+        add(store, serial, published=NOW - timedelta(days=3 * serial), checked=NOW)
+
+    assert replace_sitemap(b"<urlset>2</urlset>") <= work * 1.1 + 50
+    assert store.raw_page_count() == 1  # the sitemap's newest copy only

@@ -206,4 +206,10 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX revisions_by_published ON revisions (published);
     CREATE INDEX articles_by_check ON articles (source_id, kind, last_checked);
     """,
+    # 11: what cites a raw page, so that a discovery page's superseded copy (the sitemap gains a link,
+    # the home page a tile) is dropped without reading every revision (0.16 s a copy at 50,000 articles).
+    """
+    CREATE INDEX revisions_by_raw_page ON revisions (raw_page_id);
+    CREATE INDEX http_cache_by_raw_page ON http_cache (raw_page_id);
+    """,
 )

@@ -42,13 +42,14 @@ SITEMAP_TAGS = tuple(f"{ns}{name}" for ns in (SITEMAP_NS, "") for name in ("url"
 class SitemapEntry:
     """One article link of a urlset. `key` names the entry as written (its loc and lastmod), so the same
     entry in a later copy of the sitemap has the same key; it is None when the link is not exactly the
-    entry's loc, or its lastmod is unreadable (such an entry is read afresh every time). `settled`: the
-    key is one of those the caller knows need no request; then the entry is not read further (its link
-    is its loc, with no lastmod)."""
+    entry's loc, or its lastmod is refused as later than today (such an entry is read afresh every
+    time). `settled`: the key is one of those the caller knows need no request; then the entry is not
+    read further (its link is its loc, with no lastmod)."""
 
     link: Link
     key: bytes | None
     settled: bool = False
+    lasting: bool = True  # False when its lastmod was refused as later than today: it may be taken another day
 
 
 @dataclass(frozen=True)
@@ -153,10 +154,11 @@ def _urlset_links(
         url = article_url(joined, source) if joined else None
         if url:
             when = parse_lastmod(lastmod, page.fetched_at)
-            # A lastmod refused as later than today may be taken another day: such an entry is read afresh.
             later = when is None and bool(lastmod) and str(lastmod).strip()[:10] >= page.fetched_at.date().isoformat()
             stable = url == loc and not later
-            yield SitemapEntry(Link(url=url, found_on=page.url, lastmod=when), key if stable else None)
+            yield SitemapEntry(
+                Link(url=url, found_on=page.url, lastmod=when), key if stable else None, lasting=not later
+            )
 
 
 def _ended(events: Iterator[tuple[str, etree._Element]], url: str, name: str) -> Iterator[etree._Element]:

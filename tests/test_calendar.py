@@ -137,3 +137,20 @@ def test_calendar_ics_folds_long_lines_between_characters_and_keeps_escapes_whol
             line.decode("utf-8")  # never a character cut in two
             assert (len(line) - len(line.rstrip(b"\\"))) % 2 == 0
         assert vobject.readOne(data.decode()).x_wr_calname.value == name
+
+
+def test_the_calendar_and_reminders_read_their_window_by_its_index(tmp_path: Path) -> None:
+    """Catalogue.dated(since) runs on every sync with an `upcoming` subscription: it must look up the
+    articles with a date in the window, not read every article's row (with its search words)."""
+    with Store(tmp_path / "state") as store:
+        catalogue = store.catalogue(tmp_path / "state")
+        try:
+            statements: list[str] = []
+            catalogue._db.set_trace_callback(statements.append)
+            catalogue.dated(date(2026, 1, 1))
+            catalogue._db.set_trace_callback(None)
+            query = next(statement for statement in statements if "last_day" in statement)
+            plan = " ".join(str(row[3]) for row in catalogue._db.execute("EXPLAIN QUERY PLAN " + query))
+        finally:
+            catalogue.close()
+    assert "entries_by_last_day" in plan, plan

@@ -6,6 +6,8 @@ from __future__ import annotations
 import hashlib
 import json
 import socket
+import sqlite3
+from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -19,7 +21,7 @@ from pipeline.daemon.schedule import build_trigger, crontab_weekdays
 from pipeline.daemon.status import render_table
 from pipeline.model import Schedule
 from pipeline.reports import Problem
-from pipeline.store import Store
+from pipeline.store import STORE_FILE, Store
 from tests.fixture_site import (
     ARTICLE_CAPTURES,
     ARTICLE_PATHS,
@@ -310,6 +312,27 @@ def test_dry_run_after_a_sync_lists_only_the_new_article_and_changes_nothing(
     assert files_digest(tmp_path / "output") == output_before
     with Store(tmp_path / "state") as store:
         assert store.run_count() == 1
+
+
+def test_dry_run_of_a_release_that_would_upgrade_the_store_previews_a_copy(
+    site: FixtureSite, tmp_path: Path, make_config: MakeConfig
+) -> None:
+    """An operator previews a new release while the old daemon still runs: the store must stay at the
+    old schema, or that daemon would refuse it as "from a newer Pānui"."""
+    config = make_config(site, tmp_path)
+    assert run_cli("sync", "--config", str(config), timeout=60).returncode == 0
+    store = tmp_path / "state" / STORE_FILE
+    with closing(sqlite3.connect(store)) as db, db:  # as the release before migration 11 left it
+        db.execute("DROP INDEX revisions_by_raw_page")
+        db.execute("DROP INDEX http_cache_by_raw_page")
+        db.execute("DELETE FROM schema_migrations WHERE version = 11")
+    before = files_digest(tmp_path / "state")
+
+    result = run_cli("sync", "--dry-run", "--json", "--config", str(config), timeout=60)
+
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["sources"][0]["problems"] == []
+    assert files_digest(tmp_path / "state") == before
 
 
 # -- the run's wall-clock budget --------------------------------------------------------------------

@@ -24,7 +24,7 @@ import pytest
 
 from pipeline.store import STORE_FILE
 from pipeline.store.schema import MIGRATIONS
-from pipeline.store.seal import SEAL_FILE, identity
+from pipeline.store.seal import SEAL_FILE, _boot, identity, sealed_since
 from tests.fixture_site import ARTICLE_PATHS, FixtureSite
 from tests.helpers import REPO_ROOT, run_cli, write_config
 
@@ -256,3 +256,19 @@ def test_a_damaged_page_body_is_a_problem_for_that_page_alone(synced: Synced, tm
 
     assert run_cli("sync", "--url", damaged_url, "--config", str(config), timeout=60).returncode == 0
     assert run_cli("rebuild", "--config", str(config), timeout=60).returncode == 0
+
+
+def test_a_seal_with_a_time_of_no_zone_costs_only_the_seal(tmp_path: Path) -> None:
+    """A seal hand-edited or written by another tool: the store is checked whole, no command fails."""
+    store = tmp_path / STORE_FILE
+    with sqlite3.connect(store) as db:
+        db.execute("CREATE TABLE t (x)")
+    db.close()
+    record = {
+        "file": identity(store),
+        "boot": _boot(),
+        "checked_at": datetime.now(UTC).replace(tzinfo=None).isoformat(),
+    }
+    (tmp_path / SEAL_FILE).write_text(json.dumps(record))
+
+    assert sealed_since(store, datetime.now(UTC)) is None

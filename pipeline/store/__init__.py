@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from pipeline.model import Config
 from pipeline.store.articles import ArticleStore, SaveOutcome
 from pipeline.store.catalogue import PUBLISH_FILE, Catalogue, CollectionInfo, Membership
-from pipeline.store.database import STORE_FILE, catalogue_errors, is_store_failure, store_errors
+from pipeline.store.database import STORE_FILE, catalogue_errors, copy_if_behind, is_store_failure, store_errors
 from pipeline.store.events import EventStore
 from pipeline.store.folders import writable_folder
 from pipeline.store.inspect import inspect_store, sound_since
@@ -39,6 +39,7 @@ __all__ = [
     "StoreLock",
     "WarcRecorder",
     "catalogue_errors",
+    "copy_if_behind",
     "inspect_store",
     "is_store_failure",
     "open_store",

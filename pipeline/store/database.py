@@ -72,6 +72,27 @@ def create_store(path: Path) -> None:
     temporary.replace(path)
 
 
+def copy_if_behind(path: Path, folder: Path) -> bool:
+    """When the sound store at `path` lacks migrations this Pānui would apply on opening it, copy it to
+    `folder` (read through SQLite: consistent while a run writes) and return True: what a preview opens
+    instead, so that a dry run of a new release never upgrades the store an older daemon still uses."""
+    inspect_store(path)
+    with store_errors(path):
+        # (Not mode=ro: a read-only connection to a WAL store leaves its -wal and -shm files behind.)
+        source = sqlite3.connect(path, timeout=30)
+        try:
+            if int(source.execute("SELECT count(*) FROM schema_migrations").fetchone()[0]) >= len(MIGRATIONS):
+                return False
+            copy = sqlite3.connect(folder / STORE_FILE)
+            try:
+                source.backup(copy)
+            finally:
+                copy.close()
+        finally:
+            source.close()
+    return True
+
+
 def migrate(db: sqlite3.Connection) -> None:
     """Apply the migrations this store has not had yet, each in its own transaction."""
     db.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)")

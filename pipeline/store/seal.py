@@ -66,11 +66,11 @@ def sealed_since(path: Path, now: datetime) -> datetime | None:
         seal = json.loads((path.parent / SEAL_FILE).read_bytes())
         checked = datetime.fromisoformat(seal["checked_at"])
         unchanged = seal["file"] == identity(path) and seal["boot"] == _boot()
-    except (OSError, ValueError, TypeError, KeyError):
+        age = (now - checked).total_seconds()  # (a clock set back makes it negative: not trusted either)
+    except (OSError, ValueError, TypeError, KeyError):  # (TypeError: a time with no zone, too)
         return None
     if not unchanged or Path(f"{path}-wal").exists():
         return None
-    age = (now - checked).total_seconds()  # (a clock set back makes it negative: not trusted either)
     return checked if 0 <= age < DEEP_CHECK_EVERY else None
 
 

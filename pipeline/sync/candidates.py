@@ -129,10 +129,15 @@ def gather_candidates(
                 for entry in batch:
                     link = entry.link
                     due = not entry.settled and _changed_since(link, checked.get(link.url))
-                    settled = settled and not due
+                    settled = settled and not due and entry.lasting
                     if entry.key is not None and not due:
                         settled_keys.append(entry.key)
-                    if link.url in chosen.by_url or link.url in seen:
+                    if link.url in chosen.by_url:
+                        continue
+                    if link.url in seen:  # listed before (another child sitemap, say), and not due there
+                        if due:
+                            chosen.add(Candidate(link, "sitemap"))
+                            report.unchanged -= link.url not in revisit_urls
                         continue
                     seen.add(link.url)
                     discovered, count = discovered + 1, count + 1

@@ -4,7 +4,7 @@ It runs discovery for real (robots.txt, the listings and sitemaps are requested,
 usual politeness), then notes each article a sync would fetch instead of fetching it, and lists in
 `files_written` the output files that differ from what the store holds now. It takes no lock, stores no
 response, creates no state_dir and writes no output; without a store it works on an empty one in a
-temporary folder."""
+temporary folder, and on a copy there of a store that this release would upgrade."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from pipeline.fetch import Fetcher
 from pipeline.model import Config, Source
 from pipeline.publish import render_site
 from pipeline.reports import SyncReport
-from pipeline.store import STORE_FILE, Store
+from pipeline.store import STORE_FILE, Store, copy_if_behind
 from pipeline.sync.run import select_sources, source_for_url, sync_source
 
 
@@ -57,7 +57,8 @@ def preview_sync(
     report = SyncReport(started_at=_now())
     deadline = time.monotonic() + config.run_budget  # discovery is bounded as in a sync
     with tempfile.TemporaryDirectory(prefix="panui-dry-run-") as empty:
-        folder = config.state_dir if (config.state_dir / STORE_FILE).is_file() else Path(empty)
+        real = config.state_dir / STORE_FILE
+        folder = config.state_dir if real.is_file() and not copy_if_behind(real, Path(empty)) else Path(empty)
         with _ReadOnlyStore(folder) as store:
             for source in selected:
                 given = [url for url in urls if source_for_url(config, url) is source]

@@ -1,0 +1,100 @@
+"""What a sync asks for, decided from the sitemaps' entries (pipeline/sync/candidates.py), against a site
+and a store given through its two ports: a URL listed in two child sitemaps, and a lastmod the sitemap
+dates in the future."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from pipeline.config import load_config
+from pipeline.model import Page, Source
+from pipeline.reports import SourceReport
+from pipeline.sync.candidates import gather_candidates
+from tests.helpers import REPO_ROOT
+
+ROOT = "https://www.immigration.govt.nz"
+ARTICLE = ROOT + "/about-us/news-centre/some-change"
+NOW = datetime.now(UTC).replace(microsecond=0)
+CHECKED = NOW - timedelta(days=2)
+
+
+def sitemaps_only() -> Source:
+    shipped = load_config(REPO_ROOT / "sources.yaml").sources[0]
+    discovery = dataclasses.replace(shipped.discovery, listings=(), feeds=())
+    return dataclasses.replace(shipped, base_url=ROOT + "/", discovery=discovery, alerts=None)
+
+
+def urlset(lastmod: str) -> bytes:
+    return (
+        '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+        f"<url><loc>{ARTICLE}</loc><lastmod>{lastmod}</lastmod></url></urlset>"
+    ).encode()
+
+
+class Site:
+    def __init__(self, bodies: dict[str, bytes]) -> None:
+        self.bodies = bodies
+
+    def url_for(self, path: str) -> str:
+        return ROOT + path
+
+    def discovery_page(self, url: str, reader: str, **_: Any) -> tuple[Page | None, dict[str, Any]]:
+        return Page(url, url, 200, {"content-type": "application/xml"}, self.bodies[url], NOW), {}
+
+    def feed_page(self, url: str) -> Page:
+        raise AssertionError(url)
+
+
+class Memory:
+    """The article was last checked two days ago; what discovery remembers is kept for the test."""
+
+    def __init__(self) -> None:
+        self.remembered: dict[str, dict[str, Any]] = {}
+
+    def checked_times(self, urls: Any) -> dict[str, datetime]:
+        return {url: CHECKED for url in urls if url == ARTICLE}
+
+    def revisit_candidates(self, *_: Any) -> list[tuple[str, datetime, datetime, bool]]:
+        return []
+
+    def remember_read(self, url: str, reader: str, found: dict[str, Any]) -> None:
+        self.remembered[url] = found
+
+    def recall_read(self, *_: Any, **__: Any) -> None:
+        return None
+
+    def save_alerts(self, *_: Any) -> list[Any]:
+        return []
+
+
+def test_a_link_two_child_sitemaps_list_is_asked_for_when_the_later_one_says_it_changed() -> None:
+    bodies = {
+        ROOT + "/sitemap.xml": (
+            '<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+            f"<sitemap><loc>{ROOT}/sitemap-a.xml</loc></sitemap><sitemap><loc>{ROOT}/sitemap-b.xml</loc></sitemap>"
+            "</sitemapindex>"
+        ).encode(),
+        ROOT + "/sitemap-a.xml": urlset((CHECKED - timedelta(days=1)).isoformat()),  # as we last read it
+        ROOT + "/sitemap-b.xml": urlset((NOW - timedelta(hours=1)).isoformat()),  # changed since our last check
+    }
+    report = SourceReport(source_id="inz")
+
+    candidates = gather_candidates(sitemaps_only(), Site(bodies), Memory(), report, [], NOW)
+
+    assert [candidate.link.url for candidate in candidates] == [ARTICLE]
+    assert report.unchanged == 0
+
+
+def test_a_sitemap_that_dates_a_link_in_the_future_is_read_again_though_it_answers_304() -> None:
+    # The lastmod cannot be true yet, so it is not taken; on the day it can be, the link must be asked
+    # for, so a 304 must not stand in for a read of that sitemap (it is not "settled").
+    memory = Memory()
+    future = (NOW + timedelta(days=30)).date().isoformat()
+    bodies = {ROOT + "/sitemap.xml": urlset(future)}
+
+    candidates = gather_candidates(sitemaps_only(), Site(bodies), memory, SourceReport(source_id="inz"), [], NOW)
+
+    assert candidates == []  # checked two days ago, and no lastmod that can be taken today
+    assert "settled" not in memory.remembered[ROOT + "/sitemap.xml"]

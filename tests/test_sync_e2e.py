@@ -346,6 +346,40 @@ def test_url_imports_an_article_linked_nowhere(site: FixtureSite, tmp_path: Path
     assert (tmp_path / "output" / "inz" / "articles" / "backfilled-article" / "index.html").is_file()
 
 
+def test_url_on_a_host_two_sources_share_goes_to_the_source_whose_paths_take_it(
+    site: FixtureSite, tmp_path: Path, make_config: MakeConfig
+) -> None:
+    # The shipped source takes the news centre; a second one on the same host, a section of notices.
+    config_path = fast_config(make_config, site, tmp_path)
+    config = yaml.safe_load(config_path.read_text("utf-8"))
+    notices = {
+        **config["sources"][0],
+        "id": "notices",
+        "name": "INZ notices",
+        "discovery": {"listings": [], "sitemap": "/notices-sitemap.xml", "article_paths": "^/notices/[^/]+/$"},
+        "expect": {"min_links": 0},
+    }
+    config["sources"] = [config["sources"][0], notices]
+    config_path.write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False), "utf-8")
+    site.set_article(
+        "/notices/fees/",
+        derive_article(
+            "article-improvements-to-the-pathway-student-visa.html",
+            slug="fees",
+            title="Fees notice",
+            published="01 June 2026",
+            body_html=NEW_ARTICLE_BODY,
+        ),
+    )
+
+    result = sync(config_path, "--url", url_of(site, "/notices/fees/"), "--json")
+
+    assert result.returncode == 0, result.stderr
+    report = {source["id"]: source for source in json.loads(result.stdout)["sources"]}
+    assert list(report) == ["notices"] and len(report["notices"]["new"]) == 1
+    assert (tmp_path / "output" / "notices" / "articles" / "fees" / "index.html").is_file()
+
+
 def test_url_on_a_foreign_host_is_refused(site: FixtureSite, tmp_path: Path, make_config: MakeConfig) -> None:
     foreign = "https://example.org" + NEWS + "some-article/"
 

@@ -32,8 +32,11 @@ log = logging.getLogger("panui.sync")
 
 
 def source_for_url(config: Config, url: str) -> Source | None:
+    """The source a URL belongs to: of the sources on its host, the first whose article paths take it
+    (two sources may share a host: the news centre and a section of notices), else the first."""
     host = urlsplit(url).netloc.lower()
-    return next((source for source in config.sources if source.host == host), None)
+    on_host = [source for source in config.sources if source.host == host]
+    return next((source for source in on_host if article_url(url, source)), on_host[0] if on_host else None)
 
 
 def run_sync(

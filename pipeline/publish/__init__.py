@@ -30,6 +30,7 @@ from pipeline.store import PUBLISH_FILE, Catalogue, Membership, catalogue_errors
 
 IN_PROGRESS_FILE = "publishing"  # present while a publication writes; left behind if it was killed
 INDEX_CHUNK = 500
+LISTED_AT_ONCE = 2000  # articles the outputs of one batch may list (a year's page lists hundreds)
 
 
 class ArticleStore(StoreView, Protocol):
@@ -182,7 +183,8 @@ def _write(
     `every_file`, which restores files edited by hand); record the new keys. Unchanged bytes are never
     rewritten either way. Returns the paths of every output planned when `keep` (a full publication)."""
     planned: set[str] = set()
-    for batch in batched(outputs, INDEX_CHUNK // 4):  # one query for the recorded keys of a batch
+    # One query for the recorded keys of a batch; its outputs hold their articles until it is written.
+    for batch in batched(outputs, INDEX_CHUNK // 4, lambda output: output.weight, LISTED_AT_ONCE):
         known = {} if every_file else catalogue.file_keys([path for output in batch for path in output.paths])
         done: list[tuple[str, str]] = []
         for output in batch:

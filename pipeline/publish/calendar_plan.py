@@ -6,10 +6,11 @@ same is not rewritten, so the feed's bytes stay put until a date enters or leave
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from functools import cache, partial
 
+from pipeline.batching import batched
 from pipeline.model import Config
 from pipeline.publish import render
 from pipeline.publish.archive import SiteContext, render_coming_up
@@ -31,6 +32,7 @@ from pipeline.publish.render import FeedContent
 from pipeline.publish.site import poll_minutes
 from pipeline.store import Catalogue
 
+ARTICLES_AT_ONCE = 500  # dated articles read at a time (their entries are let go once written)
 Planned = tuple[tuple[str, ...], object, Callable[[], dict[str, bytes]]]
 
 
@@ -40,9 +42,7 @@ def calendar_outputs(config: Config, catalogue: Catalogue, site: SiteContext, to
     a quiet publication reads no event: at 50,000 articles reading them all took about a second."""
     changes = catalogue.state("dates") or "0"
     first = today - timedelta(days=KEPT_DAYS)
-    dated = cache(partial(_dated, config, catalogue, first))  # read once, by the first output rendered
-    # Each event written once, for the site's calendar and its source's.
-    kept = cache(lambda: [(item, ics_event(item)) for item in dated() if item.event.day >= first])
+    dates = cache(partial(_dates, config, catalogue, first, today - timedelta(days=RECENT_DAYS)))  # read once
     title = config.feeds.title
     everything = "Dates from the announcements"
     yield _ics(
@@ -51,7 +51,7 @@ def calendar_outputs(config: Config, catalogue: Catalogue, site: SiteContext, to
         f"{everything}: when something takes effect, opens or closes.",
         changes,
         today,
-        lambda: [ics for _, ics in kept()],
+        lambda: [ics for _, ics in dates().events],
     )
     for source in config.sources:
         yield _ics(
@@ -60,24 +60,24 @@ def calendar_outputs(config: Config, catalogue: Catalogue, site: SiteContext, to
             f"{everything} of {source.name}.",
             changes,
             today,
-            partial(lambda source_id: [ics for item, ics in kept() if item.entry.source.id == source_id], source.id),
+            partial(lambda source_id: [ics for of, ics in dates().events if of == source_id], source.id),
         )
 
     def coming_up() -> dict[str, bytes]:
-        coming, past = window(dated(), today)
+        coming, past = window(dates().near, today)
         return {"coming-up/index.html": render_coming_up(site, coming, past, UPCOMING_DAYS, RECENT_DAYS)}
 
     yield (("coming-up/index.html",), [changes, today], coming_up)
     paths = tuple("upcoming" + extension for extension in FEED_EXTENSIONS.values())
-    yield (paths, [title, changes, today], lambda: _upcoming(config, catalogue, dated(), today))
+    yield (paths, [title, changes, today], lambda: _upcoming(config, catalogue, dates(), today))
 
 
-def _upcoming(config: Config, catalogue: Catalogue, dated: list[Dated], today: date) -> dict[str, bytes]:
-    soon = {event.uid for event in due_within([item.event for item in dated], today, UPCOMING_DAYS)}
-    near = [item for item in dated if item.event.uid in soon]
+def _upcoming(config: Config, catalogue: Catalogue, dates: Dates, today: date) -> dict[str, bytes]:
+    soon = {event.uid for event in due_within([item.event for item in dates.near], today, UPCOMING_DAYS)}
+    near = [item for item in dates.near if item.event.uid in soon]
     # Dated, while it lists nothing, by the last change to a date of the last year or to come (a date from
     # the store, as every feed's).
-    since = max((item.event.stamp for item in near or dated), default=None) or catalogue.archive_began()
+    since = max((item.event.stamp for item in near), default=dates.latest) or catalogue.archive_began()
     content = FeedContent(
         "",
         upcoming_title(config.feeds.title),
@@ -96,19 +96,43 @@ def _ics(
     return ((path,), [name, description, changes, today], lambda: {path: render_ics(name, description, events())})
 
 
-def _dated(config: Config, catalogue: Catalogue, since: date) -> list[Dated]:
-    """Every event of each published article with a date on or after `since`, in date order."""
+@dataclass(frozen=True)
+class Dates:
+    """What the calendar's outputs show, read by the first one rendered: the VEVENT of each date from
+    `first` on, with its source's id, in date order; the dates from RECENT_DAYS ago on with their articles
+    (the page's and the feed's); the last change to any date. Only those recent dates keep their
+    article: memory holds about the calendar's bytes, not an article for each of its dates."""
+
+    events: list[tuple[str, bytes]]
+    near: list[Dated]
+    latest: datetime | None
+
+
+def _dates(config: Config, catalogue: Catalogue, first: date, recent: date) -> Dates:
+    """The events of each published article with a date on or after `first`, a chunk of articles at a time."""
     sources = {source.id: source for source in config.sources}
-    rows = dict(catalogue.dated(since))
-    found = [
-        Dated(_withdrawn(event, stored.withdrawn_at), make_entry(stored, sources[stored.source_id], config.site_url))
-        for stored in catalogue.articles(list(rows))
-        if stored.source_id in sources
-        for event in from_json(rows[stored.id])
-    ]
-    return sorted(
-        found, key=lambda item: (item.event.day, item.event.at.timestamp() if item.event.at else 0.0, item.event.uid)
-    )
+    events: list[tuple[tuple[date, float, str], str, bytes]] = []
+    near: list[Dated] = []
+    latest: datetime | None = None
+    for chunk in batched(catalogue.dated(first), ARTICLES_AT_ONCE):
+        texts = dict(chunk)
+        for stored in catalogue.articles(list(texts)):
+            if stored.source_id not in sources:
+                continue
+            entry = make_entry(stored, sources[stored.source_id], config.site_url)
+            for event in from_json(texts[stored.id]):
+                item = Dated(_withdrawn(event, stored.withdrawn_at), entry)
+                latest = max(latest or item.event.stamp, item.event.stamp)
+                if item.event.day >= first:  # (an article's earlier dates are read with its later ones)
+                    events.append((_order(item), stored.source_id, ics_event(item)))
+                if item.event.day >= recent:
+                    near.append(item)
+    events.sort(key=lambda event: event[0])  # stable: dates of one moment stay in article order
+    return Dates([(source_id, ics) for _, source_id, ics in events], sorted(near, key=_order), latest)
+
+
+def _order(item: Dated) -> tuple[date, float, str]:
+    return (item.event.day, item.event.at.timestamp() if item.event.at else 0.0, item.event.uid)
 
 
 def _withdrawn(event: DatedEvent, withdrawn_at: datetime | None) -> DatedEvent:

@@ -24,6 +24,7 @@ from pipeline.publish.search_plan import search_leftovers, search_outputs
 from pipeline.publish.site import collection_paths, opml_lists, poll_minutes, site_key, source_feed_titles
 from pipeline.store import Catalogue, CollectionInfo, Membership
 
+Render = Callable[[], dict[str, bytes]]
 ARTICLE_CHUNK = 200  # article pages are planned this many at a time, so memory holds a chunk, not the archive
 
 
@@ -31,7 +32,8 @@ ARTICLE_CHUNK = 200  # article pages are planned this many at a time, so memory 
 class Output:
     paths: tuple[str, ...]
     key: str
-    render: Callable[[], dict[str, bytes]]
+    render: Render
+    weight: int = 1  # the articles it lists: what it holds in memory until it is written
 
 
 @dataclass
@@ -104,29 +106,24 @@ class SitePlanner:
             return membership in saved.configured(self.config)
         return membership.kind != "source" and self.catalogue.size(membership.collection) > 0
 
-    def _output(self, paths: tuple[str, ...], depends: object, render_: Callable[[], dict[str, bytes]]) -> Output:
+    def _output(self, paths: tuple[str, ...], depends: object, render_: Render, weight: int = 1) -> Output:
         # repr, not JSON: dependencies are tuples, strings, numbers and frozen dataclasses, whose repr
         # is exact and stable, and it costs a fraction of json.dumps (run for every planned output).
         key = hashlib.sha256(repr((self.base_key, paths, depends)).encode()).hexdigest()
-        return Output(paths=paths, key=key, render=render_)
+        return Output(paths=paths, key=key, render=render_, weight=weight)
 
     def _entries(self, stored: Sequence[StoredArticle]) -> list[Entry]:
         return [make_entry(item, self.sources[item.source_id], self.config.site_url) for item in stored]
 
     def _listing(self, listing: Listing) -> Output:
-        depends = [
-            listing.heading,
-            listing.description,
-            [entry.dependency for entry in listing.entries],
-            listing.groups,
-            listing.alerts,
-        ]
-        return self._output((listing.path,), depends, partial(render.listing_page, self.site, listing))
+        entries = [entry.dependency for entry in listing.entries]
+        depends = [listing.heading, listing.description, entries, listing.groups, listing.alerts]
+        return self._output((listing.path,), depends, partial(render.listing_page, self.site, listing), len(entries))
 
     def _feed(self, content: FeedContent, entries: Sequence[Entry], make_items: Callable[[], list[FeedItem]]) -> Output:
         paths = tuple(content.folder + content.basename + extension for extension in FEED_EXTENSIONS.values())
         depends = [content, [entry.dependency for entry in entries]]
-        return self._output(paths, depends, partial(render.feed_files, self.config, content, make_items))
+        return self._output(paths, depends, partial(render.feed_files, self.config, content, make_items), len(entries))
 
     def _article_feed(self, folder: str, title: str, description: str, minutes: int) -> Output:
         newest = self._entries(self.catalogue.listed(folder, limit=self.limit, current_only=True))

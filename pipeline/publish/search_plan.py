@@ -46,7 +46,7 @@ def search_outputs(planner: SitePlanner, scope: Scope) -> Iterator[Output]:
     for group in sorted(scope.search_groups):
         if entries := _group(planner, group):
             depends = [entry.dependency for entry in entries]
-            yield planner._output((group_path(group),), depends, partial(_group_file, group, entries))
+            yield planner._output((group_path(group),), depends, partial(_group_file, group, entries), len(entries))
 
 
 def _group(planner: SitePlanner, group: int) -> list[Entry]:

@@ -43,9 +43,6 @@ class Site:
     def discovery_page(self, url: str, reader: str, **_: Any) -> tuple[Page | None, dict[str, Any]]:
         return Page(url, url, 200, {"content-type": "application/xml"}, self.bodies[url], NOW), {}
 
-    def feed_page(self, url: str) -> Page:
-        raise AssertionError(url)
-
 
 class Memory:
     """The article was last checked two days ago; what discovery remembers is kept for the test."""
@@ -98,3 +95,21 @@ def test_a_sitemap_that_dates_a_link_in_the_future_is_read_again_though_it_answe
 
     assert candidates == []  # checked two days ago, and no lastmod that can be taken today
     assert "settled" not in memory.remembered[ROOT + "/sitemap.xml"]
+
+
+def test_a_feed_read_only_in_part_is_never_taken_as_settled() -> None:
+    # Not well-formed, but feedparser reads its one item: used, with a note, and read again next time.
+    source = dataclasses.replace(
+        sitemaps_only(),
+        extraction=None,
+        discovery=dataclasses.replace(sitemaps_only().discovery, sitemap=None, feeds=("/feed",)),
+    )
+    day = (CHECKED - timedelta(days=1)).strftime("%a, %d %b %Y %H:%M:%S +0000")
+    feed = f'<rss version="2.0"><channel><title>t</title><item><link>{ARTICLE}</link><pubDate>{day}</pubDate></item>'
+    memory, report = Memory(), SourceReport(source_id="inz")
+
+    candidates = gather_candidates(source, Site({ROOT + "/feed": feed.encode()}), memory, report, [], NOW)
+
+    assert candidates == [] and report.unchanged == 1  # its item read, not due
+    assert any("not well-formed" in note for note in report.notes)
+    assert ROOT + "/feed" not in memory.remembered

@@ -8,7 +8,7 @@ import json
 import subprocess
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +26,7 @@ from tests.ministry_site import (
     release_page,
     releases_feed,
 )
+from tests.test_steady_state import imported_by, loaded
 
 pytestmark = pytest.mark.e2e  # runs run.py and a second fixture site
 TEXT = {"Content-Type": "text/plain; charset=utf-8"}
@@ -130,6 +131,34 @@ def test_a_second_sync_asks_conditionally_and_rebuild_gives_the_same_bytes(
     assert rebuilt.returncode == 0, rebuilt.stdout + rebuilt.stderr
     # The third release's date and topic came from its feed item: rebuild read the stored page with it.
     assert {path: path.read_bytes() for path in sorted(output.rglob("*")) if path.is_file()} == first
+
+
+def test_a_feed_that_answers_304_with_nothing_due_is_not_read_again(
+    site: FixtureSite, ministry: FixtureSite, tmp_path: Path, make_config: MakeConfig
+) -> None:
+    """The daemon's steady state for a feed source: once a read of the feed found none of its items due,
+    a 304 means none can be; the stored copy is not parsed (feedparser, BeautifulSoup not even loaded)."""
+    config = two_sources(make_config, site, ministry, tmp_path)
+    for _ in range(2):  # the first reads everything; the second finds every item checked: settled
+        assert sync(config).returncode == 0
+    ministry.clear_requests()
+
+    result, modules = imported_by(tmp_path, "sync", "--json", "--config", str(config))
+
+    assert result.returncode == 0, result.stderr
+    assert all(not source["new"] and not source["problems"] for source in json.loads(result.stdout)["sources"])
+    assert "If-None-Match" in {request.path: request.headers for request in ministry.requests}[FEED_PATH]
+    assert loaded(modules, ("feedparser", "bs4", "trafilatura")) == []
+
+    # When the feed changes, it is read again and its new item fetched.
+    newer = replace(
+        RELEASES[0], slug="newer-release", title="Newer", published=RELEASES[0].published + timedelta(days=1)
+    )
+    ministry.set(FEED_PATH, Route(body=releases_feed(ministry.base_url, (newer, *RELEASES)), headers=RSS))
+    ministry.set_article(newer.path, release_page(ministry.base_url, newer))
+    changed = sync(config, "--json")
+    (beehive,) = [source for source in json.loads(changed.stdout)["sources"] if source["id"] == "beehive"]
+    assert beehive["new"] == [release_url(ministry, newer.path)]
 
 
 def test_a_malformed_feed_is_a_problem_for_its_source_alone(

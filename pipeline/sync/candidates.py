@@ -47,8 +47,6 @@ class Pages(Protocol):
         self, url: str, reader: str, *, max_bytes: int | None = None, needs: tuple[str, ...] = ()
     ) -> tuple[Page | None, dict[str, Any]]: ...
 
-    def feed_page(self, url: str) -> Page: ...
-
 
 class Memory(Protocol):
     """What discovery asks of the store, and keeps in it (pipeline.store.Store)."""
@@ -103,17 +101,24 @@ def gather_candidates(
     discovered = len(chosen.by_url)
     # A feed's items are few (the newest 10 to 50), and read like a sitemap's links: a known article is
     # asked for again when its item is newer than our last check, or on the revisit schedule.
-    items = _feed_items(source, pages, report)
+    feeds = _feeds(source, pages, report)
+    items: dict[str, FeedItem] = {}
+    for feed in feeds:
+        discovered += feed.settled or 0  # a settled feed, not read again: its items count as found
+        for item in feed.items:
+            items.setdefault(item.url, item)  # the first feed to list one stands
     checked = store.checked_times(list(items))
     for url, item in items.items():
         if url in chosen.by_url:
             continue
         discovered += 1
-        link = Link(url=url, found_on="feed", lastmod=item.published)
-        if _changed_since(link, checked.get(url)):
-            chosen.add(Candidate(link, "feed"))
+        if _feed_due(item, checked):
+            chosen.add(Candidate(_feed_link(item), "feed"))
         elif url not in revisit_urls:
             report.unchanged += 1
+    for feed in feeds:  # as a sitemap: a 304 next time means none of its items can be due
+        if feed.settled is None and feed.whole and not any(_feed_due(item, checked) for item in feed.items):
+            store.remember_read(feed.url, discovery_reader(source), {"settled": len(feed.items)})
     # The sitemap's URLs seen so far (a sitemap, or two child sitemaps, may repeat one): the only thing
     # kept of the links that are not fetched, about 100 bytes each.
     seen: set[str] = set()
@@ -236,22 +241,41 @@ def _listing_candidates(source: Source, pages: Pages, store: Memory, report: Sou
     return candidates
 
 
-def _feed_items(source: Source, pages: Pages, report: SourceReport) -> dict[str, FeedItem]:
-    """The article items of the source's feeds, by URL (the first feed to list one stands). A feed that
-    cannot be read is a problem for this source; its other feeds and listings are read all the same."""
-    items: dict[str, FeedItem] = {}
+@dataclass(frozen=True)
+class FeedRead:
+    url: str
+    items: tuple[FeedItem, ...] = ()
+    settled: int | None = None  # not read again (a 304, none of its items due at its last read): how many
+    whole: bool = True  # False for a feed not well-formed, read in part: never taken as settled
+
+
+def _feeds(source: Source, pages: Pages, report: SourceReport) -> list[FeedRead]:
+    """Each feed of the source, read or settled. A feed that cannot be read is a problem for this
+    source; its other feeds and listings are read all the same."""
+    found: list[FeedRead] = []
     for feed in source.discovery.feeds:
         url = pages.url_for(feed)
         try:
-            content = read_feed(pages.feed_page(url), source)
+            page, remembered = pages.discovery_page(url, discovery_reader(source), needs=("settled",))
+            if page is None:
+                found.append(FeedRead(url, settled=int(remembered["settled"])))
+                continue
+            content = read_feed(page, source)
         except (FetchError, DiscoverError) as error:
             report.problems.append(Problem(source.id, url, "discover", error.message, error.hint))
             continue
         if content.damage:
             report.notes.append(f"feed {url} is not well-formed ({content.damage}); read what it holds")
-        for item in content.items:
-            items.setdefault(item.url, item)
-    return items
+        found.append(FeedRead(url, tuple(content.items), whole=not content.damage))
+    return found
+
+
+def _feed_link(item: FeedItem) -> Link:
+    return Link(url=item.url, found_on="feed", lastmod=item.published)
+
+
+def _feed_due(item: FeedItem, checked: dict[str, datetime]) -> bool:
+    return _changed_since(_feed_link(item), checked.get(item.url))
 
 
 def _sitemaps(

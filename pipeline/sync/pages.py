@@ -46,11 +46,6 @@ class SourcePages:
                 return None, found
         return self._with_body(page, max_bytes), {}
 
-    def feed_page(self, url: str) -> Page:
-        """A feed is small and its items carry what generic extraction needs: it is read every time, from
-        the stored copy when it answered 304."""
-        return self._with_body(self.fetch(url, conditional=True), None)
-
     def _with_body(self, page: Page, max_bytes: int | None) -> Page:
         """The page, or for a 304 its stored copy (fetched afresh when no readable copy is kept)."""
         if page.status == 304:

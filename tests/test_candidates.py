@@ -1,6 +1,6 @@
 """What a sync asks for, decided from the sitemaps' entries (pipeline/sync/candidates.py), against a site
-and a store given through its two ports: a URL listed in two child sitemaps, and a lastmod the sitemap
-dates in the future."""
+and a store given through its two ports: a URL listed in two child sitemaps, a lastmod the sitemap
+dates in the future, and a feed read only in part."""
 
 from __future__ import annotations
 

@@ -19,8 +19,8 @@ from pipeline.publish.feed_items import FeedItem
 UPCOMING_DAYS = 14  # the feed of dates coming up: today and the next 14 days
 RECENT_DAYS = 60  # the "Coming up" page also lists the dates of the last 60 days, below the future ones
 # calendar.ics holds every future date and those of the last year: bounded however long the archive grows
-# (at 10,000 articles, icalendar took 7 s to write every date ever given), and a year back is more than a
-# calendar that subscribes to it keeps in view.
+# (a change of one date rewrites the whole file), and a year back is more than a calendar that subscribes
+# to it keeps in view.
 KEPT_DAYS = 366
 
 

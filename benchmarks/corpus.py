@@ -138,6 +138,27 @@ def body_blocks() -> tuple[str, ...]:
     return tuple(re.sub(r'href="/', f'href="{LIVE_HOST}/', block) for block in blocks)
 
 
+MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+          "November", "December")  # fmt: skip
+QUOTED_DATE = re.compile(rf"\b(\d{{1,2}}) ({'|'.join(MONTHS)}) (\d{{4}})\b")
+
+
+def _dates_after(published: date, body: str) -> str:
+    """The body with each date it quotes moved to the next such day and month after `published`: an
+    article quotes dates near its own (a deadline, a start), so an archive's calendar holds about a
+    year of articles' dates whatever the archive's age, as a real one does. (The captures all quote
+    July 2026: kept as they are, every article of a 50,000-article archive going back 68 years would
+    still be in the calendar.)"""
+
+    def moved(match: re.Match[str]) -> str:
+        month, day = MONTHS.index(match[2]) + 1, min(int(match[1]), 28)
+        quoted = date(published.year, month, day)
+        quoted = quoted if quoted > published else quoted.replace(year=published.year + 1)
+        return f"{quoted.day} {match[2]} {quoted.year}"
+
+    return QUOTED_DATE.sub(moved, body)
+
+
 def today() -> date:
     return datetime.now(ZoneInfo(TIMEZONE)).date()
 
@@ -149,7 +170,7 @@ def make_spec(serial: int, published: date) -> ArticleSpec:
         title += f" from {published + timedelta(days=rng.randrange(7, 90)):%B %Y}"
     slug = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-") + f"-{serial}"
     pool = body_blocks()
-    body = "\n".join(rng.choice(pool) for _ in range(rng.randrange(6, 24)))
+    body = _dates_after(published, "\n".join(rng.choice(pool) for _ in range(rng.randrange(6, 24))))
     return ArticleSpec(
         serial=serial,
         slug=slug,

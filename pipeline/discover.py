@@ -9,6 +9,7 @@ import io
 import itertools
 import zlib
 from collections.abc import Container, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -117,14 +118,14 @@ def sitemap_entries(
         huge_tree=False,
         recover=False,
     )
-    first = next(_read(events, page.url), None)  # the first complete <url> or <sitemap>, or the end
+    with _broken_off(page.url):
+        first = next(events, None)  # the first complete <url> or <sitemap>, or the end
     root = first[1].getroottree().getroot() if first is not None else events.root
-    if first is not None:
-        events = itertools.chain([first], events)
+    entries = itertools.chain([first[1]] if first is not None else [], (element for _, element in events))
     tag = etree.QName(root).localname if root is not None else "nothing"
     if tag == "sitemapindex":
         children: list[str] = []
-        for entry in _ended(events, page.url, "sitemap"):
+        for entry in _entries(entries, page.url, "sitemap"):
             url = join_url(page.final_url, _text(entry, "loc") or "")
             if url and web_url(url) is None and urlsplit(url).netloc.lower() == source.host and url not in children:
                 children.append(url)
@@ -134,7 +135,7 @@ def sitemap_entries(
             f"{page.url} is not a sitemap (root element <{tag}>)",
             "discovery.sitemap must name a sitemap or sitemap index",
         )
-    return [], _urlset_links(_ended(events, page.url, "url"), page, source, settled)
+    return [], _urlset_links(_entries(entries, page.url, "url"), page, source, settled)
 
 
 def _urlset_links(
@@ -142,7 +143,6 @@ def _urlset_links(
 ) -> Iterator[SitemapEntry]:
     for entry in entries:
         texts = {child.tag: child.text for child in entry}  # (one pass: findtext is dear at 50,000 entries)
-        entry.clear()  # what was read of it is copied out: the tree keeps no finished entry
         loc = (texts.get(f"{SITEMAP_NS}loc") or texts.get("loc") or "").strip()
         lastmod = texts.get(f"{SITEMAP_NS}lastmod") or texts.get("lastmod")
         key = hashlib.blake2b(f"{loc}\x1f{lastmod or ''}".encode(), digest_size=8).digest()
@@ -161,16 +161,20 @@ def _urlset_links(
             )
 
 
-def _ended(events: Iterator[tuple[str, etree._Element]], url: str, name: str) -> Iterator[etree._Element]:
-    """The elements called `name` (in the sitemaps namespace or none), each once it is complete; those
-    before it are dropped from the tree."""
+def _entries(elements: Iterator[etree._Element], url: str, name: str) -> Iterator[etree._Element]:
+    """Each complete element called `name` (in the sitemaps namespace or none), bounded in number,
+    dropped from the tree (with what came before it) once the reader has taken what it needs of it;
+    what breaks off the stream as DiscoverError."""
     tags, count = {f"{SITEMAP_NS}{name}", name}, 0
-    for _, element in _read(events, url):
-        if element.tag in tags:
+    with _broken_off(url):
+        for element in elements:
+            if element.tag not in tags:
+                continue
             count += 1
             if count > MAX_SITEMAP_ENTRIES:
                 raise DiscoverError(f"sitemap {url} lists more than {MAX_SITEMAP_ENTRIES} entries")
             yield element
+            element.clear()
             parent = element.getparent()
             while parent is not None and element.getprevious() is not None:
                 del parent[0]
@@ -180,11 +184,11 @@ def _text(entry: etree._Element, name: str) -> str | None:
     return entry.findtext(f"{SITEMAP_NS}{name}") or entry.findtext(name)
 
 
-def _read(events: Iterator[tuple[str, etree._Element]], url: str) -> Iterator[tuple[str, etree._Element]]:
-    """iterparse's events, with what breaks off the stream (bad XML, bad gzip, too many bytes) as
-    DiscoverError naming the sitemap."""
+@contextmanager
+def _broken_off(url: str) -> Iterator[None]:
+    """What breaks off the stream (bad XML, bad gzip, too many bytes) as DiscoverError naming the sitemap."""
     try:
-        yield from events
+        yield
     except etree.XMLSyntaxError as error:
         raise DiscoverError(
             f"sitemap {url} is not well-formed XML: {error}", "check the sitemap URL in discovery.sitemap"

@@ -10,7 +10,7 @@ import itertools
 import zlib
 from collections.abc import Container, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -44,13 +44,22 @@ class SitemapEntry:
     """One article link of a urlset. `key` names the entry as written (its loc and lastmod), so the same
     entry in a later copy of the sitemap has the same key; it is None when the link is not exactly the
     entry's loc, or its lastmod is refused as later than today (such an entry is read afresh every
-    time). `settled`: the key is one of those the caller knows need no request; then the entry is not
-    read further (its link is its loc, with no lastmod)."""
+    time)."""
 
     link: Link
     key: bytes | None
-    settled: bool = False
     lasting: bool = True  # False when its lastmod was refused as later than today: it may be taken another day
+
+
+@dataclass
+class Settled:
+    """The keys of the entries known to need no request (see SitemapEntry), and the entries a read passed
+    by for being one of them, as it goes: their locs (each its link's URL) and keys. At 50,000 entries,
+    passing them by as strings instead of links halves the cost of reading a sitemap that gained one."""
+
+    known: Container[bytes] = frozenset()
+    urls: list[str] = field(default_factory=list)
+    keys: list[bytes] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -103,13 +112,13 @@ def read_sitemap(page: Page, source: Source) -> SitemapContent:
 
 
 def sitemap_entries(
-    page: Page, source: Source, settled: Container[bytes] = frozenset()
+    page: Page, source: Source, settled: Settled | None = None
 ) -> tuple[list[str], Iterator[SitemapEntry]]:
     """(child sitemaps, article links): a sitemap index has only the first, a urlset only the second,
     read one by one as they are asked for from the (decompressed) stream, each element dropped once
     read, so a sitemap of any size is held neither as a tree nor as Python objects. A page that is not
     a sitemap raises at once; one that breaks off later raises DiscoverError as its links are read.
-    An entry whose key is in `settled` is passed on unread (see SitemapEntry)."""
+    An entry whose key `settled` knows is passed by, into `settled` (see Settled)."""
     events = etree.iterparse(
         _Bounded(_stream(page.body), page.url),
         tag=SITEMAP_TAGS,  # libxml2 passes over the rest (a <url>'s loc and lastmod are read from it)
@@ -121,12 +130,13 @@ def sitemap_entries(
     with _broken_off(page.url):
         first = next(events, None)  # the first complete <url> or <sitemap>, or the end
     root = first[1].getroottree().getroot() if first is not None else events.root
-    entries = itertools.chain([first[1]] if first is not None else [], (element for _, element in events))
+    if first is not None:
+        events = itertools.chain([first], events)
     tag = etree.QName(root).localname if root is not None else "nothing"
     if tag == "sitemapindex":
         children: list[str] = []
-        for entry in _entries(entries, page.url, "sitemap"):
-            url = join_url(page.final_url, _text(entry, "loc") or "")
+        for texts in _entries(events, page.url, "sitemap"):
+            url = join_url(page.final_url, _loc(texts))
             if url and web_url(url) is None and urlsplit(url).netloc.lower() == source.host and url not in children:
                 children.append(url)
         return children, iter(())
@@ -135,19 +145,20 @@ def sitemap_entries(
             f"{page.url} is not a sitemap (root element <{tag}>)",
             "discovery.sitemap must name a sitemap or sitemap index",
         )
-    return [], _urlset_links(_entries(entries, page.url, "url"), page, source, settled)
+    return [], _urlset_links(_entries(events, page.url, "url"), page, source, settled or Settled())
 
 
 def _urlset_links(
-    entries: Iterator[etree._Element], page: Page, source: Source, settled: Container[bytes]
+    entries: Iterator[dict[str, str | None]], page: Page, source: Source, settled: Settled
 ) -> Iterator[SitemapEntry]:
-    for entry in entries:
-        texts = {child.tag: child.text for child in entry}  # (one pass: findtext is dear at 50,000 entries)
-        loc = (texts.get(f"{SITEMAP_NS}loc") or texts.get("loc") or "").strip()
+    known, passed_urls, passed_keys = settled.known, settled.urls, settled.keys
+    for texts in entries:
+        loc = _loc(texts)
         lastmod = texts.get(f"{SITEMAP_NS}lastmod") or texts.get("lastmod")
         key = hashlib.blake2b(f"{loc}\x1f{lastmod or ''}".encode(), digest_size=8).digest()
-        if key in settled:  # known: the URL checks below and the lastmod are what made it so
-            yield SitemapEntry(Link(url=loc, found_on=page.url), key, settled=True)
+        if key in known:  # the URL checks below and the lastmod are what made it known
+            passed_urls.append(loc)
+            passed_keys.append(key)
             continue
         # Sitemap URLs are absolute by the protocol: urljoin (costly, at 10,000 URLs) only for the others.
         joined = loc if loc.startswith(("http://", "https://")) else join_url(page.final_url, loc)
@@ -161,27 +172,28 @@ def _urlset_links(
             )
 
 
-def _entries(elements: Iterator[etree._Element], url: str, name: str) -> Iterator[etree._Element]:
-    """Each complete element called `name` (in the sitemaps namespace or none), bounded in number,
-    dropped from the tree (with what came before it) once the reader has taken what it needs of it;
-    what breaks off the stream as DiscoverError."""
+def _entries(events: Iterator[tuple[str, etree._Element]], url: str, name: str) -> Iterator[dict[str, str | None]]:
+    """The texts of each complete element called `name` (in the sitemaps namespace or none) by their
+    tags, bounded in number; each element is dropped from the tree (with what came before it) once
+    read. What breaks off the stream is DiscoverError."""
     tags, count = {f"{SITEMAP_NS}{name}", name}, 0
     with _broken_off(url):
-        for element in elements:
+        for _, element in events:
             if element.tag not in tags:
                 continue
             count += 1
             if count > MAX_SITEMAP_ENTRIES:
                 raise DiscoverError(f"sitemap {url} lists more than {MAX_SITEMAP_ENTRIES} entries")
-            yield element
+            texts = {child.tag: child.text for child in element}  # (one pass: findtext is dear at 50,000)
             element.clear()
             parent = element.getparent()
             while parent is not None and element.getprevious() is not None:
                 del parent[0]
+            yield texts
 
 
-def _text(entry: etree._Element, name: str) -> str | None:
-    return entry.findtext(f"{SITEMAP_NS}{name}") or entry.findtext(name)
+def _loc(texts: dict[str, str | None]) -> str:
+    return (texts.get(f"{SITEMAP_NS}loc") or texts.get("loc") or "").strip()
 
 
 @contextmanager

@@ -25,7 +25,7 @@ from typing import Any, Protocol
 
 from pipeline import __version__
 from pipeline.batching import batched
-from pipeline.discover import MAX_SITEMAP_BYTES, SitemapEntry, find_listing_links, read_feed, sitemap_entries
+from pipeline.discover import MAX_SITEMAP_BYTES, Settled, SitemapEntry, find_listing_links, read_feed, sitemap_entries
 from pipeline.errors import DiscoverError, ExtractError, FetchError
 from pipeline.extract.alerts import extract_alerts
 from pipeline.feed_item import FeedItem
@@ -119,21 +119,20 @@ def gather_candidates(
     for feed in feeds:  # as a sitemap: a 304 next time means none of its items can be due
         if feed.settled is None and feed.whole and not any(_feed_due(item, checked) for item in feed.items):
             store.remember_read(feed.url, discovery_reader(source), {"settled": len(feed.items)})
-    # The sitemap's URLs seen so far (a sitemap, or two child sitemaps, may repeat one): the only thing
-    # kept of the links that are not fetched, about 100 bytes each.
+    # The sitemap's URLs seen so far (a sitemap, or two child sitemaps, may repeat one), ~100 bytes each.
     seen: set[str] = set()
     for sitemap in _sitemaps(source, pages, store, report):
         if isinstance(sitemap, int):  # a settled sitemap, not read again: its links count as found
             discovered += sitemap
             continue
-        url, entries = sitemap
-        settled, count, settled_keys = True, 0, list[bytes]()
+        url, entries, passed = sitemap
+        settled, count, settled_keys, broken = True, 0, list[bytes](), False
         try:
             for batch in batched(entries, SITEMAP_BATCH):
-                checked = store.checked_times([entry.link.url for entry in batch if not entry.settled])
+                checked = store.checked_times([entry.link.url for entry in batch])
                 for entry in batch:
                     link = entry.link
-                    due = not entry.settled and _changed_since(link, checked.get(link.url))
+                    due = _changed_since(link, checked.get(link.url))
                     settled = settled and not due and entry.lasting
                     if entry.key is not None and not due:
                         settled_keys.append(entry.key)
@@ -152,6 +151,14 @@ def gather_candidates(
                         report.unchanged += 1
         except DiscoverError as error:  # it broke off (read as a stream): the links before the break stand
             report.problems.append(Problem(source.id, url, "discover", error.message, error.hint))
+            broken = True
+        # The entries passed by, none due, counted as above (after the others: a URL taken is not counted twice)
+        fresh = [known for known in dict.fromkeys(passed.urls) if known not in chosen.by_url and known not in seen]
+        seen.update(fresh)
+        discovered, count = discovered + len(fresh), count + len(fresh)
+        report.unchanged += len(fresh) - len(revisit_urls.intersection(fresh))
+        settled_keys += passed.keys
+        if broken:
             continue
         # When it changes, its entries that need no request now will need none then, as written (a
         # lastmod, and our last check of the article, only move forward): the next read passes them by,
@@ -280,9 +287,10 @@ def _feed_due(item: FeedItem, checked: dict[str, datetime]) -> bool:
 
 def _sitemaps(
     source: Source, pages: Pages, store: Memory, report: SourceReport
-) -> Iterator[tuple[str, Iterator[SitemapEntry]] | int]:
+) -> Iterator[tuple[str, Iterator[SitemapEntry], Settled] | int]:
     """Each urlset to read, with its article links, read as they are asked for (and the sitemaps an
-    index names); or, for one that answered 304 with all its links settled, their number."""
+    index names) and the entries it passes by as settled; or, for one that answered 304 with all its links
+    settled, their number."""
     if not source.discovery.sitemap:
         return
     reader = discovery_reader(source)
@@ -296,7 +304,8 @@ def _sitemaps(
                 queue += [str(child) for child in found.get("sitemaps", [])]
                 yield int(found.get("settled", 0))
                 continue
-            children, links = sitemap_entries(page, source, _settled_keys(store, url, reader))
+            passed = Settled(_settled_keys(store, url, reader))
+            children, links = sitemap_entries(page, source, passed)
         except FetchError as error:
             if error.status == 404 and visited == 1:
                 report.notes.append(f"no sitemap at {url}")
@@ -310,7 +319,7 @@ def _sitemaps(
             store.remember_read(url, reader, {"sitemaps": children})
             queue += children
         else:
-            yield url, links
+            yield url, links, passed
 
 
 def _collect_alerts(source: Source, store: Memory, page: Page, report: SourceReport) -> bool:

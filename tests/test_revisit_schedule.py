@@ -1,7 +1,8 @@
 """The revisit schedule: which known articles a sync asks for again. Exactly those its rules make due
 (daily while young, weekly for a year, then monthly; a withdrawn article at the slowest pace), and found
 without reading the many old articles that are not due: a quiet sync's store work follows the young
-articles and the due ones, not the archive (issue 20). So does replacing a discovery page's stored copy."""
+articles and the due ones, not the archive (issue 20). So do replacing a discovery page's stored copy and
+finding the corrections."""
 
 from __future__ import annotations
 
@@ -149,3 +150,40 @@ def test_a_discovery_page_that_changed_replaces_its_copy_without_reading_the_arc
 
     assert replace_sitemap(b"<urlset>2</urlset>") <= work * 1.1 + 50
     assert store.raw_page_count() == 1  # the sitemap's newest copy only
+
+
+def test_finding_the_corrections_does_not_read_every_article(store: Store) -> None:
+    """The feed of corrections lists the few articles with a later version, or withdrawn: they are found
+    through their own index, at the same cost however many articles the store holds."""
+
+    def corrected() -> tuple[set[str], int]:
+        steps = 0
+
+        def count() -> int:
+            nonlocal steps
+            steps += 1
+            return 0
+
+        catalogue = store.catalogue(None)
+        store._db.set_progress_handler(count, 1)
+        try:
+            found = {stored.article.url for stored in catalogue.corrected("inz", 50)}
+        finally:
+            store._db.set_progress_handler(None, 1)
+            catalogue.close()
+        return found, steps
+
+    revised = add(store, 0, published=NOW - timedelta(days=40), checked=NOW - timedelta(days=40))
+    changed = Article(revised, "Article 0, corrected", NOW, "News", (), "", "<p>Article 0, corrected.</p>")
+    store.save_article(changed, source_id="inz", timezone="Pacific/Auckland", requested_url=revised, retrieved_at=NOW)
+    withdrawn = add(store, 1, published=NOW - timedelta(days=30), checked=NOW, withdrawn=True)
+    for serial in range(2, 22):
+        add(store, serial, published=NOW - timedelta(days=serial), checked=NOW)
+    found, work = corrected()
+    assert found == {revised, withdrawn}
+    for serial in range(22, 822):
+        add(store, serial, published=NOW - timedelta(days=serial), checked=NOW)
+
+    again, more_work = corrected()
+    assert again == found
+    assert more_work <= work * 1.1 + 50  # 40 times the articles, the same work

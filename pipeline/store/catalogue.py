@@ -287,7 +287,8 @@ class Catalogue(SearchPostings):
         """The articles behind the source's `limit` newest corrections (a later version, or a withdrawal),
         ties at the edge included, so the newest `limit` correction items are all among theirs."""
         events = (
-            "SELECT r.article_id AS id, r.retrieved_at AS at FROM revisions r JOIN articles a ON a.id = r.article_id "
+            # (CROSS JOIN: from the later versions, through their index, to their articles; not the other way.)
+            "SELECT r.article_id AS id, r.retrieved_at AS at FROM revisions r CROSS JOIN articles a ON a.id = r.article_id "
             "WHERE a.source_id = :source AND r.version > 1 AND a.kind = 'article' "
             "UNION ALL SELECT id, withdrawn_at FROM articles WHERE source_id = :source AND withdrawn_at IS NOT NULL "
             "AND kind = 'article'"  # a watched page's changes have a feed of their own

@@ -212,4 +212,10 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX revisions_by_raw_page ON revisions (raw_page_id);
     CREATE INDEX http_cache_by_raw_page ON http_cache (raw_page_id);
     """,
+    # 12: the corrections (a later version, a withdrawal), few in any archive, so that the feed of
+    # corrections finds them without reading every article of the source (45 ms a publication at 50,000).
+    """
+    CREATE INDEX revisions_later ON revisions (article_id) WHERE version > 1;
+    CREATE INDEX articles_withdrawn ON articles (source_id, kind) WHERE withdrawn_at IS NOT NULL;
+    """,
 )

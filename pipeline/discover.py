@@ -37,6 +37,8 @@ SITEMAP_NS = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
 MAX_SITEMAP_BYTES = 50 * 1024 * 1024
 MAX_SITEMAP_ENTRIES = 500_000  # ten times the protocol's 50,000 URLs: a bound on the work, not on real sitemaps
 SITEMAP_TAGS = tuple(f"{ns}{name}" for ns in (SITEMAP_NS, "") for name in ("url", "sitemap"))
+LOC, LASTMOD = f"{SITEMAP_NS}loc", f"{SITEMAP_NS}lastmod"
+DROPPED_AT_ONCE = 1024  # entries read before they are dropped from the tree together
 
 
 @dataclass(frozen=True)
@@ -136,7 +138,7 @@ def sitemap_entries(
     if tag == "sitemapindex":
         children: list[str] = []
         for texts in _entries(events, page.url, "sitemap"):
-            url = join_url(page.final_url, _loc(texts))
+            url = join_url(page.final_url, (texts.get(LOC) or texts.get("loc") or "").strip())
             if url and web_url(url) is None and urlsplit(url).netloc.lower() == source.host and url not in children:
                 children.append(url)
         return children, iter(())
@@ -153,8 +155,8 @@ def _urlset_links(
 ) -> Iterator[SitemapEntry]:
     known, passed_urls, passed_keys = settled.known, settled.urls, settled.keys
     for texts in entries:
-        loc = _loc(texts)
-        lastmod = texts.get(f"{SITEMAP_NS}lastmod") or texts.get("lastmod")
+        loc = (texts.get(LOC) or texts.get("loc") or "").strip()
+        lastmod = texts.get(LASTMOD) or texts.get("lastmod")
         key = hashlib.blake2b(f"{loc}\x1f{lastmod or ''}".encode(), digest_size=8).digest()
         if key in known:  # the URL checks below and the lastmod are what made it known
             passed_urls.append(loc)
@@ -187,13 +189,9 @@ def _entries(events: Iterator[tuple[str, etree._Element]], url: str, name: str) 
             texts = {child.tag: child.text for child in element}  # (one pass: findtext is dear at 50,000)
             element.clear()
             parent = element.getparent()
-            while parent is not None and element.getprevious() is not None:
-                del parent[0]
+            if count % DROPPED_AT_ONCE == 0 and parent is not None:
+                del parent[: parent.index(element)]
             yield texts
-
-
-def _loc(texts: dict[str, str | None]) -> str:
-    return (texts.get(f"{SITEMAP_NS}loc") or texts.get("loc") or "").strip()
 
 
 @contextmanager

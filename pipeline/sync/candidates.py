@@ -163,7 +163,7 @@ def gather_candidates(
         # When it changes, its entries that need no request now will need none then, as written (a
         # lastmod, and our last check of the article, only move forward): the next read passes them by,
         # so a sitemap of 50,000 links that gained one costs the checks of one.
-        found: dict[str, object] = {"settled_keys": base64.b64encode(b"".join(sorted(settled_keys))).decode()}
+        found: dict[str, object] = {"settled_keys": base64.b64encode(b"".join(settled_keys)).decode()}
         if settled:  # a 304 next time means nothing in it can be due: it need not be read
             found["settled"] = count
         store.remember_read(url, discovery_reader(source), found)

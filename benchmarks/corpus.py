@@ -151,7 +151,7 @@ def _dates_after(published: date, body: str) -> str:
     still be in the calendar.)"""
 
     def moved(match: re.Match[str]) -> str:
-        month, day = MONTHS.index(match[2]) + 1, min(int(match[1]), 28)
+        month, day = MONTHS.index(match[2]) + 1, min(max(int(match[1]), 1), 28)
         quoted = date(published.year, month, day)
         quoted = quoted if quoted > published else quoted.replace(year=published.year + 1)
         return f"{quoted.day} {match[2]} {quoted.year}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import calendar
 import gzip
 import hashlib
@@ -38,6 +39,7 @@ MAX_SITEMAP_BYTES = 50 * 1024 * 1024
 MAX_SITEMAP_ENTRIES = 500_000  # ten times the protocol's 50,000 URLs: a bound on the work, not on real sitemaps
 SITEMAP_TAGS = tuple(f"{ns}{name}" for ns in (SITEMAP_NS, "") for name in ("url", "sitemap"))
 LOC, LASTMOD = f"{SITEMAP_NS}loc", f"{SITEMAP_NS}lastmod"
+KEY_BYTES = 8  # an entry's key: a digest of its loc and lastmod (see SitemapEntry)
 DROPPED_AT_ONCE = 1024  # entries read before they are dropped from the tree together
 
 
@@ -52,16 +54,33 @@ class SitemapEntry:
     key: bytes | None
     lasting: bool = True  # False when its lastmod was refused as later than today: it may be taken another day
 
+    @staticmethod
+    def key_of(loc: str, lastmod: str | None) -> bytes:
+        return hashlib.blake2b(f"{loc}\x1f{lastmod or ''}".encode(), digest_size=KEY_BYTES).digest()
+
 
 @dataclass
-class Settled:
-    """The keys of the entries known to need no request (see SitemapEntry), and the entries a read passed
-    by for being one of them, as it goes: their locs (each its link's URL) and keys. At 50,000 entries,
-    passing them by as strings instead of links halves the cost of reading a sitemap that gained one."""
+class SitemapRead:
+    """One read of a urlset, as it goes. `known`: the keys of the entries known to need no request (see
+    SitemapEntry); such an entry is passed by, its loc (its link's URL) and key kept in `passed_urls`
+    and `passed_keys`: at 50,000 entries, strings instead of links halve the cost of reading a sitemap
+    that gained one. `broken`: where the stream broke off, once its entries are read (those before
+    the break stand)."""
 
     known: Container[bytes] = frozenset()
-    urls: list[str] = field(default_factory=list)
-    keys: list[bytes] = field(default_factory=list)
+    passed_urls: list[str] = field(default_factory=list)
+    passed_keys: list[bytes] = field(default_factory=list)
+    broken: DiscoverError | None = None
+
+
+def keys_text(keys: list[bytes]) -> str:
+    """Entries' keys as text to keep (plain JSON data), in their order."""
+    return base64.b64encode(b"".join(keys)).decode()
+
+
+def known_keys(text: str) -> set[bytes]:
+    data = base64.b64decode(text)
+    return {data[start : start + KEY_BYTES] for start in range(0, len(data), KEY_BYTES)}
 
 
 @dataclass(frozen=True)
@@ -106,21 +125,22 @@ def find_listing_links(page: Page, listing: Listing, source: Source) -> list[Lin
 def read_sitemap(page: Page, source: Source) -> SitemapContent:
     """A urlset's article links (with lastmod, each once) or a sitemap index's child sitemaps on the
     same host."""
-    children, entries = sitemap_entries(page, source)
+    read = SitemapRead()
+    children, entries = sitemap_entries(page, source, read)
     unique: dict[str, Link] = {}
     for entry in entries:
         unique.setdefault(entry.link.url, entry.link)  # a repeated URL: the first one stands
+    if read.broken is not None:
+        raise read.broken
     return SitemapContent(links=list(unique.values()), sitemaps=children)
 
 
-def sitemap_entries(
-    page: Page, source: Source, settled: Settled | None = None
-) -> tuple[list[str], Iterator[SitemapEntry]]:
+def sitemap_entries(page: Page, source: Source, read: SitemapRead) -> tuple[list[str], Iterator[SitemapEntry]]:
     """(child sitemaps, article links): a sitemap index has only the first, a urlset only the second,
     read one by one as they are asked for from the (decompressed) stream, each element dropped once
     read, so a sitemap of any size is held neither as a tree nor as Python objects. A page that is not
-    a sitemap raises at once; one that breaks off later raises DiscoverError as its links are read.
-    An entry whose key `settled` knows is passed by, into `settled` (see Settled)."""
+    a sitemap raises DiscoverError at once; a urlset that breaks off later ends its links there, the
+    break kept in `read` (see SitemapRead, which also says which entries are passed by)."""
     events = etree.iterparse(
         _Bounded(_stream(page.body), page.url),
         tag=SITEMAP_TAGS,  # libxml2 passes over the rest (a <url>'s loc and lastmod are read from it)
@@ -147,31 +167,34 @@ def sitemap_entries(
             f"{page.url} is not a sitemap (root element <{tag}>)",
             "discovery.sitemap must name a sitemap or sitemap index",
         )
-    return [], _urlset_links(_entries(events, page.url, "url"), page, source, settled or Settled())
+    return [], _urlset_links(_entries(events, page.url, "url"), page, source, read)
 
 
 def _urlset_links(
-    entries: Iterator[dict[str, str | None]], page: Page, source: Source, settled: Settled
+    entries: Iterator[dict[str, str | None]], page: Page, source: Source, read: SitemapRead
 ) -> Iterator[SitemapEntry]:
-    known, passed_urls, passed_keys = settled.known, settled.urls, settled.keys
-    for texts in entries:
-        loc = (texts.get(LOC) or texts.get("loc") or "").strip()
-        lastmod = texts.get(LASTMOD) or texts.get("lastmod")
-        key = hashlib.blake2b(f"{loc}\x1f{lastmod or ''}".encode(), digest_size=8).digest()
-        if key in known:  # the URL checks below and the lastmod are what made it known
-            passed_urls.append(loc)
-            passed_keys.append(key)
-            continue
-        # Sitemap URLs are absolute by the protocol: urljoin (costly, at 10,000 URLs) only for the others.
-        joined = loc if loc.startswith(("http://", "https://")) else join_url(page.final_url, loc)
-        url = article_url(joined, source) if joined else None
-        if url:
-            when = parse_lastmod(lastmod, page.fetched_at)
-            later = when is None and bool(lastmod) and str(lastmod).strip()[:10] >= page.fetched_at.date().isoformat()
-            stable = url == loc and not later
-            yield SitemapEntry(
-                Link(url=url, found_on=page.url, lastmod=when), key if stable else None, lasting=not later
-            )
+    known, passed_urls, passed_keys, fetched = read.known, read.passed_urls, read.passed_keys, page.fetched_at
+    key_of = SitemapEntry.key_of
+    try:
+        for texts in entries:
+            loc = (texts.get(LOC) or texts.get("loc") or "").strip()
+            lastmod = texts.get(LASTMOD) or texts.get("lastmod")
+            key = key_of(loc, lastmod)
+            if key in known:  # the URL checks below and the lastmod are what made it known
+                passed_urls.append(loc)
+                passed_keys.append(key)
+                continue
+            # Sitemap URLs are absolute by the protocol: urljoin (costly, at 10,000 URLs) only for the others.
+            joined = loc if loc.startswith(("http://", "https://")) else join_url(page.final_url, loc)
+            url = article_url(joined, source) if joined else None
+            if url:
+                when = parse_lastmod(lastmod, fetched)
+                later = when is None and bool(lastmod) and str(lastmod).strip()[:10] >= fetched.date().isoformat()
+                yield SitemapEntry(
+                    Link(url=url, found_on=page.url, lastmod=when), None if later or url != loc else key, not later
+                )
+    except DiscoverError as error:  # it broke off: the links before the break stand
+        read.broken = error
 
 
 def _entries(events: Iterator[tuple[str, etree._Element]], url: str, name: str) -> Iterator[dict[str, str | None]]:

@@ -1,14 +1,17 @@
 """What a sync asks for, decided from the sitemaps' entries (pipeline/sync/candidates.py), against a site
 and a store given through its two ports: a URL listed in two child sitemaps, a lastmod the sitemap
-dates in the future, and a feed read only in part."""
+dates in the future, a feed read only in part, a sitemap that breaks off, and an index that names
+itself."""
 
 from __future__ import annotations
 
 import dataclasses
+import gzip
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pipeline.config import load_config
+from pipeline.discover import SitemapEntry, SitemapRead, keys_text, sitemap_entries
 from pipeline.model import Page, Source
 from pipeline.reports import SourceReport
 from pipeline.sync.candidates import gather_candidates
@@ -35,12 +38,13 @@ def urlset(lastmod: str) -> bytes:
 
 class Site:
     def __init__(self, bodies: dict[str, bytes]) -> None:
-        self.bodies = bodies
+        self.bodies, self.asked = bodies, list[str]()
 
     def url_for(self, path: str) -> str:
         return ROOT + path
 
     def discovery_page(self, url: str, reader: str, **_: Any) -> tuple[Page | None, dict[str, Any]]:
+        self.asked.append(url)
         return Page(url, url, 200, {"content-type": "application/xml"}, self.bodies[url], NOW), {}
 
 
@@ -59,7 +63,7 @@ class Memory:
     def remember_read(self, url: str, reader: str, found: dict[str, Any]) -> None:
         self.remembered[url] = found
 
-    def recall_read(self, *_: Any, **__: Any) -> None:
+    def recall_read(self, *_: Any, **__: Any) -> dict[str, Any] | None:
         return None
 
     def save_alerts(self, *_: Any) -> list[Any]:
@@ -113,3 +117,49 @@ def test_a_feed_read_only_in_part_is_never_taken_as_settled() -> None:
     assert candidates == [] and report.unchanged == 1  # its item read, not due
     assert any("not well-formed" in note for note in report.notes)
     assert ROOT + "/feed" not in memory.remembered
+
+
+def test_the_links_read_before_a_sitemap_breaks_off_stand() -> None:
+    """The download is cut short deep into a large gzipped sitemap: every new link read before the break
+    is asked for, the settled ones read before it count as unchanged, and the break is a problem."""
+    old = (CHECKED - timedelta(days=1)).date().isoformat()
+    known = [f"{ROOT}/about-us/news-centre/known-{serial}" for serial in range(700)]
+    fresh = [f"{ROOT}/about-us/news-centre/new-{serial}" for serial in range(3000)]
+    entries = [f"<url><loc>{url}</loc><lastmod>{old}</lastmod></url>" for url in known]
+    entries += [f"<url><loc>{url}</loc></url>" for url in fresh]
+    whole = gzip.compress(
+        f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{"".join(entries)}</urlset>'.encode()
+    )
+    cut = whole[: len(whole) * 2 // 3]
+    settled = keys_text([SitemapEntry.key_of(url, old) for url in known])
+
+    class Remembered(Memory):
+        def checked_times(self, urls: Any) -> dict[str, datetime]:
+            return {url: CHECKED for url in urls if url in known}
+
+        def recall_read(self, *_: Any, **__: Any) -> dict[str, Any]:
+            return {"settled_keys": settled}
+
+    report = SourceReport(source_id="inz")
+    found = gather_candidates(sitemaps_only(), Site({ROOT + "/sitemap.xml": cut}), Remembered(), report, [], NOW)
+
+    before_break = SitemapRead()
+    _, links = sitemap_entries(Page(ROOT, ROOT, 200, {}, cut, NOW), sitemaps_only(), before_break)
+    read = [entry.link.url for entry in links if entry.link.url in fresh]
+    assert before_break.broken is not None and len(read) > 1000
+    assert [candidate.link.url for candidate in found] == read  # (the old loop lost the last batch of 500)
+    assert report.unchanged == len(known)
+    assert [problem.stage for problem in report.problems] == ["discover"]
+
+
+def test_a_sitemap_index_that_names_itself_is_read_once() -> None:
+    index = (
+        '<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+        f"<sitemap><loc>{ROOT}/sitemap-a.xml</loc></sitemap><sitemap><loc> </loc></sitemap>"
+        f"<sitemap><loc>{ROOT}/sitemap.xml</loc></sitemap></sitemapindex>"
+    ).encode()
+    site = Site({ROOT + "/sitemap.xml": index, ROOT + "/sitemap-a.xml": urlset(NOW.isoformat())})
+
+    gather_candidates(sitemaps_only(), site, Memory(), SourceReport(source_id="inz"), [], NOW)
+
+    assert site.asked == [ROOT + "/sitemap.xml", ROOT + "/sitemap-a.xml"]

@@ -15,7 +15,6 @@ module to import pipeline.fetch or pipeline.store."""
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import math
 from collections.abc import Iterable, Iterator, Sequence
@@ -25,7 +24,16 @@ from typing import Any, Protocol
 
 from pipeline import __version__
 from pipeline.batching import batched
-from pipeline.discover import MAX_SITEMAP_BYTES, Settled, SitemapEntry, find_listing_links, read_feed, sitemap_entries
+from pipeline.discover import (
+    MAX_SITEMAP_BYTES,
+    SitemapEntry,
+    SitemapRead,
+    find_listing_links,
+    keys_text,
+    known_keys,
+    read_feed,
+    sitemap_entries,
+)
 from pipeline.errors import DiscoverError, ExtractError, FetchError
 from pipeline.extract.alerts import extract_alerts
 from pipeline.feed_item import FeedItem
@@ -125,45 +133,42 @@ def gather_candidates(
         if isinstance(sitemap, int):  # a settled sitemap, not read again: its links count as found
             discovered += sitemap
             continue
-        url, entries, passed = sitemap
-        settled, count, settled_keys, broken = True, 0, list[bytes](), False
-        try:
-            for batch in batched(entries, SITEMAP_BATCH):
-                checked = store.checked_times([entry.link.url for entry in batch])
-                for entry in batch:
-                    link = entry.link
-                    due = _changed_since(link, checked.get(link.url))
-                    settled = settled and not due and entry.lasting
-                    if entry.key is not None and not due:
-                        settled_keys.append(entry.key)
-                    if link.url in chosen.by_url:
-                        continue
-                    if link.url in seen:  # listed before (another child sitemap, say), and not due there
-                        if due:
-                            chosen.add(Candidate(link, "sitemap"))
-                            report.unchanged -= link.url not in revisit_urls
-                        continue
-                    seen.add(link.url)
-                    discovered, count = discovered + 1, count + 1
+        url, entries, read = sitemap
+        settled, count, settled_keys = True, 0, list[bytes]()
+        for batch in batched(entries, SITEMAP_BATCH):
+            checked = store.checked_times([entry.link.url for entry in batch])
+            for entry in batch:
+                link = entry.link
+                due = _changed_since(link, checked.get(link.url))
+                settled = settled and not due and entry.lasting
+                if entry.key is not None and not due:
+                    settled_keys.append(entry.key)
+                if link.url in chosen.by_url:
+                    continue
+                if link.url in seen:  # listed before (another child sitemap, say), and not due there
                     if due:
                         chosen.add(Candidate(link, "sitemap"))
-                    elif link.url not in revisit_urls:
-                        report.unchanged += 1
-        except DiscoverError as error:  # it broke off (read as a stream): the links before the break stand
-            report.problems.append(Problem(source.id, url, "discover", error.message, error.hint))
-            broken = True
+                        report.unchanged -= link.url not in revisit_urls
+                    continue
+                seen.add(link.url)
+                discovered, count = discovered + 1, count + 1
+                if due:
+                    chosen.add(Candidate(link, "sitemap"))
+                elif link.url not in revisit_urls:
+                    report.unchanged += 1
         # The entries passed by, none due, counted as above (after the others: a URL taken is not counted twice)
-        fresh = [known for known in dict.fromkeys(passed.urls) if known not in chosen.by_url and known not in seen]
+        fresh = [known for known in dict.fromkeys(read.passed_urls) if known not in chosen.by_url and known not in seen]
         seen.update(fresh)
         discovered, count = discovered + len(fresh), count + len(fresh)
         report.unchanged += len(fresh) - len(revisit_urls.intersection(fresh))
-        settled_keys += passed.keys
-        if broken:
+        settled_keys += read.passed_keys
+        if read.broken is not None:  # it broke off (read as a stream): the links before the break stand
+            report.problems.append(Problem(source.id, url, "discover", read.broken.message, read.broken.hint))
             continue
         # When it changes, its entries that need no request now will need none then, as written (a
         # lastmod, and our last check of the article, only move forward): the next read passes them by,
         # so a sitemap of 50,000 links that gained one costs the checks of one.
-        found: dict[str, object] = {"settled_keys": base64.b64encode(b"".join(settled_keys)).decode()}
+        found: dict[str, object] = {"settled_keys": keys_text(settled_keys)}
         if settled:  # a 304 next time means nothing in it can be due: it need not be read
             found["settled"] = count
         store.remember_read(url, discovery_reader(source), found)
@@ -287,27 +292,30 @@ def _feed_due(item: FeedItem, checked: dict[str, datetime]) -> bool:
 
 def _sitemaps(
     source: Source, pages: Pages, store: Memory, report: SourceReport
-) -> Iterator[tuple[str, Iterator[SitemapEntry], Settled] | int]:
+) -> Iterator[tuple[str, Iterator[SitemapEntry], SitemapRead] | int]:
     """Each urlset to read, with its article links, read as they are asked for (and the sitemaps an
-    index names) and the entries it passes by as settled; or, for one that answered 304 with all its links
-    settled, their number."""
+    index names) and the read (what it passes by as settled, where it broke off); or, for one that answered
+    304 with all its links settled, their number."""
     if not source.discovery.sitemap:
         return
     reader = discovery_reader(source)
-    queue, visited = [pages.url_for(source.discovery.sitemap)], 0
-    while queue and visited < MAX_SITEMAPS:
+    queue, visited = [pages.url_for(source.discovery.sitemap)], set[str]()
+    while queue and len(visited) < MAX_SITEMAPS:
         url = queue.pop(0)
-        visited += 1
+        if url in visited:  # named twice (an index that names itself, or a blank <loc>: the index again)
+            continue
+        visited.add(url)
         try:
             page, found = pages.discovery_page(url, reader, max_bytes=MAX_SITEMAP_BYTES, needs=("sitemaps", "settled"))
             if page is None:
                 queue += [str(child) for child in found.get("sitemaps", [])]
                 yield int(found.get("settled", 0))
                 continue
-            passed = Settled(_settled_keys(store, url, reader))
-            children, links = sitemap_entries(page, source, passed)
+            last = store.recall_read(url, reader, any_body=True) or {}  # its last complete read, of any bytes
+            read = SitemapRead(known_keys(str(last.get("settled_keys", ""))))
+            children, links = sitemap_entries(page, source, read)
         except FetchError as error:
-            if error.status == 404 and visited == 1:
+            if error.status == 404 and len(visited) == 1:
                 report.notes.append(f"no sitemap at {url}")
             else:
                 report.problems.append(Problem(source.id, url, "discover", error.message, error.hint))
@@ -319,7 +327,7 @@ def _sitemaps(
             store.remember_read(url, reader, {"sitemaps": children})
             queue += children
         else:
-            yield url, links, passed
+            yield url, links, read
 
 
 def _collect_alerts(source: Source, store: Memory, page: Page, report: SourceReport) -> bool:
@@ -331,14 +339,6 @@ def _collect_alerts(source: Source, store: Memory, page: Page, report: SourceRep
         return False
     report.alerts += [alert.title for alert in store.save_alerts(page.url, alerts, page.fetched_at)]
     return True
-
-
-def _settled_keys(store: Memory, url: str, reader: str) -> set[bytes]:
-    """The keys of the sitemap entries that needed no request at its last complete read, whatever its
-    bytes were then."""
-    found = store.recall_read(url, reader, any_body=True) or {}
-    data = base64.b64decode(str(found.get("settled_keys", "")))
-    return {data[start : start + 8] for start in range(0, len(data), 8)}
 
 
 def discovery_reader(source: Source) -> str:

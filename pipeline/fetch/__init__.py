@@ -113,12 +113,9 @@ class Fetcher:
         try:
             page = self._get_robots(robots_url, cached[0] if cached else None)
         except FetchError as error:
-            if error.status is not None and 400 <= error.status < 500 and error.status not in (401, 403):
-                parser.parse([])  # no robots.txt: everything is allowed
-                self._robots = parser
-                return None
-            if error.status in (401, 403):
-                parser.parse(["User-agent: *", "Disallow: /"])
+            if error.status is not None and 400 <= error.status < 500:
+                # 401 or 403: the site refuses Pānui, so nothing is allowed; any other: no robots.txt, no rules.
+                parser.parse(["User-agent: *", "Disallow: /"] if error.status in (401, 403) else [])
                 self._robots = parser
                 return None
             raise FetchError(

@@ -17,7 +17,7 @@ from pipeline.model import Article, Page, StoredArticle, Version
 from pipeline.store.catalogue import Catalogue
 from pipeline.store.database import Database, iso, parse_time
 from pipeline.store.pages import remember_in
-from pipeline.store.rows import CURRENT, article_columns, chunks, marks, stored_article
+from pipeline.store.rows import CURRENT, article_columns, chunks, marks, stored_article, stored_content
 
 SaveOutcome = Literal["new", "updated", "unchanged"]
 DAY = 86_400.0
@@ -141,17 +141,9 @@ class ArticleStore(Database):
                 f"WHERE r.article_id IN ({marks(chunk)}) ORDER BY r.article_id, r.version",
                 chunk,
             )
-            for article_id, number, retrieved, url, title, published, kind, topics, summary, body, zone in rows:
-                article = Article(
-                    url=url,
-                    title=title,
-                    published=datetime.fromisoformat(published).astimezone(ZoneInfo(zone)),
-                    news_type=kind,
-                    topics=tuple(json.loads(topics)),
-                    summary=summary,
-                    body_html=body,
-                )
-                found.setdefault(int(article_id), []).append(Version(int(number), parse_time(retrieved), article))
+            for article_id, number, retrieved, *content in rows:
+                version = Version(int(number), parse_time(retrieved), stored_content(*content))
+                found.setdefault(int(article_id), []).append(version)
         return found
 
     def revisit_candidates(

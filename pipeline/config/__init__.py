@@ -13,14 +13,14 @@ from urllib.parse import urlsplit
 import yaml
 
 from pipeline import PRODUCT, __version__
-from pipeline.config.reader import Reader, between, check_http_url, check_one_line, duration, parse_interval
+from pipeline.config.reader import Reader, between, check_http_url, check_one_line, duration
 from pipeline.config.selectors import recall_checked, record_checked
 from pipeline.config.sources import parse_sources
 from pipeline.config.subscriptions import parse_notify
 from pipeline.errors import ConfigError, PanuiError
 from pipeline.model import Config, FeedSettings, HealthSettings, Source
 
-__all__ = ["load_config", "parse_config", "parse_interval", "record_checked", "require_real_contact"]
+__all__ = ["load_config", "parse_config", "record_checked", "require_real_contact"]
 # An address at a domain reserved for examples (RFC 2606, RFC 6761): mailto:you@example.org and the like.
 PLACEHOLDER_ADDRESS = re.compile(
     r"(?:^|[^\w.-])(?:[\w-]+\.)*(?:example\.(?:com|net|org)|[\w-]+\.(?:example|invalid|test|localhost))(?![\w-])",

@@ -10,7 +10,7 @@ import math
 import time
 import urllib.robotparser
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from urllib.parse import urljoin, urlsplit
 
@@ -188,14 +188,7 @@ class Fetcher:
             message = f"{conditional}GET {current}: {page.status} ({len(page.body)} bytes)"
             log_event(log, logging.INFO, "fetch.response", message, url=current, status=page.status)
             if page.status not in REDIRECT_STATUSES:
-                return Page(
-                    url=url,
-                    final_url=page.final_url,
-                    status=page.status,
-                    headers=page.headers,
-                    body=page.body,
-                    fetched_at=page.fetched_at,
-                )
+                return replace(page, url=url)  # the URL asked for, and final_url the one that answered
             location = page.headers.get("location")
             if not location:
                 raise FetchError(

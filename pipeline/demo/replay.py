@@ -11,7 +11,6 @@ import tempfile
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
-from types import TracebackType
 
 from pipeline.errors import PanuiError
 from pipeline.publish.serve import StaticHandler, StaticServer
@@ -88,9 +87,7 @@ class ReplaySite(StaticServer):
         self._thread.start()
         return self
 
-    def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, traceback: TracebackType | None
-    ) -> None:
+    def __exit__(self, *_: object) -> None:
         self.shutdown()
         self.server_close()
         self._folder.cleanup()

@@ -142,7 +142,7 @@ def _sentence_dates(sentence: str, published: date) -> Iterator[tuple[str, date,
     matches = list(DATE.finditer(sentence))
     previous_end = 0
     for index, match in enumerate(matches):
-        day = _day(match, matches[index + 1 :], published, sentence)
+        day = _day(match, matches[index + 1 :], published)
         next_start = matches[index + 1].start() if index + 1 < len(matches) else len(sentence)
         left = sentence[previous_end : match.start()]
         right = sentence[match.end() : next_start]
@@ -159,7 +159,7 @@ def _year_is_certain(match: re.Match[str], later: list[re.Match[str]]) -> bool:
     return match.group("weekday") is not None or any(other.group("year") for other in later)
 
 
-def _day(match: re.Match[str], later: list[re.Match[str]], published: date, sentence: str) -> date | None:
+def _day(match: re.Match[str], later: list[re.Match[str]], published: date) -> date | None:
     day = int(match.group("day") or match.group("day_second"))
     month = MONTHS[match.group("month") or match.group("month_first")]
     weekday = match.group("weekday")

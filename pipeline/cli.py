@@ -58,10 +58,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"Pānui {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    demo = commands.add_parser(
-        "demo",
-        parents=[common],
-        help="sync the bundled real INZ pages, replayed on 127.0.0.1, into a demo folder, then serve it (offline)",
+
+    def command(name: str, text: str) -> argparse.ArgumentParser:
+        return commands.add_parser(name, parents=[common], help=text)
+
+    demo = command(
+        "demo", "sync the bundled real INZ pages, replayed on 127.0.0.1, into a demo folder, then serve it (offline)"
     )
     demo.add_argument(
         "--dir", type=Path, default=Path("demo"), metavar="PATH", help="the demo's folder (default: ./demo)"
@@ -74,92 +76,44 @@ def build_parser() -> argparse.ArgumentParser:
         help="the port to serve on, which the demo's feeds link to (default: 8000)",
     )
     demo.add_argument("--no-serve", action="store_true", help="stop after the sync")
-    sync = commands.add_parser(
-        "sync",
-        parents=[common],
-        help="fetch new and changed articles, then publish feeds and archive",
-    )
-    sync.add_argument(
-        "--source",
-        action="append",
-        default=[],
-        metavar="ID",
-        help="sync only this source (repeatable)",
-    )
-    sync.add_argument(
-        "--url",
-        action="append",
-        default=[],
-        metavar="URL",
-        help="also import this article URL, fetched afresh (repeatable; for backfill)",
-    )
-    sync.add_argument(
-        "--wait",
-        type=lock_wait,
-        default=0.0,
-        metavar="SECONDS",
-        help="wait up to this long (at most a day) for another run holding the store (default: 0, exit 2 at once)",
+    sync = command("sync", "fetch new and changed articles, then publish feeds and archive")
+    add_repeated(sync, "--source", "ID", "sync only this source (repeatable)")
+    add_repeated(sync, "--url", "URL", "also import this article URL, fetched afresh (repeatable; for backfill)")
+    add_wait(
+        sync, "wait up to this long (at most a day) for another run holding the store (default: 0, exit 2 at once)"
     )
     sync.add_argument("--json", action="store_true", help="print the report as JSON")
     sync.add_argument("--dry-run", action="store_true", help="show what would be fetched and published; write nothing")
-    commands.add_parser(
-        "daemon",
-        parents=[common],
-        help="run each source on its schedule until SIGTERM/SIGINT (SIGHUP or an edited config reloads)",
-    )
-    status = commands.add_parser(
-        "status", parents=[common], help="show each source's health; exit 1 if one is unhealthy, 2 if none recorded"
-    )
+    command("daemon", "run each source on its schedule until SIGTERM/SIGINT (SIGHUP or an edited config reloads)")
+    status = command("status", "show each source's health; exit 1 if one is unhealthy, 2 if none recorded")
     status.add_argument("--json", action="store_true", help="print the health as JSON")
-    check = commands.add_parser(
-        "check",
-        parents=[common],
-        help="fetch a listing and a few articles; show what each selector matches (exit 1 on a miss)",
-    )
-    check.add_argument(
-        "--source", action="append", default=[], metavar="ID", help="check only this source (repeatable)"
-    )
-    check.add_argument(
-        "--url", action="append", default=[], metavar="URL", help="check this article instead of the newest ones"
-    )
-    rebuild = commands.add_parser(
-        "rebuild",
-        parents=[common],
-        help="re-extract every stored page with the current selectors and republish (no network)",
-    )
-    rebuild.add_argument(
-        "--wait",
-        type=lock_wait,
-        default=0.0,
-        metavar="SECONDS",
-        help="wait this long (at most a day) for a run holding the store",
-    )
-    serve = commands.add_parser(
-        "serve",
-        parents=[common],
-        help="serve output_dir over HTTP for local subscription and previews (Ctrl-C stops)",
-    )
+    check = command("check", "fetch a listing and a few articles; show what each selector matches (exit 1 on a miss)")
+    add_repeated(check, "--source", "ID", "check only this source (repeatable)")
+    add_repeated(check, "--url", "URL", "check this article instead of the newest ones")
+    rebuild = command("rebuild", "re-extract every stored page with the current selectors and republish (no network)")
+    add_wait(rebuild)
+    serve = command("serve", "serve output_dir over HTTP for local subscription and previews (Ctrl-C stops)")
     serve.add_argument("--host", default="127.0.0.1", help="the address to listen on (default: 127.0.0.1)")
     serve.add_argument(
         "--port", type=int, default=8000, help="the port to listen on; 0 picks a free one (default: 8000)"
     )
-    notify = commands.add_parser(
-        "notify", parents=[common], help="send a test message to each target of a subscription; report each result"
-    )
+    notify = command("notify", "send a test message to each target of a subscription; report each result")
     notify.add_argument("--test", required=True, metavar="ID", help="the subscription to test")
-    digest = commands.add_parser(
-        "digest", parents=[common], help="send the daily or weekly digests due now (each period once)"
-    )
+    digest = command("digest", "send the daily or weekly digests due now (each period once)")
     digest.add_argument("--period", required=True, choices=("daily", "weekly"), help="which digests to send")
     digest.add_argument("--subscription", metavar="ID", help="only this subscription's digest")
-    digest.add_argument(
-        "--wait",
-        type=lock_wait,
-        default=0.0,
-        metavar="SECONDS",
-        help="wait this long (at most a day) for a run holding the store",
-    )
+    add_wait(digest)
     return parser
+
+
+def add_wait(
+    command: argparse.ArgumentParser, text: str = "wait this long (at most a day) for a run holding the store"
+) -> None:
+    command.add_argument("--wait", type=lock_wait, default=0.0, metavar="SECONDS", help=text)
+
+
+def add_repeated(command: argparse.ArgumentParser, option: str, metavar: str, text: str) -> None:
+    command.add_argument(option, action="append", default=[], metavar=metavar, help=text)
 
 
 def port_number(text: str) -> int:
@@ -299,20 +253,11 @@ def print_report(report: SyncReport, output_dir: str, *, dry_run: bool = False) 
             f"({source.requests} request{'s' if source.requests != 1 else ''})"
             + (" DEGRADED" if source.degraded else "")
         )
-        for url in source.new:
-            show(f"  new: {url}")
-        for url in source.updated:
-            show(f"  updated: {url}")
-        for url in source.withdrawn:
-            show(f"  withdrawn: {url}")
-        for title in source.alerts:
-            show(f"  alert: {title}")
-        for note in source.notes:
-            show(f"  note: {note}")
-        for url in source.fallback:
-            show(f"  extracted by the fallback: {url}")
-        for reason in source.degraded:
-            show(f"  DEGRADED: {reason}")
+        listed = {"new": source.new, "updated": source.updated, "withdrawn": source.withdrawn, "alert": source.alerts}
+        listed |= {"note": source.notes, "extracted by the fallback": source.fallback, "DEGRADED": source.degraded}
+        for label, items in listed.items():
+            for item in items:
+                show(f"  {label}: {item}")
     count = len(report.files_written)
     if dry_run:
         show(

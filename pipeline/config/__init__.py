@@ -13,14 +13,14 @@ from urllib.parse import urlsplit
 import yaml
 
 from pipeline import PRODUCT, __version__
-from pipeline.config.reader import Reader, between, check_http_url, check_one_line, duration, parse_interval
+from pipeline.config.reader import Reader, between, check_http_url, check_one_line, duration
 from pipeline.config.selectors import recall_checked, record_checked
 from pipeline.config.sources import parse_sources
 from pipeline.config.subscriptions import parse_notify
 from pipeline.errors import ConfigError, PanuiError
 from pipeline.model import Config, FeedSettings, HealthSettings, Source
 
-__all__ = ["load_config", "parse_config", "parse_interval", "record_checked", "require_real_contact"]
+__all__ = ["load_config", "parse_config", "record_checked", "require_real_contact"]
 # An address at a domain reserved for examples (RFC 2606, RFC 6761): mailto:you@example.org and the like.
 PLACEHOLDER_ADDRESS = re.compile(
     r"(?:^|[^\w.-])(?:[\w-]+\.)*(?:example\.(?:com|net|org)|[\w-]+\.(?:example|invalid|test|localhost))(?![\w-])",
@@ -80,34 +80,27 @@ def load_config(path: Path) -> Config:
 
 def read_yaml(path: Path) -> Any:
     """The file's YAML, read within bounds (size; values, aliases expanded; depth), or ConfigError."""
+
+    def refused(message: str, hint: str = FIX_PATH) -> ConfigError:
+        return ConfigError(str(path), [("(file)", message, hint)])
+
     try:
         with path.open("rb") as file:
             data = file.read(MAX_CONFIG_BYTES + 1)
     except FileNotFoundError:
-        raise ConfigError(
-            str(path),
-            [
-                (
-                    "(file)",
-                    "not found",
-                    "pass --config PATH, or run from the folder holding sources.yaml",
-                )
-            ],
-        ) from None
+        raise refused("not found", "pass --config PATH, or run from the folder holding sources.yaml") from None
     except OSError as error:
-        raise ConfigError(str(path), [("(file)", f"cannot be read: {error}", "")]) from None
+        raise refused(f"cannot be read: {error}", "") from None
     if len(data) > MAX_CONFIG_BYTES:
-        raise ConfigError(str(path), [("(file)", f"is larger than {MAX_CONFIG_BYTES // 1024} KiB", FIX_PATH)])
+        raise refused(f"is larger than {MAX_CONFIG_BYTES // 1024} KiB")
     try:
         return yaml.load(data.decode("utf-8"), Loader=_BoundedLoader)  # (a SafeLoader: no Python objects)
     except UnicodeDecodeError as error:
-        raise ConfigError(str(path), [("(file)", f"is not UTF-8 text: {error}", FIX_PATH)]) from None
+        raise refused(f"is not UTF-8 text: {error}") from None
     except _Refused as error:
-        raise ConfigError(str(path), [("(file)", str(error), error.hint)]) from None
+        raise refused(str(error), error.hint) from None
     except (yaml.YAMLError, ValueError, OverflowError) as error:  # (an int of 5,000 digits, a 13th month)
-        raise ConfigError(
-            str(path), [("(file)", f"is not valid YAML: {error}", "check indentation and quoting")]
-        ) from None
+        raise refused(f"is not valid YAML: {error}", "check indentation and quoting") from None
 
 
 def parse_config(data: Any, path: Path) -> Config:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import re
+from dataclasses import fields
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -209,18 +210,7 @@ def _extraction(reader: Reader, value: Any, key: str) -> Selectors | None:
 
 
 def _selectors(reader: Reader, value: Any, key: str) -> Selectors:
-    allowed = {
-        "page_type",
-        "title",
-        "published",
-        "published_format",
-        "news_type",
-        "topics",
-        "summary",
-        "body",
-        "body_exclude",
-    }
-    data = reader.mapping(value, key, allowed)
+    data = reader.mapping(value, key, {field.name for field in fields(Selectors)})  # its keys are its fields
     if not data:
         reader.problem(key, "is required", "the CSS selectors that find each field on an article page")
     get = reader.get

@@ -141,7 +141,7 @@ def record_attempts(
             updated_by={"command": command, "pid": os.getpid(), "version": __version__},
             config=str(config.path),
             healthy=all(status.healthy for status in statuses),
-            sources={status.source_id: annotated(config, status, periods) for status in statuses},
+            sources={status.source_id: annotated(status, periods) for status in statuses},
         )
         if notifications is not None:  # the subscriptions' outbox as the last sync left it
             health["notifications"] = notifications
@@ -275,7 +275,7 @@ def assess(
     return statuses
 
 
-def annotated(config: Config, status: SourceHealth, periods: Mapping[str, float]) -> dict[str, Any]:
+def annotated(status: SourceHealth, periods: Mapping[str, float]) -> dict[str, Any]:
     return {
         **status.entry,
         "name": status.name,

@@ -42,7 +42,7 @@ def print_status(config: Config, periods: Mapping[str, float], *, as_json: bool,
     statuses = assess(config, health, periods, now)
     healthy = all(status.healthy for status in statuses)
     if as_json:
-        current = {status.source_id: annotated(config, status, periods) for status in statuses}
+        current = {status.source_id: annotated(status, periods) for status in statuses}
         checked = {**health, "healthy": healthy, "sources": current, "checked_at": iso_time(now)}
         print(json.dumps(checked, indent=2, ensure_ascii=False))
         return 0 if healthy else 1

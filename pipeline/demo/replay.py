@@ -1,23 +1,23 @@
-"""`run.py demo`'s stand-in for immigration.govt.nz: the real pages in pipeline/demo/captures, served on 127.0.0.1
-at their real paths with a robots.txt and a sitemap (stdlib only). Every answer carries the ETag and
-Last-Modified a static site would send, so a second sync's conditional requests are answered 304. It
-serves what was captured and nothing else; it never reaches the network."""
+"""`run.py demo`'s stand-in for immigration.govt.nz: the real pages in pipeline/demo/captures, written at
+their real paths (with a robots.txt and a sitemap) to a temporary folder and served on 127.0.0.1 by `run.py
+serve`'s own server, which answers conditional requests with 304 as a static site does. It serves what was
+captured and nothing else; it never reaches the network."""
 
 from __future__ import annotations
 
-import hashlib
+import os
 import re
+import tempfile
 import threading
-from email.utils import parsedate_to_datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from datetime import UTC, datetime
 from pathlib import Path
-from types import TracebackType
 
 from pipeline.errors import PanuiError
+from pipeline.publish.serve import StaticHandler, StaticServer
 
 CAPTURES = Path(__file__).resolve().parent / "captures"
 ORIGIN = re.compile(r"https://www\.immigration\.govt\.nz(/\S*)")  # on each capture's first line
-CAPTURED = "Mon, 13 Jul 2026 00:00:00 GMT"  # the captures' asset stamp (?m=1783974477): every Last-Modified
+CAPTURED = datetime(2026, 7, 13, tzinfo=UTC).timestamp()  # the captures' asset stamp (?m=1783974477): each file's
 ROBOTS = """User-agent: *
 Disallow: /_search/
 Disallow: /admin
@@ -40,71 +40,46 @@ def capture_pages() -> dict[str, bytes]:
     return pages
 
 
-def site_files(base_url: str) -> dict[str, tuple[str, bytes]]:
-    """Path -> (Content-Type, body) of the whole replayed site."""
-    html = "text/html; charset=utf-8"
+def write_site(folder: Path, base_url: str) -> None:
+    """The whole replayed site as files under `folder`: each page (its path ends in /) a folder's index.html."""
     pages = capture_pages()
     urls = "".join(
         f"<url><loc>{base_url.rstrip('/')}{path}</loc><lastmod>2026-07-13</lastmod></url>\n" for path in pages
     )
     sitemap = f'<?xml version="1.0" encoding="UTF-8"?>\n<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n{urls}</urlset>\n'
-    files = {path: (html, body) for path, body in pages.items()}
-    files["/robots.txt"] = ("text/plain; charset=utf-8", ROBOTS.format(base_url=base_url).encode())
-    files["/sitemap.xml"] = ("application/xml; charset=utf-8", sitemap.encode())
-    return files
+    files = {f"{path}index.html": body for path, body in pages.items()}
+    files |= {"/robots.txt": ROBOTS.format(base_url=base_url).encode(), "/sitemap.xml": sitemap.encode()}
+    for path, body in files.items():
+        file = folder / path.lstrip("/")
+        file.parent.mkdir(parents=True, exist_ok=True)
+        file.write_bytes(body)
+        os.utime(file, (CAPTURED, CAPTURED))  # every Last-Modified the captures' own
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(StaticHandler):
     server: ReplaySite
 
-    def log_message(self, format: str, *args: object) -> None:
-        pass  # the demo prints a summary of the requests instead
-
-    def do_GET(self) -> None:
-        found = self.server.files.get(self.path.split("?", 1)[0])
-        if found is None:
-            status, headers, body = 404, {"Content-Type": "text/plain; charset=utf-8"}, b"Not Found\n"
-        else:
-            content_type, body = found
-            etag = '"' + hashlib.sha256(body).hexdigest()[:20] + '"'
-            headers = {"Content-Type": content_type, "ETag": etag, "Last-Modified": CAPTURED}
-            status = 304 if self._not_modified(etag) else 200
-        self.server.answered.append(status)
-        self.send_response(status)
-        for name, value in headers.items():
-            self.send_header(name, value)
-        if status != 304:
-            self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        if status != 304:
-            self.wfile.write(body)
-
-    def _not_modified(self, etag: str) -> bool:
-        if (tags := self.headers.get("If-None-Match")) is not None:
-            return etag in {tag.strip().removeprefix("W/") for tag in tags.split(",")}
-        try:
-            since = parsedate_to_datetime(self.headers.get("If-Modified-Since", ""))
-        except (TypeError, ValueError):
-            return False
-        return since >= parsedate_to_datetime(CAPTURED)
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        self.server.answered.append(int(code))  # the demo prints a summary of the requests instead
 
 
-class ReplaySite(ThreadingHTTPServer):
+class ReplaySite(StaticServer):
     """The captures on 127.0.0.1:`port` (0: a free port) while the `with` block runs."""
 
-    daemon_threads = True
-
     def __init__(self, port: int = 0) -> None:
+        self._folder = tempfile.TemporaryDirectory(prefix="panui-demo-")
         try:
-            super().__init__(("127.0.0.1", port), _Handler)
+            super().__init__(Path(self._folder.name).resolve(), "127.0.0.1", port)
         except OSError as error:
+            self._folder.cleanup()
             raise PanuiError(
                 f"cannot serve the demo's copy of immigration.govt.nz on 127.0.0.1:{port}: {error}",
                 "the demo folder's store knows its pages at that address: stop what listens there, "
                 "or give `demo` another --dir to start afresh",
             ) from None
-        self.base_url = f"http://127.0.0.1:{self.server_address[1]}/"
-        self.files = site_files(self.base_url)
+        self.RequestHandlerClass = _Handler
+        self.base_url = self.url
+        write_site(self.root, self.base_url)
         self.answered: list[int] = []  # the status of every answer, in order
         self._thread = threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
 
@@ -112,8 +87,7 @@ class ReplaySite(ThreadingHTTPServer):
         self._thread.start()
         return self
 
-    def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, traceback: TracebackType | None
-    ) -> None:
+    def __exit__(self, *_: object) -> None:
         self.shutdown()
         self.server_close()
+        self._folder.cleanup()

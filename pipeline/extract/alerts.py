@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import re
 from datetime import datetime
-from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from pipeline.bounds import MAX_TITLE_CHARS, date_problem, shorten
@@ -13,9 +12,6 @@ from pipeline.dom import html_text, make_links_absolute, parse_html
 from pipeline.errors import ExtractError
 from pipeline.extract.sanitise import clean_text, sanitise_html
 from pipeline.model import Alert, Page, Source
-
-if TYPE_CHECKING:
-    from bs4 import Tag
 
 # "Issued: Monday 02 Mar 2026, 07:10 pm NZDT": the label and the zone abbreviation are dropped; the
 # time is read in the source's zone, which knows whether NZDT or NZST applied on that day.
@@ -68,8 +64,10 @@ def extract_alerts(page: Page, source: Source) -> list[Alert]:
         if (problem := date_problem(issued.date(), page.fetched_at)) is not None:
             raise ExtractError(f"alert issued time {problem}", "check alerts.issued and alerts.issued_format")
         title = shorten(title, MAX_TITLE_CHARS)  # bounded as an article's title is (pipeline/bounds.py)
-        text_element = container.select_one(rules.text)
-        text_html = _absolute_html(text_element, page.final_url) if text_element is not None else ""
+        text_html = ""
+        if (text_element := container.select_one(rules.text)) is not None:
+            make_links_absolute(text_element, page.final_url)
+            text_html = sanitise_html(text_element.decode_contents())
         # The text is part of the identity: an alert edited in place is news, and becomes a new item.
         text = " ".join(html_text(text_html).split())
         digest = hashlib.sha256(f"{source.id}\x1f{title}\x1f{issued.isoformat()}\x1f{text}".encode()).hexdigest()[:16]
@@ -77,8 +75,3 @@ def extract_alerts(page: Page, source: Source) -> list[Alert]:
             Alert(id=digest, source_id=source.id, title=title, issued=issued, text_html=text_html, page_url=page.url)
         )
     return alerts
-
-
-def _absolute_html(element: Tag, base: str) -> str:
-    make_links_absolute(element, base)
-    return sanitise_html(element.decode_contents())

@@ -11,6 +11,7 @@ effect, opens or closes on, the first such day from a month before the publicati
 
 from __future__ import annotations
 
+import calendar
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -24,42 +25,11 @@ NZ = ZoneInfo("Pacific/Auckland")
 # What one article may put in a calendar: well above INZ's (a handful of dates, sentences of 20-60 words).
 MAX_DATES = 50
 MAX_SENTENCE = 600
-MONTHS = {
-    name: number
-    for number, names in enumerate(
-        (
-            ("January", "Jan"),
-            ("February", "Feb"),
-            ("March", "Mar"),
-            ("April", "Apr"),
-            ("May",),
-            ("June", "Jun"),
-            ("July", "Jul"),
-            ("August", "Aug"),
-            ("September", "Sept", "Sep"),
-            ("October", "Oct"),
-            ("November", "Nov"),
-            ("December", "Dec"),
-        ),
-        start=1,
-    )
-    for name in names
-}
-WEEKDAYS = {
-    name: number
-    for number, names in enumerate(
-        (
-            ("Monday", "Mon"),
-            ("Tuesday", "Tues", "Tue"),
-            ("Wednesday", "Wed"),
-            ("Thursday", "Thurs", "Thur", "Thu"),
-            ("Friday", "Fri"),
-            ("Saturday", "Sat"),
-            ("Sunday", "Sun"),
-        )
-    )
-    for name in names
-}
+# English names and abbreviations (the calendar module's, in the C locale of time names: nothing in Pānui
+# sets LC_TIME), and the other abbreviations people write.
+MONTHS = {name: n for n in range(1, 13) for name in (calendar.month_name[n], calendar.month_abbr[n])} | {"Sept": 9}
+WEEKDAYS = {name: n for n in range(7) for name in (calendar.day_name[n], calendar.day_abbr[n])}
+WEEKDAYS |= {"Tues": 1, "Thurs": 3, "Thur": 3}
 _MONTH = "|".join(sorted(MONTHS, key=len, reverse=True))
 _WEEKDAY = "|".join(sorted(WEEKDAYS, key=len, reverse=True))
 # Case-sensitive on purpose: "3 may apply" is not a date, "3 May" is.
@@ -172,7 +142,7 @@ def _sentence_dates(sentence: str, published: date) -> Iterator[tuple[str, date,
     matches = list(DATE.finditer(sentence))
     previous_end = 0
     for index, match in enumerate(matches):
-        day = _day(match, matches[index + 1 :], published, sentence)
+        day = _day(match, matches[index + 1 :], published)
         next_start = matches[index + 1].start() if index + 1 < len(matches) else len(sentence)
         left = sentence[previous_end : match.start()]
         right = sentence[match.end() : next_start]
@@ -189,7 +159,7 @@ def _year_is_certain(match: re.Match[str], later: list[re.Match[str]]) -> bool:
     return match.group("weekday") is not None or any(other.group("year") for other in later)
 
 
-def _day(match: re.Match[str], later: list[re.Match[str]], published: date, sentence: str) -> date | None:
+def _day(match: re.Match[str], later: list[re.Match[str]], published: date) -> date | None:
     day = int(match.group("day") or match.group("day_second"))
     month = MONTHS[match.group("month") or match.group("month_first")]
     weekday = match.group("weekday")

@@ -10,7 +10,7 @@ import math
 import time
 import urllib.robotparser
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from urllib.parse import urljoin, urlsplit
 
@@ -113,12 +113,9 @@ class Fetcher:
         try:
             page = self._get_robots(robots_url, cached[0] if cached else None)
         except FetchError as error:
-            if error.status is not None and 400 <= error.status < 500 and error.status not in (401, 403):
-                parser.parse([])  # no robots.txt: everything is allowed
-                self._robots = parser
-                return None
-            if error.status in (401, 403):
-                parser.parse(["User-agent: *", "Disallow: /"])
+            if error.status is not None and 400 <= error.status < 500:
+                # 401 or 403: the site refuses Pānui, so nothing is allowed; any other: no robots.txt, no rules.
+                parser.parse(["User-agent: *", "Disallow: /"] if error.status in (401, 403) else [])
                 self._robots = parser
                 return None
             raise FetchError(
@@ -191,14 +188,7 @@ class Fetcher:
             message = f"{conditional}GET {current}: {page.status} ({len(page.body)} bytes)"
             log_event(log, logging.INFO, "fetch.response", message, url=current, status=page.status)
             if page.status not in REDIRECT_STATUSES:
-                return Page(
-                    url=url,
-                    final_url=page.final_url,
-                    status=page.status,
-                    headers=page.headers,
-                    body=page.body,
-                    fetched_at=page.fetched_at,
-                )
+                return replace(page, url=url)  # the URL asked for, and final_url the one that answered
             location = page.headers.get("location")
             if not location:
                 raise FetchError(

@@ -15,8 +15,7 @@ from pipeline.model import Config
 from pipeline.notify.messages import Message
 from pipeline.notify.send import send
 from pipeline.reports import Problem
-from pipeline.store import Outgoing, Store
-from pipeline.subscriptions import Target
+from pipeline.store import Store
 
 FIRST_RETRY = 60.0  # seconds; doubled after each failure
 LONGEST_RETRY = 6 * 3600.0
@@ -37,12 +36,9 @@ def deliver(
     result = Delivery()
     targets = {(item.id, target.key): target for item in config.notify.subscriptions for target in item.targets}
     for lost in store.interrupted_sends(_now()):
-        label = _label(targets, lost)
-        result.problems.append(
-            _problem(
-                lost.subscription, label, "was interrupted while being sent; not resent, so it may not have arrived"
-            )
-        )
+        target = targets.get((lost.subscription, lost.target))
+        why = "was interrupted while being sent; not resent, so it may not have arrived"
+        result.problems.append(_problem(lost.subscription, target.label if target else "a removed target", why))
     expired: list[int] = []
     for index, outgoing in enumerate(store.due_messages(_now(), subscription)):
         target = targets.get((outgoing.subscription, outgoing.target))
@@ -71,11 +67,6 @@ def deliver(
         )
     store.give_up(expired, _now(), "its target is no longer configured")
     return result
-
-
-def _label(targets: dict[tuple[str, str], Target], outgoing: Outgoing) -> str:
-    target = targets.get((outgoing.subscription, outgoing.target))
-    return target.label if target else "a removed target"
 
 
 def _problem(subscription: str, label: str, message: str) -> Problem:

@@ -33,11 +33,8 @@ def route_changes(config: Config, store: Store, now: datetime) -> list[Queued]:
                     continue
                 message = message or event_message(text, config.source(facts.source_id)).to_json()
                 key = f"{change.kind}:{change.article_id or change.url}:{change.version or change.id}"
-                if subscription.digest != "none":
-                    yield Queued(subscription.id, None, key, change.kind, message)
-                    continue
-                for target in subscription.targets:
-                    yield Queued(subscription.id, target.key, key, change.kind, message)
+                for target in (None,) if subscription.digest != "none" else subscription.targets:  # (None: the digest)
+                    yield Queued(subscription.id, target.key if target else None, key, change.kind, message)
 
     return store.route_changes([subscription.id for subscription in subscriptions], now, route)
 

@@ -11,14 +11,14 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 
 from pipeline.model import Config
-from pipeline.store.articles import ArticleStore, SaveOutcome
+from pipeline.store.articles import ArticleStore
 from pipeline.store.catalogue import PUBLISH_FILE, Catalogue, CollectionInfo, Membership
 from pipeline.store.database import STORE_FILE, catalogue_errors, copy_if_behind, is_store_failure, store_errors
 from pipeline.store.events import EventStore
 from pipeline.store.folders import writable_folder
 from pipeline.store.inspect import inspect_store, sound_since
 from pipeline.store.lock import StoreLock
-from pipeline.store.outbox import Change, OutboxStore, Outgoing, Pending, Queued
+from pipeline.store.outbox import Change, OutboxStore, Queued
 from pipeline.store.pages import PageStore
 from pipeline.store.postings import shard_of
 from pipeline.store.seal import damage_met, identity, record_seal
@@ -31,10 +31,7 @@ __all__ = [
     "Change",
     "CollectionInfo",
     "Membership",
-    "Outgoing",
-    "Pending",
     "Queued",
-    "SaveOutcome",
     "Store",
     "StoreLock",
     "WarcRecorder",

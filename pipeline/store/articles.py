@@ -17,7 +17,7 @@ from pipeline.model import Article, Page, StoredArticle, Version
 from pipeline.store.catalogue import Catalogue
 from pipeline.store.database import Database, iso, parse_time
 from pipeline.store.pages import remember_in
-from pipeline.store.rows import CURRENT, article_columns, chunks, marks, stored_article
+from pipeline.store.rows import CURRENT, article_columns, chunks, marks, stored_article, stored_content
 
 SaveOutcome = Literal["new", "updated", "unchanged"]
 DAY = 86_400.0
@@ -76,30 +76,27 @@ class ArticleStore(Database):
             if page is not None:
                 raw_page_id = remember_in(db, page)
             row = db.execute("SELECT id, current_version FROM articles WHERE url = ?", (article.url,)).fetchone()
-            outcome: SaveOutcome
             if row is None:
                 slug = self._free_slug(db, source_id, article.url)
-                article_id = int(
-                    db.execute(
-                        "INSERT INTO articles (source_id, url, slug, timezone, first_seen, last_checked, current_version, "
-                        "kind) VALUES (?, ?, ?, ?, ?, ?, 1, ?)",
-                        (source_id, article.url, slug, timezone, when, when, kind),
-                    ).lastrowid
-                    or 0
+                cursor = db.execute(
+                    "INSERT INTO articles (source_id, url, slug, timezone, first_seen, last_checked, current_version, "
+                    "kind) VALUES (?, ?, ?, ?, ?, ?, 1, ?)",
+                    (source_id, article.url, slug, timezone, when, when, kind),
                 )
-                version, outcome = 1, "new"
+                article_id, current = int(cursor.lastrowid or 0), 0  # (version 1 is inserted below)
             else:
                 article_id, current = int(row[0]), int(row[1])
+            for alias in {article.url, requested_url}:
+                db.execute("INSERT OR IGNORE INTO url_aliases VALUES (?, ?)", (alias, article_id))
+            if current and not rebuilding:  # (a rebuild requests nothing: it checks no article)
+                db.execute("UPDATE articles SET last_checked = ? WHERE id = ?", (when, article_id))
+            if current:
                 latest = db.execute(
                     "SELECT content_hash, raw_page_id FROM revisions WHERE article_id = ? AND version = ?",
                     (article_id, current),
                 ).fetchone()
-                for alias in {article.url, requested_url}:
-                    db.execute("INSERT OR IGNORE INTO url_aliases VALUES (?, ?)", (alias, article_id))
                 if latest and latest[0] == digest:
-                    if not rebuilding:
-                        db.execute("UPDATE articles SET last_checked = ? WHERE id = ?", (when, article_id))
-                    elif latest[1] == raw_page_id:  # same content, but say which extractor now produces it
+                    if rebuilding and latest[1] == raw_page_id:  # same content, but say which extractor now produces it
                         db.execute(
                             "UPDATE revisions SET extractor = ? WHERE article_id = ? AND version = ?",
                             (extractor, article_id, current),
@@ -112,18 +109,13 @@ class ArticleStore(Database):
                         (digest, *values, article_id, current),
                     )
                     return "updated"
-                if not rebuilding:
-                    db.execute("UPDATE articles SET last_checked = ? WHERE id = ?", (when, article_id))
-                version, outcome = current + 1, "updated"
-                db.execute("UPDATE articles SET current_version = ? WHERE id = ?", (version, article_id))
+                db.execute("UPDATE articles SET current_version = ? WHERE id = ?", (current + 1, article_id))
             db.execute(
                 "INSERT INTO revisions (article_id, version, content_hash, retrieved_at, title, published, news_type, "
                 "topics, summary, body_html, extractor, raw_page_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (article_id, version, digest, when, *values, raw_page_id),
+                (article_id, current + 1, digest, when, *values, raw_page_id),
             )
-            for alias in {article.url, requested_url}:
-                db.execute("INSERT OR IGNORE INTO url_aliases VALUES (?, ?)", (alias, article_id))
-        return outcome
+        return "updated" if current else "new"
 
     def articles(self, source_id: str | None = None, *, with_bodies: bool = True) -> list[StoredArticle]:
         """Every stored article at its latest version, newest published first (ties: newest seen).
@@ -149,17 +141,9 @@ class ArticleStore(Database):
                 f"WHERE r.article_id IN ({marks(chunk)}) ORDER BY r.article_id, r.version",
                 chunk,
             )
-            for article_id, number, retrieved, url, title, published, kind, topics, summary, body, zone in rows:
-                article = Article(
-                    url=url,
-                    title=title,
-                    published=datetime.fromisoformat(published).astimezone(ZoneInfo(zone)),
-                    news_type=kind,
-                    topics=tuple(json.loads(topics)),
-                    summary=summary,
-                    body_html=body,
-                )
-                found.setdefault(int(article_id), []).append(Version(int(number), parse_time(retrieved), article))
+            for article_id, number, retrieved, *content in rows:
+                version = Version(int(number), parse_time(retrieved), stored_content(*content))
+                found.setdefault(int(article_id), []).append(version)
         return found
 
     def revisit_candidates(

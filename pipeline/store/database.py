@@ -100,23 +100,14 @@ def migrate(db: sqlite3.Connection) -> None:
     for number, script in enumerate(MIGRATIONS, start=1):
         if number in done:
             continue
-        with immediate_transaction(db) as transaction:
-            for statement in statements(script):
-                transaction.execute(statement)
-            transaction.execute("INSERT INTO schema_migrations VALUES (?, ?)", (number, iso(datetime.now(UTC))))
-
-
-def statements(script: str) -> list[str]:
-    """The script's statements, split at each ";" that ends one (a trigger's body holds several)."""
-    found: list[str] = []
-    pending = ""
-    for piece in script.split(";"):
-        pending += piece + ";"
-        if sqlite3.complete_statement(pending):
-            if pending.strip().strip(";"):
-                found.append(pending)
-            pending = ""
-    return found
+        try:  # (executescript commits a transaction it finds open, so this one begins in the script)
+            db.executescript(f"BEGIN IMMEDIATE;\n{script}")
+            db.execute("INSERT INTO schema_migrations VALUES (?, ?)", (number, iso(datetime.now(UTC))))
+            db.execute("COMMIT")
+        except BaseException:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            raise
 
 
 def is_store_failure(error: BaseException) -> bool:

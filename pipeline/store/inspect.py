@@ -15,7 +15,6 @@ schema's version) run every time."""
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import stat
 from datetime import UTC, datetime
@@ -24,7 +23,7 @@ from urllib.parse import quote
 
 from pipeline.errors import StoreDamaged, StoreError
 from pipeline.store.schema import MIGRATIONS
-from pipeline.store.seal import sealed_since
+from pipeline.store.seal import identity, sealed_since
 
 HEADER = b"SQLite format 3\x00"
 HEADER_SIZE = 100
@@ -41,6 +40,7 @@ def sound_since(path: Path) -> datetime | None:
     """When the deep check that vouches for the store at `path` ran: now, when the store's seal does
     not vouch for it; None when there is no store yet. Raises as inspect_store does."""
     now = datetime.now(UTC)
+    seen = identity(path)
     try:
         status = path.stat()
     except (FileNotFoundError, NotADirectoryError):  # state_dir's own checks say what is wrong with it
@@ -66,20 +66,12 @@ def sound_since(path: Path) -> datetime | None:
             raise damaged(path, shortfall)
     checked = sealed_since(path, now)  # (never with a -wal beside the file)
     problems = _check(path, immutable=not wal_exists, deep=checked is None)
-    if problems and not wal_exists and (wal.exists() or _changed(path, status)):
+    if problems and not wal_exists and (wal.exists() or identity(path) != seen):
         # A run opened the store while it was being read: read it again, through SQLite's locks.
         problems = _check(path, immutable=False, deep=True)
     if problems:
         raise damaged(path, "PRAGMA quick_check found: " + "; ".join(problems))
     return checked or now
-
-
-def _changed(path: Path, status: os.stat_result) -> bool:
-    try:
-        now = path.stat()
-    except OSError:
-        return True
-    return (now.st_mtime_ns, now.st_size, now.st_ino) != (status.st_mtime_ns, status.st_size, status.st_ino)
 
 
 def _truncation(header: bytes, size: int) -> str:

@@ -10,7 +10,6 @@ import os
 import sys
 import time
 from pathlib import Path
-from types import TracebackType
 
 from pipeline.errors import LockError, StoreError
 
@@ -68,10 +67,5 @@ class StoreLock:
         self.acquire()
         return self
 
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        trace: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *_: object) -> None:
         self.release()

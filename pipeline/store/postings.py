@@ -72,16 +72,8 @@ def _value(token: str) -> int:
     return value
 
 
-# Postings run to tens of thousands of entries, mostly one- and two-digit numbers: those are looked up,
-# and a posting is split into numbers by a regular expression (a number: continuing digits, then a last).
-SHORT = 1024
-TEXT = [_digits(value) for value in range(SHORT)]
-VALUES = {text: value for value, text in enumerate(TEXT)}
+# A posting is split into numbers by a regular expression (a number: continuing digits, then a last).
 NUMBER = re.compile(f"[{re.escape(ALPHABET[32:])}]*[{re.escape(ALPHABET[:32])}]")
-
-
-def _text(value: int) -> str:
-    return TEXT[value] if value < SHORT else _digits(value)
 
 
 def encode(entries: Iterable[Entry], previous: Entry | None = None) -> str:
@@ -89,16 +81,12 @@ def encode(entries: Iterable[Entry], previous: Entry | None = None) -> str:
     out: list[str] = []
     for day, article_id in entries:
         if previous is None:
-            out += (_text(day), _text(article_id))
+            out += (_digits(day), _digits(article_id))
         else:
             step = article_id - previous[1]
-            out += (_text(previous[0] - day), _text(2 * step if step >= 0 else -2 * step - 1))
+            out += (_digits(previous[0] - day), _digits(2 * step if step >= 0 else -2 * step - 1))
         previous = (day, article_id)
     return "".join(out)
-
-
-def _numbers(text: str) -> list[int]:
-    return [VALUES[token] if token in VALUES else _value(token) for token in NUMBER.findall(text)]
 
 
 def _head(text: str) -> tuple[Entry, int]:
@@ -111,7 +99,7 @@ def _head(text: str) -> tuple[Entry, int]:
 
 
 def decode(text: str) -> list[Entry]:
-    numbers = _numbers(text)
+    numbers = [_value(token) for token in NUMBER.findall(text)]
     if not numbers:
         return []
     days = accumulate(numbers[0::2], operator.sub)

@@ -36,27 +36,9 @@ def marks(chunk: Sequence[object]) -> str:
 
 
 def stored_article(row: tuple[object, ...]) -> StoredArticle:
-    (
-        article_id,
-        source_id,
-        slug,
-        timezone,
-        first_seen,
-        version,
-        retrieved_at,
-        digest,
-        url,
-        title,
-        published,
-        news_type,
-        topics,
-        summary,
-        body,
-        withdrawn_at,
-        kind,
-        extractor,
-    ) = row
-    zone = ZoneInfo(str(timezone))
+    """The StoredArticle of a row of article_columns()."""
+    article_id, source_id, slug, timezone, first_seen, version, retrieved_at, digest = row[:8]
+    *content, withdrawn_at, kind, extractor = row[8:]
     return StoredArticle(
         id=int(str(article_id)),
         source_id=str(source_id),
@@ -68,13 +50,20 @@ def stored_article(row: tuple[object, ...]) -> StoredArticle:
         withdrawn_at=parse_time(str(withdrawn_at)) if withdrawn_at else None,
         kind=str(kind),
         extractor=str(extractor),
-        article=Article(
-            url=str(url),
-            title=str(title),
-            published=datetime.fromisoformat(str(published)).astimezone(zone),
-            news_type=str(news_type) if news_type is not None else None,
-            topics=tuple(json.loads(str(topics))),
-            summary=str(summary),
-            body_html=str(body),
-        ),
+        article=stored_content(*content, timezone),
+    )
+
+
+def stored_content(*columns: object) -> Article:
+    """The Article of a version's columns: url, title, published, news_type, topics, summary, body, and the
+    article's time zone (its published date is shown in it)."""
+    url, title, published, news_type, topics, summary, body, timezone = columns
+    return Article(
+        url=str(url),
+        title=str(title),
+        published=datetime.fromisoformat(str(published)).astimezone(ZoneInfo(str(timezone))),
+        news_type=str(news_type) if news_type is not None else None,
+        topics=tuple(json.loads(str(topics))),
+        summary=str(summary),
+        body_html=str(body),
     )

@@ -16,7 +16,7 @@ from pipeline.dom import html_text, parse_html
 from pipeline.errors import DiscoverError, ExtractError, FetchError
 from pipeline.extract import unmet_expectations, word_count
 from pipeline.extract.alerts import extract_alerts
-from pipeline.extract.article import canonical_url, extract_article, parse_published
+from pipeline.extract.article import canonical_url, extract_article, optional_text, parse_published
 from pipeline.extract.generic import extract_generic
 from pipeline.extract.sanitise import clean_text
 from pipeline.extract.watched import extract_watched
@@ -52,18 +52,9 @@ def inspect_article(page: Page, source: Source, item: FeedItem | None = None) ->
         )
     for name, selector in (("title", rules.title), ("news_type", rules.news_type), ("summary", rules.summary)):
         if selector:
-            element = soup.select_one(selector)
-            text = clean_text(html_text(element)) if element is not None else ""
-            findings.append(
-                Finding(
-                    f"extraction.{name}",
-                    selector,
-                    bool(text),
-                    shorten(text, 70) or "no match",
-                )
-            )
-    element = soup.select_one(rules.published)
-    text = clean_text(html_text(element)) if element is not None else ""
+            text = optional_text(soup, selector)
+            findings.append(Finding(f"extraction.{name}", selector, bool(text), shorten(text or "", 70) or "no match"))
+    text = optional_text(soup, rules.published) or ""
     try:
         detail, ok = (
             f"{text!r} -> {parse_published(text, rules.published_format, source.timezone).date().isoformat()}",
@@ -124,27 +115,13 @@ def _check_source(source: Source, fetcher: Fetcher, urls: list[str], out: TextIO
         page = fetcher.fetch(fetcher.url_for(listing.path))
         found = [link.url for link in find_listing_links(page, listing, source)]
         links += found
-        misses += _show(
-            out,
-            Finding(
-                f"discovery.listings[{index}].links",
-                listing.links,
-                bool(found),
-                f"{len(found)} article link(s) on {page.url}",
-            ),
-        )
+        detail = f"{len(found)} article link(s) on {page.url}"
+        misses += _show(out, Finding(f"discovery.listings[{index}].links", listing.links, bool(found), detail))
         if source.alerts is not None and listing.path == source.alerts.path:
             try:
                 alerts = extract_alerts(page, source)
-                misses += _show(
-                    out,
-                    Finding(
-                        "alerts",
-                        source.alerts.container,
-                        True,
-                        f"{len(alerts)} alert(s)" + "".join(f": {alert.title}" for alert in alerts[:1]),
-                    ),
-                )
+                detail = f"{len(alerts)} alert(s)" + "".join(f": {alert.title}" for alert in alerts[:1])
+                misses += _show(out, Finding("alerts", source.alerts.container, True, detail))
             except ExtractError as error:
                 misses += _show(out, Finding("alerts", source.alerts.container, False, error.message))
     sitemap_links: list[Link] = []
@@ -174,9 +151,8 @@ def _check_source(source: Source, fetcher: Fetcher, urls: list[str], out: TextIO
             continue
         items |= {item.url: item for item in feed_content.items if item.url not in items}
         damage = f" (not well-formed: {feed_content.damage})" if feed_content.damage else ""
-        misses += _show(
-            out, Finding(f"discovery.feeds[{index}]", feed, True, f"{len(feed_content.items)} article link(s){damage}")
-        )
+        detail = f"{len(feed_content.items)} article link(s){damage}"
+        misses += _show(out, Finding(f"discovery.feeds[{index}]", feed, True, detail))
     links += [url for url in items if url not in links]
     now = datetime.now(UTC)
     misses += _check_watched(source, fetcher, out, now)

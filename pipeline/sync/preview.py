@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from pipeline.fetch import Fetcher
-from pipeline.model import Config, Source
+from pipeline.model import Config
 from pipeline.publish import render_site
 from pipeline.reports import SyncReport
 from pipeline.store import STORE_FILE, Store, copy_if_behind
@@ -51,7 +51,6 @@ def preview_sync(
     *,
     source_ids: Sequence[str] = (),
     urls: Sequence[str] = (),
-    fetcher_factory: Callable[[Source, str], Fetcher] = Fetcher,
 ) -> SyncReport:
     selected = select_sources(config, source_ids, urls)
     report = SyncReport(started_at=_now())
@@ -62,7 +61,7 @@ def preview_sync(
         with _ReadOnlyStore(folder) as store:
             for source in selected:
                 given = [url for url in urls if source_for_url(config, url) is source]
-                with fetcher_factory(source, config.user_agent) as fetcher:
+                with Fetcher(source, config.user_agent) as fetcher:
                     report.sources.append(sync_source(source, store, fetcher, given, deadline=deadline, dry_run=True))
             if store.article_count():
                 rendered = render_site(config, store, now=report.started_at)

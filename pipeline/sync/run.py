@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
@@ -45,7 +45,6 @@ def run_sync(
     source_ids: Sequence[str] = (),
     urls: Sequence[str] = (),
     lock_wait: float = 0.0,
-    fetcher_factory: Callable[[Source, str], Fetcher] = Fetcher,
 ) -> SyncReport:
     """One sync of the selected sources (all when none are named). Raises PanuiError only when the
     run cannot start (unknown source, foreign URL, store or lock unavailable)."""
@@ -58,7 +57,7 @@ def run_sync(
         try:
             for source in selected:
                 given = [url for url in urls if source_for_url(config, url) is source]
-                with fetcher_factory(source, config.user_agent) as fetcher:
+                with Fetcher(source, config.user_agent) as fetcher:
                     fetcher.recorder = recorder.record if recorder else None
                     report.sources.append(sync_source(source, store, fetcher, given, deadline=deadline))
         finally:

@@ -213,9 +213,10 @@ def save_articles(store: Store, config: Config, specs: Sequence[ArticleSpec]) ->
 
 def _manifest(store: Store, config: Config) -> dict[str, str]:
     """The key of every published file, as the publishing catalogue recorded it."""
+    paths = [str(path.relative_to(config.output_dir)) for path in config.output_dir.rglob("*") if path.is_file()]
     catalogue = store.catalogue(config.state_dir)
     try:
-        return catalogue.file_keys(list(catalogue.file_paths()))
+        return catalogue.file_keys(paths)
     finally:
         catalogue.close()
 

@@ -101,12 +101,12 @@ def _publish(
     # Even a publication of the alert feeds alone leaves temporary copies if it is killed: the marker
     # has the next run clean them up.
     with OutputWriter(config.output_dir, before_first_copy=mark_in_progress) as writer:
-        planned = _write(planner.plan(scope), writer, catalogue, config.output_dir, every_file=every_file, keep=full)
+        _write(planner.plan(scope), writer, catalogue, config.output_dir, every_file=every_file, keep=full)
     removed = planner.removed(scope)
     if full:
         # Everything was planned: any file an earlier publication wrote that no output claims now is
         # stale (a source taken out of sources.yaml, a removal a killed publication did not finish).
-        removed += [path for path in catalogue.file_paths() if path not in planned]
+        removed += catalogue.unplanned_files()
     _remove(removed, catalogue, config.output_dir)
     if changed or full:
         catalogue.set_state("site", site)
@@ -178,18 +178,18 @@ def _search_scope(catalogue: Catalogue, scope: Scope, article_ids: Sequence[int]
 
 def _write(
     outputs: Iterable[Output], writer: OutputWriter, catalogue: Catalogue, root: Path, *, every_file: bool, keep: bool
-) -> set[str]:
+) -> None:
     """Render and write each output whose key changed (or whose file is missing; or each output when
     `every_file`, which restores files edited by hand); record the new keys. Unchanged bytes are never
-    rewritten either way. Returns the paths of every output planned when `keep` (a full publication)."""
-    planned: set[str] = set()
+    rewritten either way. When `keep` (a full publication), every output's paths are noted as planned."""
     # One query for the recorded keys of a batch; its outputs hold their articles until it is written.
     for batch in batched(outputs, INDEX_CHUNK // 4, lambda output: output.weight, LISTED_AT_ONCE):
-        known = {} if every_file else catalogue.file_keys([path for output in batch for path in output.paths])
+        paths = [path for output in batch for path in output.paths]
+        known = {} if every_file else catalogue.file_keys(paths)
+        if keep:
+            catalogue.plan_files(paths)
         done: list[tuple[str, str]] = []
         for output in batch:
-            if keep:
-                planned.update(output.paths)
             if known and all(known.get(path) == output.key and (root / path).is_file() for path in output.paths):
                 continue
             for path, data in sorted(output.render().items()):
@@ -197,7 +197,6 @@ def _write(
             done += [(path, output.key) for path in output.paths]
         writer.commit()  # the files in place before their keys are recorded
         catalogue.record_files(done)
-    return planned
 
 
 def _remove(paths: Sequence[str], catalogue: Catalogue, root: Path) -> None:

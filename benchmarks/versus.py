@@ -20,14 +20,16 @@ import sys
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 if not __package__:  # run as a script: make the repository importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.corpus import ArticleSpec, make_specs, today
+from benchmarks.corpus import ArticleSpec, make_spec, make_specs, today
 from benchmarks.measure import REPO_ROOT, machine, write_config
 from benchmarks.scenarios import save_articles
+from pipeline.bounds import EARLIEST
 from pipeline.config import load_config
 from pipeline.model import Config
 from pipeline.store import Store
@@ -143,8 +145,20 @@ def write_pelican_site(folder: Path, specs: Sequence[ArticleSpec]) -> None:
         (folder / "content" / f"{spec.slug}.html").write_text(page, "utf-8")
 
 
-def compare(size: int, workdir: Path) -> dict[str, Cost]:
+def corpus(size: int) -> list[ArticleSpec]:
+    """Two articles a day (as benchmarks/run.py's archives grow), unless that reaches back before 1992:
+    50,000 would go back to 1958, and `rebuild` holds back a page dated before the web began (bounds.py),
+    so the largest corpora have more a day instead."""
     specs = make_specs(size, today(), steady=True)
+    first = EARLIEST.replace(year=EARLIEST.year + 1)
+    if specs[-1].published >= first:
+        return specs
+    span = (today() - first).days - 1
+    return [make_spec(serial, today() - timedelta(days=1 + serial * span // size)) for serial in range(size)]
+
+
+def compare(size: int, workdir: Path) -> dict[str, Cost]:
+    specs = corpus(size)
     costs: dict[str, Cost] = {}
     folder = workdir / f"panui-{size}"
     config_path = write_config(BASE_URL, folder)

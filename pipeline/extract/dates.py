@@ -28,7 +28,6 @@ NZ = ZoneInfo("Pacific/Auckland")
 # What one article may put in a calendar: well above INZ's (a handful of dates, sentences of 20-60 words).
 MAX_DATES = 50
 MAX_SENTENCE = 600
-BLOCKS = frozenset(("p", "li", "h1", "h2", "h3", "h4", "h5", "h6", "dt", "dd", "caption", "figcaption", "blockquote"))
 MONTHS = {
     name: number
     for number, names in enumerate(
@@ -142,6 +141,9 @@ def find_dates(article: Article, body: BeautifulSoup | None = None) -> tuple[Fou
             continue  # a past event the article reports, or a date already found with what happens on it
         unique.setdefault((item.day, item.at, item.kind), item)
     return tuple(unique.values())[:MAX_DATES]
+
+
+BLOCKS = frozenset(("p", "li", "h1", "h2", "h3", "h4", "h5", "h6", "dt", "dd", "caption", "figcaption", "blockquote"))
 
 
 def _blocks(article: Article, tree: BeautifulSoup) -> Iterator[tuple[str, str]]:

@@ -18,17 +18,18 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 if not __package__:  # run as a script: make the repository importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.corpus import ArticleSpec, make_specs, today
+from benchmarks.corpus import ArticleSpec, make_spec, make_specs, today
 from benchmarks.measure import REPO_ROOT, machine, write_config
 from benchmarks.scenarios import save_articles
+from pipeline.bounds import EARLIEST
 from pipeline.config import load_config
 from pipeline.model import Config
 from pipeline.store import Store
@@ -68,17 +69,29 @@ class Cost:
     wall: float
 
 
+# Linux keeps a process's peak RSS across exec, so a child forked from this process (which holds every
+# generated article) would count this process's memory as its own: each command is started by this small
+# launcher instead, which waits for it and prints the command's own exit status, CPU and peak RSS (KiB).
+LAUNCHER = """import os, subprocess, sys, time
+started = time.perf_counter()
+child = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL)
+_, status, usage = os.wait4(child.pid, 0)
+wall = time.perf_counter() - started
+print(os.waitstatus_to_exitcode(status), usage.ru_utime + usage.ru_stime, usage.ru_maxrss, wall)
+"""
+
+
 def measured(command: Sequence[str], cwd: Path) -> Cost:
-    """Run `command`, and read its own CPU and peak RSS from wait4 (not mixed with other children's)."""
-    started = time.perf_counter()
-    with subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) as process:
-        _, status, usage = os.wait4(process.pid, 0)
-        wall = time.perf_counter() - started
-        process.returncode = os.waitstatus_to_exitcode(status)
-        errors = process.stderr.read().decode("utf-8", "replace") if process.stderr else ""
-    if process.returncode != 0:
-        raise RuntimeError(f"{command[0]} failed ({process.returncode}): {errors[-2000:]}")
-    return Cost(usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, wall)
+    """Run `command`, and read its own CPU and peak RSS from wait4 (not mixed with other processes')."""
+    launch = [sys.executable, "-c", LAUNCHER, *command]
+    finished = subprocess.run(launch, cwd=cwd, capture_output=True, check=False)
+    errors = finished.stderr.decode("utf-8", "replace")
+    if finished.returncode != 0 or not finished.stdout.strip():
+        raise RuntimeError(f"{command[0]} could not be run: {errors[-2000:]}")
+    code, cpu, peak_kib, wall = finished.stdout.split()
+    if int(code) != 0:
+        raise RuntimeError(f"{command[0]} failed ({int(code)}): {errors[-2000:]}")
+    return Cost(float(cpu), int(peak_kib) / 1024, float(wall))
 
 
 def fill_store(config: Config, specs: Sequence[ArticleSpec]) -> None:
@@ -132,8 +145,20 @@ def write_pelican_site(folder: Path, specs: Sequence[ArticleSpec]) -> None:
         (folder / "content" / f"{spec.slug}.html").write_text(page, "utf-8")
 
 
-def compare(size: int, workdir: Path) -> dict[str, Cost]:
+def corpus(size: int) -> list[ArticleSpec]:
+    """Two articles a day (as benchmarks/run.py's archives grow), unless that reaches back before 1992:
+    50,000 would go back to 1958, and `rebuild` holds back a page dated before the web began (bounds.py),
+    so the largest corpora have more a day instead."""
     specs = make_specs(size, today(), steady=True)
+    first = EARLIEST.replace(year=EARLIEST.year + 1)
+    if specs[-1].published >= first:
+        return specs
+    span = (today() - first).days - 1
+    return [make_spec(serial, today() - timedelta(days=1 + serial * span // size)) for serial in range(size)]
+
+
+def compare(size: int, workdir: Path) -> dict[str, Cost]:
+    specs = corpus(size)
     costs: dict[str, Cost] = {}
     folder = workdir / f"panui-{size}"
     config_path = write_config(BASE_URL, folder)

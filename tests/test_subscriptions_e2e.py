@@ -311,6 +311,7 @@ def test_each_subscription_has_its_own_feeds_listed_in_the_archive_and_the_opml(
     subscriptions = [
         {"id": "study", "match": {"topics": ["Study to work"]}, "to": ["json://127.0.0.1:9/"]},
         {"id": "zebra", "match": {"words": ["zebra"]}, "to": ["json://127.0.0.1:9/"]},
+        {"id": "schools", "match": {"words": ["secondary"]}, "to": ["json://127.0.0.1:9/"]},  # in the body only
     ]
     config = write_config(site, tmp_path, contact="mailto:subs@example.org", subscriptions=subscriptions)
     sync(config)
@@ -322,6 +323,8 @@ def test_each_subscription_has_its_own_feeds_listed_in_the_archive_and_the_opml(
     items = json.loads((output / "subscriptions" / "study" / "feed.json").read_text("utf-8"))["items"]
     assert [item["title"] for item in items] == [TITLE]
     assert json.loads((output / "subscriptions" / "zebra" / "feed.json").read_text("utf-8"))["items"] == []
+    schools = json.loads((output / "subscriptions" / "schools" / "feed.json").read_text("utf-8"))["items"]
+    assert [item["title"] for item in schools] == [TITLE]
     opml = (output / "topics.opml").read_text("utf-8")
     assert 'xmlUrl="http://localhost:8000/subscriptions/study/feed.xml"' in opml
     assert 'href="subscriptions/study/index.html"' in (output / "index.html").read_text("utf-8")

@@ -5,6 +5,7 @@ what it says (both sites really built, the figures read from each child process)
 from __future__ import annotations
 
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -40,3 +41,16 @@ def test_the_hugo_site_holds_each_article_once_with_its_front_matter(tmp_path: P
     assert len(pages) == 5
     text = (folder / "content" / "posts" / f"{specs[0].slug}.md").read_text("utf-8")
     assert f'title: "{specs[0].title}"' in text and specs[0].body_html in text
+
+
+def test_a_command_is_charged_its_own_peak_memory_not_the_benchmarks() -> None:
+    """The benchmark holds every generated article; a child forked from it would carry that memory in
+    its peak RSS (Linux keeps the peak across exec), so a 50,000-article run would look like growth."""
+    held = bytearray(256 * 1024 * 1024)
+    held[::4096] = b"\x01" * len(range(0, len(held), 4096))  # resident, not only reserved
+    small = versus.measured([sys.executable, "-c", "pass"], Path.cwd())
+    large = versus.measured([sys.executable, "-c", "x = bytearray(96 * 1024 * 1024)"], Path.cwd())
+    assert small.peak_mib < 64 and small.cpu > 0
+    assert 96 < large.peak_mib < small.peak_mib + 128
+    with pytest.raises(RuntimeError, match=r"failed \(3\)"):
+        versus.measured([sys.executable, "-c", "raise SystemExit(3)"], Path.cwd())

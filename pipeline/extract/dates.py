@@ -16,10 +16,14 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from pipeline.dom import html_text, parse_fragment
 from pipeline.model import Article
+
+if TYPE_CHECKING:
+    from bs4 import BeautifulSoup
 
 NZ = ZoneInfo("Pacific/Auckland")
 # What one article may put in a calendar: well above INZ's (a handful of dates, sentences of 20-60 words).
@@ -39,6 +43,7 @@ DATE = re.compile(
     rf"|(?P<month_first>{_MONTH})\.?\s+(?P<day_second>\d{{1,2}})(?:st|nd|rd|th)?(?=,\s*\d{{4}}))"
     r"(?:,?\s+(?P<year>(?:19|20)\d{2})\b(?![\d/]))?"
 )
+DIGIT = re.compile(r"\d")
 _ZONE = r"(?P<zone>NZST|NZDT|NZT|UTC|GMT|(?:New Zealand|NZ) (?:standard |daylight )?time)"
 _TIME = (
     r"(?:(?P<hour>\d{1,2})(?:[:.](?P<minute>[0-5]\d))?\s*(?P<half>am|pm)\b|(?P<h24>[01]?\d|2[0-3]):(?P<m24>[0-5]\d)"
@@ -81,16 +86,21 @@ class FoundDate:
     identity: str
 
 
-def find_dates(article: Article) -> tuple[FoundDate, ...]:
-    """Every date of the article worth a calendar entry, in reading order, once per (day, time, kind)."""
+def find_dates(article: Article, body: BeautifulSoup | None = None) -> tuple[FoundDate, ...]:
+    """Every date of the article worth a calendar entry, in reading order, once per (day, time, kind).
+    `body`: the article's body_html already parsed (parse_fragment), which this takes apart; parsing
+    costs more than the rest of finding the dates, so a caller that reads the body for more parses once."""
     published = article.published.astimezone(NZ).date()
     found: list[FoundDate] = []
     seen: dict[str, int] = {}
-    for where, block in _blocks(article):
+    for where, block in _blocks(article, parse_fragment(article.body_html) if body is None else body):
         for sentence in SENTENCE_END.split(block):
+            dates = list(_sentence_dates(sentence, published))
+            if not dates:  # (most sentences: the masking below costs as much as finding their dates)
+                continue
             masked = DATE.sub("#", sentence)
             shown = sentence if len(sentence) <= MAX_SENTENCE else sentence[: MAX_SENTENCE - 1] + "…"
-            for ordinal, (kind, day, at) in enumerate(_sentence_dates(sentence, published)):
+            for ordinal, (kind, day, at) in enumerate(dates):
                 key = f"{where}|{masked}|{ordinal}"
                 seen[key] = seen.get(key, 0) + 1
                 found.append(FoundDate(kind, day, at, shown, f"{key}|{seen[key]}"))
@@ -103,12 +113,16 @@ def find_dates(article: Article) -> tuple[FoundDate, ...]:
     return tuple(unique.values())[:MAX_DATES]
 
 
-def _blocks(article: Article) -> Iterator[tuple[str, str]]:
+BLOCKS = frozenset(("p", "li", "h1", "h2", "h3", "h4", "h5", "h6", "dt", "dd", "caption", "figcaption", "blockquote"))
+
+
+def _blocks(article: Article, tree: BeautifulSoup) -> Iterator[tuple[str, str]]:
     """(where, text) of each block a reader sees as one: the title, the summary, each paragraph, heading
     and list item of the body, and each table row as "header: cell · header: cell"."""
+    from bs4 import Tag  # (imported by the parse already)
+
     yield "title", _clean(article.title)
     yield "summary", _clean(article.summary)
-    tree = parse_fragment(article.body_html)
     for table in tree.find_all("table"):
         header: list[str] = []
         for row in table.find_all("tr"):
@@ -122,8 +136,8 @@ def _blocks(article: Article) -> Iterator[tuple[str, str]]:
             ]
             yield "table", " · ".join(labelled)
         table.decompose()
-    blocks = ["p", "li", "h1", "h2", "h3", "h4", "h5", "h6", "dt", "dd", "caption", "figcaption", "blockquote"]
-    elements = tree.find_all(blocks)
+    # (Walked, not find_all(BLOCKS): BeautifulSoup's filters cost five times this walk.)
+    elements = [node for node in tree.descendants if isinstance(node, Tag) and node.name in BLOCKS]
     texts: dict[int, str] = {}
     for index in reversed(range(len(elements))):  # innermost first: a list item's text without its sub-list's
         texts[index] = html_text(elements[index])
@@ -139,6 +153,8 @@ def _clean(text: str) -> str:
 
 
 def _sentence_dates(sentence: str, published: date) -> Iterator[tuple[str, date, datetime | None]]:
+    if DIGIT.search(sentence) is None:  # every date has a day number: spares DATE's search of most sentences
+        return
     matches = list(DATE.finditer(sentence))
     previous_end = 0
     for index, match in enumerate(matches):

@@ -10,9 +10,13 @@ import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from pipeline.extract.dates import find_dates
 from pipeline.model import Version
+
+if TYPE_CHECKING:
+    from bs4 import BeautifulSoup
 
 KIND_LABELS = {"takes-effect": "Takes effect", "opens": "Opens", "closes": "Closes", "other": "Date"}
 
@@ -36,12 +40,15 @@ class DatedEvent:
         return KIND_LABELS.get(self.kind, "Date")
 
 
-def follow(url: str, versions: Sequence[Version]) -> list[DatedEvent]:
-    """The events of an article's versions (oldest first), in date order."""
+def follow(url: str, versions: Sequence[Version], newest: BeautifulSoup | None = None) -> list[DatedEvent]:
+    """The events of an article's versions (oldest first), in date order. `newest`: the newest
+    version's body already parsed (find_dates takes it apart)."""
     state: dict[str, DatedEvent] = {}
-    for version in versions:
+    for number, version in enumerate(versions, 1):
         when = version.retrieved_at
-        found = {item.identity: item for item in find_dates(version.article)}
+        found = {
+            item.identity: item for item in find_dates(version.article, newest if number == len(versions) else None)
+        }
         for identity, item in found.items():
             old = state.get(identity)
             if old is None:

@@ -3,10 +3,9 @@ its `match` selects (whatever its events or digest), linked from the archive's f
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
-from pipeline.dom import html_text
 from pipeline.model import Article, Config
 from pipeline.publish.archive import LinkGroup, Listing
 from pipeline.publish.site import poll_minutes
@@ -28,11 +27,12 @@ def configured(config: Config) -> list[Membership]:
     return [Membership(folder_of(item), KIND, "", item.id) for item in config.notify.subscriptions]
 
 
-def selected_by(config: Config, article: Article, source_id: str) -> list[Membership]:
-    """The subscriptions whose feeds list `article` (its body given, for `words`)."""
+def selected_by(config: Config, article: Article, source_id: str, body_text: Callable[[], str]) -> list[Membership]:
+    """The subscriptions whose feeds list `article`; `body_text` gives its body's text, with a line
+    break between blocks (asked for only when a subscription matches `words`)."""
     if not config.notify.subscriptions:
         return []
-    text = html_text(article.body_html, "\n") if any(item.words for item in config.notify.subscriptions) else ""
+    text = body_text() if any(item.words for item in config.notify.subscriptions) else ""
     facts = EventFacts("new", source_id, article.title, article.summary, text, article.topics, article.news_type)
     return [
         Membership(folder_of(item), KIND, "", item.id) for item in config.notify.subscriptions if selects(item, facts)

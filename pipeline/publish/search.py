@@ -25,10 +25,12 @@ GROUP = 16  # articles per file of results
 WORD = re.compile(r"[a-z0-9]+")
 
 
-def search_words(article: Article) -> str:
+def search_words(article: Article, body_text: str | None = None) -> str:
     """The distinct lower-case ASCII words of everything searchable about an article, in first-seen
-    order (the search script folds accents the same way, so "Māori" finds "maori")."""
-    body_text = html_text(article.body_html)
+    order (the search script folds accents the same way, so "Māori" finds "maori"). `body_text`: its
+    body's html_text, when the caller has it already."""
+    if body_text is None:
+        body_text = html_text(article.body_html)
     text = " ".join((article.title, article.summary, " ".join(article.topics), article.news_type or "", body_text))
     folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii").lower()
     return " ".join(dict.fromkeys(WORD.findall(folded)))

@@ -137,8 +137,8 @@ def read_sitemap(page: Page, source: Source) -> SitemapContent:
 
 def sitemap_entries(page: Page, source: Source, read: SitemapRead) -> tuple[list[str], Iterator[SitemapEntry]]:
     """(child sitemaps, article links): a sitemap index has only the first, a urlset only the second,
-    read one by one as they are asked for from the (decompressed) stream, each element dropped once
-    read, so a sitemap of any size is held neither as a tree nor as Python objects. A page that is not
+    read one by one as they are asked for from the (decompressed) stream, the elements dropped as
+    they are read, so a sitemap of any size is held neither as a tree nor as Python objects. A page that is not
     a sitemap raises DiscoverError at once; a urlset that breaks off later ends its links there, the
     break kept in `read` (see SitemapRead, which also says which entries are passed by)."""
     events = etree.iterparse(
@@ -158,7 +158,7 @@ def sitemap_entries(page: Page, source: Source, read: SitemapRead) -> tuple[list
     if tag == "sitemapindex":
         children: list[str] = []
         for texts in _entries(events, page.url, "sitemap"):
-            url = join_url(page.final_url, (texts.get(LOC) or texts.get("loc") or "").strip())
+            url = join_url(page.final_url, _loc(texts))
             if url and web_url(url) is None and urlsplit(url).netloc.lower() == source.host and url not in children:
                 children.append(url)
         return children, iter(())
@@ -177,7 +177,7 @@ def _urlset_links(
     key_of = SitemapEntry.key_of
     try:
         for texts in entries:
-            loc = (texts.get(LOC) or texts.get("loc") or "").strip()
+            loc = _loc(texts)
             lastmod = texts.get(LASTMOD) or texts.get("lastmod")
             key = key_of(loc, lastmod)
             if key in known:  # the URL checks below and the lastmod are what made it known
@@ -195,6 +195,10 @@ def _urlset_links(
                 )
     except DiscoverError as error:  # it broke off: the links before the break stand
         read.broken = error
+
+
+def _loc(texts: dict[str, str | None]) -> str:
+    return (texts.get(LOC) or texts.get("loc") or "").strip()
 
 
 def _entries(events: Iterator[tuple[str, etree._Element]], url: str, name: str) -> Iterator[dict[str, str | None]]:

@@ -27,7 +27,7 @@ from pipeline.bounds import (
     join_url,
     web_url,
 )
-from pipeline.dom import html_text, parse_html
+from pipeline.dom import css, html_text, parse_html
 from pipeline.errors import DiscoverError
 from pipeline.feed_item import FeedItem
 from pipeline.model import Link, Listing, Page, Source
@@ -110,7 +110,7 @@ def find_listing_links(page: Page, listing: Listing, source: Source) -> list[Lin
     """The article links the listing's selector finds, absolute, in page order, without repeats."""
     links: list[Link] = []
     seen: set[str] = set()
-    for anchor in parse_html(page).select(listing.links):
+    for anchor in css(listing.links).select(parse_html(page)):
         href = anchor.get("href")
         if not isinstance(href, str) or not href.strip():
             continue

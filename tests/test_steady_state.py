@@ -290,3 +290,84 @@ def test_a_store_as_the_last_run_left_it_is_not_read_whole_again(
     monkeypatch.setattr(seal_module, "BOOT_ID", tmp_path / "boot_id")
     assert deep_checked("the first sync after the machine restarted")
     assert not deep_checked("the quiet sync after it")
+
+
+# A wrapper that runs run.py with its arguments, then writes the selectors soupsieve compiled.
+DUMP_COMPILED = """
+import atexit, runpy, sys, soupsieve
+dump, compiled, compile = sys.argv.pop(1), [], soupsieve.compile
+soupsieve.compile = lambda pattern, *args, **kwargs: compiled.append(pattern) or compile(pattern, *args, **kwargs)
+atexit.register(lambda: open(dump, "w").write("\\n".join(compiled)))
+sys.argv[0] = sys.argv.pop(1)
+runpy.run_path(sys.argv[0], run_name="__main__")
+"""
+
+
+def compiled_by(tmp_path: Path, *args: str) -> tuple[subprocess.CompletedProcess[str], list[str]]:
+    dump = tmp_path / "compiled.txt"
+    result = subprocess.run(
+        [sys.executable, "-c", DUMP_COMPILED, str(dump), str(REPO_ROOT / "run.py"), *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    return result, [line for line in dump.read_text().splitlines() if line]
+
+
+def add_article(site: FixtureSite, slug: str) -> None:
+    page = derive_article(
+        "article-improvements-to-the-pathway-student-visa.html",
+        slug=slug,
+        title=f"About {slug}",
+        published="10 July 2026",
+        body_html=f"<p>News about {slug}.</p>",
+    )
+    site.set_article(article_path(slug), page)
+    site.set_sitemap_paths([*DEFAULT_SITEMAP_PATHS, article_path(slug)])
+
+
+def test_a_sync_that_reads_a_new_page_uses_the_selectors_an_earlier_run_compiled(
+    site: FixtureSite, tmp_path: Path
+) -> None:
+    config = write_config(site, tmp_path)
+    first, compiled_first = compiled_by(tmp_path, "sync", "--config", str(config))
+    add_article(site, "fees")
+
+    result, compiled = compiled_by(tmp_path, "sync", "--config", str(config))
+
+    assert first.returncode == 0 and result.returncode == 0, result.stderr
+    assert "h1.hero__title > span.hero__title-main" in compiled_first
+    assert "1 new" in result.stdout
+    assert compiled == []  # soupsieve compiled nothing: the title, date and body selectors were recalled
+
+
+@pytest.mark.parametrize("damage", ["garbage", "code"])
+def test_a_damaged_record_of_compiled_selectors_costs_a_compilation_and_runs_no_code(
+    site: FixtureSite, tmp_path: Path, damage: str
+) -> None:
+    config = write_config(site, tmp_path)
+    assert run_cli("sync", "--config", str(config)).returncode == 0
+    record_path = load_config(config).state_dir / "selectors-checked.json"
+    record = json.loads(record_path.read_text())
+    marker = tmp_path / "ran"
+
+    class Payload:
+        def __reduce__(self) -> tuple[Any, ...]:
+            return (subprocess.call, (["touch", str(marker)],))
+
+    import base64
+    import pickle
+
+    bad = b"\x80\x05not a pickle" if damage == "garbage" else pickle.dumps({"h1": Payload()})
+    record_path.write_text(json.dumps({**record, "compiled": base64.b64encode(bad).decode()}))
+    add_article(site, "fees")
+
+    result, compiled = compiled_by(tmp_path, "sync", "--config", str(config))
+
+    assert result.returncode == 0, result.stderr
+    assert "1 new" in result.stdout
+    assert "h1.hero__title > span.hero__title-main" in compiled
+    assert not marker.exists()
+    add_article(site, "levies")  # and the record is whole again
+    assert compiled_by(tmp_path, "sync", "--config", str(config))[1] == []

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from bs4 import BeautifulSoup, Tag
 
 from pipeline.bounds import join_url, web_url
-from pipeline.dom import html_text, make_links_absolute, parse_html
+from pipeline.dom import css, html_text, make_links_absolute, parse_html
 from pipeline.errors import ExtractError, NotAnArticle, NotHTML
 from pipeline.extract.sanitise import clean_text, sanitise_html
 from pipeline.model import Article, Page, Selectors, Source
@@ -64,7 +64,7 @@ def extract_article(page: Page, source: Source) -> Article:
         raise ExtractError("the source has no selectors (extraction: generic)", "read it with extract_generic")
     soup = parse_html(page)
     if rules.page_type is not None:
-        marker = soup.select_one(rules.page_type.selector)
+        marker = css(rules.page_type.selector).select_one(soup)
         value = marker.get(rules.page_type.attribute) if marker is not None else None
         if not isinstance(value, str):
             # No marker at all is a layout change, not another page type: report it, never skip silently.
@@ -141,14 +141,14 @@ def parse_published(text: str, format_: str, timezone: str) -> datetime:
 
 
 def extract_body(soup: BeautifulSoup, rules: Selectors, url: str) -> str:
-    container = soup.select_one(rules.body)
+    container = css(rules.body).select_one(soup)
     if container is None:
         raise ExtractError(
             f"extraction.body selector {rules.body!r} matched nothing",
             "the page layout may have changed; run `python run.py check`",
         )
     for selector in rules.body_exclude:
-        for element in container.select(selector):
+        for element in css(selector).select(container):
             element.decompose()
     # One walk, not one CSS query per tag name (nor find_all, whose filters cost seven times the walk).
     removed = [node for node in container.descendants if isinstance(node, Tag) and node.name in ALWAYS_REMOVED]
@@ -161,7 +161,7 @@ def extract_body(soup: BeautifulSoup, rules: Selectors, url: str) -> str:
 
 
 def _required_text(soup: BeautifulSoup, selector: str, field: str) -> str:
-    element = soup.select_one(selector)
+    element = css(selector).select_one(soup)
     text = clean_text(html_text(element)) if element is not None else ""
     if not text:
         found = "is empty" if element is not None else "matched nothing"
@@ -175,7 +175,7 @@ def _required_text(soup: BeautifulSoup, selector: str, field: str) -> str:
 def optional_text(soup: BeautifulSoup, selector: str | None) -> str | None:
     if not selector:
         return None
-    element = soup.select_one(selector)
+    element = css(selector).select_one(soup)
     text = clean_text(html_text(element)) if element is not None else ""
     return text or None
 
@@ -183,7 +183,7 @@ def optional_text(soup: BeautifulSoup, selector: str | None) -> str | None:
 def all_texts(soup: BeautifulSoup, selector: str | None) -> tuple[str, ...]:
     if not selector:
         return ()
-    texts = (clean_text(html_text(element)) for element in soup.select(selector))
+    texts = (clean_text(html_text(element)) for element in css(selector).select(soup))
     return tuple(dict.fromkeys(text for text in texts if text))
 
 

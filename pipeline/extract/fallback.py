@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import trafilatura
 from trafilatura.settings import DEFAULT_CONFIG
 
-from pipeline.dom import html_text, make_links_absolute, parse_fragment, parse_html
+from pipeline.dom import css, html_text, make_links_absolute, parse_fragment, parse_html
 from pipeline.errors import ExtractError
 from pipeline.extract.article import (
     ALWAYS_REMOVED,
@@ -82,11 +82,11 @@ def clean_body(body_html: str, url: str, furniture: set[str]) -> str:
     blocks would otherwise repeat in the item, and make a page with no text of its own look like one."""
     soup = parse_fragment(body_html)
     container = soup.body or soup
-    for block in container.select("h1, h2, h3, h4, p, div, li, span"):
+    for block in css("h1, h2, h3, h4, p, div, li, span").select(container):
         text = clean_text(html_text(block))
         if not block.decomposed and (text in furniture or (PUBLISHED_LINE.match(text) and len(text.split()) <= 5)):
             block.decompose()
-    for element in container.select(", ".join(ALWAYS_REMOVED)):
+    for element in css(", ".join(ALWAYS_REMOVED)).select(container):
         element.decompose()
     make_links_absolute(container, url)
     return sanitise_html(container.decode_contents())

@@ -7,18 +7,25 @@ its body, and the front page must show the site's current alert with a link to t
 from __future__ import annotations
 
 import json
+import random
 import re
 import struct
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
 import pytest
 
+import pipeline.publish
+import pipeline.publish.search
+import pipeline.publish.search_plan
+from pipeline.publish import publish
 from pipeline.publish.serve import make_server
+from pipeline.store import Store
 from tests.fixture_site import ARTICLE_PATHS, FixtureSite
 from tests.helpers import run_cli, serving, write_config
+from tests.test_publish_incremental import make_article, make_config, save
 
 try:
     from playwright.sync_api import (
@@ -238,6 +245,40 @@ def test_a_one_word_query_downloads_the_files_of_that_word_alone(archive: Archiv
     assert [name for name in fetched if name not in groups] == ["terms/ap.json"], fetched
     assert 1 <= len(groups) <= len(holders) and len(fetched) == 1 + len(groups), fetched
     visit.assert_clean()
+
+
+def test_a_long_posting_in_pages_is_found_whole(
+    archive: Archive, context: BrowserContext, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A word whose posting is published in pages (as at 50,000 articles: here pages of 3 articles, and
+    a file of its own past 8 characters) finds every article that has it, newest first."""
+    monkeypatch.setattr(pipeline.publish.search, "PAGE", 3)
+    for module in (pipeline.publish, pipeline.publish.search_plan):
+        monkeypatch.setattr(module, "OWN_FILE", 8)
+    config = make_config(tmp_path)
+    rng = random.Random(3)
+    holders = [replace(make_article(number, rng), body_html="<p>Quokkas seen.</p>") for number in range(11)]
+    with Store(config.state_dir) as store:
+        for article in [*holders, *(make_article(number, rng) for number in range(11, 20))]:
+            save(store, config, article)
+        publish(config, store)
+    assert sorted(path.name for path in (config.output_dir / "search/postings").glob("quokkas.*")) == [
+        "quokkas.1.txt",
+        "quokkas.2.txt",
+        "quokkas.3.txt",
+        "quokkas.txt",
+    ]
+    server = make_server(config.output_dir, "127.0.0.1", 0)
+    with serving(server, lifetime=60):
+        visit = open_page(replace(archive, url=server.url), context, "search/index.html")
+        visit.page.locator("#search-query").fill("quokkas")
+
+        expect(visit.page.locator("#search-status")).to_have_text("11 articles match \u201cquokkas\u201d.")
+        # Newest first: by date, then by id (the order they were saved in).
+        expected = sorted(enumerate(holders), key=lambda pair: (pair[1].published, pair[0]), reverse=True)
+        shown = visit.page.locator("#search-results li h2 a")
+        expect(shown).to_have_text([article.title for _, article in expected])
+        visit.assert_clean()
 
 
 def test_a_search_link_with_q_shows_its_results(archive: Archive, context: BrowserContext) -> None:

@@ -16,11 +16,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import pipeline.publish.search
 from pipeline.model import Article, Config
 from pipeline.publish import publish, render_site
 from pipeline.publish.search import OWN_FILE, search_words
 from pipeline.store import Store
-from pipeline.store.postings import add, decode, encode, run_of
+from pipeline.store.postings import NUMBER, add, decode, encode, page_ends, run_of
 from tests.test_publish_incremental import SEEN, make_article, make_config, on_disk, save
 
 ENTRIES = st.sets(st.tuples(st.integers(0, 40_000), st.integers(1, 10**6)), max_size=60).map(
@@ -42,6 +43,17 @@ def test_a_posting_is_the_same_text_however_it_was_built(
             run.extend(rest)
         posting, tail = add(encode(old), old[-1] if old else None, run)
         assert (posting, tail, run.count) == (encode(entries), entries[-1], len(new))
+
+
+@settings(max_examples=200, deadline=None)
+@given(entries=ENTRIES, page=st.integers(1, 7))
+def test_a_postings_pages_are_whole_entries_counted_from_its_oldest(entries: list[tuple[int, int]], page: int) -> None:
+    text = encode(entries)
+    ends = page_ends(text, page)
+    assert len(ends) == len(entries) // page
+    for number, end in enumerate(ends, 1):  # the oldest `number` pages: that many entries' numbers
+        assert len(NUMBER.findall(text[len(text) - end :])) == 2 * page * number
+        assert end == len(text) or NUMBER.fullmatch(text[len(text) - end - 1])  # a number ends before it
 
 
 @pytest.fixture
@@ -132,4 +144,44 @@ def test_a_long_posting_is_a_file_of_its_own_that_goes_when_it_is_short_again(
 
     assert not (config.output_dir / "search/postings/common.txt").exists()
     assert isinstance(json.loads((config.output_dir / "search/terms/co.json").read_bytes())["w"]["common"], str)
+    assert search_files(on_disk(config.output_dir)) == search_files(render_site(config, store))
+
+
+def test_a_long_posting_is_published_in_pages_and_a_new_article_rewrites_only_its_newest_file(
+    archive: tuple[Config, Store, list[Article]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config, store, _ = archive
+    monkeypatch.setattr(pipeline.publish.search, "PAGE", 50)
+    rng = random.Random(5)
+    many = [replace(make_article(number, rng), body_html="<p>Common words.</p>") for number in range(OWN_FILE // 2)]
+    for article in many:
+        save(store, config, article)
+    publish(config, store)
+    postings = config.output_dir / "search/postings"
+
+    def common() -> list[tuple[int, int]]:  # its files joined newest first, as the search page joins them
+        size = json.loads((config.output_dir / "search/terms/co.json").read_bytes())["w"]["common"]
+        names = ["common.txt", *(f"common.{page}.txt" for page in range(size // 50, 0, -1))]
+        return decode("".join((postings / name).read_text("ascii") for name in names))
+
+    pages = sorted(path.name for path in postings.glob("common.*.txt"))
+    assert len(pages) == len(many) // 50 and len(common()) == len(many)
+    assert common() == sorted(common(), reverse=True)  # newest first, each article once
+    assert 'data-page="50"' in (config.output_dir / "search/index.html").read_text("utf-8")
+
+    newest = replace(make_article(999, rng), published=max(item.published for item in many), body_html="<p>Common.</p>")
+    save(store, config, newest)
+    written = [path for path in publish(config, store) if path.startswith("search/postings/")]
+
+    assert "search/postings/common.txt" in written
+    assert [path for path in written if path.count(".") > 1] == []  # a word's newest file; no page of older ones
+    assert len(common()) == len(many) + 1
+    assert search_files(on_disk(config.output_dir)) == search_files(render_site(config, store))
+
+    for article in many[:100]:  # out of the middle: the pages after them move, the last pages go
+        save(store, config, replace(article, body_html="<p>Rare words.</p>"), SEEN + timedelta(hours=1))
+    publish(config, store)
+
+    assert len(common()) == len(many) + 1 - 100
+    assert len(list(postings.glob("common.*.txt"))) == (len(many) + 1 - 100) // 50
     assert search_files(on_disk(config.output_dir)) == search_files(render_site(config, store))

@@ -20,7 +20,7 @@ from pipeline.dom import html_text, parse_fragment
 from pipeline.extract.dates import NZ
 from pipeline.files import OutputWriter, flush_folders, flush_tree, remove_leftovers, write_atomic
 from pipeline.model import Config, StoredArticle, Version
-from pipeline.publish import saved
+from pipeline.publish import saved, search
 from pipeline.publish.collections import SITE, memberships, sort_key
 from pipeline.publish.dated import DatedEvent, follow, to_json
 from pipeline.publish.plan import Output, Scope, SitePlanner
@@ -182,10 +182,10 @@ def _read(
 def _search_scope(catalogue: Catalogue, scope: Scope, article_ids: Sequence[int], *, everything: bool) -> None:
     """Bring the search postings up to date; the scope gains the files of the words whose postings
     changed and the result groups of the articles (every file of the index when `everything`)."""
-    terms = catalogue.update_search(article_ids)
+    terms = catalogue.update_search(article_ids, search.PAGE)  # (read here, so that a test may set it)
     if everything:
         scope.search_shards.update(catalogue.search_shards())
-        terms.update(catalogue.long_postings(OWN_FILE))
+        terms.update(dict.fromkeys(catalogue.long_postings(OWN_FILE), 1))
     scope.search_shards.update(shard_of(term) for term in terms)
     scope.search_terms.update(terms)
     scope.search_groups.update(article_id // GROUP for article_id in article_ids)

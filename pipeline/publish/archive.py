@@ -226,5 +226,5 @@ def render_coming_up(
     )
 
 
-def render_search_page(site: SiteContext, shards: Sequence[str]) -> bytes:
-    return _page(site, "search.html", "search/index.html", shards=shards, feeds=[])
+def render_search_page(site: SiteContext, shards: Sequence[str], page: int) -> bytes:
+    return _page(site, "search.html", "search/index.html", shards=shards, page=page, feeds=[])

@@ -13,6 +13,7 @@ from functools import cached_property, partial
 
 from pipeline.model import Config, Source, StoredArticle
 from pipeline.publish import render, saved
+from pipeline.publish import search as search_layout
 from pipeline.publish.archive import AlertBox, LinkGroup, Listing, SiteContext
 from pipeline.publish.calendar_plan import calendar_outputs
 from pipeline.publish.collections import LABELS, SITE
@@ -43,7 +44,7 @@ class Scope:
     collections: dict[str, Membership] = field(default_factory=dict)
     article_ids: list[int] = field(default_factory=list)
     search_shards: set[str] = field(default_factory=set)  # the search index's files (see publish.search)
-    search_terms: set[str] = field(default_factory=set)
+    search_terms: dict[str, int] = field(default_factory=dict)  # each with its first page that changed
     search_groups: set[int] = field(default_factory=set)
 
 
@@ -340,8 +341,8 @@ class SitePlanner:
         return next((info.name for info in self._groups(kind, parent) if info.collection == folder), folder)
 
     def _site_wide(self) -> Iterator[Output]:
-        shards = self.catalogue.search_shards()
-        yield self._output(("search/index.html",), shards, partial(render.search_page, self.site, shards))
+        shards, page = self.catalogue.search_shards(), search_layout.PAGE  # (read here: a test may set it)
+        yield self._output(("search/index.html",), (shards, page), partial(render.search_page, self.site, shards, page))
         yield self._output(("search/search.js",), "static", partial(render.static, "search/search.js", "search.js"))
         for path, title, outlines in opml_lists(self.config, self._groups):  # feeds.opml, topics.opml
             yield self._output((path,), [title, outlines], partial(render.opml, path, title, outlines))

@@ -124,8 +124,8 @@ def version_page(site: SiteContext, entry: Entry, version: Version, count: int) 
     return {f"{entry.archive_path}v{version.number}/index.html": render_version(site, entry, version, count)}
 
 
-def search_page(site: SiteContext, shards: Sequence[str]) -> dict[str, bytes]:
-    return {"search/index.html": render_search_page(site, shards)}
+def search_page(site: SiteContext, shards: Sequence[str], page: int) -> dict[str, bytes]:
+    return {"search/index.html": render_search_page(site, shards, page)}
 
 
 def static(path: str, asset: str) -> dict[str, bytes]:

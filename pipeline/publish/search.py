@@ -2,12 +2,16 @@
 
 - `search/terms/<ab>.json`: every word beginning with "ab" (a one-letter word: its own file), each with
   its posting (the catalogue's encoding: the articles that have it, newest first), or, when the posting
-  is longer than OWN_FILE characters, only its article count: its posting is then
-  `search/postings/<word>.txt`, fetched only by a query that matches that word;
+  is longer than OWN_FILE characters, only its article count: its posting is then in files of its own,
+  fetched only by a query that matches that word: its pages of PAGE entries counted from its oldest,
+  `search/postings/<word>.<n>.txt` (n from 1, the oldest; the count says how many there are), and
+  the newest entries after them, `search/postings/<word>.txt`; the files, newest first, join into the
+  posting;
 - `search/articles/<n>.json`: what a result shows (title, address, date, type, summary) of the articles
   whose ids are n * GROUP to n * GROUP + GROUP - 1, fetched for the results a query shows.
 
-A new article changes the files of its words and its group, nothing else."""
+A new article changes the files of its words and its group, nothing else: of a long posting, its
+newest file (and a page it completes)."""
 
 from __future__ import annotations
 
@@ -22,6 +26,8 @@ from pipeline.publish.entries import Entry, nz_date
 
 OWN_FILE = 1024  # characters of posting (about 400 articles) past which a word's posting is a file of its own
 GROUP = 16  # articles per file of results
+PAGE = 2048  # entries of a page of a long posting (about 5 KB): at 50,000 articles, a new one's words
+# rewrote 11 MB of postings as whole files, and rewrite 0.6 MB as pages
 WORD = re.compile(r"[a-z0-9]+")
 
 
@@ -40,8 +46,22 @@ def shard_path(shard: str) -> str:
     return f"search/terms/{shard}.json"
 
 
-def posting_path(term: str) -> str:
-    return f"search/postings/{term}.txt"
+POSTINGS = "search/postings/"
+
+
+def posting_path(term: str, page: int = 0) -> str:
+    """The file of a long posting's page `page` (from 1, the oldest), or of its newest entries (0)."""
+    return f"{POSTINGS}{term}.{page}.txt" if page else f"{POSTINGS}{term}.txt"
+
+
+def posting_files(term: str, posting: str, ends: Sequence[int], first: int) -> dict[str, bytes]:
+    """A long posting's files from its page `first` on, and its newest entries (see page_ends in
+    pipeline/store/postings.py for `ends`)."""
+    size, bounds = len(posting), [0, *ends]
+    files = {posting_path(term): render_posting(posting[: size - bounds[-1]])}
+    for page in range(max(first, 1), len(bounds)):
+        files[posting_path(term, page)] = render_posting(posting[size - bounds[page] : size - bounds[page - 1]])
+    return files
 
 
 def group_path(group: int) -> str:

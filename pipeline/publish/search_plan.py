@@ -11,10 +11,11 @@ from pipeline.publish.entries import Entry
 from pipeline.publish.search import (
     GROUP,
     OWN_FILE,
+    POSTINGS,
     group_path,
+    posting_files,
     posting_path,
     render_group,
-    render_posting,
     render_shard,
     shard_path,
 )
@@ -33,16 +34,18 @@ def _group_file(group: int, entries: Sequence[Entry]) -> dict[str, bytes]:
 
 def search_outputs(planner: SitePlanner, scope: Scope) -> Iterator[Output]:
     """A shard's and a long posting's bytes are their key (the catalogue holds them ready: reading them
-    is rendering them); a group of results depends on its articles, as their pages do."""
+    is rendering them); a group of results depends on its articles, as their pages do. Of a long
+    posting, the files from the first page that changed (see Scope.search_terms)."""
     catalogue = planner.catalogue
     for shard in sorted(scope.search_shards):
         if rows := catalogue.search_shard(shard, OWN_FILE):
             data = render_shard(rows)
             yield planner._output((shard_path(shard),), data, partial(_file, shard_path(shard), data))
     lengths = catalogue.posting_lengths(sorted(scope.search_terms))
-    for term in sorted(term for term, length in lengths.items() if length > OWN_FILE):
-        data = render_posting(catalogue.search_posting(term))
-        yield planner._output((posting_path(term),), data, partial(_file, posting_path(term), data))
+    for term in sorted(term for term, (length, _) in lengths.items() if length > OWN_FILE):
+        posting, ends = catalogue.search_posting(term)
+        for path, data in posting_files(term, posting, ends, scope.search_terms[term]).items():
+            yield planner._output((path,), data, partial(_file, path, data))
     for group in sorted(scope.search_groups):
         if entries := _group(planner, group):
             depends = [entry.dependency for entry in entries]
@@ -56,11 +59,15 @@ def _group(planner: SitePlanner, group: int) -> list[Entry]:
 
 def search_leftovers(planner: SitePlanner, scope: Scope) -> list[str]:
     """The scope's search files that hold nothing now (a word no article has any more, a posting that
-    went back into its shard, a group whose articles all went), among those published."""
+    went back into its shard, or lost a page, a group whose articles all went), among those published."""
     catalogue = planner.catalogue
     lengths = catalogue.posting_lengths(sorted(scope.search_terms))
     candidates = [shard_path(shard) for shard in sorted(scope.search_shards) if not catalogue.search_shard(shard, 0)]
-    candidates += [posting_path(term) for term in sorted(scope.search_terms) if lengths.get(term, 0) <= OWN_FILE]
     candidates += [group_path(group) for group in sorted(scope.search_groups) if not _group(planner, group)]
     known = catalogue.file_keys(candidates)
-    return [path for path in candidates if path in known]
+    leftovers = [path for path in candidates if path in known]
+    for term in sorted(scope.search_terms):
+        length, pages = lengths.get(term, (0, 0))
+        kept = {posting_path(term, page) for page in range(pages + 1)} if length > OWN_FILE else set()
+        leftovers += [path for path in catalogue.search_files_of(term, POSTINGS) if path not in kept]
+    return leftovers

@@ -7,7 +7,11 @@ from 1 January of year 1 to the article's published date in UTC): the first pair
 difference from the one before (days back, then the id's zig-zagged difference), each number in 5-bit
 digits of ALPHABET (0-31 ends a number, 32-63 carries five bits and continues). An article of the same
 day or the next costs two or three characters. The encoding of a set of pairs is unique, so the same
-store gives the same bytes however the posting was built."""
+store gives the same bytes however the posting was built.
+
+A long posting is published in pages of a given number of entries, counted from its oldest (see
+page_ends), so that a new article, the newest, changes only the last page: each term keeps where its
+full pages end, counted in characters from the posting's end, which newer entries do not move."""
 
 from __future__ import annotations
 
@@ -18,6 +22,7 @@ from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
 from itertools import accumulate
 
 from pipeline.batching import batched
@@ -33,9 +38,10 @@ SCHEMA = (
     # What each article's postings were made from: its day and its terms (to take it out of them).
     "CREATE TABLE IF NOT EXISTS pub.search_docs (article_id INTEGER PRIMARY KEY, day INTEGER NOT NULL, "
     "terms TEXT NOT NULL)",
-    # `shard`: the file the term is listed in (its first two letters); `tail`: its oldest entry.
+    # `shard`: the file the term is listed in (its first two letters); `tail`: its oldest entry; `pages`:
+    # where its full pages end (see page_ends), space-separated.
     "CREATE TABLE IF NOT EXISTS pub.search_terms (term TEXT PRIMARY KEY, shard TEXT NOT NULL, size INTEGER NOT NULL, "
-    "posting TEXT NOT NULL, tail_day INTEGER NOT NULL, tail_id INTEGER NOT NULL)",
+    "posting TEXT NOT NULL, tail_day INTEGER NOT NULL, tail_id INTEGER NOT NULL, pages TEXT NOT NULL)",
     "CREATE INDEX IF NOT EXISTS pub.search_terms_by_shard ON search_terms (shard, term)",
 )
 TABLES = ("search_docs", "search_terms")
@@ -74,6 +80,24 @@ def _value(token: str) -> int:
 
 # A posting is split into numbers by a regular expression (a number: continuing digits, then a last).
 NUMBER = re.compile(f"[{re.escape(ALPHABET[32:])}]*[{re.escape(ALPHABET[:32])}]")
+
+
+def page_ends(posting: str, page: int, start: int = 0) -> list[int]:
+    """Where the posting's full pages of `page` entries end, in characters from its end, from `start` (0,
+    or where one ends) on. Counted from the oldest entry, a page's end stays where it is when newer
+    entries are added: only the last, partial page changes, or is completed."""
+    older_first = posting[: len(posting) - start][::-1]  # each number's last digit first
+    pattern, ends, at = _page_pattern(page), [], 0
+    while found := pattern.match(older_first, at):
+        at = found.end()
+        ends.append(start + at)
+    return ends
+
+
+@cache
+def _page_pattern(page: int) -> re.Pattern[str]:
+    """`page` entries of a reversed posting: two numbers each, a last digit and then those before it."""
+    return re.compile(f"(?:[{re.escape(ALPHABET[:32])}][{re.escape(ALPHABET[32:])}]*+){{{2 * page}}}")
 
 
 def encode(entries: Iterable[Entry], previous: Entry | None = None) -> str:
@@ -149,11 +173,14 @@ class SearchPostings:
     _db: sqlite3.Connection
 
     _writing: Callable[[], AbstractContextManager[sqlite3.Connection]]
+    _page = 0  # entries of a page of a long posting (see page_ends), during update_search
 
-    def update_search(self, ids: Sequence[int]) -> set[str]:
+    def update_search(self, ids: Sequence[int], page: int) -> dict[str, int]:
         """Bring the postings up to date for the articles `ids` (as the catalogue now lists them: an
-        article listed nowhere has no terms), newest first; return the terms whose postings changed."""
+        article listed nowhere has no terms), newest first, in pages of `page` entries; return the terms
+        whose postings changed, each with the first of its pages (from 1, the oldest) that may have."""
         db = self._db
+        self._page, changed = page, dict[str, int]()
         now: dict[int, int] = {}
         before: dict[int, int] = {}
         for chunk in chunks(ids):
@@ -169,24 +196,25 @@ class SearchPostings:
         order = sorted(
             now.keys() | before.keys(), key=lambda item: (now.get(item, before.get(item)), item), reverse=True
         )
-        touched: set[str] = set()
         pending: dict[str, Run] = {}
         # One transaction: a publication killed half-way leaves the postings as they were, with the
         # articles they were made from. New entries wait in `pending`, so that a first publication
         # writes each long posting a few times, not once per chunk of articles.
         with self._writing():
             for chunk in batched(order, CHUNK):
-                touched |= self._update_chunk(chunk, now, pending)
+                self._update_chunk(chunk, now, pending, changed)
                 if sum(len(run.text) for run in pending.values()) > PENDING_CHARS:
-                    self._flush(pending)
-            self._flush(pending)
-        return touched
+                    self._flush(pending, changed)
+            self._flush(pending, changed)
+        return changed
 
-    def _flush(self, pending: dict[str, Run]) -> None:
+    def _flush(self, pending: dict[str, Run], changed: dict[str, int]) -> None:
         for term in sorted(pending):
-            self._apply(term, set(), pending.pop(term))
+            self._apply(term, set(), pending.pop(term), changed)
 
-    def _update_chunk(self, chunk: Sequence[int], now: dict[int, int], pending: dict[str, Run]) -> set[str]:
+    def _update_chunk(
+        self, chunk: Sequence[int], now: dict[int, int], pending: dict[str, Run], changed: dict[str, int]
+    ) -> None:
         db = self._db
         old = {
             int(article_id): (int(day), str(terms).split())
@@ -213,13 +241,13 @@ class SearchPostings:
                 if term not in kept:
                     additions.setdefault(term, []).append((now[article_id], article_id))
         for term in sorted(removals):
-            self._apply(term, removals[term], None)
+            self._apply(term, removals[term], None, changed)
         for term, entries in additions.items():
             if (run := pending.get(term)) and entries[0] < run.last:
                 run.extend(entries)
                 continue
             if run:
-                self._apply(term, set(), pending.pop(term))
+                self._apply(term, set(), pending.pop(term), changed)
             pending[term] = run_of(entries)
         db.execute(f"DELETE FROM pub.search_docs WHERE article_id IN ({marks(chunk)})", chunk)
         db.executemany(
@@ -230,25 +258,30 @@ class SearchPostings:
                 if article_id in now
             ),
         )
-        return removals.keys() | additions.keys()
 
-    def _apply(self, term: str, removed: set[int], run: Run | None) -> None:
+    def _apply(self, term: str, removed: set[int], run: Run | None, changed: dict[str, int]) -> None:
         row = self._db.execute(
-            "SELECT posting, size, tail_day, tail_id FROM pub.search_terms WHERE term = ?", (term,)
+            "SELECT posting, size, tail_day, tail_id, pages FROM pub.search_terms WHERE term = ?", (term,)
         ).fetchone()
         posting, size, tail = (str(row[0]), int(row[1]), (int(row[2]), int(row[3]))) if row else ("", 0, None)
+        # Entries newer than all it has keep its full pages but the last (whose newest entry may now be
+        # written as a difference): their ends count from the posting's end.
+        newer = run is not None and not (removed and posting) and (not posting or run.last > _head(posting)[0])
+        kept = [int(end) for end in str(row[4]).split()][:-1] if row and newer else []
         if removed and posting:
-            kept = [entry for entry in decode(posting) if entry[1] not in removed]
-            posting, size, tail = encode(kept), len(kept), (kept[-1] if kept else None)
+            entries = [entry for entry in decode(posting) if entry[1] not in removed]
+            posting, size, tail = encode(entries), len(entries), (entries[-1] if entries else None)
         if run:
             posting, tail = add(posting, tail, run)
             size += run.count
+        changed[term] = min(changed.get(term, len(kept) + 1), len(kept) + 1)
         if tail is None:
             self._db.execute("DELETE FROM pub.search_terms WHERE term = ?", (term,))
         else:
+            ends = kept + page_ends(posting, self._page, kept[-1] if kept else 0)
             self._db.execute(
-                "INSERT OR REPLACE INTO pub.search_terms VALUES (?, ?, ?, ?, ?, ?)",
-                (term, shard_of(term), size, posting, *tail),
+                "INSERT OR REPLACE INTO pub.search_terms VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (term, shard_of(term), size, posting, *tail, " ".join(map(str, ends))),
             )
 
     def search_shards(self) -> list[str]:
@@ -264,17 +297,25 @@ class SearchPostings:
         )
         return [(str(term), int(size), None if posting is None else str(posting)) for term, size, posting in rows]
 
-    def search_posting(self, term: str) -> str:
-        row = self._db.execute("SELECT posting FROM pub.search_terms WHERE term = ?", (term,)).fetchone()
-        return "" if row is None else str(row[0])
+    def search_posting(self, term: str) -> tuple[str, list[int]]:
+        """A term's posting, and where its full pages end (see page_ends)."""
+        row = self._db.execute("SELECT posting, pages FROM pub.search_terms WHERE term = ?", (term,)).fetchone()
+        return ("", []) if row is None else (str(row[0]), [int(end) for end in str(row[1]).split()])
 
-    def posting_lengths(self, terms: Sequence[str]) -> dict[str, int]:
-        found: dict[str, int] = {}
+    def search_files_of(self, term: str, folder: str) -> list[str]:
+        """The recorded files of `folder` named after `term` (its posting's: `term`.txt, `term`.1.txt...)."""
+        low = f"{folder}{term}."
+        rows = self._db.execute("SELECT path FROM pub.files WHERE path >= ? AND path < ?", (low, low[:-1] + "/"))
+        return [str(row[0]) for row in rows]
+
+    def posting_lengths(self, terms: Sequence[str]) -> dict[str, tuple[int, int]]:
+        """Of each term's posting: its characters, and its full pages (see page_ends)."""
+        found: dict[str, tuple[int, int]] = {}
         for chunk in chunks(terms):
             rows = self._db.execute(
-                f"SELECT term, length(posting) FROM pub.search_terms WHERE term IN ({marks(chunk)})", chunk
+                f"SELECT term, length(posting), pages FROM pub.search_terms WHERE term IN ({marks(chunk)})", chunk
             )
-            found.update((str(term), int(length)) for term, length in rows)
+            found.update((str(term), (int(length), len(str(pages).split()))) for term, length, pages in rows)
         return found
 
     def long_postings(self, longer_than: int) -> list[str]:

@@ -1,7 +1,9 @@
 // Pānui archive search. A query downloads what it matches, not the archive: for each query word, the
 // file of words beginning with its first two letters (terms/<ab>.json, listed in the form's data-shards),
-// with each word's posting (the articles that have it, newest first) or, for a long one, its own file
-// (postings/<word>.txt); then what the shown results say (articles/<n>.json, 16 articles a file). Every
+// with each word's posting (the articles that have it, newest first) or, for a long one, its article
+// count: its posting is then in files of its own, its newest entries (postings/<word>.txt) and its pages
+// of data-page entries from the oldest (postings/<word>.<n>.txt, n from 1), which join into the posting
+// newest first; then what the shown results say (articles/<n>.json, 16 articles a file). Every
 // query word must match: a word of three or more letters matches the words it begins, a shorter one
 // matches itself. Each file is downloaded once. Results are built with textContent, never HTML.
 (function () {
@@ -12,6 +14,7 @@
   var results = document.getElementById("search-results");
   var shards = {};
   (form.getAttribute("data-shards") || "").split(" ").forEach(function (key) { if (key) { shards[key] = true; } });
+  var PAGE = Number(form.getAttribute("data-page")) || Infinity;
   var FIRST = 20, SHOWN = 100, GROUP = 16, LONGEST = 40, PREFIX = 3;
   var ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-_";
   var DIGITS = new Int8Array(128).fill(-1);
@@ -51,6 +54,14 @@
     }
   }
 
+  function posting(word, size) {  // a promise of a long posting: its files, joined newest first
+    var files = [get("postings/" + word + ".txt", false)];
+    for (var page = Math.floor(size / PAGE); page >= 1; page--) {
+      files.push(get("postings/" + word + "." + page + ".txt", false));
+    }
+    return Promise.all(files).then(function (texts) { return texts.join(""); });
+  }
+
   function matching(term) {  // a promise of the articles (id -> day) with a word that `term` matches
     var key = term.slice(0, 2);
     if (!shards[key]) { return Promise.resolve(new Map()); }
@@ -58,7 +69,7 @@
       return Promise.all(Object.keys(shard.w).filter(function (word) {
         return term.length < PREFIX ? word === term : word.lastIndexOf(term, 0) === 0;
       }).map(function (word) {
-        return typeof shard.w[word] === "string" ? shard.w[word] : get("postings/" + word + ".txt", false);
+        return typeof shard.w[word] === "string" ? shard.w[word] : posting(word, shard.w[word]);
       }));
     }).then(function (postings) {
       var found = new Map();

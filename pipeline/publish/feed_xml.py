@@ -99,28 +99,21 @@ def _channel(spec: FeedSpec) -> FeedGenerator:
     return feed
 
 
-def _rss_document(feed: FeedGenerator, spec: FeedSpec) -> bytes:
+def xml_documents(spec: FeedSpec) -> tuple[bytes, bytes]:
+    """The RSS and the Atom document feedgen writes of the feed and its items (one generator for both:
+    each writes only its own extension's fields, and the links are replaced in between)."""
+    feed = _channel(spec)
+    for item in spec.items:
+        feed_entry(feed.add_entry(order="append"), item)
     feed.link(href=spec.url("rss"), rel="self", type=MEDIA_TYPES["rss"], replace=True)
     feed.link(href=spec.home_url, rel="alternate")  # feedgen makes the last link the RSS <link>
     feed.ttl(spec.poll_minutes)
-    data: bytes = feed.rss_str(pretty=True)
-    return data
-
-
-def _atom_document(feed: FeedGenerator, spec: FeedSpec) -> bytes:
+    rss: bytes = feed.rss_str(pretty=True)
     feed.id(spec.url("atom"))
     feed.link(href=spec.home_url, rel="alternate", type="text/html", replace=True)
     feed.link(href=spec.url("atom"), rel="self", type=MEDIA_TYPES["atom"])
     if spec.hub:
         feed.link(href=spec.hub, rel="hub")
     feed.author(name="Pānui")
-    data: bytes = feed.atom_str(pretty=True)
-    return data
-
-
-def xml_document(spec: FeedSpec, kind: str) -> bytes:
-    """The RSS or Atom document feedgen writes of the feed and its items."""
-    feed = _channel(spec)
-    for item in spec.items:
-        feed_entry(feed.add_entry(order="append"), item)
-    return _rss_document(feed, spec) if kind == "rss" else _atom_document(feed, spec)
+    atom: bytes = feed.atom_str(pretty=True)
+    return rss, atom

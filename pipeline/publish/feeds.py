@@ -69,10 +69,7 @@ def render_json(spec: FeedSpec) -> bytes:
 
 def render_feeds(spec: FeedSpec) -> dict[str, bytes]:
     """The three formats, keyed by file name."""
-    from pipeline.publish.feed_xml import xml_document  # feedgen: only a publication that renders a feed needs it
+    from pipeline.publish.feed_xml import xml_documents  # feedgen: only a publication that renders a feed needs it
 
-    return {
-        spec.file_name("rss"): xml_document(spec, "rss"),
-        spec.file_name("atom"): xml_document(spec, "atom"),
-        spec.file_name("json"): render_json(spec),
-    }
+    rss, atom = xml_documents(spec)
+    return {spec.file_name("rss"): rss, spec.file_name("atom"): atom, spec.file_name("json"): render_json(spec)}

@@ -95,9 +95,8 @@ def environment() -> Environment:
     return env
 
 
-@cache
-def static_asset(name: str) -> bytes:
-    return resources.files("pipeline.publish").joinpath("templates", name).read_bytes()
+def search_script() -> dict[str, bytes]:
+    return {"search/search.js": resources.files("pipeline.publish").joinpath("templates", "search.js").read_bytes()}
 
 
 def feed_links(root: str, folder: str, title: str, basename: str = "feed") -> list[FeedLink]:
@@ -113,7 +112,7 @@ def feed_links(root: str, folder: str, title: str, basename: str = "feed") -> li
     ]
 
 
-def _page(site: SiteContext, template: str, path: str, **values: object) -> bytes:
+def _page(site: SiteContext, template: str, path: str, **values: object) -> dict[str, bytes]:
     root = "../" * path.count("/")
     html = (
         environment()
@@ -127,10 +126,10 @@ def _page(site: SiteContext, template: str, path: str, **values: object) -> byte
             **values,
         )
     )
-    return html.encode("utf-8")
+    return {path: html.encode("utf-8")}
 
 
-def render_listing(site: SiteContext, listing: Listing) -> bytes:
+def render_listing(site: SiteContext, listing: Listing) -> dict[str, bytes]:
     root = "../" * listing.path.count("/")
     feeds = feed_links(root, listing.feed_folder, listing.heading) if listing.feed_folder is not None else []
     return _page(
@@ -167,51 +166,33 @@ def images_as_links(body_html: str) -> str:
     return container.decode_contents()
 
 
+def _article(site: SiteContext, entry: Entry, path: str, **values: object) -> dict[str, bytes]:
+    feeds = feed_links("../" * path.count("/"), f"{entry.source.id}/", entry.source.name)
+    return _page(site, "article.html", path, entry=entry, article=entry.stored.article, feeds=feeds, **values)
+
+
 def render_article(
     site: SiteContext, entry: Entry, history: Sequence[HistoryItem] = (), document: str | None = None
-) -> bytes:
+) -> dict[str, bytes]:
     """`document`: the file name of the PDF copy beside the page, when there is one."""
-    path = entry.archive_path + "index.html"
-    root = "../" * path.count("/")
-    feeds = feed_links(root, f"{entry.source.id}/", entry.source.name)
-    return _page(
-        site,
-        "article.html",
-        path,
-        entry=entry,
-        article=entry.stored.article,
-        history=history,
-        feeds=feeds,
-        version_note=None,
-        document=document,
+    return _article(
+        site, entry, entry.archive_path + "index.html", history=history, version_note=None, document=document
     )
 
 
-def render_version(site: SiteContext, entry: Entry, version: Version, count: int) -> bytes:
+def render_version(site: SiteContext, entry: Entry, version: Version, count: int) -> dict[str, bytes]:
     """An earlier version of an article, kept readable at <article>/v<n>/."""
-    path = f"{entry.archive_path}v{version.number}/index.html"
-    root = "../" * path.count("/")
     note = f"This is version {version.number} of {count}, retrieved {nz_date(version.retrieved_at, entry.source.timezone)}. The source has changed the article since."
-    feeds = feed_links(root, f"{entry.source.id}/", entry.source.name)
     # The page's "Retrieved" date and attribution are this version's, not the current one's.
     stored = replace(entry.stored, retrieved_at=version.retrieved_at, article=version.article)
-    entry = replace(entry, stored=stored)
-    return _page(
-        site,
-        "article.html",
-        path,
-        entry=entry,
-        article=version.article,
-        history=(),
-        feeds=feeds,
-        version_note=note,
-        document=None,  # the copy beside the article is of its current version
-    )
+    path = f"{entry.archive_path}v{version.number}/index.html"
+    # No document: the copy beside the article is of its current version.
+    return _article(site, replace(entry, stored=stored), path, history=(), version_note=note, document=None)
 
 
 def render_coming_up(
     site: SiteContext, coming: Sequence[Dated], past: Sequence[Dated], days: int, recent_days: int
-) -> bytes:
+) -> dict[str, bytes]:
     """The "Coming up" page: the dates to come, soonest first, and the recent past, newest first."""
     feeds = feed_links("../", "", f"Coming up · {site.site_title}", "upcoming")
     return _page(
@@ -226,5 +207,5 @@ def render_coming_up(
     )
 
 
-def render_search_page(site: SiteContext, shards: Sequence[str], page: int) -> bytes:
+def render_search_page(site: SiteContext, shards: Sequence[str], page: int) -> dict[str, bytes]:
     return _page(site, "search.html", "search/index.html", shards=shards, page=page, feeds=[])

@@ -15,7 +15,7 @@ class FeedOutline:
     group: str  # the outline it is listed under ("" for the top level)
 
 
-def render_opml(title: str, feeds: Sequence[FeedOutline]) -> bytes:
+def render_opml(path: str, title: str, feeds: Sequence[FeedOutline]) -> dict[str, bytes]:
     """One outline per feed, grouped by source. A group's outline has a text and nothing else: an outline
     with more must say its type (the W3C validator warns), and a group is not a feed."""
     lines = [
@@ -40,7 +40,7 @@ def render_opml(title: str, feeds: Sequence[FeedOutline]) -> bytes:
     if current_group:
         lines.append("    </outline>")
     lines += ["  </body>", "</opml>", ""]
-    return "\n".join(lines).encode("utf-8")
+    return {path: "\n".join(lines).encode("utf-8")}
 
 
 def _text(value: str) -> str:

@@ -14,10 +14,20 @@ from functools import cached_property, partial
 from pipeline.model import Config, Source, StoredArticle
 from pipeline.publish import render, saved
 from pipeline.publish import search as search_layout
-from pipeline.publish.archive import AlertBox, LinkGroup, Listing, SiteContext
+from pipeline.publish.archive import (
+    AlertBox,
+    LinkGroup,
+    Listing,
+    SiteContext,
+    render_listing,
+    render_search_page,
+    render_version,
+    search_script,
+)
 from pipeline.publish.calendar_plan import calendar_outputs
 from pipeline.publish.collections import LABELS, SITE
 from pipeline.publish.entries import MAX_DOCUMENT_COPY, Entry, document_name, make_entry
+from pipeline.publish.extras import render_opml
 from pipeline.publish.feed_items import FeedItem
 from pipeline.publish.feeds import FEED_EXTENSIONS
 from pipeline.publish.render import FeedContent, StoreView
@@ -119,7 +129,7 @@ class SitePlanner:
     def _listing(self, listing: Listing) -> Output:
         entries = [entry.dependency for entry in listing.entries]
         depends = [listing.heading, listing.description, entries, listing.groups, listing.alerts]
-        return self._output((listing.path,), depends, partial(render.listing_page, self.site, listing), len(entries))
+        return self._output((listing.path,), depends, partial(render_listing, self.site, listing), len(entries))
 
     def _feed(self, content: FeedContent, entries: Sequence[Entry], make_items: Callable[[], list[FeedItem]]) -> Output:
         paths = tuple(content.folder + content.basename + extension for extension in FEED_EXTENSIONS.values())
@@ -173,7 +183,7 @@ class SitePlanner:
                     yield self._output(
                         (version_path,),
                         [entry.dependency, version.number],
-                        partial(render.version_page, self.site, entry, version, len(history)),
+                        partial(render_version, self.site, entry, version, len(history)),
                     )
 
     def _document(self, entry: Entry) -> str | None:
@@ -342,7 +352,7 @@ class SitePlanner:
 
     def _site_wide(self) -> Iterator[Output]:
         shards, page = self.catalogue.search_shards(), search_layout.PAGE  # (read here: a test may set it)
-        yield self._output(("search/index.html",), (shards, page), partial(render.search_page, self.site, shards, page))
-        yield self._output(("search/search.js",), "static", partial(render.static, "search/search.js", "search.js"))
+        yield self._output(("search/index.html",), (shards, page), partial(render_search_page, self.site, shards, page))
+        yield self._output(("search/search.js",), "static", search_script)
         for path, title, outlines in opml_lists(self.config, self._groups):  # feeds.opml, topics.opml
-            yield self._output((path,), [title, outlines], partial(render.opml, path, title, outlines))
+            yield self._output((path,), [title, outlines], partial(render_opml, path, title, outlines))

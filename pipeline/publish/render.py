@@ -9,20 +9,10 @@ from datetime import datetime
 from typing import Protocol
 
 from pipeline.model import Alert, Config, Source, Version
-from pipeline.publish.archive import (
-    HistoryItem,
-    Listing,
-    SiteContext,
-    render_article,
-    render_listing,
-    render_search_page,
-    render_version,
-    static_asset,
-)
+from pipeline.publish.archive import HistoryItem, SiteContext, render_article
 from pipeline.publish.changes import alert_item, change_items, correction_items, version_anchor
 from pipeline.publish.diff import article_diff
 from pipeline.publish.entries import Entry, nz_date
-from pipeline.publish.extras import FeedOutline, render_opml
 from pipeline.publish.feed_items import FeedItem, item_from_entry
 from pipeline.publish.feeds import FeedSpec, render_feeds
 
@@ -55,10 +45,6 @@ def with_bodies(view: StoreView, entries: Sequence[Entry]) -> list[Entry]:
     """The entries with their bodies, read for the outputs that show them (most outputs need none)."""
     bodies = view.bodies([entry.stored.id for entry in entries]) if entries else {}
     return [entry.with_body(bodies.get(entry.stored.id, "")) for entry in entries]
-
-
-def listing_page(site: SiteContext, listing: Listing) -> dict[str, bytes]:
-    return {listing.path: render_listing(site, listing)}
 
 
 def feed_items(view: StoreView, entries: Sequence[Entry]) -> list[FeedItem]:
@@ -115,22 +101,4 @@ def article_page(
     (entry,) = with_bodies(view, [entry])
     copy = view.document(entry.stored.id) if document else None
     page = render_article(site, entry, history[::-1], document if copy is not None else None)
-    return {entry.archive_path + "index.html": page} | (
-        {entry.archive_path + document: copy} if document and copy else {}
-    )
-
-
-def version_page(site: SiteContext, entry: Entry, version: Version, count: int) -> dict[str, bytes]:
-    return {f"{entry.archive_path}v{version.number}/index.html": render_version(site, entry, version, count)}
-
-
-def search_page(site: SiteContext, shards: Sequence[str], page: int) -> dict[str, bytes]:
-    return {"search/index.html": render_search_page(site, shards, page)}
-
-
-def static(path: str, asset: str) -> dict[str, bytes]:
-    return {path: static_asset(asset)}
-
-
-def opml(path: str, title: str, outlines: Sequence[FeedOutline]) -> dict[str, bytes]:
-    return {path: render_opml(title, outlines)}
+    return page | ({entry.archive_path + document: copy} if document and copy else {})

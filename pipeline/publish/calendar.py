@@ -14,7 +14,7 @@ from markupsafe import Markup
 from pipeline.extract.dates import NZ
 from pipeline.publish.dated import DatedEvent
 from pipeline.publish.entries import Entry
-from pipeline.publish.feed_items import FeedItem
+from pipeline.publish.feed_items import FeedItem, newest_first
 
 UPCOMING_DAYS = 14  # the feed of dates coming up: today and the next 14 days
 RECENT_DAYS = 60  # the "Coming up" page also lists the dates of the last 60 days, below the future ones
@@ -171,8 +171,7 @@ def window(dated: Sequence[Dated], today: date) -> tuple[list[Dated], list[Dated
 
 def upcoming_items(dated: Sequence[Dated]) -> list[FeedItem]:
     """One feed item per date, newest-found first; its id is the event's, so a moved date is an update."""
-    items = [_item(item) for item in dated]
-    return sorted(items, key=lambda item: (item.updated, item.id), reverse=True)
+    return newest_first(_item(item) for item in dated)
 
 
 def _item(item: Dated) -> FeedItem:

@@ -3,6 +3,7 @@ feedgen entry RSS and Atom are written from is in pipeline/publish/feed_xml.py).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -45,6 +46,11 @@ def item_from_entry(entry: Entry) -> FeedItem:
         external_url=article.url,
         rights=f"{entry.source.licence.name}: {entry.source.licence.url}",
     )
+
+
+def newest_first(items: Iterable[FeedItem]) -> list[FeedItem]:
+    """A feed's order: the newest update first (ties by id, so the order is the same every time)."""
+    return sorted(items, key=lambda item: (item.updated, item.id), reverse=True)
 
 
 def json_item(item: FeedItem) -> dict[str, object]:

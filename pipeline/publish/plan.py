@@ -25,6 +25,7 @@ from pipeline.publish.archive import (
     search_script,
 )
 from pipeline.publish.calendar_plan import calendar_outputs
+from pipeline.publish.changes import change_items, correction_items
 from pipeline.publish.collections import LABELS, SITE
 from pipeline.publish.entries import MAX_DOCUMENT_COPY, Entry, document_name, make_entry
 from pipeline.publish.extras import render_opml
@@ -254,7 +255,9 @@ class SitePlanner:
             self._began,
             basename="updates",
         )
-        yield self._feed(updates, corrected, partial(render.correction_feed_items, self.view, corrected))
+        yield self._feed(
+            updates, corrected, partial(render.revision_feed_items, self.view, corrected, correction_items)
+        )
         groups = tuple(
             LinkGroup(
                 heading,
@@ -288,7 +291,7 @@ class SitePlanner:
         title = source_feed_titles(source, self.config.feeds.title)["changes"]
         description = f"Each change of the pages of {source.name} that Pānui watches, with what changed."
         content = FeedContent(f"{source.id}/", title, description, poll_minutes([source]), self._began, "changes")
-        return self._feed(content, watched, partial(render.change_feed_items, self.view, watched))
+        return self._feed(content, watched, partial(render.revision_feed_items, self.view, watched, change_items))
 
     def _year(self, year: str) -> Iterator[Output]:
         members = self._entries(self.catalogue.listed(f"years/{year}/"))

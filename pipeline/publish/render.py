@@ -10,10 +10,10 @@ from typing import Protocol
 
 from pipeline.model import Alert, Config, Source, Version
 from pipeline.publish.archive import HistoryItem, SiteContext, render_article
-from pipeline.publish.changes import alert_item, change_items, correction_items, version_anchor
+from pipeline.publish.changes import alert_item, version_anchor
 from pipeline.publish.diff import article_diff
 from pipeline.publish.entries import Entry, nz_date
-from pipeline.publish.feed_items import FeedItem, item_from_entry
+from pipeline.publish.feed_items import FeedItem, item_from_entry, newest_first
 from pipeline.publish.feeds import FeedSpec, render_feeds
 
 
@@ -51,16 +51,12 @@ def feed_items(view: StoreView, entries: Sequence[Entry]) -> list[FeedItem]:
     return [item_from_entry(entry) for entry in with_bodies(view, entries)]
 
 
-def correction_feed_items(view: StoreView, entries: Sequence[Entry]) -> list[FeedItem]:
+def revision_feed_items(
+    view: StoreView, entries: Sequence[Entry], items_of: Callable[[Entry, Sequence[Version]], list[FeedItem]]
+) -> list[FeedItem]:
+    """The items `items_of` makes of each entry's versions (corrections, or a watched page's changes)."""
     versions = view.versions(entry.stored.id for entry in entries)
-    items = [item for entry in entries for item in correction_items(entry, versions.get(entry.stored.id, []))]
-    return sorted(items, key=lambda item: (item.updated, item.id), reverse=True)
-
-
-def change_feed_items(view: StoreView, entries: Sequence[Entry]) -> list[FeedItem]:
-    versions = view.versions(entry.stored.id for entry in entries)
-    items = [item for entry in entries for item in change_items(entry, versions.get(entry.stored.id, []))]
-    return sorted(items, key=lambda item: (item.updated, item.id), reverse=True)
+    return newest_first(item for entry in entries for item in items_of(entry, versions.get(entry.stored.id, [])))
 
 
 def alert_items(alerts: Sequence[Alert], source: Source) -> list[FeedItem]:

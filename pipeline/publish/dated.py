@@ -74,10 +74,6 @@ def due_within(
     return [event for event in events if not event.cancelled and today <= event.day <= last and matches(event)]
 
 
-def _moment_text(event: DatedEvent) -> str:
-    return event.at.isoformat() if event.at else ""
-
-
 def to_json(events: Sequence[DatedEvent]) -> str:
     """The events as publishing's index keeps them ("" for none, so undated articles cost nothing)."""
     if not events:
@@ -87,7 +83,7 @@ def to_json(events: Sequence[DatedEvent]) -> str:
             e.uid,
             e.kind,
             e.day.isoformat(),
-            _moment_text(e),
+            e.at.isoformat() if e.at else "",
             e.sentence,
             e.sequence,
             e.created.isoformat(),

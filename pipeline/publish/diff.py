@@ -18,12 +18,14 @@ BLOCKS = ("p", "li", "h2", "h3", "h4", "h5", "h6", "td", "th", "dt", "dd", "bloc
 
 def article_text(article: Article) -> list[tuple[str, str]]:
     """(part, text) pairs that a reader sees, in order: the parts a diff compares."""
-    parts = [("Title", article.title), ("Published", article.published.date().isoformat())]
-    parts.append(("Type", article.news_type or ""))
-    parts.append(("Topics", ", ".join(article.topics)))
-    parts.append(("Summary", article.summary))
-    parts.append(("Text", body_text(article.body_html)))
-    return parts
+    return [
+        ("Title", article.title),
+        ("Published", article.published.date().isoformat()),
+        ("Type", article.news_type or ""),
+        ("Topics", ", ".join(article.topics)),
+        ("Summary", article.summary),
+        ("Text", body_text(article.body_html)),
+    ]
 
 
 BLOCK_BREAK = "\x1e"  # marks the end of a block; a newline inside a paragraph's text is only white space
@@ -49,11 +51,7 @@ def word_diff(old: str, new: str) -> str:
         if tag == "equal":
             words = old_words[a1:a2]
             first, last = index == 0, index == len(opcodes) - 1
-            if (
-                len(words) > 2 * CONTEXT_WORDS
-                or (first and len(words) > CONTEXT_WORDS)
-                or (last and len(words) > CONTEXT_WORDS)
-            ):
+            if len(words) > (CONTEXT_WORDS if first or last else 2 * CONTEXT_WORDS):
                 head = [] if first else words[:CONTEXT_WORDS]
                 tail = [] if last else words[-CONTEXT_WORDS:]
                 pieces.append(_plain(head) + " … " + _plain(tail))

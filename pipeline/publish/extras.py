@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from xml.sax.saxutils import quoteattr
+from xml.sax.saxutils import escape, quoteattr
 
 
 @dataclass(frozen=True)
@@ -21,7 +21,7 @@ def render_opml(path: str, title: str, feeds: Sequence[FeedOutline]) -> dict[str
     lines = [
         '<?xml version="1.0" encoding="UTF-8"?>',
         '<opml version="2.0">',
-        f"  <head><title>{_text(title)}</title></head>",
+        f"  <head><title>{escape(title)}</title></head>",
         "  <body>",
     ]
     current_group: str | None = None
@@ -41,7 +41,3 @@ def render_opml(path: str, title: str, feeds: Sequence[FeedOutline]) -> dict[str
         lines.append("    </outline>")
     lines += ["  </body>", "</opml>", ""]
     return {path: "\n".join(lines).encode("utf-8")}
-
-
-def _text(value: str) -> str:
-    return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

@@ -11,7 +11,7 @@ from importlib import resources
 from typing import TYPE_CHECKING
 
 from pipeline.dom import parse_fragment
-from pipeline.model import Alert, Source, Version
+from pipeline.model import Alert, Config, Source, Version
 from pipeline.publish.calendar import Dated
 from pipeline.publish.changes import issued_text
 from pipeline.publish.entries import Entry, nz_date
@@ -49,14 +49,6 @@ class HistoryItem:
     retrieved: str
     diff_html: str  # what changed from the version before ("" for the first)
     path: str  # the page of this version, relative to the article's folder ("" for the current one)
-
-
-@dataclass(frozen=True)
-class SiteContext:
-    site_url: str
-    site_title: str
-    language: str
-    sources: tuple[Source, ...]
 
 
 @dataclass(frozen=True)
@@ -112,28 +104,28 @@ def feed_links(root: str, folder: str, title: str, basename: str = "feed") -> li
     ]
 
 
-def _page(site: SiteContext, template: str, path: str, **values: object) -> dict[str, bytes]:
+def _page(config: Config, template: str, path: str, **values: object) -> dict[str, bytes]:
     root = "../" * path.count("/")
     html = (
         environment()
         .get_template(template)
         .render(
-            language=site.language,
-            site_title=site.site_title,
-            sources=site.sources,
+            language=config.feeds.language,
+            site_title=config.feeds.title,
+            sources=config.sources,
             root=root,
-            canonical=site.site_url + path.removesuffix("index.html"),
+            canonical=config.site_url + path.removesuffix("index.html"),
             **values,
         )
     )
     return {path: html.encode("utf-8")}
 
 
-def render_listing(site: SiteContext, listing: Listing) -> dict[str, bytes]:
+def render_listing(config: Config, listing: Listing) -> dict[str, bytes]:
     root = "../" * listing.path.count("/")
     feeds = feed_links(root, listing.feed_folder, listing.heading) if listing.feed_folder is not None else []
     return _page(
-        site,
+        config,
         "listing.html",
         listing.path,
         heading=listing.heading,
@@ -166,37 +158,37 @@ def images_as_links(body_html: str) -> str:
     return container.decode_contents()
 
 
-def _article(site: SiteContext, entry: Entry, path: str, **values: object) -> dict[str, bytes]:
+def _article(config: Config, entry: Entry, path: str, **values: object) -> dict[str, bytes]:
     feeds = feed_links("../" * path.count("/"), f"{entry.source.id}/", entry.source.name)
-    return _page(site, "article.html", path, entry=entry, article=entry.stored.article, feeds=feeds, **values)
+    return _page(config, "article.html", path, entry=entry, article=entry.stored.article, feeds=feeds, **values)
 
 
 def render_article(
-    site: SiteContext, entry: Entry, history: Sequence[HistoryItem] = (), document: str | None = None
+    config: Config, entry: Entry, history: Sequence[HistoryItem] = (), document: str | None = None
 ) -> dict[str, bytes]:
     """`document`: the file name of the PDF copy beside the page, when there is one."""
     return _article(
-        site, entry, entry.archive_path + "index.html", history=history, version_note=None, document=document
+        config, entry, entry.archive_path + "index.html", history=history, version_note=None, document=document
     )
 
 
-def render_version(site: SiteContext, entry: Entry, version: Version, count: int) -> dict[str, bytes]:
+def render_version(config: Config, entry: Entry, version: Version, count: int) -> dict[str, bytes]:
     """An earlier version of an article, kept readable at <article>/v<n>/."""
     note = f"This is version {version.number} of {count}, retrieved {nz_date(version.retrieved_at, entry.source.timezone)}. The source has changed the article since."
     # The page's "Retrieved" date and attribution are this version's, not the current one's.
     stored = replace(entry.stored, retrieved_at=version.retrieved_at, article=version.article)
     path = f"{entry.archive_path}v{version.number}/index.html"
     # No document: the copy beside the article is of its current version.
-    return _article(site, replace(entry, stored=stored), path, history=(), version_note=note, document=None)
+    return _article(config, replace(entry, stored=stored), path, history=(), version_note=note, document=None)
 
 
 def render_coming_up(
-    site: SiteContext, coming: Sequence[Dated], past: Sequence[Dated], days: int, recent_days: int
+    config: Config, coming: Sequence[Dated], past: Sequence[Dated], days: int, recent_days: int
 ) -> dict[str, bytes]:
     """The "Coming up" page: the dates to come, soonest first, and the recent past, newest first."""
-    feeds = feed_links("../", "", f"Coming up · {site.site_title}", "upcoming")
+    feeds = feed_links("../", "", f"Coming up · {config.feeds.title}", "upcoming")
     return _page(
-        site,
+        config,
         "coming-up.html",
         "coming-up/index.html",
         coming=coming,
@@ -207,5 +199,5 @@ def render_coming_up(
     )
 
 
-def render_search_page(site: SiteContext, shards: Sequence[str], page: int) -> dict[str, bytes]:
-    return _page(site, "search.html", "search/index.html", shards=shards, page=page, feeds=[])
+def render_search_page(config: Config, shards: Sequence[str], page: int) -> dict[str, bytes]:
+    return _page(config, "search.html", "search/index.html", shards=shards, page=page, feeds=[])

@@ -13,7 +13,7 @@ from functools import cache, partial
 from pipeline.batching import batched
 from pipeline.model import Config
 from pipeline.publish import render
-from pipeline.publish.archive import SiteContext, render_coming_up
+from pipeline.publish.archive import render_coming_up
 from pipeline.publish.calendar import (
     KEPT_DAYS,
     RECENT_DAYS,
@@ -36,7 +36,7 @@ ARTICLES_AT_ONCE = 500  # dated articles read at a time (their entries are let g
 Planned = tuple[tuple[str, ...], object, Callable[[], dict[str, bytes]]]
 
 
-def calendar_outputs(config: Config, catalogue: Catalogue, site: SiteContext, today: date) -> Iterator[Planned]:
+def calendar_outputs(config: Config, catalogue: Catalogue, today: date) -> Iterator[Planned]:
     """(paths, what the files show, how to render them) of each of the calendar's outputs. What they show
     is named by the index's count of changes to dates (and, for the page and the feed, by the day), so
     a quiet publication reads no event: at 50,000 articles reading them all took about a second."""
@@ -65,7 +65,7 @@ def calendar_outputs(config: Config, catalogue: Catalogue, site: SiteContext, to
 
     def coming_up() -> dict[str, bytes]:
         coming, past = window(dates().near, today)
-        return render_coming_up(site, coming, past, UPCOMING_DAYS, RECENT_DAYS)
+        return render_coming_up(config, coming, past, UPCOMING_DAYS, RECENT_DAYS)
 
     yield (("coming-up/index.html",), [changes, today], coming_up)
     paths = tuple("upcoming" + extension for extension in FEED_EXTENSIONS.values())

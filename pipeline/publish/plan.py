@@ -18,7 +18,6 @@ from pipeline.publish.archive import (
     AlertBox,
     LinkGroup,
     Listing,
-    SiteContext,
     render_listing,
     render_search_page,
     render_version,
@@ -65,12 +64,6 @@ class SitePlanner:
         self.today = today  # in NZ: what the calendar's page and feed count from
         self.catalogue = catalogue
         self.view = view
-        self.site = SiteContext(
-            site_url=config.site_url,
-            site_title=config.feeds.title,
-            language=config.feeds.language,
-            sources=config.sources,
-        )
         self.base_key = site_key(config)
         self.limit = config.feeds.max_items
         self.sources = {source.id: source for source in config.sources}
@@ -95,7 +88,7 @@ class SitePlanner:
                 yield self._alerts_feed(source)
             if source.watch:
                 yield self._changes_feed(source)
-        for paths, depends, render_ in calendar_outputs(self.config, self.catalogue, self.site, self.today):
+        for paths, depends, render_ in calendar_outputs(self.config, self.catalogue, self.today):
             yield self._output(paths, depends, render_)
 
     def removed(self, scope: Scope) -> list[str]:
@@ -130,7 +123,7 @@ class SitePlanner:
     def _listing(self, listing: Listing) -> Output:
         entries = [entry.dependency for entry in listing.entries]
         depends = [listing.heading, listing.description, entries, listing.groups, listing.alerts]
-        return self._output((listing.path,), depends, partial(render_listing, self.site, listing), len(entries))
+        return self._output((listing.path,), depends, partial(render_listing, self.config, listing), len(entries))
 
     def _feed(self, content: FeedContent, entries: Sequence[Entry], make_items: Callable[[], list[FeedItem]]) -> Output:
         paths = tuple(content.folder + content.basename + extension for extension in FEED_EXTENSIONS.values())
@@ -177,14 +170,14 @@ class SitePlanner:
                 history = versions.get(entry.stored.id, [])
                 document = self._document(entry)
                 paths = (entry.archive_path + "index.html", *((entry.archive_path + document,) if document else ()))
-                page = partial(render.article_page, self.site, self.view, entry, history, document)
+                page = partial(render.article_page, self.config, self.view, entry, history, document)
                 yield self._output(paths, [entry.dependency, document], page)
                 for version in history[:-1]:
                     version_path = f"{entry.archive_path}v{version.number}/index.html"
                     yield self._output(
                         (version_path,),
                         [entry.dependency, version.number],
-                        partial(render_version, self.site, entry, version, len(history)),
+                        partial(render_version, self.config, entry, version, len(history)),
                     )
 
     def _document(self, entry: Entry) -> str | None:
@@ -355,7 +348,9 @@ class SitePlanner:
 
     def _site_wide(self) -> Iterator[Output]:
         shards, page = self.catalogue.search_shards(), search_layout.PAGE  # (read here: a test may set it)
-        yield self._output(("search/index.html",), (shards, page), partial(render_search_page, self.site, shards, page))
+        yield self._output(
+            ("search/index.html",), (shards, page), partial(render_search_page, self.config, shards, page)
+        )
         yield self._output(("search/search.js",), "static", search_script)
         for path, title, outlines in opml_lists(self.config, self._groups):  # feeds.opml, topics.opml
             yield self._output((path,), [title, outlines], partial(render_opml, path, title, outlines))

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Protocol
 
 from pipeline.model import Alert, Config, Source, Version
-from pipeline.publish.archive import HistoryItem, SiteContext, render_article
+from pipeline.publish.archive import HistoryItem, render_article
 from pipeline.publish.changes import alert_item, version_anchor
 from pipeline.publish.diff import article_diff
 from pipeline.publish.entries import Entry, nz_date
@@ -80,7 +80,7 @@ def feed_files(config: Config, content: FeedContent, make_items: Callable[[], li
 
 
 def article_page(
-    site: SiteContext, view: StoreView, entry: Entry, versions: Sequence[Version], document: str | None = None
+    config: Config, view: StoreView, entry: Entry, versions: Sequence[Version], document: str | None = None
 ) -> dict[str, bytes]:
     """The article's archive page; and beside it, when `document` names it, the copy of the PDF it was read
     from (a copy that can no longer be read from the store is left out, and the page links the original)."""
@@ -96,5 +96,5 @@ def article_page(
     ]
     (entry,) = with_bodies(view, [entry])
     copy = view.document(entry.stored.id) if document else None
-    page = render_article(site, entry, history[::-1], document if copy is not None else None)
+    page = render_article(config, entry, history[::-1], document if copy is not None else None)
     return page | ({entry.archive_path + document: copy} if document and copy else {})

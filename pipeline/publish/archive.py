@@ -5,7 +5,7 @@ also works from a copy on disk or under any site_url."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from functools import cache
 from importlib import resources
 from typing import TYPE_CHECKING
@@ -14,9 +14,9 @@ from pipeline.dom import parse_fragment
 from pipeline.model import Alert, Config, Source, Version
 from pipeline.publish.calendar import Dated
 from pipeline.publish.changes import issued_text
+from pipeline.publish.collections import slugify
 from pipeline.publish.entries import Entry, nz_date
 from pipeline.publish.feeds import FEED_EXTENSIONS, MEDIA_TYPES
-from pipeline.publish.taxonomy import slugify
 
 if TYPE_CHECKING:  # Jinja2 is imported by the first page a publication renders (a no-change sync renders none)
     from jinja2 import Environment
@@ -66,8 +66,8 @@ class Listing:
     description: str
     entries: Sequence[Entry]
     feed_folder: str | None  # folder of the feeds that go with this page, if any
-    groups: tuple[LinkGroup, ...] = field(default=())
-    alerts: tuple[AlertBox, ...] = field(default=())
+    groups: tuple[LinkGroup, ...] = ()
+    alerts: tuple[AlertBox, ...] = ()
 
 
 @cache

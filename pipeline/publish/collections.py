@@ -4,14 +4,24 @@ is named by the folder of its pages."""
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from datetime import UTC
+from functools import cache
 
 from pipeline.model import Source, StoredArticle
-from pipeline.publish.taxonomy import slugify
 from pipeline.store import Membership
 
 SITE = ""
-LABELS = {"topic": "topic", "type": "type", "topic-year": "topic", "type-year": "type"}
+
+
+@cache  # a few dozen names, asked for once per entry and name on every publication
+def slugify(name: str) -> str:
+    """The folder name of a topic or news type: 'Visa holders and applicants' -> 'visa-holders-and-applicants'
+    (ASCII, stable across runs), at most 100 characters: a folder's name, which file systems cap at 255
+    bytes (NFKD can make one character 18)."""
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
+    return re.sub(r"[^a-z0-9]+", "-", ascii_name.lower())[:100].strip("-") or "other"
 
 
 def memberships(stored: StoredArticle, source: Source) -> list[Membership]:

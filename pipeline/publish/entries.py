@@ -66,12 +66,7 @@ class Entry:
 
 def make_entry(stored: StoredArticle, source: Source, site_url: str) -> Entry:
     path = f"{source.id}/articles/{stored.slug}/"
-    return Entry(
-        stored=stored,
-        source=source,
-        archive_path=path,
-        archive_url=site_url + path,
-    )
+    return Entry(stored, source, archive_path=path, archive_url=site_url + path)
 
 
 MAX_DOCUMENT_COPY = 20_000_000  # bytes: a larger PDF is linked at its source, not copied into the archive

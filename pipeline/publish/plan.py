@@ -25,7 +25,7 @@ from pipeline.publish.archive import (
 )
 from pipeline.publish.calendar_plan import calendar_outputs
 from pipeline.publish.changes import change_items, correction_items
-from pipeline.publish.collections import LABELS, SITE
+from pipeline.publish.collections import SITE
 from pipeline.publish.entries import MAX_DOCUMENT_COPY, Entry, document_name, make_entry
 from pipeline.publish.extras import render_opml
 from pipeline.publish.feed_items import FeedItem
@@ -190,7 +190,9 @@ class SitePlanner:
 
     def _collection(self, membership: Membership) -> Iterator[Output]:
         if membership.kind == "site":
-            yield from self._site()
+            yield self._front_page()
+            feeds = self.config.feeds
+            yield self._article_feed("", feeds.title, feeds.description, poll_minutes(self.config.sources))
         elif membership.kind == "source":
             yield from self._source(self.sources[membership.collection.rstrip("/")])
         elif membership.kind == "year":
@@ -201,11 +203,6 @@ class SitePlanner:
             yield from saved.subscription_outputs(self, membership)
         else:
             yield self._grouping_year(membership)
-
-    def _site(self) -> Iterator[Output]:
-        config = self.config
-        yield self._front_page()
-        yield self._article_feed("", config.feeds.title, config.feeds.description, poll_minutes(config.sources))
 
     def _front_page(self) -> Output:
         config = self.config
@@ -301,9 +298,9 @@ class SitePlanner:
 
     def _grouping(self, membership: Membership) -> Iterator[Output]:
         """A topic's or news type's feed and page: its newest articles, and its years."""
-        folder, label = membership.collection, LABELS[membership.kind]
+        folder, label = membership.collection, membership.kind
         source = self.sources[membership.parent.rstrip("/")]
-        name = self._name(membership.kind, membership.parent, folder)
+        name = self._name(label, membership.parent, folder)
         yield self._article_feed(
             folder,
             f"{name} · {source.name}",
@@ -327,10 +324,10 @@ class SitePlanner:
 
     def _grouping_year(self, membership: Membership) -> Output:
         """One year of a topic or news type: every article of it, newest first."""
-        parent, label, year = membership.parent, LABELS[membership.kind], membership.name
+        parent, label, year = membership.parent, membership.kind.removesuffix("-year"), membership.name
         source_folder = parent.split("/", 1)[0] + "/"
         source = self.sources[source_folder.rstrip("/")]
-        name = self._name(membership.kind.removesuffix("-year"), source_folder, parent)
+        name = self._name(label, source_folder, parent)
         back = LinkGroup(f"{label.capitalize()}: {name}", (("Newest articles and every year", parent + "index.html"),))
         return self._listing(
             Listing(

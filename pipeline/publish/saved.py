@@ -44,21 +44,10 @@ def front_page_groups(config: Config) -> tuple[LinkGroup, ...]:
     return (LinkGroup("Subscriptions", links),) if links else ()
 
 
-def describe(subscription: Subscription) -> str:
-    keys = [
-        (name, values)
-        for name, values in (
-            ("sources", subscription.sources),
-            ("topics", subscription.topics),
-            ("types", subscription.types),
-            ("words", subscription.words),
-        )
-        if values
-    ]
-    wanted = "; ".join(f"{name}: {', '.join(values)}" for name, values in keys)
-    return f"Articles selected by the subscription {subscription.id}" + (
-        f" ({wanted})." if wanted else ": every article."
-    )
+def describe(item: Subscription) -> str:
+    keys = {"sources": item.sources, "topics": item.topics, "types": item.types, "words": item.words}
+    wanted = "; ".join(f"{name}: {', '.join(values)}" for name, values in keys.items() if values)
+    return f"Articles selected by the subscription {item.id}" + (f" ({wanted})." if wanted else ": every article.")
 
 
 def subscription_outputs(planner: SitePlanner, membership: Membership) -> Iterator[Output]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Sequence
+from contextlib import closing
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -41,15 +42,12 @@ class ArticleStore(StoreView, Protocol):
 def render_site(config: Config, store: ArticleStore, *, now: datetime | None = None) -> dict[str, bytes]:
     """Every output file, keyed by its path under output_dir (a catalogue in memory: nothing is written).
     `now`: the moment the calendar's pages count from (today in NZ)."""
-    catalogue = store.catalogue(None)
-    try:
+    with closing(store.catalogue(None)) as catalogue:
         scope = _index(config, store, catalogue, catalogue.all_ids(), everything=True)
         files: dict[str, bytes] = {}
         for output in SitePlanner(config, catalogue, store, _today(now)).plan(scope):
             files.update(output.render())
         return files
-    finally:
-        catalogue.close()
 
 
 def publish(config: Config, store: ArticleStore, *, full: bool = False, now: datetime | None = None) -> list[str]:
@@ -68,12 +66,8 @@ def publish(config: Config, store: ArticleStore, *, full: bool = False, now: dat
         # record them as published.
         flush_tree(config.output_dir)
     (config.state_dir / "publish-manifest.json").unlink(missing_ok=True)  # the file earlier Pānui kept instead
-    catalogue = store.catalogue(config.state_dir)
-    try:
-        with catalogue_errors(config.state_dir / PUBLISH_FILE):
-            return _publish(config, store, catalogue, marker, _today(now), full=full, interrupted=interrupted)
-    finally:
-        catalogue.close()
+    with closing(store.catalogue(config.state_dir)) as catalogue, catalogue_errors(config.state_dir / PUBLISH_FILE):
+        return _publish(config, store, catalogue, marker, _today(now), full=full, interrupted=interrupted)
 
 
 def _today(now: datetime | None) -> date:

@@ -117,15 +117,8 @@ def alert_item(alert: Alert, source: Source) -> FeedItem:
     # and two entries of one feed updated at the same instant are ambiguous to readers (and validators).
     seen = alert.first_seen.astimezone(issued.tzinfo) if alert.first_seen else issued
     attribution = Markup(
-        '<p class="attribution">From <a href="{}">{}</a>, issued {}. {}: <a href="{}">{}</a>.</p>'
-    ).format(
-        alert.page_url,
-        source.name,
-        issued_text(alert, source),
-        "Licence",
-        source.licence.url,
-        source.licence.name,
-    )
+        '<p class="attribution">From <a href="{}">{}</a>, issued {}. Licence: <a href="{}">{}</a>.</p>'
+    ).format(alert.page_url, source.name, issued_text(alert, source), source.licence.url, source.licence.name)
     return FeedItem(
         id=f"{alert.page_url}#alert-{alert.id}",
         title=alert.title,

@@ -118,8 +118,7 @@ def _index(
     sources = {source.id: source for source in config.sources}
     scope = Scope()
     years_before = {info.collection for info in catalogue.collections("year")}
-    for start in range(0, len(article_ids), INDEX_CHUNK):
-        chunk = article_ids[start : start + INDEX_CHUNK]
+    for chunk in batched(article_ids, INDEX_CHUNK):
         for members in catalogue.memberships(chunk).values():
             scope.collections.update((member.collection, member) for member in members)
         listed = []

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cached_property, partial
 
+from pipeline.batching import batched
 from pipeline.model import Config, Source, StoredArticle
 from pipeline.publish import render, saved
 from pipeline.publish import search as search_layout
@@ -158,12 +159,8 @@ class SitePlanner:
     # The outputs.
 
     def _article_pages(self, article_ids: Sequence[int]) -> Iterator[Output]:
-        for start in range(0, len(article_ids), ARTICLE_CHUNK):
-            stored = [
-                item
-                for item in self.catalogue.articles(article_ids[start : start + ARTICLE_CHUNK])
-                if item.source_id in self.sources
-            ]
+        for chunk in batched(article_ids, ARTICLE_CHUNK):
+            stored = [item for item in self.catalogue.articles(chunk) if item.source_id in self.sources]
             revised = [item.id for item in stored if item.version > 1]
             versions = self.view.versions(revised) if revised else {}
             for entry in self._entries(stored):

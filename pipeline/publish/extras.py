@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import groupby
 from xml.sax.saxutils import escape, quoteattr
 
 
@@ -24,20 +25,14 @@ def render_opml(path: str, title: str, feeds: Sequence[FeedOutline]) -> dict[str
         f"  <head><title>{escape(title)}</title></head>",
         "  <body>",
     ]
-    current_group: str | None = None
-    for feed in feeds:
-        if feed.group != current_group:
-            if current_group:
-                lines.append("    </outline>")
-            if feed.group:
-                lines.append(f"    <outline text={quoteattr(feed.group)}>")
-            current_group = feed.group
-        indent = "      " if feed.group else "    "
-        lines.append(
+    for group, members in groupby(feeds, key=lambda feed: feed.group):
+        indent = "      " if group else "    "
+        lines += [f"    <outline text={quoteattr(group)}>"] if group else []
+        lines += [
             f'{indent}<outline type="rss" text={quoteattr(feed.title)} title={quoteattr(feed.title)} '
             f"xmlUrl={quoteattr(feed.rss_url)} htmlUrl={quoteattr(feed.html_url)}/>"
-        )
-    if current_group:
-        lines.append("    </outline>")
+            for feed in members
+        ]
+        lines += ["    </outline>"] if group else []
     lines += ["  </body>", "</opml>", ""]
     return {path: "\n".join(lines).encode("utf-8")}

@@ -59,6 +59,11 @@ class Scope:
     search_groups: set[int] = field(default_factory=set)
 
 
+def _counted(collections: Sequence[CollectionInfo]) -> tuple[tuple[str, str], ...]:
+    """Links to the collections' pages, each labelled with its name and how many articles it lists."""
+    return tuple((f"{info.name} ({info.count})", info.collection + "index.html") for info in collections)
+
+
 class SitePlanner:
     def __init__(self, config: Config, catalogue: Catalogue, view: StoreView, today: date) -> None:
         self.config = config
@@ -246,13 +251,7 @@ class SitePlanner:
             updates, corrected, partial(render.revision_feed_items, self.view, corrected, correction_items)
         )
         groups = tuple(
-            LinkGroup(
-                heading,
-                tuple(
-                    (f"{info.name} ({info.count})", info.collection + "index.html")
-                    for info in self._groups(kind, folder)
-                ),
-            )
+            LinkGroup(heading, _counted(self._groups(kind, folder)))
             for kind, heading in (("type", "Types"), ("topic", "Topics"))
         )
         newest = self._entries(self.catalogue.listed(folder, limit=self.limit))
@@ -305,9 +304,7 @@ class SitePlanner:
             poll_minutes([source]),
         )
         years = self._groups(f"{membership.kind}-year", folder)
-        by_year = LinkGroup(
-            "By year", tuple((f"{info.name} ({info.count})", info.collection + "index.html") for info in years[::-1])
-        )
+        by_year = LinkGroup("By year", _counted(years[::-1]))
         yield self._listing(
             Listing(
                 f"{folder}index.html",

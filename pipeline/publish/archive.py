@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from pipeline.dom import parse_fragment
 from pipeline.model import Alert, Config, Source, Version
-from pipeline.publish.calendar import Dated
+from pipeline.publish.calendar import RECENT_DAYS, UPCOMING_DAYS, Dated
 from pipeline.publish.changes import issued_text
 from pipeline.publish.collections import slugify
 from pipeline.publish.entries import Entry, nz_date
@@ -164,7 +164,7 @@ def _article(config: Config, entry: Entry, path: str, **values: object) -> dict[
 
 
 def render_article(
-    config: Config, entry: Entry, history: Sequence[HistoryItem] = (), document: str | None = None
+    config: Config, entry: Entry, history: Sequence[HistoryItem], document: str | None
 ) -> dict[str, bytes]:
     """`document`: the file name of the PDF copy beside the page, when there is one."""
     return _article(
@@ -182,9 +182,7 @@ def render_version(config: Config, entry: Entry, version: Version, count: int) -
     return _article(config, replace(entry, stored=stored), path, history=(), version_note=note, document=None)
 
 
-def render_coming_up(
-    config: Config, coming: Sequence[Dated], past: Sequence[Dated], days: int, recent_days: int
-) -> dict[str, bytes]:
+def render_coming_up(config: Config, coming: Sequence[Dated], past: Sequence[Dated]) -> dict[str, bytes]:
     """The "Coming up" page: the dates to come, soonest first, and the recent past, newest first."""
     feeds = feed_links("../", "", f"Coming up · {config.feeds.title}", "upcoming")
     return _page(
@@ -193,8 +191,8 @@ def render_coming_up(
         "coming-up/index.html",
         coming=coming,
         past=past,
-        days=days,
-        recent_days=recent_days,
+        days=UPCOMING_DAYS,
+        recent_days=RECENT_DAYS,
         feeds=feeds,
     )
 

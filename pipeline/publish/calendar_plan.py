@@ -65,7 +65,7 @@ def calendar_outputs(config: Config, catalogue: Catalogue, today: date) -> Itera
 
     def coming_up() -> dict[str, bytes]:
         coming, past = window(dates().near, today)
-        return render_coming_up(config, coming, past, UPCOMING_DAYS, RECENT_DAYS)
+        return render_coming_up(config, coming, past)
 
     yield (("coming-up/index.html",), [changes, today], coming_up)
     paths = tuple("upcoming" + extension for extension in FEED_EXTENSIONS.values())

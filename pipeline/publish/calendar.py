@@ -36,23 +36,11 @@ class Dated:
     entry: Entry
 
     @property
-    def summary(self) -> str:
-        return f"{self.event.label}: {self.entry.stored.article.title}"
-
-    @property
     def when(self) -> str:
         """'1 October 2026' or '1 October 2026, 10:00 NZDT'."""
         event = self.event
         text = f"{event.day.day} {event.day:%B %Y}"
         return f"{text}, {event.at.astimezone(NZ):%H:%M %Z}" if event.at else text
-
-    @property
-    def attribution(self) -> str:
-        source = self.entry.source
-        return (
-            f"Source: {self.entry.stored.article.title}, {source.name} ({self.entry.url}). {source.attribution} "
-            f"Licence: {source.licence.name} ({source.licence.url}). Dates found by Pānui in the article's text."
-        )
 
 
 def render_ics(name: str, description: str, events: Iterable[bytes]) -> bytes:
@@ -72,16 +60,22 @@ def render_ics(name: str, description: str, events: Iterable[bytes]) -> bytes:
 def ics_event(item: Dated) -> bytes:
     """One VEVENT: the date, whole-day or at its time in New Zealand, kept in step with the article by
     its UID and SEQUENCE."""
-    event, entry = item.event, item.entry
+    event, entry, source = item.event, item.entry, item.entry.source
     if event.at is not None:
         when = [f"DTSTART;TZID=Pacific/Auckland:{event.at.astimezone(NZ):%Y%m%dT%H%M%S}"]
     else:
         when = [f"DTSTART;VALUE=DATE:{event.day:%Y%m%d}", f"DTEND;VALUE=DATE:{event.day + timedelta(days=1):%Y%m%d}"]
-    description = f"{event.sentence}\n\nThe article, archived: {entry.archive_url}\nThe original: {entry.url}\n\n{item.attribution}"
+    attribution = (
+        f"Source: {entry.stored.article.title}, {source.name} ({entry.url}). {source.attribution} "
+        f"Licence: {source.licence.name} ({source.licence.url}). Dates found by Pānui in the article's text."
+    )
+    description = (
+        f"{event.sentence}\n\nThe article, archived: {entry.archive_url}\nThe original: {entry.url}\n\n{attribution}"
+    )
     return _lines(
         [
             "BEGIN:VEVENT",
-            f"SUMMARY:{_text(item.summary)}",
+            f"SUMMARY:{_text(f'{event.label}: {entry.stored.article.title}')}",
             *when,
             f"DTSTAMP:{_utc(event.stamp)}",
             f"UID:{_text(event.uid)}",

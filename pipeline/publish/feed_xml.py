@@ -44,7 +44,7 @@ class EntryLinks(BaseExtension):  # type: ignore[misc]
 
 
 def feed_entry(item: FeedEntry, source: FeedItem) -> None:
-    """Fill `item`, an entry a feed added (with the feed's extensions, see _channel), from `source`."""
+    """Fill `item`, an entry a feed added (with the feed's extensions, see xml_documents), from `source`."""
     item.id(source.id)
     item.guid(source.id, permalink=source.id.startswith(("http://", "https://")) and "#" not in source.id)
     item.title(source.title)
@@ -85,8 +85,9 @@ class _ChannelHints(BaseExtension):  # type: ignore[misc]
         return rss_feed
 
 
-def _channel(spec: FeedSpec) -> FeedGenerator:
-    """A generator holding the feed's own fields and no items yet."""
+def xml_documents(spec: FeedSpec) -> tuple[bytes, bytes]:
+    """The RSS and the Atom document feedgen writes of the feed and its items (one generator for both:
+    each writes only its own extension's fields, and the links are replaced in between)."""
     feed = FeedGenerator()
     feed.register_extension("panui", _ChannelHints, NoExtension, atom=False, rss=True)
     feed.register_extension("panui_links", NoExtension, EntryLinks, atom=True, rss=False)
@@ -96,13 +97,6 @@ def _channel(spec: FeedSpec) -> FeedGenerator:
     feed.language(spec.language)
     feed.generator("Pānui", version=__version__)
     feed.updated(spec.updated)
-    return feed
-
-
-def xml_documents(spec: FeedSpec) -> tuple[bytes, bytes]:
-    """The RSS and the Atom document feedgen writes of the feed and its items (one generator for both:
-    each writes only its own extension's fields, and the links are replaced in between)."""
-    feed = _channel(spec)
     for item in spec.items:
         feed_entry(feed.add_entry(order="append"), item)
     feed.link(href=spec.url("rss"), rel="self", type=MEDIA_TYPES["rss"], replace=True)

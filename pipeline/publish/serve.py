@@ -15,7 +15,7 @@ import socket
 import socketserver
 import stat
 import sys
-from email.utils import formatdate, parsedate_to_datetime
+from email.utils import parsedate_to_datetime
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -231,7 +231,7 @@ class StaticHandler(BaseHTTPRequestHandler):
         tag = hashlib.sha256(data).hexdigest()[:32]
         etag = f'"{tag}-gzip"' if compress else f'"{tag}"'  # each representation has its own strong tag
         modified = int(status.st_mtime)
-        headers = {"ETag": etag, "Last-Modified": formatdate(modified, usegmt=True), "Cache-Control": "no-cache"}
+        headers = {"ETag": etag, "Last-Modified": self.date_time_string(modified), "Cache-Control": "no-cache"}
         if compressible:
             headers["Vary"] = "Accept-Encoding"
         body = b""

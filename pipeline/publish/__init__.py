@@ -120,7 +120,7 @@ def _index(
     years_before = {info.collection for info in catalogue.collections("year")}
     for chunk in batched(article_ids, INDEX_CHUNK):
         for members in catalogue.memberships(chunk).values():
-            scope.collections.update((member.collection, member) for member in members)
+            scope.add(members)
         listed = []
         stored_articles = [item for item in catalogue.articles(chunk) if item.source_id in sources]
         bodies = store.bodies(item.id for item in stored_articles)  # for the search words and the dates
@@ -129,29 +129,24 @@ def _index(
             words, events, selected = _read(config, stored, bodies.get(stored.id, ""), versions.get(stored.id, []))
             last_day = events[-1].day.isoformat() if events else ""  # (in date order)
             now = memberships(stored, sources[stored.source_id]) + selected
-            scope.collections.update((member.collection, member) for member in now)
+            scope.add(now)
             listed.append((stored.id, sort_key(stored), words, to_json(events), last_day, now))
             scope.article_ids.append(stored.id)
         for folder in catalogue.index(listed, chunk):
             # A topic or type renamed (now spelled as its newest article spells it): every year page
             # of it shows the name.
             for kind in ("topic-year", "type-year"):
-                scope.collections.update(
-                    (info.collection, Membership(info.collection, kind, folder, info.name))
-                    for info in catalogue.collections(kind, folder)
+                scope.add(
+                    Membership(info.collection, kind, folder, info.name) for info in catalogue.collections(kind, folder)
                 )
     _search_scope(catalogue, scope, article_ids, everything=everything)
     years = catalogue.collections("year")
     if everything or {info.collection for info in years} != years_before:
-        scope.collections.update(
-            (info.collection, Membership(info.collection, "year", "", info.name)) for info in years
-        )
+        scope.add(Membership(info.collection, "year", "", info.name) for info in years)
     if everything or scope.collections:
         # The site's and every source's pages exist even before they list anything, and link to each year.
-        scope.collections[SITE] = Membership(SITE, "site", "", "")
-        for source in config.sources:
-            scope.collections[f"{source.id}/"] = Membership(f"{source.id}/", "source", "", source.name)
-        scope.collections.update((member.collection, member) for member in saved.configured(config))
+        scope.add([Membership(SITE, "site", "", ""), *saved.configured(config)])
+        scope.add(Membership(f"{source.id}/", "source", "", source.name) for source in config.sources)
     return scope
 
 

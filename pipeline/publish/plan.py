@@ -6,7 +6,7 @@ reading them from the store one collection at a time, never the whole archive.""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cached_property, partial
@@ -57,6 +57,9 @@ class Scope:
     search_shards: set[str] = field(default_factory=set)  # the search index's files (see publish.search)
     search_terms: dict[str, int] = field(default_factory=dict)  # each with its first page that changed
     search_groups: set[int] = field(default_factory=set)
+
+    def add(self, members: Iterable[Membership]) -> None:
+        self.collections.update((member.collection, member) for member in members)
 
 
 def _counted(collections: Sequence[CollectionInfo]) -> tuple[tuple[str, str], ...]:

@@ -27,7 +27,6 @@ from pipeline.publish.dated import DatedEvent, follow, to_json
 from pipeline.publish.plan import Output, Scope, SitePlanner
 from pipeline.publish.render import StoreView
 from pipeline.publish.search import GROUP, OWN_FILE, search_words
-from pipeline.publish.site import site_key
 from pipeline.store import PUBLISH_FILE, Catalogue, Membership, catalogue_errors, shard_of
 
 IN_PROGRESS_FILE = "publishing"  # present while a publication writes; left behind if it was killed
@@ -77,7 +76,8 @@ def _today(now: datetime | None) -> date:
 def _publish(
     config: Config, store: StoreView, catalogue: Catalogue, marker: Path, today: date, *, full: bool, interrupted: bool
 ) -> list[str]:
-    site = site_key(config)
+    planner = SitePlanner(config, catalogue, store, today)
+    site = planner.base_key
     every_file = full  # rebuild: render every output, whatever the recorded keys say
     full = full or interrupted or catalogue.state("site") != site or _any_missing(config.output_dir, catalogue)
     changed = catalogue.all_ids() if full else catalogue.changed_ids()
@@ -92,7 +92,6 @@ def _publish(
     if changed or full:
         mark_in_progress()  # the catalogue is about to move ahead of output/
     scope = _index(config, store, catalogue, changed, everything=full)
-    planner = SitePlanner(config, catalogue, store, today)
     # Even a publication of the alert feeds alone leaves temporary copies if it is killed: the marker
     # has the next run clean them up.
     with OutputWriter(config.output_dir, before_first_copy=mark_in_progress) as writer:

@@ -24,8 +24,6 @@ def correction_items(entry: Entry, versions: Sequence[Version]) -> list[FeedItem
     with the diff; and one when the article was withdrawn. Each quotes the source, so each carries its
     attribution (of the version it shows) and licence, as the article's own items do."""
     source, url = entry.source, entry.url
-    zone = ZoneInfo(source.timezone)
-    rights = f"{source.licence.name}: {source.licence.url}"
     items = [
         revision_item(
             entry,
@@ -38,7 +36,7 @@ def correction_items(entry: Entry, versions: Sequence[Version]) -> list[FeedItem
     ]
     withdrawn = entry.stored.withdrawn_at
     if withdrawn is not None:
-        when = withdrawn.astimezone(zone)
+        when = withdrawn.astimezone(ZoneInfo(source.timezone))
         text = Markup(
             '<p>{} no longer serves <a href="{}">this article</a> (noticed {}). '
             'The archived copy stays available: <a href="{}">{}</a>.</p>'
@@ -56,7 +54,7 @@ def correction_items(entry: Entry, versions: Sequence[Version]) -> list[FeedItem
                 summary=f"{source.name} removed “{entry.stored.article.title}”.",
                 categories=entry.categories,
                 external_url=url,
-                rights=rights,
+                rights=f"{source.licence.name}: {source.licence.url}",
             )
         )
     return items

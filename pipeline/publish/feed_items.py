@@ -54,18 +54,16 @@ def newest_first(items: Iterable[FeedItem]) -> list[FeedItem]:
 
 
 def json_item(item: FeedItem) -> dict[str, object]:
-    data: dict[str, object] = {"id": item.id, "url": item.archive_url or item.link}
-    if item.external_url:
-        data["external_url"] = item.external_url
-    data.update(
-        {
-            "title": item.title,
-            "content_html": item.content_html,
-            "summary": item.summary,
-            "date_published": item.published.isoformat(),
-            "date_modified": item.updated.isoformat(),
-            "tags": list(item.categories),
-            "authors": [{"name": item.author, "url": item.author_url}],
-        }
-    )
-    return data
+    external = {"external_url": item.external_url} if item.external_url else {}
+    return {
+        "id": item.id,
+        "url": item.archive_url or item.link,
+        **external,
+        "title": item.title,
+        "content_html": item.content_html,
+        "summary": item.summary,
+        "date_published": item.published.isoformat(),
+        "date_modified": item.updated.isoformat(),
+        "tags": list(item.categories),
+        "authors": [{"name": item.author, "url": item.author_url}],
+    }

@@ -215,8 +215,7 @@ def _entries(events: Iterator[tuple[str, etree._Element]], url: str, name: str) 
                 raise DiscoverError(f"sitemap {url} lists more than {MAX_SITEMAP_ENTRIES} entries")
             texts = {child.tag: child.text for child in element}  # (one pass: findtext is dear at 50,000)
             element.clear()
-            parent = element.getparent()
-            if count % DROPPED_AT_ONCE == 0 and parent is not None:
+            if count % DROPPED_AT_ONCE == 0 and (parent := element.getparent()) is not None:
                 del parent[: parent.index(element)]
             yield texts
 

@@ -12,13 +12,12 @@ from urllib.parse import urlsplit
 
 from pipeline.bounds import shorten
 from pipeline.discover import MAX_SITEMAP_BYTES, find_listing_links, read_feed, read_sitemap
-from pipeline.dom import html_text, parse_html
+from pipeline.dom import parse_html
 from pipeline.errors import DiscoverError, ExtractError, FetchError
 from pipeline.extract import unmet_expectations, word_count
 from pipeline.extract.alerts import extract_alerts
-from pipeline.extract.article import canonical_url, extract_article, optional_text, parse_published
+from pipeline.extract.article import all_texts, canonical_url, extract_article, optional_text, parse_published
 from pipeline.extract.generic import extract_generic
-from pipeline.extract.sanitise import clean_text
 from pipeline.extract.watched import extract_watched
 from pipeline.feed_item import FeedItem
 from pipeline.fetch import Fetcher
@@ -64,8 +63,8 @@ def inspect_article(page: Page, source: Source, item: FeedItem | None = None) ->
         detail, ok = (error.message if text else "no match"), False
     findings.append(Finding("extraction.published", rules.published, ok, detail))
     if rules.topics:
-        topics = [clean_text(html_text(item)) for item in soup.select(rules.topics)]
-        findings.append(Finding("extraction.topics", rules.topics, True, ", ".join(topics) or "none (optional)"))
+        topics = ", ".join(all_texts(soup, rules.topics)) or "none (optional)"
+        findings.append(Finding("extraction.topics", rules.topics, True, topics))
     body = soup.select_one(rules.body)
     if body is None:  # a missing container is a changed layout; a short body is not
         findings.append(Finding("extraction.body", rules.body, False, "no match"))
@@ -100,7 +99,8 @@ def run_check(config: Config, sources: Sequence[Source], urls: Sequence[str], ou
         print(f"{source.id} ({source.base_url})", file=out)
         with Fetcher(source, config.user_agent) as fetcher:
             try:
-                misses += _check_source(source, fetcher, [url for url in urls if _on_host(url, source)], out)
+                given = [url for url in urls if urlsplit(url).netloc.lower() == source.host]
+                misses += _check_source(source, fetcher, given, out)
             except FetchError as error:
                 print(visible(f"  MISS  {error.url}: {error.message}"), file=out)
                 misses += 1
@@ -199,7 +199,3 @@ def _show(out: TextIO, finding: Finding, indent: str = "  ") -> int:
     selector = f" {finding.selector!r}" if finding.selector else ""
     print(visible(f"{indent}{status}  {finding.name}{selector}: {finding.detail}"), file=out)
     return 0 if finding.ok else 1
-
-
-def _on_host(url: str, source: Source) -> bool:
-    return urlsplit(url).netloc.lower() == source.host

@@ -4,8 +4,6 @@ config then give the same bytes as a normal sync (publishing is deterministic)."
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from pipeline.discover import article_url
 from pipeline.errors import ExtractError, NotAnArticle, PanuiError
 from pipeline.extract import extract_guarded
@@ -14,7 +12,7 @@ from pipeline.publish import publish
 from pipeline.reports import Problem, SourceReport, SyncReport
 from pipeline.store import open_store
 from pipeline.sync.keep import hold_back, internal_problem, keep_extraction, note_drift
-from pipeline.sync.run import source_for_url
+from pipeline.sync.run import _now, source_for_url
 
 
 def run_rebuild(config: Config, *, lock_wait: float = 0.0) -> SyncReport:
@@ -62,7 +60,3 @@ def run_rebuild(config: Config, *, lock_wait: float = 0.0) -> SyncReport:
                 )
     report.finished_at = _now()
     return report
-
-
-def _now() -> datetime:
-    return datetime.now(UTC).replace(microsecond=0)

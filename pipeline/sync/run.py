@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Sequence
+from dataclasses import asdict
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
@@ -268,26 +269,18 @@ def report_summary(report: SyncReport) -> dict[str, object]:
         "finished_at": report.finished_at.isoformat() if report.finished_at else None,
         "exit_code": report.exit_code,
         "files_written": len(report.files_written),
-        "sources": [
-            {
-                "id": source.source_id,
-                "new": source.new,
-                "updated": source.updated,
-                "withdrawn": source.withdrawn,
-                "alerts": source.alerts,
-                "fallback": source.fallback,
-                "degraded": source.degraded,
-                "unchanged": source.unchanged,
-                "skipped": source.skipped,
-                "requests": source.requests,
-                "notes": source.notes,
-                "problems": [vars(problem) for problem in source.problems],
-            }
-            for source in report.sources
-        ],
-        "problems": [vars(problem) for problem in report.problems],
-        "warnings": [vars(problem) for problem in report.warnings],
+        "sources": [_source_summary(source) for source in report.sources],
+        "problems": [asdict(problem) for problem in report.problems],
+        "warnings": [asdict(problem) for problem in report.warnings],
     }
+
+
+def _source_summary(source: SourceReport) -> dict[str, object]:
+    """What the run did for a source; not the working figures it decided with (held_back is in problems)."""
+    fields = asdict(source)
+    for working in ("held_back", "stored", "articles_read"):
+        del fields[working]
+    return {"id": fields.pop("source_id"), **fields}
 
 
 def _now() -> datetime:

@@ -30,12 +30,6 @@ FOLDER_MODE = 0o755  # published folders, whatever the umask: a web server must 
 _data_sync: Callable[[int], None] = getattr(os, "fdatasync", os.fsync)  # (macOS has no fdatasync)
 
 
-def flush_files(paths: Iterable[Path]) -> None:
-    """Put the contents of the files `paths` on disk."""
-    for path in paths:
-        _sync_one(path, _data_sync)
-
-
 def flush_folders(folders: Iterable[Path]) -> None:
     """Put the entries of `folders` (the renames, removals and new folders just made in them) on disk."""
     for folder in folders:
@@ -70,23 +64,18 @@ def make_folders(folder: Path) -> list[Path]:
 
 
 def write_atomic(path: Path, data: bytes) -> bool:
-    """Write `data` to `path` unless it already holds exactly that. True when the file was written."""
-    if _holds(path, data):
-        return False
-    temporary, _ = _copy(path, data)
-    try:
-        flush_files([temporary])
-        temporary.replace(path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
-    return True
+    """Write `data` to `path` unless it already holds exactly that, as a publication writes a file (the
+    rename put on disk too). True when the file was written."""
+    with OutputWriter(path.parent) as writer:
+        writer.write(path.name, data)
+    return bool(writer.written)
 
 
-def _holds(path: Path, data: bytes) -> bool:
+def holds(path: Path, data: bytes) -> bool:
+    """Whether `path` holds exactly `data` (not when it is missing or cannot be read: then it is written)."""
     try:
         return path.read_bytes() == data
-    except FileNotFoundError:
+    except OSError:
         return False
 
 
@@ -170,7 +159,7 @@ class OutputWriter:
             raise PanuiError(f"two outputs claim {relative}", "this is a bug in Pānui; please report it")
         self._claimed.add(relative)
         path = self.root / relative
-        if _holds(path, data):
+        if holds(path, data):
             return
         if self._before_first_copy is not None:
             self._before_first_copy()
@@ -185,7 +174,8 @@ class OutputWriter:
         if not self._pending:
             return
         try:
-            flush_files(temporary for temporary, _ in self._pending)
+            for temporary, _ in self._pending:
+                _sync_one(temporary, _data_sync)  # each copy's contents on disk before any rename
             # The renamed files' folders, and the parents of the folders made (their entries are there).
             folders = list(
                 dict.fromkeys([*(path.parent for _, path in self._pending), *(new.parent for new in self._made)])

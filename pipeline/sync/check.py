@@ -55,10 +55,8 @@ def inspect_article(page: Page, source: Source, item: FeedItem | None = None) ->
             findings.append(Finding(f"extraction.{name}", selector, bool(text), shorten(text or "", 70) or "no match"))
     text = optional_text(soup, rules.published) or ""
     try:
-        detail, ok = (
-            f"{text!r} -> {parse_published(text, rules.published_format, source.timezone).date().isoformat()}",
-            True,
-        )
+        day = parse_published(text, rules.published_format, source.timezone).date()
+        detail, ok = f"{text!r} -> {day.isoformat()}", True
     except ExtractError as error:
         detail, ok = (error.message if text else "no match"), False
     findings.append(Finding("extraction.published", rules.published, ok, detail))
@@ -183,13 +181,12 @@ def _check_watched(source: Source, fetcher: Fetcher, out: TextIO, now: datetime)
     misses = 0
     for index, watched in enumerate(source.watch):
         url = fetcher.url_for(watched.path)
+        name, selector = f"watch[{index}]", watched.selector or ""
         try:
             article = extract_watched(fetcher.fetch(url), source, watched, url, now)
-            finding = Finding(
-                f"watch[{index}]", watched.selector or "", True, f"{word_count(article.body_html)} words on {url}"
-            )
+            finding = Finding(name, selector, True, f"{word_count(article.body_html)} words on {url}")
         except (FetchError, ExtractError) as error:
-            finding = Finding(f"watch[{index}]", watched.selector or "", False, f"{error.message} ({url})")
+            finding = Finding(name, selector, False, f"{error.message} ({url})")
         misses += _show(out, finding)
     return misses
 

@@ -63,12 +63,11 @@ def make_folders(folder: Path) -> list[Path]:
     return missing
 
 
-def write_atomic(path: Path, data: bytes) -> bool:
+def write_atomic(path: Path, data: bytes) -> None:
     """Write `data` to `path` unless it already holds exactly that, as a publication writes a file (the
-    rename put on disk too). True when the file was written."""
+    rename put on disk too)."""
     with OutputWriter(path.parent) as writer:
         writer.write(path.name, data)
-    return bool(writer.written)
 
 
 def holds(path: Path, data: bytes) -> bool:
@@ -101,19 +100,15 @@ def _copy(path: Path, data: bytes) -> tuple[Path, list[Path]]:
     return temporary, made
 
 
-def remove_leftovers(root: Path) -> list[Path]:
+def remove_leftovers(root: Path) -> None:
     """Delete the temporary copies under `root` whose writer was killed before it could (SIGKILL, a power
     cut): never complete, they must not be published. A copy whose writer may still be running is left
     alone. Callers hold the store's lock and have written nothing yet, so a copy named with this very
     process's pid is an earlier process's (pids are reused)."""
-    removed: list[Path] = []
     for path in root.rglob(".*.tmp"):
         match = TEMPORARY.match(path.name)
-        if match is None or not _left_over(path, int(match[1])):
-            continue
-        path.unlink(missing_ok=True)
-        removed.append(path)
-    return removed
+        if match is not None and _left_over(path, int(match[1])):
+            path.unlink(missing_ok=True)
 
 
 def _left_over(path: Path, pid: int) -> bool:

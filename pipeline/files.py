@@ -64,10 +64,17 @@ def make_folders(folder: Path) -> list[Path]:
 
 
 def write_atomic(path: Path, data: bytes) -> None:
-    """Write `data` to `path` unless it already holds exactly that, as a publication writes a file (the
-    rename put on disk too)."""
-    with OutputWriter(path.parent) as writer:
-        writer.write(path.name, data)
+    """Write `data` to `path` unless it already holds exactly that: one file on its own (health.json, the
+    seal); a publication's files go through OutputWriter."""
+    if holds(path, data):
+        return
+    temporary, _ = _copy(path, data)
+    try:
+        _sync_one(temporary, _data_sync)
+        temporary.replace(path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
 
 
 def holds(path: Path, data: bytes) -> bool:

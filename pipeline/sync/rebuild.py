@@ -36,17 +36,15 @@ def run_rebuild(config: Config, *, lock_wait: float = 0.0) -> SyncReport:
                 extraction = extract_guarded(page, source, _now(), store.feed_item(url))
             except NotAnArticle:
                 source_report.skipped += 1
-                continue
             except ExtractError as error:
                 hold_back(source_report, page.url, error)
-                continue
             except Exception as error:  # a bug must cost this page, never the rebuild
                 internal_problem(source_report, page.url, error)
-                continue
-            source_report.articles_read += 1
-            keep_extraction(
-                store, source, extraction, source_report, requested_url=page.url, page=page, rebuilding=True
-            )
+            else:
+                source_report.articles_read += 1
+                keep_extraction(
+                    store, source, extraction, source_report, requested_url=page.url, page=page, rebuilding=True
+                )
         for source_report in reports.values():
             note_drift(source_report)
         report.sources = list(reports.values())

@@ -6,8 +6,6 @@ from __future__ import annotations
 class PanuiError(Exception):
     """Base of every error Pānui raises on purpose; `hint` tells the user what to check."""
 
-    exit_code = 2
-
     def __init__(self, message: str, hint: str = "") -> None:
         super().__init__(message)
         self.message = message

@@ -30,12 +30,6 @@ FOLDER_MODE = 0o755  # published folders, whatever the umask: a web server must 
 _data_sync: Callable[[int], None] = getattr(os, "fdatasync", os.fsync)  # (macOS has no fdatasync)
 
 
-def flush_files(paths: Iterable[Path]) -> None:
-    """Put the contents of the files `paths` on disk."""
-    for path in paths:
-        _sync_one(path, _data_sync)
-
-
 def flush_folders(folders: Iterable[Path]) -> None:
     """Put the entries of `folders` (the renames, removals and new folders just made in them) on disk."""
     for folder in folders:
@@ -69,24 +63,25 @@ def make_folders(folder: Path) -> list[Path]:
     return missing
 
 
-def write_atomic(path: Path, data: bytes) -> bool:
-    """Write `data` to `path` unless it already holds exactly that. True when the file was written."""
-    if _holds(path, data):
-        return False
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write `data` to `path` unless it already holds exactly that: one file on its own (health.json, the
+    seal); a publication's files go through OutputWriter."""
+    if holds(path, data):
+        return
     temporary, _ = _copy(path, data)
     try:
-        flush_files([temporary])
+        _sync_one(temporary, _data_sync)
         temporary.replace(path)
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
-    return True
 
 
-def _holds(path: Path, data: bytes) -> bool:
+def holds(path: Path, data: bytes) -> bool:
+    """Whether `path` holds exactly `data` (not when it is missing or cannot be read: then it is written)."""
     try:
         return path.read_bytes() == data
-    except FileNotFoundError:
+    except OSError:
         return False
 
 
@@ -112,19 +107,15 @@ def _copy(path: Path, data: bytes) -> tuple[Path, list[Path]]:
     return temporary, made
 
 
-def remove_leftovers(root: Path) -> list[Path]:
+def remove_leftovers(root: Path) -> None:
     """Delete the temporary copies under `root` whose writer was killed before it could (SIGKILL, a power
     cut): never complete, they must not be published. A copy whose writer may still be running is left
     alone. Callers hold the store's lock and have written nothing yet, so a copy named with this very
     process's pid is an earlier process's (pids are reused)."""
-    removed: list[Path] = []
     for path in root.rglob(".*.tmp"):
         match = TEMPORARY.match(path.name)
-        if match is None or not _left_over(path, int(match[1])):
-            continue
-        path.unlink(missing_ok=True)
-        removed.append(path)
-    return removed
+        if match is not None and _left_over(path, int(match[1])):
+            path.unlink(missing_ok=True)
 
 
 def _left_over(path: Path, pid: int) -> bool:
@@ -170,7 +161,7 @@ class OutputWriter:
             raise PanuiError(f"two outputs claim {relative}", "this is a bug in Pānui; please report it")
         self._claimed.add(relative)
         path = self.root / relative
-        if _holds(path, data):
+        if holds(path, data):
             return
         if self._before_first_copy is not None:
             self._before_first_copy()
@@ -185,7 +176,8 @@ class OutputWriter:
         if not self._pending:
             return
         try:
-            flush_files(temporary for temporary, _ in self._pending)
+            for temporary, _ in self._pending:
+                _sync_one(temporary, _data_sync)  # each copy's contents on disk before any rename
             # The renamed files' folders, and the parents of the folders made (their entries are there).
             folders = list(
                 dict.fromkeys([*(path.parent for _, path in self._pending), *(new.parent for new in self._made)])

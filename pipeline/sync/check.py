@@ -12,13 +12,12 @@ from urllib.parse import urlsplit
 
 from pipeline.bounds import shorten
 from pipeline.discover import MAX_SITEMAP_BYTES, find_listing_links, read_feed, read_sitemap
-from pipeline.dom import html_text, parse_html
+from pipeline.dom import parse_html
 from pipeline.errors import DiscoverError, ExtractError, FetchError
 from pipeline.extract import unmet_expectations, word_count
 from pipeline.extract.alerts import extract_alerts
-from pipeline.extract.article import canonical_url, extract_article, optional_text, parse_published
+from pipeline.extract.article import all_texts, canonical_url, extract_article, optional_text, parse_published
 from pipeline.extract.generic import extract_generic
-from pipeline.extract.sanitise import clean_text
 from pipeline.extract.watched import extract_watched
 from pipeline.feed_item import FeedItem
 from pipeline.fetch import Fetcher
@@ -56,16 +55,14 @@ def inspect_article(page: Page, source: Source, item: FeedItem | None = None) ->
             findings.append(Finding(f"extraction.{name}", selector, bool(text), shorten(text or "", 70) or "no match"))
     text = optional_text(soup, rules.published) or ""
     try:
-        detail, ok = (
-            f"{text!r} -> {parse_published(text, rules.published_format, source.timezone).date().isoformat()}",
-            True,
-        )
+        day = parse_published(text, rules.published_format, source.timezone).date()
+        detail, ok = f"{text!r} -> {day.isoformat()}", True
     except ExtractError as error:
         detail, ok = (error.message if text else "no match"), False
     findings.append(Finding("extraction.published", rules.published, ok, detail))
     if rules.topics:
-        topics = [clean_text(html_text(item)) for item in soup.select(rules.topics)]
-        findings.append(Finding("extraction.topics", rules.topics, True, ", ".join(topics) or "none (optional)"))
+        topics = ", ".join(all_texts(soup, rules.topics)) or "none (optional)"
+        findings.append(Finding("extraction.topics", rules.topics, True, topics))
     body = soup.select_one(rules.body)
     if body is None:  # a missing container is a changed layout; a short body is not
         findings.append(Finding("extraction.body", rules.body, False, "no match"))
@@ -100,7 +97,8 @@ def run_check(config: Config, sources: Sequence[Source], urls: Sequence[str], ou
         print(f"{source.id} ({source.base_url})", file=out)
         with Fetcher(source, config.user_agent) as fetcher:
             try:
-                misses += _check_source(source, fetcher, [url for url in urls if _on_host(url, source)], out)
+                given = [url for url in urls if urlsplit(url).netloc.lower() == source.host]
+                misses += _check_source(source, fetcher, given, out)
             except FetchError as error:
                 print(visible(f"  MISS  {error.url}: {error.message}"), file=out)
                 misses += 1
@@ -183,13 +181,12 @@ def _check_watched(source: Source, fetcher: Fetcher, out: TextIO, now: datetime)
     misses = 0
     for index, watched in enumerate(source.watch):
         url = fetcher.url_for(watched.path)
+        name, selector = f"watch[{index}]", watched.selector or ""
         try:
             article = extract_watched(fetcher.fetch(url), source, watched, url, now)
-            finding = Finding(
-                f"watch[{index}]", watched.selector or "", True, f"{word_count(article.body_html)} words on {url}"
-            )
+            finding = Finding(name, selector, True, f"{word_count(article.body_html)} words on {url}")
         except (FetchError, ExtractError) as error:
-            finding = Finding(f"watch[{index}]", watched.selector or "", False, f"{error.message} ({url})")
+            finding = Finding(name, selector, False, f"{error.message} ({url})")
         misses += _show(out, finding)
     return misses
 
@@ -199,7 +196,3 @@ def _show(out: TextIO, finding: Finding, indent: str = "  ") -> int:
     selector = f" {finding.selector!r}" if finding.selector else ""
     print(visible(f"{indent}{status}  {finding.name}{selector}: {finding.detail}"), file=out)
     return 0 if finding.ok else 1
-
-
-def _on_host(url: str, source: Source) -> bool:
-    return urlsplit(url).netloc.lower() == source.host

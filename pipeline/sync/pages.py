@@ -44,15 +44,10 @@ class SourcePages:
             if found is not None and (not needs or any(key in found for key in needs)):
                 self.store.confirm_unchanged(url, page.fetched_at)
                 return None, found
-        return self._with_body(page, max_bytes), {}
-
-    def _with_body(self, page: Page, max_bytes: int | None) -> Page:
-        """The page, or for a 304 its stored copy (fetched afresh when no readable copy is kept)."""
-        if page.status == 304:
             body = self.store.cached_body(page.url)
             if body is not None:
                 self.store.mark_checked(page.url, page.fetched_at)
-                return replace(page, status=200, body=body)
-            page = self.fetcher.fetch(page.url, max_bytes=max_bytes)
+                return replace(page, status=200, body=body), {}
+            page = self.fetcher.fetch(page.url, max_bytes=max_bytes)  # no readable copy is kept: fetched afresh
         self.store.remember_response(page)
-        return page
+        return page, {}

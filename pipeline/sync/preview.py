@@ -12,16 +12,16 @@ import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from pipeline.fetch import Fetcher
+from pipeline.files import holds
 from pipeline.model import Config
 from pipeline.publish import render_site
 from pipeline.reports import SyncReport
 from pipeline.store import STORE_FILE, Store, copy_if_behind
-from pipeline.sync.run import select_sources, source_for_url, sync_source
+from pipeline.sync.run import _now, select_sources, source_for_url, sync_source
 
 
 class _ReadOnlyStore(Store):
@@ -66,18 +66,7 @@ def preview_sync(
             if store.article_count():
                 rendered = render_site(config, store, now=report.started_at)
                 report.files_written = [
-                    path for path in sorted(rendered) if not _holds(config.output_dir / path, rendered[path])
+                    path for path in sorted(rendered) if not holds(config.output_dir / path, rendered[path])
                 ]
     report.finished_at = _now()
     return report
-
-
-def _holds(path: Path, data: bytes) -> bool:
-    try:
-        return path.read_bytes() == data
-    except OSError:
-        return False
-
-
-def _now() -> datetime:
-    return datetime.now(UTC).replace(microsecond=0)

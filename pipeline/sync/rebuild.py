@@ -4,8 +4,6 @@ config then give the same bytes as a normal sync (publishing is deterministic)."
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from pipeline.discover import article_url
 from pipeline.errors import ExtractError, NotAnArticle, PanuiError
 from pipeline.extract import extract_guarded
@@ -14,7 +12,7 @@ from pipeline.publish import publish
 from pipeline.reports import Problem, SourceReport, SyncReport
 from pipeline.store import open_store
 from pipeline.sync.keep import hold_back, internal_problem, keep_extraction, note_drift
-from pipeline.sync.run import source_for_url
+from pipeline.sync.run import _now, source_for_url
 
 
 def run_rebuild(config: Config, *, lock_wait: float = 0.0) -> SyncReport:
@@ -38,17 +36,15 @@ def run_rebuild(config: Config, *, lock_wait: float = 0.0) -> SyncReport:
                 extraction = extract_guarded(page, source, _now(), store.feed_item(url))
             except NotAnArticle:
                 source_report.skipped += 1
-                continue
             except ExtractError as error:
                 hold_back(source_report, page.url, error)
-                continue
             except Exception as error:  # a bug must cost this page, never the rebuild
                 internal_problem(source_report, page.url, error)
-                continue
-            source_report.articles_read += 1
-            keep_extraction(
-                store, source, extraction, source_report, requested_url=page.url, page=page, rebuilding=True
-            )
+            else:
+                source_report.articles_read += 1
+                keep_extraction(
+                    store, source, extraction, source_report, requested_url=page.url, page=page, rebuilding=True
+                )
         for source_report in reports.values():
             note_drift(source_report)
         report.sources = list(reports.values())
@@ -62,7 +58,3 @@ def run_rebuild(config: Config, *, lock_wait: float = 0.0) -> SyncReport:
                 )
     report.finished_at = _now()
     return report
-
-
-def _now() -> datetime:
-    return datetime.now(UTC).replace(microsecond=0)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Sequence
+from dataclasses import asdict
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
@@ -134,21 +135,19 @@ def sync_source(
     report = SourceReport(source_id=source.id)
     fetcher.deadline = deadline  # no request, and no wait, carries the run past it
     pages = SourcePages(store, fetcher)
+    candidates: list[Candidate] = []  # none when discovery fails
     try:
         pages.read_robots()
         candidates = gather_candidates(source, pages, store, report, urls, _now())
     except FetchError as error:  # robots.txt: the host cannot be reached, or asks for too long a delay
         report.problems.append(Problem(source.id, error.url, "fetch", error.message, error.hint))
-        candidates = []
     except BudgetSpent as error:
         report.problems.append(
             Problem(source.id, error.url, "budget", f"{error.message}; discovery not finished", error.hint)
         )
-        candidates = []
     except Exception as error:  # a bug must cost this source's discovery, never the run
         logged, reporting = "unexpected error while discovering %s", "the source's configuration"
         internal_problem(report, source.base_url, error, logged=logged, reporting=reporting)
-        candidates = []
     for index, candidate in enumerate(candidates):
         if dry_run:
             report.notes.append(f"would fetch {candidate.link.url}")
@@ -209,14 +208,12 @@ def _sync_article(source: Source, store: Store, pages: SourcePages, candidate: C
         # gave, is worth a word.
         if isinstance(error, NotHTML) or candidate.origin == "url":
             report.notes.append(f"skipped, {error.message}: {url}")
-        return
     except NotAllowed as error:
         if candidate.origin == "url":  # the operator asked for it: say why it was not imported
             report.problems.append(Problem(source.id, url, "fetch", error.message, error.hint))
         else:  # a sitemap may list pages robots.txt rules out; obeying robots.txt is not a problem
             report.skipped += 1
             report.notes.append(f"{error.message}: {url}")
-        return
     except FetchError as error:
         if error.status in (404, 410) and _record_missing(source, store, url, report):
             return
@@ -227,7 +224,6 @@ def _sync_article(source: Source, store: Store, pages: SourcePages, candidate: C
             report.notes.append(f"withdrawn article still not served ({error.message}): {url}")
             return
         report.problems.append(Problem(source.id, url, "fetch", error.message, error.hint))
-        return
     except ExtractError as error:
         hold_back(report, url, error)
 
@@ -268,26 +264,18 @@ def report_summary(report: SyncReport) -> dict[str, object]:
         "finished_at": report.finished_at.isoformat() if report.finished_at else None,
         "exit_code": report.exit_code,
         "files_written": len(report.files_written),
-        "sources": [
-            {
-                "id": source.source_id,
-                "new": source.new,
-                "updated": source.updated,
-                "withdrawn": source.withdrawn,
-                "alerts": source.alerts,
-                "fallback": source.fallback,
-                "degraded": source.degraded,
-                "unchanged": source.unchanged,
-                "skipped": source.skipped,
-                "requests": source.requests,
-                "notes": source.notes,
-                "problems": [vars(problem) for problem in source.problems],
-            }
-            for source in report.sources
-        ],
-        "problems": [vars(problem) for problem in report.problems],
-        "warnings": [vars(problem) for problem in report.warnings],
+        "sources": [_source_summary(source) for source in report.sources],
+        "problems": [asdict(problem) for problem in report.problems],
+        "warnings": [asdict(problem) for problem in report.warnings],
     }
+
+
+def _source_summary(source: SourceReport) -> dict[str, object]:
+    """What the run did for a source; not the working figures it decided with (held_back is in problems)."""
+    fields = asdict(source)
+    for working in ("held_back", "stored", "articles_read"):
+        del fields[working]
+    return {"id": fields.pop("source_id"), **fields}
 
 
 def _now() -> datetime:

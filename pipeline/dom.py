@@ -100,7 +100,8 @@ class _SelectorsOnly(pickle.Unpickler):
             return super().find_class(module, name)
         if module in ("soupsieve.css_types", "soupsieve.css_match"):
             found = super().find_class(module, name)
-            if isinstance(found, type) and issubclass(found, css_types.Immutable):  # SoupSieve is one
+            # SoupSieve is an Immutable; SelectorNull is what `:hover` and the like compile to (an Enum).
+            if isinstance(found, type) and (issubclass(found, css_types.Immutable) or found is css_types.SelectorNull):
                 return found
         raise pickle.UnpicklingError(f"{module}.{name} is not part of a compiled selector")
 

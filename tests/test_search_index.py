@@ -185,3 +185,43 @@ def test_a_long_posting_is_published_in_pages_and_a_new_article_rewrites_only_it
     assert len(common()) == len(many) + 1 - 100
     assert len(list(postings.glob("common.*.txt"))) == (len(many) + 1 - 100) // 50
     assert search_files(on_disk(config.output_dir)) == search_files(render_site(config, store))
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_long_postings_in_pages_are_the_same_bytes_however_a_history_of_changes_published_them(
+    archive: tuple[Config, Store, list[Article]], monkeypatch: pytest.MonkeyPatch, seed: int
+) -> None:
+    """Pages of 2 articles, and a file of its own past 24 characters (so that a posting still in its
+    shard may have full pages already): after each publication of new articles (newest, or older than
+    some), words taken out or put back and dates moved, the index is the fresh rendering's."""
+    config, store, _ = archive
+    monkeypatch.setattr(pipeline.publish.search, "PAGE", 2)
+    for module in (pipeline.publish, pipeline.publish.search_plan):
+        monkeypatch.setattr(module, "OWN_FILE", 24)
+    rng = random.Random(seed)
+    articles: dict[int, Article] = {}
+    when = SEEN
+    for _ in range(12):
+        for _ in range(rng.randrange(1, 4)):
+            when += timedelta(minutes=1)
+            choice = rng.random()
+            if choice < 0.6 or not articles:
+                number = len(articles)
+                article = replace(make_article(number, rng), body_html="<p>Quokka words.</p>")
+                if articles and rng.random() < 0.7:  # the newest, or as new as the newest
+                    newest = max(item.published for item in articles.values())
+                    article = replace(article, published=newest + timedelta(days=rng.randrange(2)))
+            elif choice < 0.8:
+                number = rng.choice(list(articles))
+                body = "<p>Rare words.</p>" if "Quokka" in articles[number].body_html else "<p>Quokka words.</p>"
+                article = replace(articles[number], body_html=body)
+            else:
+                number = rng.choice(list(articles))
+                article = replace(
+                    articles[number], published=articles[number].published - timedelta(days=rng.randrange(-9, 400))
+                )
+            articles[number] = article
+            save(store, config, article, when)
+        publish(config, store)
+
+        assert search_files(on_disk(config.output_dir)) == search_files(render_site(config, store))

@@ -371,3 +371,20 @@ def test_a_damaged_record_of_compiled_selectors_costs_a_compilation_and_runs_no_
     assert not marker.exists()
     add_article(site, "levies")  # and the record is whole again
     assert compiled_by(tmp_path, "sync", "--config", str(config))[1] == []
+
+
+def test_a_selector_with_a_pseudo_class_no_static_page_matches_is_recalled_too(
+    site: FixtureSite, tmp_path: Path
+) -> None:
+    """soupsieve compiles `:hover`, `:focus`, `:visited`... to a selector that matches nothing: its
+    compiled form must be read back like any other, or no selector ever is (the record is refused whole)."""
+    excludes = ["p.content-page__summary", "div.page-utilities", "nav.breadcrumbs", "a:hover"]
+    config = write_config(site, tmp_path, source={"extraction": {"body_exclude": excludes}})
+    first, compiled_first = compiled_by(tmp_path, "sync", "--config", str(config))
+    add_article(site, "fees")
+
+    result, compiled = compiled_by(tmp_path, "sync", "--config", str(config))
+
+    assert first.returncode == 0 and result.returncode == 0, result.stderr
+    assert "a:hover" in compiled_first and "1 new" in result.stdout
+    assert compiled == []

@@ -42,9 +42,15 @@ def search_outputs(planner: SitePlanner, scope: Scope) -> Iterator[Output]:
             data = render_shard(rows)
             yield planner._output((shard_path(shard),), data, partial(_file, shard_path(shard), data))
     lengths = catalogue.posting_lengths(sorted(scope.search_terms))
-    for term in sorted(term for term, (length, _) in lengths.items() if length > OWN_FILE):
+    long = sorted(term for term, (length, _) in lengths.items() if length > OWN_FILE)
+    # The pages before the first that changed are as published, unless they never were: a posting that
+    # was in its shard may have had full pages already (when PAGE * 4 characters fit in OWN_FILE).
+    before = {term: posting_path(term, scope.search_terms[term] - 1) for term in long}
+    published = catalogue.file_keys(list(before.values()))
+    for term in long:
         posting, ends = catalogue.search_posting(term)
-        for path, data in posting_files(term, posting, ends, scope.search_terms[term]).items():
+        first = scope.search_terms[term] if before[term] in published else 1
+        for path, data in posting_files(term, posting, ends, first).items():
             yield planner._output((path,), data, partial(_file, path, data))
     for group in sorted(scope.search_groups):
         if entries := _group(planner, group):

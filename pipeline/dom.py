@@ -116,7 +116,8 @@ def _unpickled(record: bytes) -> dict[str, SoupSieve]:
         return {}
     if not isinstance(loaded, dict):
         return {}
-    return {key: value for key, value in loaded.items() if isinstance(key, str) and isinstance(value, SoupSieve)}
+    # Each under its own text: a record cannot put one selector in another's place.
+    return {key: value for key, value in loaded.items() if isinstance(value, SoupSieve) and value.pattern == key}
 
 
 LINK_ATTRIBUTES = {"a": "href", "img": "src", "q": "cite", "blockquote": "cite"}

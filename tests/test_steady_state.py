@@ -6,7 +6,9 @@ it)."""
 
 from __future__ import annotations
 
+import base64
 import json
+import pickle
 import shutil
 import sqlite3
 import subprocess
@@ -18,6 +20,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+import soupsieve
 
 import pipeline.store.seal as seal_module
 from pipeline.config import load_config
@@ -43,7 +46,8 @@ pytestmark = pytest.mark.e2e
 # What only reading a new page (BeautifulSoup, soupsieve, trafilatura), rendering (feedgen, Jinja2) or
 # the daemon (APScheduler) needs.
 HEAVY = ("bs4", "soupsieve", "trafilatura", "feedgen", "jinja2", "apscheduler")
-# A wrapper that runs run.py with its arguments, then writes the names of the modules it imported.
+# Wrappers that run run.py with its arguments, then write the names of the modules it imported, or the
+# selectors soupsieve compiled.
 DUMP_MODULES = """
 import atexit, runpy, sys
 dump = sys.argv.pop(1)
@@ -51,18 +55,36 @@ atexit.register(lambda: open(dump, "w").write("\\n".join(sorted(sys.modules))))
 sys.argv[0] = sys.argv.pop(1)
 runpy.run_path(sys.argv[0], run_name="__main__")
 """
+DUMP_COMPILED = """
+import atexit, runpy, sys, soupsieve
+dump, compiled, compile = sys.argv.pop(1), [], soupsieve.compile
+soupsieve.compile = lambda pattern, *args, **kwargs: compiled.append(pattern) or compile(pattern, *args, **kwargs)
+atexit.register(lambda: open(dump, "w").write("\\n".join(compiled)))
+sys.argv[0] = sys.argv.pop(1)
+runpy.run_path(sys.argv[0], run_name="__main__")
+"""
 
 
-def imported_by(tmp_path: Path, *args: str) -> tuple[subprocess.CompletedProcess[str], set[str]]:
-    dump = tmp_path / "modules.txt"
+def wrapped_run(tmp_path: Path, wrapper: str, *args: str) -> tuple[subprocess.CompletedProcess[str], list[str]]:
+    dump = tmp_path / "dump.txt"
     result = subprocess.run(
-        [sys.executable, "-c", DUMP_MODULES, str(dump), str(REPO_ROOT / "run.py"), *args],
+        [sys.executable, "-c", wrapper, str(dump), str(REPO_ROOT / "run.py"), *args],
         capture_output=True,
         text=True,
         timeout=120,
         check=False,
     )
-    return result, {name.split(".")[0] for name in dump.read_text().split()}
+    return result, dump.read_text().split("\n")
+
+
+def imported_by(tmp_path: Path, *args: str) -> tuple[subprocess.CompletedProcess[str], set[str]]:
+    result, names = wrapped_run(tmp_path, DUMP_MODULES, *args)
+    return result, {name.split(".")[0] for name in names if name}
+
+
+def compiled_by(tmp_path: Path, *args: str) -> tuple[subprocess.CompletedProcess[str], list[str]]:
+    result, selectors = wrapped_run(tmp_path, DUMP_COMPILED, *args)
+    return result, [selector for selector in selectors if selector]
 
 
 def loaded(modules: set[str], names: tuple[str, ...]) -> list[str]:
@@ -292,29 +314,6 @@ def test_a_store_as_the_last_run_left_it_is_not_read_whole_again(
     assert not deep_checked("the quiet sync after it")
 
 
-# A wrapper that runs run.py with its arguments, then writes the selectors soupsieve compiled.
-DUMP_COMPILED = """
-import atexit, runpy, sys, soupsieve
-dump, compiled, compile = sys.argv.pop(1), [], soupsieve.compile
-soupsieve.compile = lambda pattern, *args, **kwargs: compiled.append(pattern) or compile(pattern, *args, **kwargs)
-atexit.register(lambda: open(dump, "w").write("\\n".join(compiled)))
-sys.argv[0] = sys.argv.pop(1)
-runpy.run_path(sys.argv[0], run_name="__main__")
-"""
-
-
-def compiled_by(tmp_path: Path, *args: str) -> tuple[subprocess.CompletedProcess[str], list[str]]:
-    dump = tmp_path / "compiled.txt"
-    result = subprocess.run(
-        [sys.executable, "-c", DUMP_COMPILED, str(dump), str(REPO_ROOT / "run.py"), *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    return result, [line for line in dump.read_text().splitlines() if line]
-
-
 def add_article(site: FixtureSite, slug: str) -> None:
     page = derive_article(
         "article-improvements-to-the-pathway-student-visa.html",
@@ -342,7 +341,7 @@ def test_a_sync_that_reads_a_new_page_uses_the_selectors_an_earlier_run_compiled
     assert compiled == []  # soupsieve compiled nothing: the title, date and body selectors were recalled
 
 
-@pytest.mark.parametrize("damage", ["garbage", "code"])
+@pytest.mark.parametrize("damage", ["garbage", "code", "swapped"])
 def test_a_damaged_record_of_compiled_selectors_costs_a_compilation_and_runs_no_code(
     site: FixtureSite, tmp_path: Path, damage: str
 ) -> None:
@@ -356,10 +355,13 @@ def test_a_damaged_record_of_compiled_selectors_costs_a_compilation_and_runs_no_
         def __reduce__(self) -> tuple[Any, ...]:
             return (subprocess.call, (["touch", str(marker)],))
 
-    import base64
-    import pickle
-
-    bad = b"\x80\x05not a pickle" if damage == "garbage" else pickle.dumps({"h1": Payload()})
+    title = "h1.hero__title > span.hero__title-main"
+    if damage == "garbage":
+        bad = b"\x80\x05not a pickle"
+    elif damage == "code":
+        bad = pickle.dumps({"h1": Payload()})
+    else:  # another selector under its name
+        bad = pickle.dumps({title: soupsieve.compile("p")})
     record_path.write_text(json.dumps({**record, "compiled": base64.b64encode(bad).decode()}))
     add_article(site, "fees")
 
@@ -367,7 +369,7 @@ def test_a_damaged_record_of_compiled_selectors_costs_a_compilation_and_runs_no_
 
     assert result.returncode == 0, result.stderr
     assert "1 new" in result.stdout
-    assert "h1.hero__title > span.hero__title-main" in compiled
+    assert title in compiled
     assert not marker.exists()
     add_article(site, "levies")  # and the record is whole again
     assert compiled_by(tmp_path, "sync", "--config", str(config))[1] == []

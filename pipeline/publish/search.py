@@ -26,8 +26,10 @@ from pipeline.publish.entries import Entry, nz_date
 
 OWN_FILE = 1024  # characters of posting (about 400 articles) past which a word's posting is a file of its own
 GROUP = 16  # articles per file of results
-PAGE = 2048  # entries of a page of a long posting (about 5 KB): at 50,000 articles, a new one's words
-# rewrote 11 MB of postings as whole files, and rewrite 0.6 MB as pages
+# Entries of a page of a long posting (about 5 KB): at 50,000 articles, a new article's words rewrote
+# 11 MB of postings as whole files, and 0.3 MB as pages. The catalogue keeps each posting's page ends:
+# a new PAGE needs a new catalogue SCHEMA_VERSION (pipeline/store/catalogue.py), which finds them anew.
+PAGE = 2048
 WORD = re.compile(r"[a-z0-9]+")
 
 

@@ -267,14 +267,18 @@ class SearchPostings:
         # Entries newer than all it has keep its full pages but the last (whose newest entry may now be
         # written as a difference): their ends count from the posting's end.
         newer = run is not None and not (removed and posting) and (not posting or run.last > _head(posting)[0])
-        kept = [int(end) for end in str(row[4]).split()][:-1] if row and newer else []
+        old_ends = [int(end) for end in str(row[4]).split()] if row and newer else []
+        kept = old_ends[:-1]
+        # The first page that may have changed: the last kept one's next, unless the posting had newer
+        # entries than its full pages already (the newest of them, the one rewritten, is not in a page).
+        first = len(old_ends) + 1 if size % self._page else len(kept) + 1
         if removed and posting:
             entries = [entry for entry in decode(posting) if entry[1] not in removed]
             posting, size, tail = encode(entries), len(entries), (entries[-1] if entries else None)
         if run:
             posting, tail = add(posting, tail, run)
             size += run.count
-        changed[term] = min(changed.get(term, len(kept) + 1), len(kept) + 1)
+        changed[term] = min(changed.get(term, first), first)
         if tail is None:
             self._db.execute("DELETE FROM pub.search_terms WHERE term = ?", (term,))
         else:

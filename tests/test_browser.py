@@ -247,37 +247,48 @@ def test_a_one_word_query_downloads_the_files_of_that_word_alone(archive: Archiv
     visit.assert_clean()
 
 
-def test_a_long_posting_in_pages_is_found_whole(
+def test_a_long_posting_in_pages_is_read_newest_first_and_whole_when_intersected(
     archive: Archive, context: BrowserContext, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A word whose posting is published in pages (as at 50,000 articles: here pages of 3 articles, and
-    a file of its own past 8 characters) finds every article that has it, newest first."""
-    monkeypatch.setattr(pipeline.publish.search, "PAGE", 3)
+    """A word whose posting is published in pages (as at 50,000 articles: here pages of 50 articles, and
+    a file of its own past 8 characters): alone, it shows its count and its newest 100 articles from its
+    newest files; with another word, all its files are read for the articles both have."""
+    monkeypatch.setattr(pipeline.publish.search, "PAGE", 50)
     for module in (pipeline.publish, pipeline.publish.search_plan):
         monkeypatch.setattr(module, "OWN_FILE", 8)
     config = make_config(tmp_path)
     rng = random.Random(3)
-    holders = [replace(make_article(number, rng), body_html="<p>Quokkas seen.</p>") for number in range(11)]
+    holders = [replace(make_article(number, rng), body_html="<p>Quokkas seen.</p>") for number in range(212)]
+    others = [replace(make_article(number, rng), body_html="<p>Seen elsewhere.</p>") for number in range(212, 230)]
     with Store(config.state_dir) as store:
-        for article in [*holders, *(make_article(number, rng) for number in range(11, 20))]:
+        for article in [*holders, *others]:
             save(store, config, article)
         publish(config, store)
-    assert sorted(path.name for path in (config.output_dir / "search/postings").glob("quokkas.*")) == [
-        "quokkas.1.txt",
-        "quokkas.2.txt",
-        "quokkas.3.txt",
-        "quokkas.txt",
+    postings = config.output_dir / "search/postings"
+    assert sorted(path.name for path in postings.glob("quokkas.*")) == [f"quokkas.{n}.txt" for n in (1, 2, 3, 4)] + [
+        "quokkas.txt"
+    ]
+    # Newest first: by date, then by id (the order they were saved in).
+    expected = [
+        article.title
+        for _, article in sorted(enumerate(holders), key=lambda pair: (pair[1].published, pair[0]), reverse=True)
     ]
     server = make_server(config.output_dir, "127.0.0.1", 0)
     with serving(server, lifetime=60):
         visit = open_page(replace(archive, url=server.url), context, "search/index.html")
         visit.page.locator("#search-query").fill("quokkas")
 
-        expect(visit.page.locator("#search-status")).to_have_text("11 articles match \u201cquokkas\u201d.")
-        # Newest first: by date, then by id (the order they were saved in).
-        expected = sorted(enumerate(holders), key=lambda pair: (pair[1].published, pair[0]), reverse=True)
-        shown = visit.page.locator("#search-results li h2 a")
-        expect(shown).to_have_text([article.title for _, article in expected])
+        expect(visit.page.locator("#search-status")).to_have_text("212 articles match \u201cquokkas\u201d.")
+        expect(visit.page.locator("#search-results li h2 a")).to_have_text(expected[:100])
+        fetched = {url.rsplit("/", 1)[-1] for url in visit.requested if "/postings/" in url}
+        assert fetched == {"quokkas.txt", "quokkas.4.txt", "quokkas.3.txt"}  # the newest 100 and more
+
+        visit.page.locator("#search-query").fill("quokkas seen")
+
+        expect(visit.page.locator("#search-status")).to_have_text("212 articles match \u201cquokkas seen\u201d.")
+        expect(visit.page.locator("#search-results li h2 a")).to_have_text(expected[:100])
+        fetched = {url.rsplit("/", 1)[-1] for url in visit.requested if "/postings/quokkas" in url}
+        assert fetched == {"quokkas.txt", *(f"quokkas.{n}.txt" for n in (1, 2, 3, 4))}
         visit.assert_clean()
 
 

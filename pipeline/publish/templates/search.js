@@ -3,7 +3,8 @@
 // with each word's posting (the articles that have it, newest first) or, for a long one, its article
 // count: its posting is then in files of its own, its newest entries (postings/<word>.txt) and its pages
 // of data-page entries from the oldest (postings/<word>.<n>.txt, n from 1), which join into the posting
-// newest first; then what the shown results say (articles/<n>.json, 16 articles a file). Every
+// newest first (a query of one word needs only its newest files: enough for the results it shows, its
+// count being in the shard); then what the shown results say (articles/<n>.json, 16 articles a file). Every
 // query word must match: a word of three or more letters matches the words it begins, a shorter one
 // matches itself. Each file is downloaded once. Results are built with textContent, never HTML.
 (function () {
@@ -54,27 +55,34 @@
     }
   }
 
-  function posting(word, size) {  // a promise of a long posting: its files, joined newest first
-    var files = [get("postings/" + word + ".txt", false)];
-    for (var page = Math.floor(size / PAGE); page >= 1; page--) {
+  // A promise of a long posting: its files, joined newest first; its newest SHOWN articles at least,
+  // when `newest`, else all of them.
+  function posting(word, size, newest) {
+    var files = [get("postings/" + word + ".txt", false)], pages = Math.floor(size / PAGE);
+    for (var page = pages; page >= 1 && (!newest || page > pages - Math.ceil(SHOWN / PAGE)); page--) {
       files.push(get("postings/" + word + "." + page + ".txt", false));
     }
     return Promise.all(files).then(function (texts) { return texts.join(""); });
   }
 
-  function matching(term) {  // a promise of the articles (id -> day) with a word that `term` matches
-    var key = term.slice(0, 2);
-    if (!shards[key]) { return Promise.resolve(new Map()); }
+  // A promise of the articles (id -> day) with a word that `term` matches, and their number. A query
+  // of this term alone (`alone`) that matches one long word takes its count from the shard and only
+  // its newest articles: those it shows.
+  function matching(term, alone) {
+    var key = term.slice(0, 2), count = null;
+    if (!shards[key]) { return Promise.resolve({found: new Map(), count: 0}); }
     return get("terms/" + key + ".json", true).then(function (shard) {
-      return Promise.all(Object.keys(shard.w).filter(function (word) {
+      var words = Object.keys(shard.w).filter(function (word) {
         return term.length < PREFIX ? word === term : word.lastIndexOf(term, 0) === 0;
-      }).map(function (word) {
-        return typeof shard.w[word] === "string" ? shard.w[word] : posting(word, shard.w[word]);
+      });
+      if (alone && words.length === 1 && typeof shard.w[words[0]] === "number") { count = shard.w[words[0]]; }
+      return Promise.all(words.map(function (word) {
+        return typeof shard.w[word] === "string" ? shard.w[word] : posting(word, shard.w[word], count !== null);
       }));
     }).then(function (postings) {
       var found = new Map();
       postings.forEach(function (posting) { decode(posting, found); });
-      return found;
+      return {found: found, count: count === null ? found.size : count};
     });
   }
 
@@ -100,8 +108,8 @@
     status.textContent = found + (found === 1 ? " article matches " : " articles match ") + "\u201c" + query + "\u201d.";
   }
 
-  function render(found, count, query) {
-    var shown = found.slice(0, count), groups = [];
+  function render(found, shownCount, query, count) {
+    var shown = found.slice(0, shownCount), groups = [];
     shown.forEach(function (entry) {
       var group = Math.floor(entry[1] / GROUP);
       if (groups.indexOf(group) < 0) { groups.push(group); }
@@ -111,7 +119,7 @@
         if (input.value.trim() !== query) { return; }  // typed on meanwhile: that search shows its own
         var records = {};
         files.forEach(function (file) { Object.keys(file.a).forEach(function (id) { records[id] = file.a[id]; }); });
-        show(found.length, shown.map(function (entry) { return records[entry[1]]; }), query);
+        show(count, shown.map(function (entry) { return records[entry[1]]; }), query);
       });
   }
 
@@ -119,17 +127,19 @@
     var query = input.value.trim();
     var terms = words(query);
     if (!terms.length) { results.textContent = ""; status.textContent = "Type a word to search."; return; }
-    Promise.all(terms.map(matching)).then(function (sets) {
+    Promise.all(terms.map(function (term) { return matching(term, terms.length === 1); })).then(function (matches) {
       if (input.value.trim() !== query) { return; }
+      var sets = matches.map(function (match) { return match.found; });
       sets.sort(function (a, b) { return a.size - b.size; });
       var found = [];
       sets[0].forEach(function (day, id) {
         if (sets.every(function (set) { return set.has(id); })) { found.push([day, id]); }
       });
       found.sort(function (a, b) { return b[0] - a[0] || b[1] - a[1]; });  // newest first
+      var count = matches.length === 1 ? matches[0].count : found.length;
       // The newest FIRST results as soon as their files are in, then the rest of the SHOWN.
-      return render(found, FIRST, query).then(function () {
-        return found.length > FIRST && input.value.trim() === query && render(found, SHOWN, query);
+      return render(found, FIRST, query, count).then(function () {
+        return found.length > FIRST && input.value.trim() === query && render(found, SHOWN, query, count);
       });
     }).catch(function () {
       status.textContent = window.location.protocol === "file:"

@@ -27,8 +27,6 @@ MAX_NAME_CHARS = 100  # a topic's or a news type's name
 # More than the site's whole list of topics. Each topic of an article is a feed and pages it appears in:
 # without a cap, an article's output grows with the square of its topics (each topic page lists them all).
 MAX_TOPICS = 30
-# What XML 1.0 refuses (so no feed could be written) or a terminal acts on: C0 and C1 controls, DEL and
-# the two non-characters. (urlsplit has already dropped tab, CR and LF, as a browser does.)
 # The characters no text shows, composed per use from these parts: C0 controls other than tab, line feed
 # and carriage return, DEL and the C1 controls; then what each use adds.
 CONTROLS = "\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f"
@@ -36,6 +34,7 @@ LINE_BREAKS = "\t\n\r"
 NONCHARACTERS = "\ufffe\uffff"  # not characters at all (and not allowed in XML)
 BIDI_MARKS = "\u200e\u200f\u202a-\u202e\u2066-\u2069"  # reorder a line on a terminal
 SURROGATES = "\ud800-\udfff"  # halves of a pair, never text on their own
+# In an address: what XML 1.0 refuses (no feed could carry it) or a terminal acts on, and line breaks.
 UNSAFE_IN_URL = re.compile(f"[{CONTROLS}{LINE_BREAKS}{NONCHARACTERS}]")
 
 

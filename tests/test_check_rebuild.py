@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import shutil
 import sqlite3
@@ -10,6 +11,8 @@ import subprocess
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+import yaml
 
 from pipeline.config import load_config
 from pipeline.model import Page
@@ -221,3 +224,22 @@ def held_back_urls(status: subprocess.CompletedProcess[str]) -> list[str]:
     return [
         line.removeprefix(prefix).split(": ", 1)[0] for line in status.stdout.splitlines() if line.startswith(prefix)
     ]
+
+
+def test_check_url_checks_an_article_under_its_own_source_when_two_share_the_host(
+    site: FixtureSite, tmp_path: Path, make_config: MakeConfig
+) -> None:
+    path = fast(make_config, site, tmp_path)
+    data = yaml.safe_load(path.read_text("utf-8"))
+    notices = copy.deepcopy(data["sources"][0])  # a section of the same site, with paths of its own
+    notices.update(id="notices", name="Notices")
+    notices["discovery"]["article_paths"] = "^/notices/"
+    data["sources"].append(notices)
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), "utf-8")
+    url = url_of(site, MIDDLE_EAST_PATH)
+
+    result = cli("check", path, "--url", url, "--url", url_of(site, "/notices/gone/"))
+
+    checked = [line.split()[-1] for line in result.stdout.splitlines() if line.strip().startswith("article ")]
+    assert checked == [url], result.stdout  # by the news source, whose paths take it; not by the notices' too
+    assert "notices (" in result.stdout and "/notices/gone/" in result.stdout  # asked for by its own source

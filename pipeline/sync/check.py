@@ -8,7 +8,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TextIO
-from urllib.parse import urlsplit
 
 from pipeline.bounds import shorten
 from pipeline.discover import MAX_SITEMAP_BYTES, find_listing_links, read_feed, read_sitemap
@@ -23,6 +22,7 @@ from pipeline.feed_item import FeedItem
 from pipeline.fetch import Fetcher
 from pipeline.logs import visible
 from pipeline.model import Config, Link, Page, Source
+from pipeline.sync.run import source_for_url
 
 ARTICLES_CHECKED = 2
 
@@ -97,7 +97,7 @@ def run_check(config: Config, sources: Sequence[Source], urls: Sequence[str], ou
         print(f"{source.id} ({source.base_url})", file=out)
         with Fetcher(source, config.user_agent) as fetcher:
             try:
-                given = [url for url in urls if urlsplit(url).netloc.lower() == source.host]
+                given = [url for url in urls if source_for_url(config, url) is source]  # as sync takes them
                 misses += _check_source(source, fetcher, given, out)
             except FetchError as error:
                 print(visible(f"  MISS  {error.url}: {error.message}"), file=out)

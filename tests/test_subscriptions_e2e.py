@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 from collections.abc import Iterator
@@ -207,6 +208,8 @@ def test_an_outage_keeps_the_message_pending_then_it_is_delivered_once(site: Fix
         assert health["notifications"]["pending"][0]["subscription"] == "all"
         status = run_cli("status", "--config", str(config), timeout=60)
         assert "all #1 json://…: 1 message(s) pending" in status.stdout
+        # in New Zealand's time, as every other time `status` shows
+        assert re.search(r"pending since \d{4}-\d\d-\d\d \d\d:\d\d NZ[SD]T .*next try after .* NZ[SD]T", status.stdout)
         assert hooks.received == []
         trial = run_cli("notify", "--config", str(config), "--test", "all", timeout=60)
         assert trial.returncode == 1 and "all #1 json://…: FAILED: target #1 json://… did not accept" in trial.stdout

@@ -54,8 +54,13 @@ def tell_subscribers(config: Config, store: Store, report: SyncReport, deadline:
                 "*",
                 f"subscription {pending.subscription} {label}",
                 "notify",
-                f"{pending.count} message(s) pending since {pending.oldest.isoformat()}{why}; "
-                f"next try after {pending.next_try.isoformat()}",
+                f"{pending.count} message(s) pending since {_local(pending.oldest)}{why}; "
+                f"next try after {_local(pending.next_try)}",
                 "retried by each run until notify_give_up_after; `python run.py notify --test ID` tries the target",
             )
         )
+
+
+def _local(moment: datetime) -> str:
+    """A time as `status` shows its others: New Zealand's, to the minute."""
+    return f"{moment.astimezone(NZ):%Y-%m-%d %H:%M %Z}"

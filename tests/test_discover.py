@@ -214,7 +214,7 @@ def test_billion_laughs_does_not_expand() -> None:
 
 
 def test_oversized_gzip_bomb_is_refused() -> None:
-    from pipeline import discover
+    from pipeline.discover import sitemap as discover
 
     # Elements, not one long text (which libxml2 refuses by itself, at 10 MB).
     huge = gzip.compress(b"<urlset>" + b"<x/>" * (discover.MAX_SITEMAP_BYTES // 4 + 10) + b"</urlset>")
@@ -224,7 +224,7 @@ def test_oversized_gzip_bomb_is_refused() -> None:
 
 
 def test_a_sitemap_of_more_entries_than_its_bound_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
-    from pipeline import discover
+    from pipeline.discover import sitemap as discover
 
     monkeypatch.setattr(discover, "MAX_SITEMAP_ENTRIES", 3)
     body = urlset(*((f"{NEWS}n{number}/", None) for number in range(4)))

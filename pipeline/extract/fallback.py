@@ -14,13 +14,7 @@ from trafilatura.settings import DEFAULT_CONFIG
 
 from pipeline.dom import css, html_text, make_links_absolute, parse_fragment, parse_html
 from pipeline.errors import ExtractError
-from pipeline.extract.article import (
-    ALWAYS_REMOVED,
-    all_texts,
-    canonical_url,
-    meta_description,
-    optional_text,
-)
+from pipeline.extract.article import all_texts, canonical_url, meta_description, optional_text, remove_never_content
 from pipeline.extract.sanitise import clean_text, sanitise_html
 from pipeline.model import Article, Page, Source
 
@@ -86,7 +80,6 @@ def clean_body(body_html: str, url: str, furniture: set[str]) -> str:
         text = clean_text(html_text(block))
         if not block.decomposed and (text in furniture or (PUBLISHED_LINE.match(text) and len(text.split()) <= 5)):
             block.decompose()
-    for element in css(", ".join(ALWAYS_REMOVED)).select(container):
-        element.decompose()
+    remove_never_content(container)
     make_links_absolute(container, url)
     return sanitise_html(container.decode_contents())

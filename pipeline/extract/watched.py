@@ -12,7 +12,7 @@ from bs4 import Tag
 from pipeline.bounds import bounded_article
 from pipeline.dom import css, html_text, parse_html
 from pipeline.errors import ExtractError
-from pipeline.extract.article import ALWAYS_REMOVED, not_html
+from pipeline.extract.article import not_html, remove_never_content
 from pipeline.extract.document import extract_pdf, is_pdf, paragraphs_html
 from pipeline.extract.sanitise import clean_text
 from pipeline.model import Article, Page, Source, WatchedPage
@@ -32,8 +32,7 @@ def extract_watched(page: Page, source: Source, watched: WatchedPage, url: str, 
     if is_pdf(page):
         document, _ = extract_pdf(page, source, published)
         return bounded_article(replace(document, url=url))[0]
-    kind = not_html(page)
-    if kind is not None:
+    if (kind := not_html(page)) is not None:
         raise ExtractError(f"the watched page is not an HTML page or a PDF ({kind})", "check watch[].path")
     soup = parse_html(page)
     part = css(watched.selector).select_one(soup) if watched.selector else (soup.body or soup)
@@ -42,9 +41,7 @@ def extract_watched(page: Page, source: Source, watched: WatchedPage, url: str, 
             f"watch selector {watched.selector!r} matched nothing",
             "the page layout may have changed; fix the selector (`python run.py check` shows what matches)",
         )
-    for element in part.find_all(list(ALWAYS_REMOVED)):
-        if not element.decomposed:
-            element.decompose()
+    remove_never_content(part)
     lines = text_lines(part)
     if not lines:
         raise ExtractError("the watched page (or its selected part) has no text", "check watch[].selector")

@@ -158,21 +158,18 @@ def _sentence_dates(sentence: str, published: date) -> Iterator[tuple[str, date,
     matches = list(DATE.finditer(sentence))
     previous_end = 0
     for index, match in enumerate(matches):
-        day = _day(match, matches[index + 1 :], published)
-        next_start = matches[index + 1].start() if index + 1 < len(matches) else len(sentence)
+        later = matches[index + 1 :]
+        day = _day(match, later, published)
         left = sentence[previous_end : match.start()]
-        right = sentence[match.end() : next_start]
+        right = sentence[match.end() : later[0].start() if later else len(sentence)]
         previous_end = match.end()
         if day is None:
             continue
         kind = _kind(left, right)
-        if match.group("year") is None and not _year_is_certain(match, matches[index + 1 :]) and kind == "other":
+        year_is_certain = match["year"] or match["weekday"] or any(other["year"] for other in later)
+        if kind == "other" and not year_is_certain:
             continue  # a year guessed for a date that is only mentioned: not sure enough
         yield kind, day, _moment(day, left, right)
-
-
-def _year_is_certain(match: re.Match[str], later: list[re.Match[str]]) -> bool:
-    return match.group("weekday") is not None or any(other.group("year") for other in later)
 
 
 def _day(match: re.Match[str], later: list[re.Match[str]], published: date) -> date | None:

@@ -27,8 +27,8 @@ def extract_fallback(page: Page, source: Source) -> Article:
         html, url=page.final_url, with_metadata=True, include_links=True, include_formatting=True
     )
     body = main_html(html, page.final_url)
-    title = clean_text(getattr(document, "title", None) or "") if document is not None else ""
-    published_text = getattr(document, "date", None) if document is not None else None
+    title = clean_text(getattr(document, "title", None) or "")  # (getattr finds nothing on None)
+    published_text = getattr(document, "date", None)
     if not title:
         raise ExtractError("the fallback extractor found no title")
     if not published_text or not body:

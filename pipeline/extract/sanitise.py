@@ -42,8 +42,7 @@ def sanitise_html(html: str) -> str:
     # never nests (`<h2><span><h2>`: a heading inside a heading), so the text reads back as another
     # tree. Cleaning again settles it, in one more pass in every case found (and at most three).
     for _ in range(3):
-        again = _clean_once(cleaned)
-        if again == cleaned:
+        if (again := _clean_once(cleaned)) == cleaned:
             break
         cleaned = again
     return cleaned

@@ -42,7 +42,9 @@ def extract_watched(page: Page, source: Source, watched: WatchedPage, url: str, 
             "the page layout may have changed; fix the selector (`python run.py check` shows what matches)",
         )
     remove_never_content(part)
-    lines = text_lines(part)
+    for block in part.find_all(BLOCKS):
+        block.insert_after(LINE_BREAK)
+    lines = [line for line in (clean_text(text) for text in html_text(part, "").split(LINE_BREAK)) if line]
     if not lines:
         raise ExtractError("the watched page (or its selected part) has no text", "check watch[].selector")
     heading = soup.find("h1")
@@ -51,11 +53,3 @@ def extract_watched(page: Page, source: Source, watched: WatchedPage, url: str, 
         title = clean_text(soup.title.get_text())
     article = Article(url, title or watched.path, published, None, (), "", paragraphs_html(lines))
     return bounded_article(article)[0]  # a title past its cap is cut, as an article's is
-
-
-def text_lines(element: Tag) -> list[str]:
-    """The text of `element`, one line per block (a paragraph, a list item, a table cell), white space
-    collapsed: what a reader sees, and all that a change is told by."""
-    for block in element.find_all(BLOCKS):
-        block.insert_after(LINE_BREAK)
-    return [line for line in (clean_text(part) for part in html_text(element, "").split(LINE_BREAK)) if line]

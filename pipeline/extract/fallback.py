@@ -42,7 +42,6 @@ def extract_fallback(page: Page, source: Source) -> Article:
     summary = optional_text(tree, rules.summary if rules else None) or meta_description(tree)
     news_type = optional_text(tree, rules.news_type if rules else None)
     topics = all_texts(tree, rules.topics if rules else None)
-    furniture = {text for text in (title, summary, news_type, *topics) if text}
     return Article(
         url=url,
         title=title,
@@ -50,7 +49,7 @@ def extract_fallback(page: Page, source: Source) -> Article:
         news_type=news_type,
         topics=topics,
         summary=summary,
-        body_html=clean_body(body, url, furniture),
+        body_html=clean_body(body, url, {text for text in (title, summary, news_type, *topics) if text}),
     )
 
 

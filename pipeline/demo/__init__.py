@@ -85,11 +85,9 @@ def sync_demo(template: Path, folder: Path, port: int) -> Iterator[DemoRun]:
 
 def _captured_source(template: Path) -> dict[str, Any]:
     """The template's source for immigration.govt.nz, as written there (checked by loading the template)."""
-    config = load_config(template)
-    for index, source in enumerate(config.sources):
+    for index, source in enumerate(load_config(template).sources):
         if urlsplit(source.base_url).hostname == CAPTURED_HOST:
-            found: dict[str, Any] = _read_yaml(template)["sources"][index]
-            return found
+            return dict(_read_yaml(template)["sources"][index])
     raise PanuiError(
         f"{template} has no source for {CAPTURED_HOST}, whose captured pages the demo replays",
         "run the demo with the shipped sources.yaml (`--config` names it), or restore its inz source",

@@ -46,11 +46,8 @@ def not_html(page: Page) -> str | None:
         return declared or "binary"
     if start.startswith(b"<") and declared != "image/svg+xml":
         return None  # markup, whatever the header says (an SVG image is markup too, but not a page)
-    if declared.split("/", 1)[0] in NOT_HTML_MAIN_TYPES or declared in NOT_HTML_TYPES:
-        return declared
-    if declared.startswith("application/vnd."):
-        return declared
-    return None
+    plainly_not = declared.split("/", 1)[0] in NOT_HTML_MAIN_TYPES or declared in NOT_HTML_TYPES
+    return declared if plainly_not or declared.startswith("application/vnd.") else None
 
 
 def extract_article(page: Page, source: Source) -> Article:

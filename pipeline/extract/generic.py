@@ -36,7 +36,6 @@ def extract_generic(page: Page, source: Source, item: FeedItem | None = None) ->
     if (kind := not_html(page)) is not None:
         raise NotHTML(f"not an HTML page ({kind})")
     soup = parse_html(page)
-    html = str(soup)  # decoded with the same charset rule as every other page
     meta = page_metadata(soup, source.timezone)
     url = canonical_url(soup, page, source)
     h1 = soup.find("h1")  # the page's own title: never part of the body, whatever title is chosen
@@ -51,7 +50,7 @@ def extract_generic(page: Page, source: Source, item: FeedItem | None = None) ->
         raise ExtractError("no published date: no article:published_time, JSON-LD datePublished or <time>", HINT)
     summary = meta.summary or _clean(item.summary if item else None) or ""
     topics = meta.categories or tuple(filter(None, (clean_text(name) for name in (item.categories if item else ()))))
-    body = main_html(html, page.final_url, TRAFILATURA)
+    body = main_html(str(soup), page.final_url, TRAFILATURA)  # str: decoded by the charset rule every page is
     return Article(
         url=url,
         title=title,

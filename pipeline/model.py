@@ -273,8 +273,6 @@ class StoredArticle:
 
 @dataclass(frozen=True)
 class Version:
-    """One stored version of an article's content."""
-
     number: int
     retrieved_at: datetime
     article: Article

@@ -72,7 +72,7 @@ def sync_demo(template: Path, folder: Path, port: int) -> Iterator[DemoRun]:
             "output_dir": "output",
             "state_dir": "state",
             **{key: value for key, value in _read_yaml(template).items() if key in ("contact", "user_agent", "feeds")},
-            "sources": [source | {"base_url": replay.base_url, "request_delay": 0}],
+            "sources": [source | {"base_url": replay.url, "request_delay": 0}],
         }
         config_path.parent.mkdir(parents=True, exist_ok=True)
         text = yaml.safe_dump(demo, allow_unicode=True, sort_keys=False)
@@ -80,16 +80,14 @@ def sync_demo(template: Path, folder: Path, port: int) -> Iterator[DemoRun]:
         config = load_config(config_path)
         report = run_sync(config)
         record_report(config, report, schedule_periods(config), command="sync")
-        yield DemoRun(config, report, replay.base_url, tuple(replay.answered))
+        yield DemoRun(config, report, replay.url, tuple(replay.answered))
 
 
 def _captured_source(template: Path) -> dict[str, Any]:
     """The template's source for immigration.govt.nz, as written there (checked by loading the template)."""
-    config = load_config(template)
-    for index, source in enumerate(config.sources):
+    for index, source in enumerate(load_config(template).sources):
         if urlsplit(source.base_url).hostname == CAPTURED_HOST:
-            found: dict[str, Any] = _read_yaml(template)["sources"][index]
-            return found
+            return dict(_read_yaml(template)["sources"][index])
     raise PanuiError(
         f"{template} has no source for {CAPTURED_HOST}, whose captured pages the demo replays",
         "run the demo with the shipped sources.yaml (`--config` names it), or restore its inz source",

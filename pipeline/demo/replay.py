@@ -17,7 +17,7 @@ from pipeline.publish.serve import StaticHandler, StaticServer
 
 CAPTURES = Path(__file__).resolve().parent / "captures"
 ORIGIN = re.compile(r"https://www\.immigration\.govt\.nz(/\S*)")  # on each capture's first line
-CAPTURED = datetime(2026, 7, 13, tzinfo=UTC).timestamp()  # the captures' asset stamp (?m=1783974477): each file's
+CAPTURED = datetime(2026, 7, 13, tzinfo=UTC).timestamp()  # the captures' asset stamp (?m=1783974477)
 ROBOTS = """User-agent: *
 Disallow: /_search/
 Disallow: /admin
@@ -27,22 +27,17 @@ Sitemap: {base_url}sitemap.xml
 """
 
 
-def capture_pages() -> dict[str, bytes]:
-    """Each capture's bytes by the site path its first line names (the home page is its announcements block
-    and banner only, which is all a sync reads of it)."""
+def write_site(folder: Path, base_url: str) -> None:
+    """The whole replayed site as files under `folder`: each capture at the site path its first line names
+    (a folder's index.html: the paths end in /), with a robots.txt and a sitemap. The home page is its
+    announcements block and banner only, which is all a sync reads of it."""
     pages: dict[str, bytes] = {}
-    for file in sorted(CAPTURES.glob("*.html")):
-        body = file.read_bytes()
+    for capture in sorted(CAPTURES.glob("*.html")):
+        body = capture.read_bytes()
         origin = ORIGIN.search(body.split(b"\n", 1)[0].decode("utf-8"))
         if origin is None:
-            raise ValueError(f"{file} does not name its original URL on its first line")
+            raise ValueError(f"{capture} does not name its original URL on its first line")
         pages[origin[1]] = body
-    return pages
-
-
-def write_site(folder: Path, base_url: str) -> None:
-    """The whole replayed site as files under `folder`: each page (its path ends in /) a folder's index.html."""
-    pages = capture_pages()
     urls = "".join(
         f"<url><loc>{base_url.rstrip('/')}{path}</loc><lastmod>2026-07-13</lastmod></url>\n" for path in pages
     )
@@ -78,8 +73,7 @@ class ReplaySite(StaticServer):
                 "or give `demo` another --dir to start afresh",
             ) from None
         self.RequestHandlerClass = _Handler
-        self.base_url = self.url
-        write_site(self.root, self.base_url)
+        write_site(self.root, self.url)
         self.answered: list[int] = []  # the status of every answer, in order
         self._thread = threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
 

@@ -68,7 +68,7 @@ def run_drift(held: int, read: int) -> str | None:
 @dataclass(frozen=True)
 class Extraction:
     article: Article
-    extractor: str  # "selectors", "fallback" or "generic"
+    extractor: str  # "selectors", "fallback", "generic" or "pdf"
     selector_problem: str | None  # why the selectors failed, when the fallback stood in
     notes: tuple[str, ...] = ()  # what was cut to its bound (pipeline/bounds.py)
 
@@ -105,10 +105,17 @@ def extract_guarded(page: Page, source: Source, now: datetime, item: FeedItem | 
         raise
     except ExtractError as error:
         return _fallback(page, source, now, error.message)
-    unmet = unmet_expectations(article, source, now)
-    if unmet:  # the selectors found every part: the content itself is at fault, and the fallback would agree
-        raise HeldBack(f"held back: {'; '.join(unmet)}", CONTENT_HINT, layout_changed=False)
-    return Extraction(article, "selectors", None, tuple(notes))
+    # The selectors found every part: if the content fails, it is at fault, and the fallback would agree.
+    return _checked(Extraction(article, "selectors", None, tuple(notes)), source, now, CONTENT_HINT)
+
+
+def _checked(extraction: Extraction, source: Source, now: datetime, hint: str) -> Extraction:
+    """`extraction`, or HeldBack when its article fails the expectations (a changed layout if the fallback's)."""
+    if unmet := "; ".join(unmet_expectations(extraction.article, source, now)):
+        missed = extraction.selector_problem  # (set when the fallback stood in for the selectors)
+        fails_too = f"{missed}; the fallback's result fails too: " if missed else ""
+        raise HeldBack(f"held back: {fails_too}{unmet}", hint, layout_changed=missed is not None)
+    return extraction
 
 
 def _document(page: Page, source: Source, now: datetime) -> Extraction:
@@ -119,10 +126,7 @@ def _document(page: Page, source: Source, now: datetime) -> Extraction:
     except ExtractError as error:
         raise HeldBack(f"held back: {error.message}", error.hint, layout_changed=False) from None
     article, cut = bounded_article(document)
-    unmet = unmet_expectations(article, source, now)
-    if unmet:
-        raise HeldBack(f"held back: {'; '.join(unmet)}", CONTENT_HINT, layout_changed=False)
-    return Extraction(article, "pdf", None, tuple(notes + cut))
+    return _checked(Extraction(article, "pdf", None, tuple(notes + cut)), source, now, CONTENT_HINT)
 
 
 def _fallback(page: Page, source: Source, now: datetime, selector_problem: str) -> Extraction:
@@ -135,11 +139,7 @@ def _fallback(page: Page, source: Source, now: datetime, selector_problem: str) 
     except ExtractError as error:
         message = f"held back: {selector_problem}; the fallback extractor failed too: {error.message}"
         raise HeldBack(message, LAYOUT_HINT, layout_changed=True) from None
-    unmet = unmet_expectations(article, source, now)
-    if unmet:
-        message = f"held back: {selector_problem}; the fallback's result fails too: {'; '.join(unmet)}"
-        raise HeldBack(message, LAYOUT_HINT, layout_changed=True)
-    return Extraction(article, "fallback", selector_problem, tuple(notes))
+    return _checked(Extraction(article, "fallback", selector_problem, tuple(notes)), source, now, LAYOUT_HINT)
 
 
 def _generic(page: Page, source: Source, now: datetime, item: FeedItem | None) -> Extraction:
@@ -153,7 +153,4 @@ def _generic(page: Page, source: Source, now: datetime, item: FeedItem | None) -
         raise
     except ExtractError as error:
         raise HeldBack(f"held back: {error.message}", error.hint, layout_changed=False) from None
-    unmet = unmet_expectations(article, source, now)
-    if unmet:
-        raise HeldBack(f"held back: {'; '.join(unmet)}", GENERIC_HINT, layout_changed=False)
-    return Extraction(article, "generic", None, tuple(notes))
+    return _checked(Extraction(article, "generic", None, tuple(notes)), source, now, GENERIC_HINT)

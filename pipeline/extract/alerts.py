@@ -17,6 +17,7 @@ from pipeline.model import Alert, Page, Source
 # time is read in the source's zone, which knows whether NZDT or NZST applied on that day.
 LABEL = re.compile(r"^\s*issued\s*:?\s*", re.IGNORECASE)
 ZONE_ABBREVIATION = re.compile(r"\s+[A-Z]{2,5}\s*$")
+SELECTORS_HINT = "check alerts selectors"
 
 
 def parse_issued(text: str, format_: str, timezone: str) -> datetime:
@@ -31,13 +32,9 @@ def parse_issued(text: str, format_: str, timezone: str) -> datetime:
         raise ExtractError(
             f"alert issued time {cleaned!r} does not match {format_!r}", "set alerts.issued_format"
         ) from None
-    zone = ZoneInfo(timezone)
-    candidates = [local.replace(tzinfo=zone, fold=fold) for fold in (0, 1)]
-    if abbreviation is not None:
-        for candidate in candidates:
-            if candidate.tzname() == abbreviation.group().strip():
-                return candidate
-    return candidates[0]
+    candidates = [local.replace(tzinfo=ZoneInfo(timezone), fold=fold) for fold in (0, 1)]
+    named = abbreviation.group().strip() if abbreviation is not None else None
+    return next((candidate for candidate in candidates if candidate.tzname() == named), candidates[0])
 
 
 def extract_alerts(page: Page, source: Source) -> list[Alert]:
@@ -53,13 +50,9 @@ def extract_alerts(page: Page, source: Source) -> list[Alert]:
         issued_element = css(rules.issued).select_one(container)
         title = clean_text(html_text(title_element)) if title_element is not None else ""
         if not title:
-            raise ExtractError(
-                f"alerts.title selector {rules.title!r} matched nothing in an alert", "check alerts selectors"
-            )
+            raise ExtractError(f"alerts.title selector {rules.title!r} matched nothing in an alert", SELECTORS_HINT)
         if issued_element is None:
-            raise ExtractError(
-                f"alerts.issued selector {rules.issued!r} matched nothing in an alert", "check alerts selectors"
-            )
+            raise ExtractError(f"alerts.issued selector {rules.issued!r} matched nothing in an alert", SELECTORS_HINT)
         issued = parse_issued(html_text(issued_element), rules.issued_format, source.timezone)
         if (problem := date_problem(issued.date(), page.fetched_at)) is not None:
             raise ExtractError(f"alert issued time {problem}", "check alerts.issued and alerts.issued_format")

@@ -34,6 +34,7 @@ DATE_FORMATS = ("%d %B %Y", "%d %b %Y", "%Y-%m-%d")
 BINARY_SIGNATURES = (b"%PDF-", b"PK\x03\x04", b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"\xd0\xcf\x11\xe0")
 NOT_HTML_MAIN_TYPES = ("image", "audio", "video", "font")
 NOT_HTML_TYPES = ("application/pdf", "application/zip", "application/msword")
+DRIFT_HINT = "the page layout may have changed; run `python run.py check`"
 
 
 def not_html(page: Page) -> str | None:
@@ -45,19 +46,15 @@ def not_html(page: Page) -> str | None:
         return declared or "binary"
     if start.startswith(b"<") and declared != "image/svg+xml":
         return None  # markup, whatever the header says (an SVG image is markup too, but not a page)
-    if declared.split("/", 1)[0] in NOT_HTML_MAIN_TYPES or declared in NOT_HTML_TYPES:
-        return declared
-    if declared.startswith("application/vnd."):
-        return declared
-    return None
+    plainly_not = declared.split("/", 1)[0] in NOT_HTML_MAIN_TYPES or declared in NOT_HTML_TYPES
+    return declared if plainly_not or declared.startswith("application/vnd.") else None
 
 
 def extract_article(page: Page, source: Source) -> Article:
     """Read one article page. Raises NotAnArticle for other page types, ExtractError for a page
     that claims to be an article but lacks a required field (the message names the selector), and
     NotHTML for a document that is not a web page (a PDF linked where articles live)."""
-    kind = not_html(page)
-    if kind is not None:
+    if (kind := not_html(page)) is not None:
         raise NotHTML(f"not an HTML page ({kind})")
     rules = source.extraction
     if rules is None:
@@ -68,29 +65,21 @@ def extract_article(page: Page, source: Source) -> Article:
         value = marker.get(rules.page_type.attribute) if marker is not None else None
         if not isinstance(value, str):
             # No marker at all is a layout change, not another page type: report it, never skip silently.
-            raise ExtractError(
-                f"extraction.page_type marker {rules.page_type.selector}[{rules.page_type.attribute}] is missing",
-                "the page layout may have changed; run `python run.py check`",
-            )
+            marker_name = f"{rules.page_type.selector}[{rules.page_type.attribute}]"
+            raise ExtractError(f"extraction.page_type marker {marker_name} is missing", DRIFT_HINT)
         if value not in rules.page_type.accept:
             raise NotAnArticle(f"page type {value!r} is not one of {list(rules.page_type.accept)}")
     url = canonical_url(soup, page, source)
     title = _required_text(soup, rules.title, "title")
-    published = parse_published(
-        _required_text(soup, rules.published, "published"), rules.published_format, source.timezone
-    )
-    news_type = optional_text(soup, rules.news_type)
-    topics = all_texts(soup, rules.topics)
-    summary = optional_text(soup, rules.summary) or meta_description(soup)
-    body = extract_body(soup, rules, url)
+    published = _required_text(soup, rules.published, "published")
     return Article(
         url=url,
         title=title,
-        published=published,
-        news_type=news_type,
-        topics=topics,
-        summary=summary,
-        body_html=body,
+        published=parse_published(published, rules.published_format, source.timezone),
+        news_type=optional_text(soup, rules.news_type),
+        topics=all_texts(soup, rules.topics),
+        summary=optional_text(soup, rules.summary) or meta_description(soup),
+        body_html=extract_body(soup, rules, url),  # last: it takes the body apart
     )
 
 
@@ -143,32 +132,29 @@ def parse_published(text: str, format_: str, timezone: str) -> datetime:
 def extract_body(soup: BeautifulSoup, rules: Selectors, url: str) -> str:
     container = css(rules.body).select_one(soup)
     if container is None:
-        raise ExtractError(
-            f"extraction.body selector {rules.body!r} matched nothing",
-            "the page layout may have changed; run `python run.py check`",
-        )
+        raise ExtractError(f"extraction.body selector {rules.body!r} matched nothing", DRIFT_HINT)
     for selector in rules.body_exclude:
         for element in css(selector).select(container):
             element.decompose()
-    # One walk, not one CSS query per tag name (nor find_all, whose filters cost seven times the walk).
-    removed = [node for node in container.descendants if isinstance(node, Tag) and node.name in ALWAYS_REMOVED]
-    for element in removed:
-        if not element.decomposed:  # not already gone with an enclosing removed element
-            element.decompose()
+    remove_never_content(container)
     make_links_absolute(container, url)
     # Found but empty is not a missing container: the guard holds that one article back.
     return sanitise_html(container.decode_contents())
 
 
+def remove_never_content(element: Tag) -> None:
+    # One walk, not one CSS query per tag name (nor find_all, whose filters cost seven times the walk).
+    removed = [node for node in element.descendants if isinstance(node, Tag) and node.name in ALWAYS_REMOVED]
+    for node in removed:
+        if not node.decomposed:  # not already gone with an enclosing removed element
+            node.decompose()
+
+
 def _required_text(soup: BeautifulSoup, selector: str, field: str) -> str:
-    element = css(selector).select_one(soup)
-    text = clean_text(html_text(element)) if element is not None else ""
-    if not text:
-        found = "is empty" if element is not None else "matched nothing"
-        raise ExtractError(
-            f"extraction.{field} selector {selector!r} {found}",
-            "the page layout may have changed; run `python run.py check`",
-        )
+    text = optional_text(soup, selector)
+    if text is None:
+        found = "is empty" if css(selector).select_one(soup) is not None else "matched nothing"
+        raise ExtractError(f"extraction.{field} selector {selector!r} {found}", DRIFT_HINT)
     return text
 
 

@@ -16,6 +16,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from itertools import chain, repeat
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
@@ -130,11 +131,8 @@ def _blocks(article: Article, tree: BeautifulSoup) -> Iterator[tuple[str, str]]:
             if not header and row.find("td") is None:
                 header = cells
                 continue
-            labelled = [
-                f"{label}: {cell}" if label else cell
-                for label, cell in zip([*header, *[""] * len(cells)], cells, strict=False)
-            ]
-            yield "table", " · ".join(labelled)
+            labelled = zip(chain(header, repeat("")), cells, strict=False)  # (a row may outnumber its header)
+            yield "table", " · ".join(f"{label}: {cell}" if label else cell for label, cell in labelled)
         table.decompose()
     # (Walked, not find_all(BLOCKS): BeautifulSoup's filters cost five times this walk.)
     elements = [node for node in tree.descendants if isinstance(node, Tag) and node.name in BLOCKS]
@@ -158,21 +156,18 @@ def _sentence_dates(sentence: str, published: date) -> Iterator[tuple[str, date,
     matches = list(DATE.finditer(sentence))
     previous_end = 0
     for index, match in enumerate(matches):
-        day = _day(match, matches[index + 1 :], published)
-        next_start = matches[index + 1].start() if index + 1 < len(matches) else len(sentence)
+        later = matches[index + 1 :]
+        day = _day(match, later, published)
         left = sentence[previous_end : match.start()]
-        right = sentence[match.end() : next_start]
+        right = sentence[match.end() : later[0].start() if later else len(sentence)]
         previous_end = match.end()
         if day is None:
             continue
         kind = _kind(left, right)
-        if match.group("year") is None and not _year_is_certain(match, matches[index + 1 :]) and kind == "other":
+        year_is_certain = match["year"] or match["weekday"] or any(other["year"] for other in later)
+        if kind == "other" and not year_is_certain:
             continue  # a year guessed for a date that is only mentioned: not sure enough
         yield kind, day, _moment(day, left, right)
-
-
-def _year_is_certain(match: re.Match[str], later: list[re.Match[str]]) -> bool:
-    return match.group("weekday") is not None or any(other.group("year") for other in later)
 
 
 def _day(match: re.Match[str], later: list[re.Match[str]], published: date) -> date | None:
@@ -182,19 +177,12 @@ def _day(match: re.Match[str], later: list[re.Match[str]], published: date) -> d
     year_text = match.group("year") or next((other.group("year") for other in later if other.group("year")), None)
     if year_text is not None:
         return _valid(int(year_text), month, day, weekday)
+    near = [
+        found for year in range(published.year - 1, published.year + 2) if (found := _valid(year, month, day, weekday))
+    ]
     if weekday is not None:  # the year near publication whose day falls on that weekday, if only one does
-        fits = [
-            found
-            for year in (published.year - 1, published.year, published.year + 1)
-            if (found := _valid(year, month, day, weekday))
-        ]
-        return fits[0] if len(fits) == 1 else None
-    earliest = published - timedelta(days=31)
-    for year in (published.year - 1, published.year, published.year + 1):
-        candidate = _valid(year, month, day, None)
-        if candidate is not None and candidate >= earliest:
-            return candidate
-    return None
+        return near[0] if len(near) == 1 else None
+    return next((found for found in near if found >= published - timedelta(days=31)), None)
 
 
 def _valid(year: int, month: int, day: int, weekday: str | None) -> date | None:

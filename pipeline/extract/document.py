@@ -48,24 +48,21 @@ def extract_pdf(page: Page, source: Source, published: datetime | None = None) -
     if not lines:
         raise ExtractError("the PDF has no text layer (a scanned image?): nothing to publish", PDF_HINT)
     name = unquote(urlsplit(page.final_url).path.rstrip("/").rsplit("/", 1)[-1]) or page.final_url
-    zone = ZoneInfo(source.timezone)
     if published is None:
-        fetched = page.fetched_at.astimezone(zone)
-        usable = created is not None and date_problem(created.date(), page.fetched_at) is None
-        day = created.astimezone(zone).date() if usable and created is not None else fetched.date()
-        published = datetime.combine(day, time(0, 0), tzinfo=zone)
-    return (
-        Article(
-            url=page.final_url.split("#", 1)[0],
-            title=clean_text(title) or shorten(lines[0], 200) or clean_text(name),
-            published=published,
-            news_type=None,
-            topics=(),
-            summary="",
-            body_html=paragraphs_html(lines),
-        ),
-        notes,
+        if created is None or date_problem(created.date(), page.fetched_at) is not None:
+            created = page.fetched_at
+        zone = ZoneInfo(source.timezone)
+        published = datetime.combine(created.astimezone(zone).date(), time(0, 0), tzinfo=zone)
+    article = Article(
+        url=page.final_url.split("#", 1)[0],
+        title=clean_text(title) or shorten(lines[0], 200) or clean_text(name),
+        published=published,
+        news_type=None,
+        topics=(),
+        summary="",
+        body_html=paragraphs_html(lines),
     )
+    return article, notes
 
 
 def _read(body: bytes) -> tuple[str, datetime | None, list[str], list[str]]:

@@ -14,13 +14,7 @@ from trafilatura.settings import DEFAULT_CONFIG
 
 from pipeline.dom import css, html_text, make_links_absolute, parse_fragment, parse_html
 from pipeline.errors import ExtractError
-from pipeline.extract.article import (
-    ALWAYS_REMOVED,
-    all_texts,
-    canonical_url,
-    meta_description,
-    optional_text,
-)
+from pipeline.extract.article import all_texts, canonical_url, meta_description, optional_text, remove_never_content
 from pipeline.extract.sanitise import clean_text, sanitise_html
 from pipeline.model import Article, Page, Source
 
@@ -33,8 +27,8 @@ def extract_fallback(page: Page, source: Source) -> Article:
         html, url=page.final_url, with_metadata=True, include_links=True, include_formatting=True
     )
     body = main_html(html, page.final_url)
-    title = clean_text(getattr(document, "title", None) or "") if document is not None else ""
-    published_text = getattr(document, "date", None) if document is not None else None
+    title = clean_text(getattr(document, "title", None) or "")  # (getattr finds nothing on None)
+    published_text = getattr(document, "date", None)
     if not title:
         raise ExtractError("the fallback extractor found no title")
     if not published_text or not body:
@@ -48,7 +42,6 @@ def extract_fallback(page: Page, source: Source) -> Article:
     summary = optional_text(tree, rules.summary if rules else None) or meta_description(tree)
     news_type = optional_text(tree, rules.news_type if rules else None)
     topics = all_texts(tree, rules.topics if rules else None)
-    furniture = {text for text in (title, summary, news_type, *topics) if text}
     return Article(
         url=url,
         title=title,
@@ -56,7 +49,7 @@ def extract_fallback(page: Page, source: Source) -> Article:
         news_type=news_type,
         topics=topics,
         summary=summary,
-        body_html=clean_body(body, url, furniture),
+        body_html=clean_body(body, url, {text for text in (title, summary, news_type, *topics) if text}),
     )
 
 
@@ -86,7 +79,6 @@ def clean_body(body_html: str, url: str, furniture: set[str]) -> str:
         text = clean_text(html_text(block))
         if not block.decomposed and (text in furniture or (PUBLISHED_LINE.match(text) and len(text.split()) <= 5)):
             block.decompose()
-    for element in css(", ".join(ALWAYS_REMOVED)).select(container):
-        element.decompose()
+    remove_never_content(container)
     make_links_absolute(container, url)
     return sanitise_html(container.decode_contents())

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from bs4 import BeautifulSoup, Tag
+from bs4 import Tag
 from trafilatura.settings import use_config
 
 from pipeline.dom import html_text, parse_html
@@ -33,14 +33,13 @@ def extract_generic(page: Page, source: Source, item: FeedItem | None = None) ->
     """Raises NotHTML for a document that is not a web page, ExtractError when neither the page nor the
     feed item gives a title or a published date. A page with no main text gets an empty body, which the
     guard holds back."""
-    kind = not_html(page)
-    if kind is not None:
+    if (kind := not_html(page)) is not None:
         raise NotHTML(f"not an HTML page ({kind})")
     soup = parse_html(page)
-    html = str(soup)  # decoded with the same charset rule as every other page
     meta = page_metadata(soup, source.timezone)
     url = canonical_url(soup, page, source)
-    heading = _heading(soup)  # the page's own title: never part of the body, whatever title is chosen
+    h1 = soup.find("h1")  # the page's own title: never part of the body, whatever title is chosen
+    heading = _clean(html_text(h1)) if isinstance(h1, Tag) else None
     title = meta.title or _clean(item.title if item else None) or heading
     if not title:
         raise ExtractError("no title: no og:title, JSON-LD headline or <h1>", HINT)
@@ -51,7 +50,7 @@ def extract_generic(page: Page, source: Source, item: FeedItem | None = None) ->
         raise ExtractError("no published date: no article:published_time, JSON-LD datePublished or <time>", HINT)
     summary = meta.summary or _clean(item.summary if item else None) or ""
     topics = meta.categories or tuple(filter(None, (clean_text(name) for name in (item.categories if item else ()))))
-    body = main_html(html, page.final_url, TRAFILATURA)
+    body = main_html(str(soup), page.final_url, TRAFILATURA)  # str: decoded by the charset rule every page is
     return Article(
         url=url,
         title=title,
@@ -61,11 +60,6 @@ def extract_generic(page: Page, source: Source, item: FeedItem | None = None) ->
         summary=summary,
         body_html=clean_body(body, url, {text for text in (title, heading, summary, *topics) if text}) if body else "",
     )
-
-
-def _heading(soup: BeautifulSoup) -> str | None:
-    heading = soup.find("h1")
-    return _clean(html_text(heading)) if isinstance(heading, Tag) else None
 
 
 def _clean(text: str | None) -> str | None:

@@ -33,7 +33,9 @@ def page_metadata(soup: BeautifulSoup, timezone: str) -> PageMetadata:
     that has it: Open Graph / `article:` meta tags, then JSON-LD, then (the date) the first `<time>`."""
     ld = json_ld_article(soup)
     zone = ZoneInfo(timezone)
-    dates = (meta_values(soup, "article:published_time")[:1], [ld.get("datePublished")], _time_elements(soup))
+    time_element = soup.find("time", attrs={"datetime": True})
+    time_value = time_element.get("datetime") if isinstance(time_element, Tag) else None
+    dates = (meta_values(soup, "article:published_time")[:1], [ld.get("datePublished")], [time_value])
     published = next((day for group in dates for value in group if (day := parse_date(value, zone))), None)
     keywords = ld.get("keywords")
     ld_categories = keywords.split(",") if isinstance(keywords, str) else keywords if isinstance(keywords, list) else []
@@ -50,13 +52,9 @@ def page_metadata(soup: BeautifulSoup, timezone: str) -> PageMetadata:
 
 def meta_values(soup: BeautifulSoup, name: str) -> list[str]:
     """The content of every `<meta property=name>` (Open Graph's spelling) or `<meta name=name>`."""
-    found: list[str] = []
-    for meta in soup.find_all("meta"):
-        if isinstance(meta, Tag) and name in (meta.get("property"), meta.get("name")):
-            content = meta.get("content")
-            if isinstance(content, str) and content.strip():
-                found.append(content)
-    return found
+    metas = (meta for meta in soup.find_all("meta") if isinstance(meta, Tag))
+    contents = (meta.get("content") for meta in metas if name in (meta.get("property"), meta.get("name")))
+    return [content for content in contents if isinstance(content, str) and content.strip()]
 
 
 def json_ld_article(soup: BeautifulSoup) -> dict[str, Any]:
@@ -102,12 +100,6 @@ def parse_date(value: object, zone: ZoneInfo) -> datetime | None:
         return parsed.replace(tzinfo=zone) if parsed.tzinfo is None else parsed.astimezone(zone)
     except (ValueError, OverflowError):  # not ISO 8601, or a year no datetime holds in that zone
         return None
-
-
-def _time_elements(soup: BeautifulSoup) -> list[str]:
-    element = soup.find("time", attrs={"datetime": True})
-    value = element.get("datetime") if isinstance(element, Tag) else None
-    return [value] if isinstance(value, str) else []
 
 
 def _first_text(*values: object) -> str | None:

@@ -42,8 +42,7 @@ def sanitise_html(html: str) -> str:
     # never nests (`<h2><span><h2>`: a heading inside a heading), so the text reads back as another
     # tree. Cleaning again settles it, in one more pass in every case found (and at most three).
     for _ in range(3):
-        again = _clean_once(cleaned)
-        if again == cleaned:
+        if (again := _clean_once(cleaned)) == cleaned:
             break
         cleaned = again
     return cleaned
@@ -51,7 +50,7 @@ def sanitise_html(html: str) -> str:
 
 def _clean_once(html: str) -> str:
     cleaned = nh3.clean(
-        strip_control_characters(html),
+        CONTROL_CHARACTERS.sub("", html),
         tags=set(ALLOWED_TAGS),
         attributes={tag: set(names) for tag, names in ALLOWED_ATTRIBUTES.items()},
         url_schemes=set(URL_SCHEMES),
@@ -60,13 +59,9 @@ def _clean_once(html: str) -> str:
     )
     # A byte-order mark is never content (and html5ever drops a leading one, so keeping it would make
     # sanitising twice differ from sanitising once).
-    return strip_control_characters(cleaned).replace("\ufeff", "").strip()
-
-
-def strip_control_characters(text: str) -> str:
-    return CONTROL_CHARACTERS.sub("", text)
+    return CONTROL_CHARACTERS.sub("", cleaned).replace("\ufeff", "").strip()
 
 
 def clean_text(text: str) -> str:
     """Plain text for a title, summary or tag: no control characters, white space collapsed."""
-    return " ".join(strip_control_characters(text).split())
+    return " ".join(CONTROL_CHARACTERS.sub("", text).split())

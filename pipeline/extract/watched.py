@@ -12,7 +12,7 @@ from bs4 import Tag
 from pipeline.bounds import bounded_article
 from pipeline.dom import css, html_text, parse_html
 from pipeline.errors import ExtractError
-from pipeline.extract.article import ALWAYS_REMOVED, not_html
+from pipeline.extract.article import not_html, remove_never_content
 from pipeline.extract.document import extract_pdf, is_pdf, paragraphs_html
 from pipeline.extract.sanitise import clean_text
 from pipeline.model import Article, Page, Source, WatchedPage
@@ -32,8 +32,7 @@ def extract_watched(page: Page, source: Source, watched: WatchedPage, url: str, 
     if is_pdf(page):
         document, _ = extract_pdf(page, source, published)
         return bounded_article(replace(document, url=url))[0]
-    kind = not_html(page)
-    if kind is not None:
+    if (kind := not_html(page)) is not None:
         raise ExtractError(f"the watched page is not an HTML page or a PDF ({kind})", "check watch[].path")
     soup = parse_html(page)
     part = css(watched.selector).select_one(soup) if watched.selector else (soup.body or soup)
@@ -42,10 +41,10 @@ def extract_watched(page: Page, source: Source, watched: WatchedPage, url: str, 
             f"watch selector {watched.selector!r} matched nothing",
             "the page layout may have changed; fix the selector (`python run.py check` shows what matches)",
         )
-    for element in part.find_all(list(ALWAYS_REMOVED)):
-        if not element.decomposed:
-            element.decompose()
-    lines = text_lines(part)
+    remove_never_content(part)
+    for block in part.find_all(BLOCKS):
+        block.insert_after(LINE_BREAK)
+    lines = [line for line in (clean_text(text) for text in html_text(part, "").split(LINE_BREAK)) if line]
     if not lines:
         raise ExtractError("the watched page (or its selected part) has no text", "check watch[].selector")
     heading = soup.find("h1")
@@ -54,11 +53,3 @@ def extract_watched(page: Page, source: Source, watched: WatchedPage, url: str, 
         title = clean_text(soup.title.get_text())
     article = Article(url, title or watched.path, published, None, (), "", paragraphs_html(lines))
     return bounded_article(article)[0]  # a title past its cap is cut, as an article's is
-
-
-def text_lines(element: Tag) -> list[str]:
-    """The text of `element`, one line per block (a paragraph, a list item, a table cell), white space
-    collapsed: what a reader sees, and all that a change is told by."""
-    for block in element.find_all(BLOCKS):
-        block.insert_after(LINE_BREAK)
-    return [line for line in (clean_text(part) for part in html_text(element, "").split(LINE_BREAK)) if line]

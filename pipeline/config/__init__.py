@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 import yaml
 
 from pipeline import PRODUCT, __version__
-from pipeline.config.reader import Reader, between, check_http_url, check_one_line, duration
+from pipeline.config.reader import Reader, between, check_http_url, check_one_line
 from pipeline.config.selectors import recall_checked, record_checked
 from pipeline.config.sources import parse_sources
 from pipeline.config.subscriptions import parse_notify
@@ -127,7 +127,7 @@ def parse_config(data: Any, path: Path) -> Config:
         reader.mapping(top.get("feeds"), "feeds", {"title", "description", "max_items", "language"}),
     )
     sources = parse_sources(reader, top.get("sources"))
-    run_budget = duration(reader, top, "run_budget", "30m", at_most="24h")
+    run_budget = reader.duration(top, "", "run_budget", "30m", at_most="24h")
     health = _health(reader, reader.mapping(top.get("health"), "health", {"public", "stale_after"}))
     # A subscription may name a disabled source (it matches nothing until the source is enabled again).
     configured = {str(item["id"]) for item in top.get("sources") or [] if isinstance(item, dict) and "id" in item}

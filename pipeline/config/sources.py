@@ -16,7 +16,6 @@ from pipeline.config.reader import (
     check_regex,
     check_slug,
     check_timezone,
-    duration_at,
     join_key,
     parse_interval,
     shown,
@@ -111,7 +110,7 @@ def _source(reader: Reader, data: dict[str, Any], key: str, source_id: str) -> S
         attribution=get(data, key, "attribution", str) or "",
         schedule=_schedule(reader, data.get("schedule"), join_key(key, "schedule")),
         revisit=_revisit(reader, data.get("revisit"), join_key(key, "revisit")),
-        removal_grace_seconds=duration_at(reader, data, key, "removal_grace", "1h", allow_zero=True),
+        removal_grace_seconds=reader.duration(data, key, "removal_grace", "1h", zero=True),
         alerts=_alerts(reader, data.get("alerts"), join_key(key, "alerts")),
         expect=_expectations(reader, data.get("expect"), join_key(key, "expect")),
         fallback=_fallback(reader, data, key),
@@ -282,15 +281,11 @@ def _revisit(reader: Reader, value: Any, key: str) -> tuple[RevisitRule, ...]:
         if "every" not in data:
             reader.problem(join_key(item_key, "every"), "is required", "how often to re-check, e.g. 1d")
             continue
-        younger = (
-            duration_at(reader, data, item_key, "younger_than", "0s", allow_zero=True)
-            if "younger_than" in data
-            else None
-        )
+        younger = reader.duration(data, item_key, "younger_than", "0s", zero=True) if "younger_than" in data else None
         rules.append(
             RevisitRule(
                 younger_than_seconds=younger,
-                every_seconds=duration_at(reader, data, item_key, "every", "1d", allow_zero=True),
+                every_seconds=reader.duration(data, item_key, "every", "1d", zero=True),
             )
         )
     return tuple(rules) or DEFAULT_REVISIT

@@ -10,7 +10,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from pipeline.config.reader import Reader, between, check_slug, duration_at, join_key, value_problem
+from pipeline.config.reader import Reader, between, check_slug, join_key, value_problem
 from pipeline.subscriptions import DEFAULT_EVENTS, DIGESTS, EVENT_KINDS, NotifySettings, Subscription, Target
 
 SUBSCRIPTION_KEYS = {"id", "match", "events", "to", "digest", "remind_days"}
@@ -29,7 +29,7 @@ def parse_notify(
     clock = CLOCK.match(str(digest_at))
     if clock is None:
         reader.problem("digest_at", f"must be a time of day as HH:MM (NZ time), not {digest_at!r}", "e.g. 08:00")
-    give_up = duration_at(reader, top, "", "notify_give_up_after", "3d")
+    give_up = reader.duration(top, "", "notify_give_up_after", "3d")
     subscriptions: list[Subscription] = []
     entries = reader.get(top, "", "subscriptions", list, [])
     if len(entries) > MAX_SUBSCRIPTIONS:
@@ -45,7 +45,7 @@ def parse_notify(
     return NotifySettings(
         subscriptions=tuple(subscriptions),
         digest_at=(int(clock[1]), int(clock[2])) if clock else (8, 0),
-        give_up_after=give_up or 3 * 86400.0,
+        give_up_after=give_up,
     )
 
 
@@ -60,8 +60,8 @@ def _subscription(
     if identifier is None:
         return None
     key = f"subscriptions.{identifier}"  # messages name the subscription from here on
-    match = reader.mapping(data.get("match"), join_key(key, "match"), MATCH_KEYS)
     path = join_key(key, "match")
+    match = reader.mapping(data.get("match"), path, MATCH_KEYS)
     sources = reader.strings(match, path, "sources")
     for index, source in enumerate(sources):
         if source not in source_ids:

@@ -165,9 +165,9 @@ def run_command(arguments: argparse.Namespace) -> int:
     if arguments.command == "digest":
         return run_digest(config, arguments.period, arguments.subscription, arguments.wait)
     if arguments.command == "daemon":
-        from pipeline.daemon.schedule import run_daemon
+        from pipeline.daemon.schedule import Daemon
 
-        return run_daemon(config.path, log_format=arguments.log_format, verbose=arguments.verbose)
+        return Daemon(config.path, log_format=arguments.log_format, verbose=arguments.verbose).run()
     if arguments.command == "status":
         from pipeline.daemon.status import print_status
 

@@ -66,7 +66,6 @@ class SourceHealth:
 
 
 def attempts_from_report(report: SyncReport) -> list[Attempt]:
-    finished = report.finished_at or report.started_at
     attempts = []
     for source in report.sources:
         worked = source.new or source.updated or source.unchanged or source.skipped
@@ -85,16 +84,14 @@ def attempts_from_report(report: SyncReport) -> list[Attempt]:
             "problems": len(source.problems),
             "requests": source.requests,
         }
-        problems = source.problems or report.problems
-        error = problems[0] if problems else None
         attempts.append(
             Attempt(
                 source.source_id,
                 report.started_at,
-                finished,
+                report.finished_at or report.started_at,
                 outcome,
                 counts,
-                error,
+                next(iter(source.problems or report.problems), None),
                 degraded=tuple(source.degraded),
                 held_back=tuple(source.held_back),
                 stored=tuple(source.stored),
@@ -103,7 +100,7 @@ def attempts_from_report(report: SyncReport) -> list[Attempt]:
     return attempts
 
 
-def failed_attempt(source_id: str, started_at: datetime, message: str, hint: str = "") -> Attempt:
+def failed_attempt(source_id: str, started_at: datetime, message: str, hint: str) -> Attempt:
     """A run that ended without a report (it could not start, crashed, or ran over its budget)."""
     return Attempt(source_id, started_at, _now(), "failed", {}, Problem(source_id, "", "run", message, hint))
 
@@ -111,10 +108,8 @@ def failed_attempt(source_id: str, started_at: datetime, message: str, hint: str
 def read_health(state_dir: Path) -> dict[str, Any] | None:
     try:
         data = json.loads((state_dir / HEALTH_FILE).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return None
     except (OSError, ValueError):
-        return None  # a damaged file is replaced by the next run
+        return None  # none yet, or damaged: the next run writes it afresh
     return data if isinstance(data, dict) and isinstance(data.get("sources"), dict) else None
 
 

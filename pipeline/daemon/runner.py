@@ -96,26 +96,21 @@ class SyncRunner:
                     break
         for reader in readers:
             reader.join(timeout=5)
-        self._conclude(config, source, periods, started, code, overran, "".join(stdout), list(stderr_tail))
+        failure = self._conclude(config, source, code, overran, "".join(stdout), list(stderr_tail))
+        if failure is not None:
+            record_attempts(config, [failed_attempt(source.id, started, *failure)], periods, command="daemon")
 
     def _conclude(
-        self,
-        config: Config,
-        source: Source,
-        periods: Mapping[str, float],
-        started: datetime,
-        code: int,
-        overran: bool,
-        stdout: str,
-        stderr: list[str],
-    ) -> None:
+        self, config: Config, source: Source, code: int, overran: bool, stdout: str, stderr: list[str]
+    ) -> tuple[str, str] | None:
+        """The run's end logged; the failure (message, hint) to record, unless the child recorded its own."""
         report = _parse_report(stdout) if code in (0, 1) else None
         if report is not None:
             _log_report(source.id, code, report)
-            return  # the child recorded its health
+            return None
         if self.stop.is_set() and not overran:
             log_event(log, logging.WARNING, "run.abandoned", "stopped by a signal", source=source.id, exit=code)
-            return
+            return None
         if overran:
             message = f"ran over its wall-clock budget (run_budget {config.run_budget:g}s + {BUDGET_MARGIN_SECONDS:g}s) and was stopped"
             hint = "raise run_budget, or check why the site answers so slowly"
@@ -128,7 +123,7 @@ class SyncRunner:
             )
             hint = hint or f"run `python run.py sync --source {source.id} -v` to see the whole error"
         log_event(log, logging.ERROR, "run.failed", message, source=source.id, exit=code, hint=hint)
-        record_attempts(config, [failed_attempt(source.id, started, message, hint)], periods, command="daemon")
+        return message, hint
 
     def _wait_for_store(self, config: Config, source: Source) -> bool:
         """Wait (bounded, and stoppable) while a manual sync holds the store; False to skip this run."""
@@ -239,9 +234,9 @@ def _log_report(source_id: str, code: int, report: Mapping[str, Any]) -> None:
 def run_digest(config_path: Path, period: str, stop: threading.Event) -> None:
     """`run.py digest --period PERIOD` in a child process, as a sync is run; its outcome logged (its
     output names subscriptions and masked targets only)."""
-    command = [sys.executable, "-m", "pipeline.cli", "digest", "--period", period, "--config", str(config_path)]
     if stop.is_set():
         return
+    command = [sys.executable, "-m", "pipeline.cli", "digest", "--period", period, "--config", str(config_path)]
     try:
         done = subprocess.run(
             [*command, "--wait", str(LOCK_WAIT_SECONDS)],

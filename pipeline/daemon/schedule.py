@@ -177,10 +177,11 @@ class Daemon:
                 self.scheduler.remove_job(job_id)
             if not any(item.digest == period for item in self.config.notify.subscriptions):
                 continue
-            weekdays = "mon" if period == "weekly" else "*"
             self.scheduler.add_job(
                 run_digest,
-                CronTrigger(hour=hour, minute=minute, day_of_week=weekdays, timezone=TIMEZONE),
+                CronTrigger(
+                    hour=hour, minute=minute, day_of_week="mon" if period == "weekly" else "*", timezone=TIMEZONE
+                ),
                 args=[self.config_path, period, self.stop_requested],
                 id=job_id,
                 name=f"digest {period}",
@@ -279,7 +280,3 @@ def _file_stamp(path: Path) -> tuple[int, int, int] | None:
     except OSError:
         return None
     return (status.st_mtime_ns, status.st_size, status.st_ino)
-
-
-def run_daemon(config_path: Path, *, log_format: LogFormat = "text", verbose: bool = False) -> int:
-    return Daemon(config_path, log_format=log_format, verbose=verbose).run()

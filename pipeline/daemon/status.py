@@ -9,7 +9,6 @@ import sys
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from pipeline.daemon.health import (
     HEALTH_FILE,
@@ -21,19 +20,17 @@ from pipeline.daemon.health import (
     parse_time,
     read_health,
 )
+from pipeline.daemon.periods import TIMEZONE
 from pipeline.logs import visible
 from pipeline.model import Config
 from pipeline.store import STORE_FILE, inspect_store
 
-LOCAL = ZoneInfo("Pacific/Auckland")
 HELD_BACK_SHOWN = 10  # per source in the table; `--json` lists every one
 
 
-def print_status(config: Config, periods: Mapping[str, float], *, as_json: bool, now: datetime | None = None) -> int:
-    """`run.py status`: 0 when every source is healthy, 1 when one is not, 2 when no health is recorded
-    or the store is damaged (a monitoring check must not call a damaged store healthy)."""
-    now = now or datetime.now(UTC).replace(microsecond=0)
-    inspect_store(config.state_dir / STORE_FILE)  # a damaged store is an error, whatever the last runs said
+def print_status(config: Config, periods: Mapping[str, float], *, as_json: bool) -> int:
+    now = datetime.now(UTC).replace(microsecond=0)
+    inspect_store(config.state_dir / STORE_FILE)  # a monitoring check must not call a damaged store healthy
     health = read_health(config.state_dir)
     if health is None:
         print(f"error: no health recorded yet in {config.state_dir / HEALTH_FILE}", file=sys.stderr)
@@ -113,4 +110,4 @@ def _when(value: object, now: datetime) -> str:
     moment = parse_time(value)
     if moment is None:
         return "never"
-    return f"{moment.astimezone(LOCAL):%Y-%m-%d %H:%M %Z} ({age_text(now - moment)} ago)"
+    return f"{moment.astimezone(TIMEZONE):%Y-%m-%d %H:%M %Z} ({age_text(now - moment)} ago)"

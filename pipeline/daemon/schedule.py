@@ -111,7 +111,6 @@ class Daemon:
             job_defaults={"max_instances": 1, "coalesce": True, "misfire_grace_time": MISFIRE_GRACE_SECONDS},
         )
         self.scheduler.add_listener(self._on_job_event, EVENT_JOB_MAX_INSTANCES | EVENT_JOB_MISSED | EVENT_JOB_ERROR)
-        self._stopping = False
 
     def run(self) -> int:
         """Schedule every source and run until SIGTERM or SIGINT. Returns the exit code (0)."""
@@ -208,8 +207,7 @@ class Daemon:
     def _tick(self) -> None:
         notify_systemd("WATCHDOG=1")
         if self.stop_requested.is_set():
-            if not self._stopping:
-                self._stopping = True
+            if self.scheduler.running:  # (shut down once)
                 notify_systemd("STOPPING=1")
                 log_event(log, logging.INFO, "daemon.stopping", running=self.runner.busy)
                 self.scheduler.shutdown(wait=False)

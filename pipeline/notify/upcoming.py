@@ -10,10 +10,11 @@ from datetime import date, datetime
 
 from pipeline.dom import html_text
 from pipeline.model import Config, StoredArticle
-from pipeline.notify.messages import EventText, event_message
+from pipeline.notify.messages import EventText
+from pipeline.notify.route import fan_out
 from pipeline.publish.dated import DatedEvent, due_within, from_json
 from pipeline.store import Queued, Store
-from pipeline.subscriptions import EventFacts, Subscription, matches
+from pipeline.subscriptions import EventFacts, Subscription
 
 
 def route_reminders(config: Config, store: Store, today: date, now: datetime) -> int:
@@ -66,14 +67,8 @@ def _reminders(
             when = f"{day}, {event.at:%H:%M %Z}" if event.at else day  # as the Coming up page says it
             summary = f"{event.label}, {when}: {event.sentence}"
             words = EventText("upcoming", f"{event.label}: {article.title}", summary, None, archive_url, article.url)
-            message = None
-            for subscription in reminding:
-                if event.day > _last_day(today, subscription) or not matches(subscription, facts):
-                    continue
-                message = message or event_message(words, source).to_json()
-                key = _key(event)
-                for target in (None,) if subscription.digest != "none" else subscription.targets:
-                    yield Queued(subscription.id, target.key if target else None, key, "upcoming", message)
+            near = [item for item in reminding if event.day <= _last_day(today, item)]
+            yield from fan_out(near, facts, words, source, _key(event))
 
 
 def _key(event: DatedEvent) -> str:

@@ -167,7 +167,7 @@ def run_command(arguments: argparse.Namespace) -> int:
     if arguments.command == "daemon":
         from pipeline.daemon.schedule import Daemon
 
-        return Daemon(config.path, log_format=arguments.log_format, verbose=arguments.verbose).run()
+        return Daemon(config, log_format=arguments.log_format, verbose=arguments.verbose).run()
     if arguments.command == "status":
         from pipeline.daemon.status import print_status
 

@@ -39,10 +39,10 @@ EXIT_INTERRUPTED = 130
 
 class SyncRunner:
     def __init__(self, config_path: Path, stop: threading.Event, *, log_format: LogFormat, verbose: bool) -> None:
-        self.config_path = config_path
         self.stop = stop
-        self.log_format = log_format
-        self.verbose = verbose
+        self.command = [sys.executable, "-m", "pipeline.cli", "sync", "--config", str(config_path), "--json"]
+        self.command += ["--wait", f"{LOCK_WAIT_SECONDS:g}", "--log-format", log_format]
+        self.command += ["--verbose"] if verbose else []
         self._idle = threading.Event()
         self._idle.set()
 
@@ -67,7 +67,7 @@ class SyncRunner:
             return
         started = datetime.now(UTC).replace(microsecond=0)
         process = subprocess.Popen(
-            self._command(source),
+            [*self.command, "--source", source.id],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             stdin=subprocess.DEVNULL,
@@ -144,12 +144,6 @@ class SyncRunner:
                     announced = True
             self.stop.wait(0.5)
         return False
-
-    def _command(self, source: Source) -> list[str]:
-        command = [sys.executable, "-m", "pipeline.cli", "sync", "--config", str(self.config_path)]
-        command += ["--source", source.id, "--wait", f"{LOCK_WAIT_SECONDS:g}", "--json"]
-        command += ["--log-format", self.log_format] + (["--verbose"] if self.verbose else [])
-        return command
 
 
 def _cli_error(stderr: list[str]) -> tuple[str, str] | None:

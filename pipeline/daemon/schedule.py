@@ -98,13 +98,12 @@ def notify_systemd(state: str) -> None:
 
 
 class Daemon:
-    def __init__(self, config_path: Path, *, log_format: LogFormat = "text", verbose: bool = False) -> None:
-        self.config_path = config_path
-        self.config = load_config(config_path)
-        self._stamp = _file_stamp(config_path)
+    def __init__(self, config: Config, *, log_format: LogFormat = "text", verbose: bool = False) -> None:
+        self.config = config  # its path stays the same through reloads
+        self._stamp = _file_stamp(config.path)
         self.stop_requested = threading.Event()
         self.reload_requested = threading.Event()
-        self.runner = SyncRunner(config_path, self.stop_requested, log_format=log_format, verbose=verbose)
+        self.runner = SyncRunner(config.path, self.stop_requested, log_format=log_format, verbose=verbose)
         self.scheduler = BlockingScheduler(
             timezone=TIMEZONE,
             executors={"default": ThreadPoolExecutor(1), "control": ThreadPoolExecutor(1)},
@@ -138,7 +137,7 @@ class Daemon:
                 log,
                 logging.INFO,
                 "daemon.started",
-                config=str(self.config_path),
+                config=str(self.config.path),
                 pid=os.getpid(),
                 sources=[source.id for source in self.config.sources],
             )
@@ -181,7 +180,7 @@ class Daemon:
                 CronTrigger(
                     hour=hour, minute=minute, day_of_week="mon" if period == "weekly" else "*", timezone=TIMEZONE
                 ),
-                args=[self.config_path, period, self.stop_requested],
+                args=[self.config.path, period, self.stop_requested],
                 id=job_id,
                 name=f"digest {period}",
                 next_run_time=datetime.now(TIMEZONE),
@@ -212,7 +211,7 @@ class Daemon:
                 log_event(log, logging.INFO, "daemon.stopping", running=self.runner.busy)
                 self.scheduler.shutdown(wait=False)
             return
-        stamp = _file_stamp(self.config_path)
+        stamp = _file_stamp(self.config.path)
         if self.reload_requested.is_set() or stamp != self._stamp:
             why = "SIGHUP" if self.reload_requested.is_set() else "file changed"
             self.reload_requested.clear()
@@ -221,7 +220,7 @@ class Daemon:
 
     def _reload(self, why: str) -> None:
         try:
-            config = load_config(self.config_path)
+            config = load_config(self.config.path)
             check_targets(config)
             triggers = _triggers(config)
         except PanuiError as error:

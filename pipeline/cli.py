@@ -259,12 +259,11 @@ def print_report(report: SyncReport, output_dir: str, *, dry_run: bool = False) 
             for item in items:
                 show(f"  {label}: {item}")
     count = len(report.files_written)
+    files = f"{count} file{'s' if count != 1 else ''}"
     if dry_run:
-        show(
-            f"would publish: {count} file{'s' if count != 1 else ''} would change in {output_dir} (before new articles)"
-        )
-    elif report.files_written:
-        show(f"published: {count} file{'s' if count != 1 else ''} changed in {output_dir}")
+        show(f"would publish: {files} would change in {output_dir} (before new articles)")
+    elif count:
+        show(f"published: {files} changed in {output_dir}")
     elif report.empty_store:
         show(f"published: nothing yet: no article has been stored, so {output_dir} holds no feeds or pages")
     else:

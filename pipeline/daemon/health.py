@@ -157,11 +157,11 @@ def record_report(config: Config, report: SyncReport, periods: Mapping[str, floa
 
 def notify_entries(problems: Sequence[Problem]) -> list[dict[str, str]]:
     """The subscriptions' messages pending or given up, each by subscription and target label."""
-    found = [problem for problem in problems if problem.stage == "notify" and problem.url.startswith("subscription ")]
     return [
         dict(zip(("subscription", "target"), problem.url.removeprefix("subscription ").split(" ", 1), strict=False))
         | {"message": problem.message}
-        for problem in found
+        for problem in problems
+        if problem.stage == "notify" and problem.url.startswith("subscription ")
     ]
 
 
@@ -194,10 +194,9 @@ def held_back_entries(
     }
     for problem in held:
         since = (known.get(problem.url) or {}).get("since") or iso_time(when)
-        reason = problem.message.removeprefix("held back: ")
         known[problem.url] = {
             "url": problem.url,
-            "reason": reason,
+            "reason": problem.message.removeprefix("held back: "),
             "hint": problem.hint,
             "since": since,
             "last_seen": iso_time(when),

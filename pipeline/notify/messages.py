@@ -68,19 +68,16 @@ def event_message(event: EventText, source: Source) -> Message:
         note = f"{source.name} no longer publishes this; the archived copy stays readable."
         paragraphs.append((note, escape(note)))
     links = [("Archived copy", event.archive_url), ("Original", event.original_url)]
-    paragraphs.append(
+    paragraphs += [
         (
             "\n".join(f"{name}: {url}" for name, url in links),
             "<br>".join(f'{name}: <a href="{escape(url)}">{escape(url)}</a>' for name, url in links),
-        )
-    )
-    credit = f"{source.attribution} Licence: {source.licence.name} ({source.licence.url})"
-    paragraphs.append(
+        ),
         (
-            credit,
+            f"{source.attribution} Licence: {source.licence.name} ({source.licence.url})",
             f'{escape(source.attribution)} Licence: <a href="{escape(source.licence.url)}">{escape(source.licence.name)}</a>',
-        )
-    )
+        ),
+    ]
     text = "\n\n".join(plain for plain, _ in paragraphs)
     html = f"<h1>{escape(subject)}</h1>\n" + "\n".join(f"<p>{markup}</p>" for _, markup in paragraphs)
     gist = event.passage or event.summary

@@ -10,13 +10,12 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pipeline.bounds import CONTROLS, SURROGATES, shorten, web_url
 
-T = TypeVar("T")
 MISSING: Any = object()
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 INTERVAL = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$")
@@ -53,7 +52,7 @@ class Reader:
         data: dict[str, Any],
         key: str,
         name: str,
-        kind: type[T] | tuple[type, ...],
+        kind: type | tuple[type, ...],
         default: Any = MISSING,
         check: Callable[[Any], str | tuple[str, str] | None] | None = None,  # a message, or (message, hint)
     ) -> Any:

@@ -107,20 +107,16 @@ def _targets(reader: Reader, data: dict[str, Any], key: str, environment: Mappin
         if not isinstance(url, str) or value_problem(url) or not url.strip():
             reader.problem(place, "must be an Apprise URL (one line of text)")
             continue
-        missing = [name for name in VARIABLE.findall(url) if name not in environment or not environment[name]]
         bad = [name for name in VARIABLE.findall(url) if not ENVIRONMENT_NAME.match(name)]
-        if bad or missing:
-            names = ", ".join(f"${{{name}}}" for name in bad or missing)
-            hint = (
-                "a name of letters, digits and _"
-                if bad
-                else "export it in Pānui's environment (e.g. the service's EnvironmentFile)"
-            )
-            reader.problem(
-                place, f"{names} {'is not a variable name' if bad else 'is not set in the environment'}", hint
-            )
-            continue
-        targets.append(Target(VARIABLE.sub(lambda found: environment[found[1]], url).strip(), number))
+        missing = [name for name in VARIABLE.findall(url) if not environment.get(name)]
+        names = ", ".join(f"${{{name}}}" for name in bad or missing)
+        if bad:
+            reader.problem(place, f"{names} is not a variable name", "a name of letters, digits and _")
+        elif missing:
+            hint = "export it in Pānui's environment (e.g. the service's EnvironmentFile)"
+            reader.problem(place, f"{names} is not set in the environment", hint)
+        else:
+            targets.append(Target(VARIABLE.sub(lambda found: environment[found[1]], url).strip(), number))
     return tuple(targets)
 
 

@@ -182,6 +182,10 @@ def between(low: int, high: int, *, above: bool = False) -> Callable[[float], st
     return check
 
 
+def one_of(*choices: str) -> Callable[[str], str | None]:
+    return lambda value: None if value in choices else f"must be one of {', '.join(choices)}, not {value!r}"
+
+
 def check_regex(value: str) -> str | None:
     try:
         re.compile(value)

@@ -17,6 +17,7 @@ from pipeline.config.reader import (
     check_slug,
     check_timezone,
     join_key,
+    one_of,
     parse_interval,
     shown,
 )
@@ -113,7 +114,7 @@ def _source(reader: Reader, data: dict[str, Any], key: str, source_id: str) -> S
         removal_grace_seconds=reader.duration(data, key, "removal_grace", "1h", zero=True),
         alerts=_alerts(reader, data.get("alerts"), join_key(key, "alerts")),
         expect=_expectations(reader, data.get("expect"), join_key(key, "expect")),
-        fallback=_fallback(reader, data, key),
+        fallback=get(data, key, "fallback", str, "trafilatura", one_of("trafilatura", "none")) == "trafilatura",
         watch=watch,
     )
     _feeds_on_host(reader, source, key)
@@ -323,10 +324,3 @@ def _expectations(reader: Reader, value: Any, key: str) -> Expectations:
         ),
         min_links=reader.get(data, key, "min_links", int, defaults.min_links, between(0, 1_000_000)),
     )
-
-
-def _fallback(reader: Reader, data: dict[str, Any], key: str) -> bool:
-    value = reader.get(data, key, "fallback", str, "trafilatura")
-    if value not in ("trafilatura", "none"):
-        reader.problem(join_key(key, "fallback"), f"must be 'trafilatura' or 'none', not {value!r}")
-    return bool(value == "trafilatura")

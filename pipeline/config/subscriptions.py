@@ -10,7 +10,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from pipeline.config.reader import Reader, between, check_slug, join_key, value_problem
+from pipeline.config.reader import Reader, between, check_slug, join_key, one_of, value_problem
 from pipeline.subscriptions import DEFAULT_EVENTS, DIGESTS, EVENT_KINDS, NotifySettings, Subscription, Target
 
 SUBSCRIPTION_KEYS = {"id", "match", "events", "to", "digest", "remind_days"}
@@ -74,9 +74,7 @@ def _subscription(
     for event in events:
         if event not in EVENT_KINDS:
             reader.problem(join_key(key, "events"), f"{event!r} is not an event", f"events: {', '.join(EVENT_KINDS)}")
-    digest = reader.get(data, key, "digest", str, "none")
-    if digest not in DIGESTS:
-        reader.problem(join_key(key, "digest"), f"must be one of {', '.join(DIGESTS)}, not {digest!r}")
+    digest = reader.get(data, key, "digest", str, "none", one_of(*DIGESTS))
     return Subscription(
         id=identifier,
         sources=sources,

@@ -148,7 +148,7 @@ def _discovery(reader: Reader, value: Any, key: str) -> Discovery:
     return Discovery(
         listings=tuple(listings),
         sitemap=sitemap,
-        article_paths=re.compile(pattern if pattern is not None else ".*"),
+        article_paths=re.compile(pattern),
         never_fetch=never,
         feeds=feeds,
     )

@@ -76,21 +76,13 @@ def attempts_from_report(report: SyncReport) -> list[Attempt]:
             outcome = "degraded"  # articles may still arrive (sitemap, fallback), but selectors need fixing
         elif source.problems:
             outcome = "problems"
-        counts = {
-            "new": len(source.new),
-            "updated": len(source.updated),
-            "unchanged": source.unchanged,
-            "skipped": source.skipped,
-            "problems": len(source.problems),
-            "requests": source.requests,
-        }
         attempts.append(
             Attempt(
                 source.source_id,
                 report.started_at,
                 report.finished_at or report.started_at,
                 outcome,
-                counts,
+                counted(vars(source)),
                 next(iter(source.problems or report.problems), None),
                 degraded=tuple(source.degraded),
                 held_back=tuple(source.held_back),
@@ -98,6 +90,12 @@ def attempts_from_report(report: SyncReport) -> list[Attempt]:
             )
         )
     return attempts
+
+
+def counted(figures: Mapping[str, Any]) -> dict[str, int]:
+    """A source's figures of a run (COUNTS), from its report: a list (new, updated, problems) by its length."""
+    values = {name: figures.get(name) for name in COUNTS}
+    return {name: len(value) if isinstance(value, list) else int(value or 0) for name, value in values.items()}
 
 
 def failed_attempt(source_id: str, started_at: datetime, message: str, hint: str) -> Attempt:

@@ -24,7 +24,7 @@ from types import FrameType
 from typing import IO, Any
 
 import pipeline
-from pipeline.daemon.health import failed_attempt, record_attempts
+from pipeline.daemon.health import counted, failed_attempt, record_attempts
 from pipeline.errors import LockError
 from pipeline.logs import LogFormat, is_log_line, log_event
 from pipeline.model import Config, Source
@@ -205,20 +205,8 @@ def _log_report(source_id: str, code: int, report: Mapping[str, Any]) -> None:
                 stage=problem.get("stage"),
                 url=problem.get("url"),
             )
-        log_event(
-            log,
-            logging.INFO,
-            "run.finished",
-            source=entry.get("id"),
-            exit=code,
-            new=len(entry.get("new") or []),
-            updated=len(entry.get("updated") or []),
-            unchanged=entry.get("unchanged"),
-            skipped=entry.get("skipped"),
-            problems=len(entry.get("problems") or []),
-            requests=entry.get("requests"),
-            files_written=report.get("files_written"),
-        )
+        figures: dict[str, Any] = {"source": entry.get("id"), "exit": code, **counted(entry)}
+        log_event(log, logging.INFO, "run.finished", **figures, files_written=report.get("files_written"))
     for problem in report.get("problems") or []:
         log_event(
             log, logging.ERROR, "run.problem", str(problem.get("message")), source=source_id, stage=problem.get("stage")

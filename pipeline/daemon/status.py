@@ -66,9 +66,7 @@ def render_table(statuses: Sequence[SourceHealth], now: datetime) -> str:
                 status.state if status.healthy else status.state.upper(),
                 _when(status.entry.get("last_attempt"), now),
                 _when(status.entry.get("last_success"), now),
-                str(last_run.get("new", "-")),
-                str(last_run.get("updated", "-")),
-                str(last_run.get("problems", "-")),
+                *(str(last_run.get(name, "-")) for name in ("new", "updated", "problems")),
             )
         )
     widths = [max(len(row[index]) for row in [headings, *rows]) for index in range(len(headings))]

@@ -167,10 +167,8 @@ def _end(process: subprocess.Popen[str]) -> int:
         return process.wait()
 
 
-def _relay(stream: IO[str] | None, tail: deque[str], source_id: str) -> None:
+def _relay(stream: IO[str], tail: deque[str], source_id: str) -> None:
     """The child's stderr into the daemon's log, line by line as it comes."""
-    if stream is None:
-        return
     for line in stream:
         tail.append(line)
         if is_log_line(line):
@@ -180,9 +178,8 @@ def _relay(stream: IO[str] | None, tail: deque[str], source_id: str) -> None:
             log_event(log, logging.WARNING, "run.output", line.rstrip(), source=source_id)
 
 
-def _collect(stream: IO[str] | None, into: list[str]) -> None:
-    if stream is not None:
-        into.append(stream.read())
+def _collect(stream: IO[str], into: list[str]) -> None:
+    into.append(stream.read())
 
 
 def _parse_report(stdout: str) -> dict[str, Any] | None:

@@ -97,10 +97,9 @@ def subscription_lines(config: Config, health: Mapping[str, Any]) -> list[str]:
         for item in config.notify.subscriptions
     ]
     notifications = health.get("notifications") or {}
-    for entry in notifications.get("pending") or []:
-        lines.append(f"{entry.get('subscription')} {entry.get('target')}: {entry.get('message')}")
-    for entry in notifications.get("given_up") or []:
-        lines.append(f"GIVEN UP: {entry.get('subscription')} {entry.get('target')}: {entry.get('message')}")
+    for kind, prefix in (("pending", ""), ("given_up", "GIVEN UP: ")):
+        for entry in notifications.get(kind) or []:
+            lines.append(f"{prefix}{entry.get('subscription')} {entry.get('target')}: {entry.get('message')}")
     return lines
 
 

@@ -130,11 +130,9 @@ class SyncRunner:
         deadline = time.monotonic() + LOCK_WAIT_SECONDS
         announced = False
         while not self.stop.is_set():
-            probe = StoreLock(config.state_dir)
             try:
-                probe.acquire()
-                probe.release()
-                return True
+                with StoreLock(config.state_dir):  # free now: the child takes it (with --wait, for a race)
+                    return True
             except LockError as error:
                 if time.monotonic() > deadline:
                     log_event(log, logging.WARNING, "run.skipped", error.message, source=source.id)

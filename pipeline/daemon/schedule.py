@@ -91,8 +91,7 @@ def notify_systemd(state: str) -> None:
     target = "\0" + address[1:] if address.startswith("@") else address
     try:
         with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as connection:
-            connection.connect(target)
-            connection.sendall(state.encode())
+            connection.sendto(state.encode(), target)
     except OSError:
         log.debug("cannot notify systemd at %s", address)
 

@@ -241,7 +241,7 @@ def _schedule(reader: Reader, value: Any, key: str) -> Schedule:
     data = reader.mapping(value, key, {"interval", "cron", "jitter"})
     interval = data.get("interval")
     cron = reader.get(data, key, "cron", str, None)
-    seconds: float | None = None
+    seconds = 900.0 if cron is None else None  # every 15 minutes, unless an interval or a cron says otherwise
     if interval is not None and cron is not None:
         reader.problem(key, "has both interval and cron", "keep one of them")
     if interval is not None:
@@ -258,8 +258,6 @@ def _schedule(reader: Reader, value: Any, key: str) -> Schedule:
             f"{cron!r} is not a 5-field crontab",
             "minute hour day month weekday, e.g. '0 */2 * * *'",
         )
-    if interval is None and cron is None:
-        seconds = 900.0
     jitter = reader.get(data, key, "jitter", (int, float), 120, between(0, 86400))
     return Schedule(interval_seconds=seconds, cron=cron, jitter_seconds=float(jitter))
 

@@ -296,12 +296,9 @@ def public_view(health: Mapping[str, Any]) -> dict[str, Any]:
 def _health_lock(state_dir: Path) -> Iterator[None]:
     """Serialises read-modify-write of health.json between a sync and the daemon."""
     state_dir.mkdir(parents=True, exist_ok=True)
-    handle = os.open(state_dir / HEALTH_LOCK, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        fcntl.flock(handle, fcntl.LOCK_EX)
+    with os.fdopen(os.open(state_dir / HEALTH_LOCK, os.O_RDWR | os.O_CREAT, 0o644)) as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)  # released when the file is closed
         yield
-    finally:
-        os.close(handle)  # closing releases the flock
 
 
 def _dump(data: Mapping[str, Any]) -> bytes:

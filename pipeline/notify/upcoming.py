@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator
+from contextlib import closing
 from datetime import date, datetime
 
 from pipeline.dom import html_text
@@ -23,8 +24,7 @@ def route_reminders(config: Config, store: Store, today: date, now: datetime) ->
     if not reminding:
         return 0
     horizon = max(item.remind_days for item in reminding)
-    catalogue = store.catalogue(config.state_dir)
-    try:
+    with closing(store.catalogue(config.state_dir)) as catalogue:
         due: dict[int, list[DatedEvent]] = defaultdict(list)
         for article_id, dates in catalogue.dated(today):
             due[article_id] += due_within(from_json(dates), today, horizon)
@@ -35,13 +35,10 @@ def route_reminders(config: Config, store: Store, today: date, now: datetime) ->
         for article_id, events in due.items():
             due[article_id] = [event for event in events if any(_owed(item, event, today, told) for item in reminding)]
         articles = catalogue.articles([article_id for article_id, events in due.items() if events])
-    finally:
-        catalogue.close()
     if not articles:
         return 0
     bodies = store.bodies(item.id for item in articles)
-    queued = list(_reminders(config, reminding, articles, bodies, due, today))
-    return store.queue_reminders(queued, now)
+    return store.queue_reminders(list(_reminders(config, reminding, articles, bodies, due, today)), now)
 
 
 def _reminders(

@@ -165,9 +165,9 @@ def run_command(arguments: argparse.Namespace) -> int:
     if arguments.command == "digest":
         return run_digest(config, arguments.period, arguments.subscription, arguments.wait)
     if arguments.command == "daemon":
-        from pipeline.daemon.schedule import run_daemon
+        from pipeline.daemon.schedule import Daemon
 
-        return run_daemon(config.path, log_format=arguments.log_format, verbose=arguments.verbose)
+        return Daemon(config, log_format=arguments.log_format, verbose=arguments.verbose).run()
     if arguments.command == "status":
         from pipeline.daemon.status import print_status
 
@@ -259,12 +259,11 @@ def print_report(report: SyncReport, output_dir: str, *, dry_run: bool = False) 
             for item in items:
                 show(f"  {label}: {item}")
     count = len(report.files_written)
+    files = f"{count} file{'s' if count != 1 else ''}"
     if dry_run:
-        show(
-            f"would publish: {count} file{'s' if count != 1 else ''} would change in {output_dir} (before new articles)"
-        )
-    elif report.files_written:
-        show(f"published: {count} file{'s' if count != 1 else ''} changed in {output_dir}")
+        show(f"would publish: {files} would change in {output_dir} (before new articles)")
+    elif count:
+        show(f"published: {files} changed in {output_dir}")
     elif report.empty_store:
         show(f"published: nothing yet: no article has been stored, so {output_dir} holds no feeds or pages")
     else:

@@ -231,7 +231,7 @@ def test_the_daemon_schedules_each_digest_period_in_use_at_digest_at(tmp_path: P
         {"id": "now", "to": ["json://h/"]},
         digest_at="07:30",
     )
-    daemon = Daemon(path)
+    daemon = Daemon(load_config(path))
     daemon._schedule_digests()
 
     assert daemon.scheduler.get_job("digest:daily") is None

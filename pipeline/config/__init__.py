@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 import yaml
 
 from pipeline import PRODUCT, __version__
-from pipeline.config.reader import Reader, between, check_http_url, check_one_line, duration
+from pipeline.config.reader import Reader, between, check_http_url, check_one_line
 from pipeline.config.selectors import recall_checked, record_checked
 from pipeline.config.sources import parse_sources
 from pipeline.config.subscriptions import parse_notify
@@ -122,13 +122,10 @@ def parse_config(data: Any, path: Path) -> Config:
         )
     recall_checked(state_dir)  # before the sources' selectors are checked
     user_agent, contact = _user_agent(reader, top)
-    feeds = _feeds(
-        reader,
-        reader.mapping(top.get("feeds"), "feeds", {"title", "description", "max_items", "language"}),
-    )
+    feeds = _feeds(reader, top.get("feeds"))
     sources = parse_sources(reader, top.get("sources"))
-    run_budget = duration(reader, top, "run_budget", "30m", at_most="24h")
-    health = _health(reader, reader.mapping(top.get("health"), "health", {"public", "stale_after"}))
+    run_budget = reader.duration(top, "", "run_budget", "30m", at_most="24h")
+    health = _health(reader, top.get("health"))
     # A subscription may name a disabled source (it matches nothing until the source is enabled again).
     configured = {str(item["id"]) for item in top.get("sources") or [] if isinstance(item, dict) and "id" in item}
     notify = parse_notify(reader, top, configured, os.environ)
@@ -199,14 +196,16 @@ def _user_agent(reader: Reader, top: dict[str, Any]) -> tuple[str, str]:
     return f"{PRODUCT}/{__version__} (announcement feeds; +{contact})", contact
 
 
-def _health(reader: Reader, data: dict[str, Any]) -> HealthSettings:
+def _health(reader: Reader, value: Any) -> HealthSettings:
+    data = reader.mapping(value, "health", {"public", "stale_after"})
     return HealthSettings(
         public=reader.get(data, "health", "public", bool, False),
         stale_after=float(reader.get(data, "health", "stale_after", (int, float), 3, between(0, 1000, above=True))),
     )
 
 
-def _feeds(reader: Reader, data: dict[str, Any]) -> FeedSettings:
+def _feeds(reader: Reader, value: Any) -> FeedSettings:
+    data = reader.mapping(value, "feeds", {"title", "description", "max_items", "language"})
     return FeedSettings(
         title=reader.get(data, "feeds", "title", str, "Pānui"),
         description=reader.get(

@@ -1,5 +1,5 @@
 """Reading sources.yaml: a reader that collects every problem with its key path, and the checks
-that values must pass. Shared by pipeline/config/__init__.py (top level) and pipeline/config/sources.py.
+that values must pass. Shared by the modules of pipeline/config/.
 
 Every number has a range and every text is free of control characters, checked here as it is read:
 an infinite, NaN or enormous number, or a NUL in a string, would otherwise pass and crash a later run
@@ -10,13 +10,12 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pipeline.bounds import CONTROLS, SURROGATES, shorten, web_url
 
-T = TypeVar("T")
 MISSING: Any = object()
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 INTERVAL = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$")
@@ -53,7 +52,7 @@ class Reader:
         data: dict[str, Any],
         key: str,
         name: str,
-        kind: type[T] | tuple[type, ...],
+        kind: type | tuple[type, ...],
         default: Any = MISSING,
         check: Callable[[Any], str | tuple[str, str] | None] | None = None,  # a message, or (message, hint)
     ) -> Any:
@@ -94,6 +93,23 @@ class Reader:
             else:
                 good.append(item)
         return tuple(good)
+
+    def duration(
+        self, data: dict[str, Any], key: str, name: str, default: str, *, zero: bool = False, at_most: str = "3650d"
+    ) -> float:
+        """Seconds, from more than 0 (or 0 itself, if `zero`) to `at_most`: e.g. 30s, 15m, 2h, 7d."""
+        value = default if data.get(name) is None else data[name]
+        if zero and value in (0, "0", "0s"):
+            return 0.0
+        seconds = parse_interval(value) if isinstance(value, str | int | float) else None
+        if seconds is None or seconds > (parse_interval(at_most) or 0):
+            self.problem(
+                join_key(key, name),
+                value_problem(value) or f"cannot read {shown(value)} as a duration up to {at_most}",
+                "a number with s, m, h or d, e.g. 30m",
+            )
+            return 0.0
+        return seconds
 
 
 def value_problem(value: Any) -> str | None:
@@ -166,6 +182,10 @@ def between(low: int, high: int, *, above: bool = False) -> Callable[[float], st
     return check
 
 
+def one_of(*choices: str) -> Callable[[str], str | None]:
+    return lambda value: None if value in choices else f"must be one of {', '.join(choices)}, not {value!r}"
+
+
 def check_regex(value: str) -> str | None:
     try:
         re.compile(value)
@@ -198,33 +218,3 @@ def parse_interval(value: str | int | float) -> float | None:
     else:
         return None
     return float(seconds) if 0 < seconds <= MAX_DURATION else None
-
-
-def duration(reader: Reader, data: dict[str, Any], name: str, default: str, *, at_most: str) -> float:
-    value = reader.get(data, "", name, (str, int, float), default)
-    seconds = parse_interval(value)
-    if seconds is None or seconds > (parse_interval(at_most) or 0):
-        reader.problem(
-            name, f"cannot read {shown(value)} as a duration up to {at_most}", "a number with s, m or h, e.g. 30m"
-        )
-        return parse_interval(default) or 1.0
-    return seconds
-
-
-def duration_at(
-    reader: Reader, data: dict[str, Any], key: str, name: str, default: str, *, allow_zero: bool = False
-) -> float:
-    value = data.get(name, default)
-    if value is None:
-        value = default
-    if allow_zero and value in (0, "0", "0s"):
-        return 0.0
-    seconds = parse_interval(value) if isinstance(value, str | int | float) else None
-    if seconds is None:
-        reader.problem(
-            join_key(key, name),
-            f"cannot read {shown(value)} as a duration",
-            "a number with s, m, h or d, e.g. 30d (at most 3650d)",
-        )
-        return 0.0
-    return seconds

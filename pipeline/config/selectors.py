@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import json
 from importlib.util import find_spec
 from pathlib import Path
@@ -60,10 +61,8 @@ def record_checked(state_dir: Path) -> None:
         "accepted": sorted(_accepted),
         "compiled": base64.b64encode(compiled).decode(),  # soupsieve's own pickling (see dom._SelectorsOnly)
     }
-    try:
+    with contextlib.suppress(OSError):
         write_atomic(state_dir / CHECKED_FILE, (json.dumps(record, indent=1) + "\n").encode())
-    except OSError:
-        return
 
 
 def _soupsieve_stamp() -> str:

@@ -16,8 +16,8 @@ from pipeline.config.reader import (
     check_regex,
     check_slug,
     check_timezone,
-    duration_at,
     join_key,
+    one_of,
     parse_interval,
     shown,
 )
@@ -111,10 +111,10 @@ def _source(reader: Reader, data: dict[str, Any], key: str, source_id: str) -> S
         attribution=get(data, key, "attribution", str) or "",
         schedule=_schedule(reader, data.get("schedule"), join_key(key, "schedule")),
         revisit=_revisit(reader, data.get("revisit"), join_key(key, "revisit")),
-        removal_grace_seconds=duration_at(reader, data, key, "removal_grace", "1h", allow_zero=True),
+        removal_grace_seconds=reader.duration(data, key, "removal_grace", "1h", zero=True),
         alerts=_alerts(reader, data.get("alerts"), join_key(key, "alerts")),
         expect=_expectations(reader, data.get("expect"), join_key(key, "expect")),
-        fallback=_fallback(reader, data, key),
+        fallback=get(data, key, "fallback", str, "trafilatura", one_of("trafilatura", "none")) == "trafilatura",
         watch=watch,
     )
     _feeds_on_host(reader, source, key)
@@ -148,7 +148,7 @@ def _discovery(reader: Reader, value: Any, key: str) -> Discovery:
     return Discovery(
         listings=tuple(listings),
         sitemap=sitemap,
-        article_paths=re.compile(pattern if pattern is not None else ".*"),
+        article_paths=re.compile(pattern),
         never_fetch=never,
         feeds=feeds,
     )
@@ -241,7 +241,7 @@ def _schedule(reader: Reader, value: Any, key: str) -> Schedule:
     data = reader.mapping(value, key, {"interval", "cron", "jitter"})
     interval = data.get("interval")
     cron = reader.get(data, key, "cron", str, None)
-    seconds: float | None = None
+    seconds = 900.0 if cron is None else None  # every 15 minutes, unless an interval or a cron says otherwise
     if interval is not None and cron is not None:
         reader.problem(key, "has both interval and cron", "keep one of them")
     if interval is not None:
@@ -258,8 +258,6 @@ def _schedule(reader: Reader, value: Any, key: str) -> Schedule:
             f"{cron!r} is not a 5-field crontab",
             "minute hour day month weekday, e.g. '0 */2 * * *'",
         )
-    if interval is None and cron is None:
-        seconds = 900.0
     jitter = reader.get(data, key, "jitter", (int, float), 120, between(0, 86400))
     return Schedule(interval_seconds=seconds, cron=cron, jitter_seconds=float(jitter))
 
@@ -282,15 +280,11 @@ def _revisit(reader: Reader, value: Any, key: str) -> tuple[RevisitRule, ...]:
         if "every" not in data:
             reader.problem(join_key(item_key, "every"), "is required", "how often to re-check, e.g. 1d")
             continue
-        younger = (
-            duration_at(reader, data, item_key, "younger_than", "0s", allow_zero=True)
-            if "younger_than" in data
-            else None
-        )
+        younger = reader.duration(data, item_key, "younger_than", "0s", zero=True) if "younger_than" in data else None
         rules.append(
             RevisitRule(
                 younger_than_seconds=younger,
-                every_seconds=duration_at(reader, data, item_key, "every", "1d", allow_zero=True),
+                every_seconds=reader.duration(data, item_key, "every", "1d", zero=True),
             )
         )
     return tuple(rules) or DEFAULT_REVISIT
@@ -328,10 +322,3 @@ def _expectations(reader: Reader, value: Any, key: str) -> Expectations:
         ),
         min_links=reader.get(data, key, "min_links", int, defaults.min_links, between(0, 1_000_000)),
     )
-
-
-def _fallback(reader: Reader, data: dict[str, Any], key: str) -> bool:
-    value = reader.get(data, key, "fallback", str, "trafilatura")
-    if value not in ("trafilatura", "none"):
-        reader.problem(join_key(key, "fallback"), f"must be 'trafilatura' or 'none', not {value!r}")
-    return bool(value == "trafilatura")

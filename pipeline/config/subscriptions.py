@@ -10,7 +10,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from pipeline.config.reader import Reader, between, check_slug, duration_at, join_key, value_problem
+from pipeline.config.reader import Reader, between, check_slug, join_key, one_of, value_problem
 from pipeline.subscriptions import DEFAULT_EVENTS, DIGESTS, EVENT_KINDS, NotifySettings, Subscription, Target
 
 SUBSCRIPTION_KEYS = {"id", "match", "events", "to", "digest", "remind_days"}
@@ -29,7 +29,7 @@ def parse_notify(
     clock = CLOCK.match(str(digest_at))
     if clock is None:
         reader.problem("digest_at", f"must be a time of day as HH:MM (NZ time), not {digest_at!r}", "e.g. 08:00")
-    give_up = duration_at(reader, top, "", "notify_give_up_after", "3d")
+    give_up = reader.duration(top, "", "notify_give_up_after", "3d")
     subscriptions: list[Subscription] = []
     entries = reader.get(top, "", "subscriptions", list, [])
     if len(entries) > MAX_SUBSCRIPTIONS:
@@ -45,7 +45,7 @@ def parse_notify(
     return NotifySettings(
         subscriptions=tuple(subscriptions),
         digest_at=(int(clock[1]), int(clock[2])) if clock else (8, 0),
-        give_up_after=give_up or 3 * 86400.0,
+        give_up_after=give_up,
     )
 
 
@@ -60,8 +60,8 @@ def _subscription(
     if identifier is None:
         return None
     key = f"subscriptions.{identifier}"  # messages name the subscription from here on
-    match = reader.mapping(data.get("match"), join_key(key, "match"), MATCH_KEYS)
     path = join_key(key, "match")
+    match = reader.mapping(data.get("match"), path, MATCH_KEYS)
     sources = reader.strings(match, path, "sources")
     for index, source in enumerate(sources):
         if source not in source_ids:
@@ -74,9 +74,7 @@ def _subscription(
     for event in events:
         if event not in EVENT_KINDS:
             reader.problem(join_key(key, "events"), f"{event!r} is not an event", f"events: {', '.join(EVENT_KINDS)}")
-    digest = reader.get(data, key, "digest", str, "none")
-    if digest not in DIGESTS:
-        reader.problem(join_key(key, "digest"), f"must be one of {', '.join(DIGESTS)}, not {digest!r}")
+    digest = reader.get(data, key, "digest", str, "none", one_of(*DIGESTS))
     return Subscription(
         id=identifier,
         sources=sources,
@@ -107,20 +105,16 @@ def _targets(reader: Reader, data: dict[str, Any], key: str, environment: Mappin
         if not isinstance(url, str) or value_problem(url) or not url.strip():
             reader.problem(place, "must be an Apprise URL (one line of text)")
             continue
-        missing = [name for name in VARIABLE.findall(url) if name not in environment or not environment[name]]
         bad = [name for name in VARIABLE.findall(url) if not ENVIRONMENT_NAME.match(name)]
-        if bad or missing:
-            names = ", ".join(f"${{{name}}}" for name in bad or missing)
-            hint = (
-                "a name of letters, digits and _"
-                if bad
-                else "export it in Pānui's environment (e.g. the service's EnvironmentFile)"
-            )
-            reader.problem(
-                place, f"{names} {'is not a variable name' if bad else 'is not set in the environment'}", hint
-            )
-            continue
-        targets.append(Target(VARIABLE.sub(lambda found: environment[found[1]], url).strip(), number))
+        missing = [name for name in VARIABLE.findall(url) if not environment.get(name)]
+        names = ", ".join(f"${{{name}}}" for name in bad or missing)
+        if bad:
+            reader.problem(place, f"{names} is not a variable name", "a name of letters, digits and _")
+        elif missing:
+            hint = "export it in Pānui's environment (e.g. the service's EnvironmentFile)"
+            reader.problem(place, f"{names} is not set in the environment", hint)
+        else:
+            targets.append(Target(VARIABLE.sub(lambda found: environment[found[1]], url).strip(), number))
     return tuple(targets)
 
 

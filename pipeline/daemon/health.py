@@ -66,7 +66,6 @@ class SourceHealth:
 
 
 def attempts_from_report(report: SyncReport) -> list[Attempt]:
-    finished = report.finished_at or report.started_at
     attempts = []
     for source in report.sources:
         worked = source.new or source.updated or source.unchanged or source.skipped
@@ -77,24 +76,14 @@ def attempts_from_report(report: SyncReport) -> list[Attempt]:
             outcome = "degraded"  # articles may still arrive (sitemap, fallback), but selectors need fixing
         elif source.problems:
             outcome = "problems"
-        counts = {
-            "new": len(source.new),
-            "updated": len(source.updated),
-            "unchanged": source.unchanged,
-            "skipped": source.skipped,
-            "problems": len(source.problems),
-            "requests": source.requests,
-        }
-        problems = source.problems or report.problems
-        error = problems[0] if problems else None
         attempts.append(
             Attempt(
                 source.source_id,
                 report.started_at,
-                finished,
+                report.finished_at or report.started_at,
                 outcome,
-                counts,
-                error,
+                counted(vars(source)),
+                next(iter(source.problems or report.problems), None),
                 degraded=tuple(source.degraded),
                 held_back=tuple(source.held_back),
                 stored=tuple(source.stored),
@@ -103,7 +92,13 @@ def attempts_from_report(report: SyncReport) -> list[Attempt]:
     return attempts
 
 
-def failed_attempt(source_id: str, started_at: datetime, message: str, hint: str = "") -> Attempt:
+def counted(figures: Mapping[str, Any]) -> dict[str, int]:
+    """A source's figures of a run (COUNTS), from its report: a list (new, updated, problems) by its length."""
+    values = {name: figures.get(name) for name in COUNTS}
+    return {name: len(value) if isinstance(value, list) else int(value or 0) for name, value in values.items()}
+
+
+def failed_attempt(source_id: str, started_at: datetime, message: str, hint: str) -> Attempt:
     """A run that ended without a report (it could not start, crashed, or ran over its budget)."""
     return Attempt(source_id, started_at, _now(), "failed", {}, Problem(source_id, "", "run", message, hint))
 
@@ -111,10 +106,8 @@ def failed_attempt(source_id: str, started_at: datetime, message: str, hint: str
 def read_health(state_dir: Path) -> dict[str, Any] | None:
     try:
         data = json.loads((state_dir / HEALTH_FILE).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return None
     except (OSError, ValueError):
-        return None  # a damaged file is replaced by the next run
+        return None  # none yet, or damaged: the next run writes it afresh
     return data if isinstance(data, dict) and isinstance(data.get("sources"), dict) else None
 
 
@@ -162,11 +155,11 @@ def record_report(config: Config, report: SyncReport, periods: Mapping[str, floa
 
 def notify_entries(problems: Sequence[Problem]) -> list[dict[str, str]]:
     """The subscriptions' messages pending or given up, each by subscription and target label."""
-    found = [problem for problem in problems if problem.stage == "notify" and problem.url.startswith("subscription ")]
     return [
         dict(zip(("subscription", "target"), problem.url.removeprefix("subscription ").split(" ", 1), strict=False))
         | {"message": problem.message}
-        for problem in found
+        for problem in problems
+        if problem.stage == "notify" and problem.url.startswith("subscription ")
     ]
 
 
@@ -199,10 +192,9 @@ def held_back_entries(
     }
     for problem in held:
         since = (known.get(problem.url) or {}).get("since") or iso_time(when)
-        reason = problem.message.removeprefix("held back: ")
         known[problem.url] = {
             "url": problem.url,
-            "reason": reason,
+            "reason": problem.message.removeprefix("held back: "),
             "hint": problem.hint,
             "since": since,
             "last_seen": iso_time(when),
@@ -304,12 +296,9 @@ def public_view(health: Mapping[str, Any]) -> dict[str, Any]:
 def _health_lock(state_dir: Path) -> Iterator[None]:
     """Serialises read-modify-write of health.json between a sync and the daemon."""
     state_dir.mkdir(parents=True, exist_ok=True)
-    handle = os.open(state_dir / HEALTH_LOCK, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        fcntl.flock(handle, fcntl.LOCK_EX)
+    with os.fdopen(os.open(state_dir / HEALTH_LOCK, os.O_RDWR | os.O_CREAT, 0o644)) as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)  # released when the file is closed
         yield
-    finally:
-        os.close(handle)  # closing releases the flock
 
 
 def _dump(data: Mapping[str, Any]) -> bytes:

@@ -24,13 +24,12 @@ def expected_period(schedule: Schedule, now: datetime | None = None) -> float:
     moment = (now or datetime.now(TIMEZONE)).astimezone(TIMEZONE)
     horizon = moment + timedelta(days=35)
     times: list[datetime] = []
-    previous: datetime | None = None
     while len(times) < 500:
+        previous = times[-1] if times else None
         following = trigger.get_next_fire_time(previous, previous or moment)
         if following is None or following > horizon:
             break
         times.append(following)
-        previous = following
     if len(times) < 2:
         return 366 * 86400.0
     return max((later - earlier).total_seconds() for earlier, later in itertools.pairwise(times))

@@ -24,7 +24,7 @@ from types import FrameType
 from typing import IO, Any
 
 import pipeline
-from pipeline.daemon.health import failed_attempt, record_attempts
+from pipeline.daemon.health import counted, failed_attempt, record_attempts
 from pipeline.errors import LockError
 from pipeline.logs import LogFormat, is_log_line, log_event
 from pipeline.model import Config, Source
@@ -39,10 +39,10 @@ EXIT_INTERRUPTED = 130
 
 class SyncRunner:
     def __init__(self, config_path: Path, stop: threading.Event, *, log_format: LogFormat, verbose: bool) -> None:
-        self.config_path = config_path
         self.stop = stop
-        self.log_format = log_format
-        self.verbose = verbose
+        self.command = [sys.executable, "-m", "pipeline.cli", "sync", "--config", str(config_path), "--json"]
+        self.command += ["--wait", f"{LOCK_WAIT_SECONDS:g}", "--log-format", log_format]
+        self.command += ["--verbose"] if verbose else []
         self._idle = threading.Event()
         self._idle.set()
 
@@ -67,7 +67,7 @@ class SyncRunner:
             return
         started = datetime.now(UTC).replace(microsecond=0)
         process = subprocess.Popen(
-            self._command(source),
+            [*self.command, "--source", source.id],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             stdin=subprocess.DEVNULL,
@@ -96,26 +96,21 @@ class SyncRunner:
                     break
         for reader in readers:
             reader.join(timeout=5)
-        self._conclude(config, source, periods, started, code, overran, "".join(stdout), list(stderr_tail))
+        failure = self._conclude(config, source, code, overran, "".join(stdout), list(stderr_tail))
+        if failure is not None:
+            record_attempts(config, [failed_attempt(source.id, started, *failure)], periods, command="daemon")
 
     def _conclude(
-        self,
-        config: Config,
-        source: Source,
-        periods: Mapping[str, float],
-        started: datetime,
-        code: int,
-        overran: bool,
-        stdout: str,
-        stderr: list[str],
-    ) -> None:
+        self, config: Config, source: Source, code: int, overran: bool, stdout: str, stderr: list[str]
+    ) -> tuple[str, str] | None:
+        """The run's end logged; the failure (message, hint) to record, unless the child recorded its own."""
         report = _parse_report(stdout) if code in (0, 1) else None
         if report is not None:
             _log_report(source.id, code, report)
-            return  # the child recorded its health
+            return None
         if self.stop.is_set() and not overran:
             log_event(log, logging.WARNING, "run.abandoned", "stopped by a signal", source=source.id, exit=code)
-            return
+            return None
         if overran:
             message = f"ran over its wall-clock budget (run_budget {config.run_budget:g}s + {BUDGET_MARGIN_SECONDS:g}s) and was stopped"
             hint = "raise run_budget, or check why the site answers so slowly"
@@ -128,18 +123,16 @@ class SyncRunner:
             )
             hint = hint or f"run `python run.py sync --source {source.id} -v` to see the whole error"
         log_event(log, logging.ERROR, "run.failed", message, source=source.id, exit=code, hint=hint)
-        record_attempts(config, [failed_attempt(source.id, started, message, hint)], periods, command="daemon")
+        return message, hint
 
     def _wait_for_store(self, config: Config, source: Source) -> bool:
         """Wait (bounded, and stoppable) while a manual sync holds the store; False to skip this run."""
         deadline = time.monotonic() + LOCK_WAIT_SECONDS
         announced = False
         while not self.stop.is_set():
-            probe = StoreLock(config.state_dir)
             try:
-                probe.acquire()
-                probe.release()
-                return True
+                with StoreLock(config.state_dir):  # free now: the child takes it (with --wait, for a race)
+                    return True
             except LockError as error:
                 if time.monotonic() > deadline:
                     log_event(log, logging.WARNING, "run.skipped", error.message, source=source.id)
@@ -149,12 +142,6 @@ class SyncRunner:
                     announced = True
             self.stop.wait(0.5)
         return False
-
-    def _command(self, source: Source) -> list[str]:
-        command = [sys.executable, "-m", "pipeline.cli", "sync", "--config", str(self.config_path)]
-        command += ["--source", source.id, "--wait", f"{LOCK_WAIT_SECONDS:g}", "--json"]
-        command += ["--log-format", self.log_format] + (["--verbose"] if self.verbose else [])
-        return command
 
 
 def _cli_error(stderr: list[str]) -> tuple[str, str] | None:
@@ -178,10 +165,8 @@ def _end(process: subprocess.Popen[str]) -> int:
         return process.wait()
 
 
-def _relay(stream: IO[str] | None, tail: deque[str], source_id: str) -> None:
+def _relay(stream: IO[str], tail: deque[str], source_id: str) -> None:
     """The child's stderr into the daemon's log, line by line as it comes."""
-    if stream is None:
-        return
     for line in stream:
         tail.append(line)
         if is_log_line(line):
@@ -191,9 +176,8 @@ def _relay(stream: IO[str] | None, tail: deque[str], source_id: str) -> None:
             log_event(log, logging.WARNING, "run.output", line.rstrip(), source=source_id)
 
 
-def _collect(stream: IO[str] | None, into: list[str]) -> None:
-    if stream is not None:
-        into.append(stream.read())
+def _collect(stream: IO[str], into: list[str]) -> None:
+    into.append(stream.read())
 
 
 def _parse_report(stdout: str) -> dict[str, Any] | None:
@@ -216,20 +200,8 @@ def _log_report(source_id: str, code: int, report: Mapping[str, Any]) -> None:
                 stage=problem.get("stage"),
                 url=problem.get("url"),
             )
-        log_event(
-            log,
-            logging.INFO,
-            "run.finished",
-            source=entry.get("id"),
-            exit=code,
-            new=len(entry.get("new") or []),
-            updated=len(entry.get("updated") or []),
-            unchanged=entry.get("unchanged"),
-            skipped=entry.get("skipped"),
-            problems=len(entry.get("problems") or []),
-            requests=entry.get("requests"),
-            files_written=report.get("files_written"),
-        )
+        figures: dict[str, Any] = {"source": entry.get("id"), "exit": code, **counted(entry)}
+        log_event(log, logging.INFO, "run.finished", **figures, files_written=report.get("files_written"))
     for problem in report.get("problems") or []:
         log_event(
             log, logging.ERROR, "run.problem", str(problem.get("message")), source=source_id, stage=problem.get("stage")
@@ -239,9 +211,9 @@ def _log_report(source_id: str, code: int, report: Mapping[str, Any]) -> None:
 def run_digest(config_path: Path, period: str, stop: threading.Event) -> None:
     """`run.py digest --period PERIOD` in a child process, as a sync is run; its outcome logged (its
     output names subscriptions and masked targets only)."""
-    command = [sys.executable, "-m", "pipeline.cli", "digest", "--period", period, "--config", str(config_path)]
     if stop.is_set():
         return
+    command = [sys.executable, "-m", "pipeline.cli", "digest", "--period", period, "--config", str(config_path)]
     try:
         done = subprocess.run(
             [*command, "--wait", str(LOCK_WAIT_SECONDS)],

@@ -91,27 +91,24 @@ def notify_systemd(state: str) -> None:
     target = "\0" + address[1:] if address.startswith("@") else address
     try:
         with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as connection:
-            connection.connect(target)
-            connection.sendall(state.encode())
+            connection.sendto(state.encode(), target)
     except OSError:
         log.debug("cannot notify systemd at %s", address)
 
 
 class Daemon:
-    def __init__(self, config_path: Path, *, log_format: LogFormat = "text", verbose: bool = False) -> None:
-        self.config_path = config_path
-        self.config = load_config(config_path)
-        self._stamp = _file_stamp(config_path)
+    def __init__(self, config: Config, *, log_format: LogFormat = "text", verbose: bool = False) -> None:
+        self.config = config  # its path stays the same through reloads
+        self._stamp = _file_stamp(config.path)
         self.stop_requested = threading.Event()
         self.reload_requested = threading.Event()
-        self.runner = SyncRunner(config_path, self.stop_requested, log_format=log_format, verbose=verbose)
+        self.runner = SyncRunner(config.path, self.stop_requested, log_format=log_format, verbose=verbose)
         self.scheduler = BlockingScheduler(
             timezone=TIMEZONE,
             executors={"default": ThreadPoolExecutor(1), "control": ThreadPoolExecutor(1)},
             job_defaults={"max_instances": 1, "coalesce": True, "misfire_grace_time": MISFIRE_GRACE_SECONDS},
         )
         self.scheduler.add_listener(self._on_job_event, EVENT_JOB_MAX_INSTANCES | EVENT_JOB_MISSED | EVENT_JOB_ERROR)
-        self._stopping = False
 
     def run(self) -> int:
         """Schedule every source and run until SIGTERM or SIGINT. Returns the exit code (0)."""
@@ -139,7 +136,7 @@ class Daemon:
                 log,
                 logging.INFO,
                 "daemon.started",
-                config=str(self.config_path),
+                config=str(self.config.path),
                 pid=os.getpid(),
                 sources=[source.id for source in self.config.sources],
             )
@@ -177,11 +174,12 @@ class Daemon:
                 self.scheduler.remove_job(job_id)
             if not any(item.digest == period for item in self.config.notify.subscriptions):
                 continue
-            weekdays = "mon" if period == "weekly" else "*"
             self.scheduler.add_job(
                 run_digest,
-                CronTrigger(hour=hour, minute=minute, day_of_week=weekdays, timezone=TIMEZONE),
-                args=[self.config_path, period, self.stop_requested],
+                CronTrigger(
+                    hour=hour, minute=minute, day_of_week="mon" if period == "weekly" else "*", timezone=TIMEZONE
+                ),
+                args=[self.config.path, period, self.stop_requested],
                 id=job_id,
                 name=f"digest {period}",
                 next_run_time=datetime.now(TIMEZONE),
@@ -207,13 +205,12 @@ class Daemon:
     def _tick(self) -> None:
         notify_systemd("WATCHDOG=1")
         if self.stop_requested.is_set():
-            if not self._stopping:
-                self._stopping = True
+            if self.scheduler.running:  # (shut down once)
                 notify_systemd("STOPPING=1")
                 log_event(log, logging.INFO, "daemon.stopping", running=self.runner.busy)
                 self.scheduler.shutdown(wait=False)
             return
-        stamp = _file_stamp(self.config_path)
+        stamp = _file_stamp(self.config.path)
         if self.reload_requested.is_set() or stamp != self._stamp:
             why = "SIGHUP" if self.reload_requested.is_set() else "file changed"
             self.reload_requested.clear()
@@ -222,7 +219,7 @@ class Daemon:
 
     def _reload(self, why: str) -> None:
         try:
-            config = load_config(self.config_path)
+            config = load_config(self.config.path)
             check_targets(config)
             triggers = _triggers(config)
         except PanuiError as error:
@@ -279,7 +276,3 @@ def _file_stamp(path: Path) -> tuple[int, int, int] | None:
     except OSError:
         return None
     return (status.st_mtime_ns, status.st_size, status.st_ino)
-
-
-def run_daemon(config_path: Path, *, log_format: LogFormat = "text", verbose: bool = False) -> int:
-    return Daemon(config_path, log_format=log_format, verbose=verbose).run()

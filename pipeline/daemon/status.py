@@ -9,7 +9,6 @@ import sys
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from pipeline.daemon.health import (
     HEALTH_FILE,
@@ -21,19 +20,17 @@ from pipeline.daemon.health import (
     parse_time,
     read_health,
 )
+from pipeline.daemon.periods import TIMEZONE
 from pipeline.logs import visible
 from pipeline.model import Config
 from pipeline.store import STORE_FILE, inspect_store
 
-LOCAL = ZoneInfo("Pacific/Auckland")
 HELD_BACK_SHOWN = 10  # per source in the table; `--json` lists every one
 
 
-def print_status(config: Config, periods: Mapping[str, float], *, as_json: bool, now: datetime | None = None) -> int:
-    """`run.py status`: 0 when every source is healthy, 1 when one is not, 2 when no health is recorded
-    or the store is damaged (a monitoring check must not call a damaged store healthy)."""
-    now = now or datetime.now(UTC).replace(microsecond=0)
-    inspect_store(config.state_dir / STORE_FILE)  # a damaged store is an error, whatever the last runs said
+def print_status(config: Config, periods: Mapping[str, float], *, as_json: bool) -> int:
+    now = datetime.now(UTC).replace(microsecond=0)
+    inspect_store(config.state_dir / STORE_FILE)  # a monitoring check must not call a damaged store healthy
     health = read_health(config.state_dir)
     if health is None:
         print(f"error: no health recorded yet in {config.state_dir / HEALTH_FILE}", file=sys.stderr)
@@ -69,9 +66,7 @@ def render_table(statuses: Sequence[SourceHealth], now: datetime) -> str:
                 status.state if status.healthy else status.state.upper(),
                 _when(status.entry.get("last_attempt"), now),
                 _when(status.entry.get("last_success"), now),
-                str(last_run.get("new", "-")),
-                str(last_run.get("updated", "-")),
-                str(last_run.get("problems", "-")),
+                *(str(last_run.get(name, "-")) for name in ("new", "updated", "problems")),
             )
         )
     widths = [max(len(row[index]) for row in [headings, *rows]) for index in range(len(headings))]
@@ -102,10 +97,9 @@ def subscription_lines(config: Config, health: Mapping[str, Any]) -> list[str]:
         for item in config.notify.subscriptions
     ]
     notifications = health.get("notifications") or {}
-    for entry in notifications.get("pending") or []:
-        lines.append(f"{entry.get('subscription')} {entry.get('target')}: {entry.get('message')}")
-    for entry in notifications.get("given_up") or []:
-        lines.append(f"GIVEN UP: {entry.get('subscription')} {entry.get('target')}: {entry.get('message')}")
+    for kind, prefix in (("pending", ""), ("given_up", "GIVEN UP: ")):
+        for entry in notifications.get(kind) or []:
+            lines.append(f"{prefix}{entry.get('subscription')} {entry.get('target')}: {entry.get('message')}")
     return lines
 
 
@@ -113,4 +107,4 @@ def _when(value: object, now: datetime) -> str:
     moment = parse_time(value)
     if moment is None:
         return "never"
-    return f"{moment.astimezone(LOCAL):%Y-%m-%d %H:%M %Z} ({age_text(now - moment)} ago)"
+    return f"{moment.astimezone(TIMEZONE):%Y-%m-%d %H:%M %Z} ({age_text(now - moment)} ago)"

@@ -5,15 +5,13 @@ from __future__ import annotations
 
 from pipeline.errors import PanuiError
 from pipeline.model import Config
-from pipeline.notify.delivery import Delivery, deliver
-from pipeline.notify.digest import DigestRun, due_period, send_digests
+from pipeline.notify.delivery import deliver
+from pipeline.notify.digest import due_period, send_digests
 from pipeline.notify.messages import trial_message
 from pipeline.notify.route import route_changes
 from pipeline.notify.send import check_targets, send
 
 __all__ = [
-    "Delivery",
-    "DigestRun",
     "check_targets",
     "deliver",
     "due_period",

@@ -46,14 +46,12 @@ def send_digests(
             raise PanuiError(
                 f"no subscription with id {subscription_id!r}", f"subscriptions: {', '.join(sorted(known)) or 'none'}"
             )
-        if known[subscription_id].digest != period:
-            raise PanuiError(
-                f"the subscription {subscription_id} has digest: {known[subscription_id].digest}, not {period}",
-                f"run `digest --period {known[subscription_id].digest}`"
-                if known[subscription_id].digest != "none"
-                else "its events are sent as they happen",
-            )
         chosen = [known[subscription_id]]
+        if (digest := chosen[0].digest) != period:
+            raise PanuiError(
+                f"the subscription {subscription_id} has digest: {digest}, not {period}",
+                f"run `digest --period {digest}`" if digest != "none" else "its events are sent as they happen",
+            )
     result = DigestRun()
     name = due_period(period, config.notify.digest_at, now)
     for subscription in chosen:

@@ -15,19 +15,12 @@ from pipeline.model import Config, Source
 
 DIGEST_LINES = 200  # events listed in one digest; more are counted, and are in the feeds
 SHORT_CHARACTERS = 500  # a chat message: the subject, a passage or summary cut to fit, the link
-KIND_PREFIX = {
-    "new": "",
-    "revised": "Updated: ",
-    "withdrawn": "Withdrawn: ",
-    "alert": "Alert: ",
-    "upcoming": "Coming up: ",
-}
-KIND_HEADING = {
-    "new": "New",
-    "revised": "Updated",
-    "withdrawn": "Withdrawn",
-    "alert": "Alerts",
-    "upcoming": "Coming up",
+KINDS = {  # each kind of event: what its message's subject starts with, and its heading in a digest
+    "new": ("", "New"),
+    "revised": ("Updated: ", "Updated"),
+    "withdrawn": ("Withdrawn: ", "Withdrawn"),
+    "alert": ("Alert: ", "Alerts"),
+    "upcoming": ("Coming up: ", "Coming up"),
 }
 
 
@@ -60,7 +53,7 @@ class EventText:
 
 
 def event_message(event: EventText, source: Source) -> Message:
-    subject = KIND_PREFIX[event.kind] + event.title
+    subject = KINDS[event.kind][0] + event.title
     paragraphs: list[tuple[str, str]] = [(event.summary, escape(event.summary))] if event.summary else []
     if event.passage:
         paragraphs.append((f"What changed: {event.passage}", f"<strong>What changed:</strong> {escape(event.passage)}"))
@@ -68,19 +61,16 @@ def event_message(event: EventText, source: Source) -> Message:
         note = f"{source.name} no longer publishes this; the archived copy stays readable."
         paragraphs.append((note, escape(note)))
     links = [("Archived copy", event.archive_url), ("Original", event.original_url)]
-    paragraphs.append(
+    paragraphs += [
         (
             "\n".join(f"{name}: {url}" for name, url in links),
             "<br>".join(f'{name}: <a href="{escape(url)}">{escape(url)}</a>' for name, url in links),
-        )
-    )
-    credit = f"{source.attribution} Licence: {source.licence.name} ({source.licence.url})"
-    paragraphs.append(
+        ),
         (
-            credit,
+            f"{source.attribution} Licence: {source.licence.name} ({source.licence.url})",
             f'{escape(source.attribution)} Licence: <a href="{escape(source.licence.url)}">{escape(source.licence.name)}</a>',
-        )
-    )
+        ),
+    ]
     text = "\n\n".join(plain for plain, _ in paragraphs)
     html = f"<h1>{escape(subject)}</h1>\n" + "\n".join(f"<p>{markup}</p>" for _, markup in paragraphs)
     gist = event.passage or event.summary
@@ -95,23 +85,22 @@ def digest_message(config: Config, period: str, subscription_id: str, items: Seq
     """One message of a subscription's waiting events, one line each, grouped by kind."""
     if not items:
         return None
-    grouped: dict[str, list[Message]] = {kind: [] for kind in KIND_HEADING}
+    grouped: dict[str, list[Message]] = {kind: [] for kind in KINDS}
     for kind, message in items[:DIGEST_LINES]:
         grouped.setdefault(kind, []).append(Message.from_json(message))
-    counts = ", ".join(f"{len(found)} {KIND_HEADING[kind].lower()}" for kind, found in grouped.items() if found)
+    counts = ", ".join(f"{len(found)} {KINDS[kind][1].lower()}" for kind, found in grouped.items() if found)
     subject = f"{config.feeds.title} {period} digest ({subscription_id}): {counts}"
     text, html = [subject], [f"<h1>{escape(subject)}</h1>"]
     for kind, found in grouped.items():
         if not found:
             continue
-        text += ["", f"{KIND_HEADING[kind]}:"] + [
-            f"- {item.subject.removeprefix(KIND_PREFIX[kind])} {item.link}" for item in found
-        ]
-        html.append(f"<h2>{KIND_HEADING[kind]}</h2>\n<ul>")
-        html += [
-            f'<li><a href="{escape(item.link)}">{escape(item.subject.removeprefix(KIND_PREFIX[kind]))}</a></li>'
-            for item in found
-        ]
+        prefix, heading = KINDS[kind]
+        text += ["", f"{heading}:"]
+        html.append(f"<h2>{heading}</h2>\n<ul>")
+        for item in found:
+            title = item.subject.removeprefix(prefix)
+            text.append(f"- {title} {item.link}")
+            html.append(f'<li><a href="{escape(item.link)}">{escape(title)}</a></li>')
         html.append("</ul>")
     if len(items) > DIGEST_LINES:
         more = f"… and {len(items) - DIGEST_LINES} more: see the feeds and the archive at {config.site_url}"

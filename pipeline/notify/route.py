@@ -7,10 +7,10 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime
 
 from pipeline.dom import html_text
-from pipeline.model import Article, Config, Version
+from pipeline.model import Article, Config, Source, Version
 from pipeline.notify.messages import EventText, event_message
 from pipeline.store import Change, Queued, Store
-from pipeline.subscriptions import EventFacts, changed_passage, matches
+from pipeline.subscriptions import EventFacts, Subscription, changed_passage, matches
 
 
 def route_changes(config: Config, store: Store, now: datetime) -> list[Queued]:
@@ -27,16 +27,22 @@ def route_changes(config: Config, store: Store, now: datetime) -> list[Queued]:
             if found is None:
                 continue
             facts, text = found
-            message = None
-            for subscription in members:
-                if not matches(subscription, facts):
-                    continue
-                message = message or event_message(text, config.source(facts.source_id)).to_json()
-                key = f"{change.kind}:{change.article_id or change.url}:{change.version or change.id}"
-                for target in (None,) if subscription.digest != "none" else subscription.targets:  # (None: the digest)
-                    yield Queued(subscription.id, target.key if target else None, key, change.kind, message)
+            key = f"{change.kind}:{change.article_id or change.url}:{change.version or change.id}"
+            yield from fan_out(members, facts, text, config.source(facts.source_id), key)
 
     return store.route_changes([subscription.id for subscription in subscriptions], now, route)
+
+
+def fan_out(
+    subscriptions: Sequence[Subscription], facts: EventFacts, text: EventText, source: Source, key: str
+) -> Iterator[Queued]:
+    """The event's message for each subscription it matches: to each of its targets, or (None) its digest."""
+    message = None
+    for subscription in subscriptions:
+        if matches(subscription, facts):
+            message = message or event_message(text, source).to_json()
+            for target in (None,) if subscription.digest != "none" else subscription.targets:
+                yield Queued(subscription.id, target.key if target else None, key, text.kind, message)
 
 
 def _event(config: Config, change: Change, versions: list[Version]) -> tuple[EventFacts, EventText] | None:

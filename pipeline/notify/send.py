@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
 EMAIL_SCHEMES = {"mailto", "mailtos", "email", "emails", "ses", "sendgrid", "mailgun", "sparkpost", "resend", "brevo"}
 SERVICE_TIMEOUT = 30.0  # seconds one message may take to be handed over (connect and answer)
+HINT = "check its scheme and form against Apprise's list of services (github.com/caronc/apprise/wiki)"
 logging.getLogger("apprise").disabled = True
 
 
@@ -35,9 +36,6 @@ def check_targets(config: Config) -> None:
     ]
     if problems:
         raise ConfigError(str(config.path), problems)
-
-
-HINT = "check its scheme and form against Apprise's list of services (github.com/caronc/apprise/wiki)"
 
 
 def send(target: Target, message: Message) -> str | None:

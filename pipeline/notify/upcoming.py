@@ -6,14 +6,16 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator
+from contextlib import closing
 from datetime import date, datetime
 
 from pipeline.dom import html_text
 from pipeline.model import Config, StoredArticle
-from pipeline.notify.messages import EventText, event_message
+from pipeline.notify.messages import EventText
+from pipeline.notify.route import fan_out
 from pipeline.publish.dated import DatedEvent, due_within, from_json
 from pipeline.store import Queued, Store
-from pipeline.subscriptions import EventFacts, Subscription, matches
+from pipeline.subscriptions import EventFacts, Subscription
 
 
 def route_reminders(config: Config, store: Store, today: date, now: datetime) -> int:
@@ -22,8 +24,7 @@ def route_reminders(config: Config, store: Store, today: date, now: datetime) ->
     if not reminding:
         return 0
     horizon = max(item.remind_days for item in reminding)
-    catalogue = store.catalogue(config.state_dir)
-    try:
+    with closing(store.catalogue(config.state_dir)) as catalogue:
         due: dict[int, list[DatedEvent]] = defaultdict(list)
         for article_id, dates in catalogue.dated(today):
             due[article_id] += due_within(from_json(dates), today, horizon)
@@ -34,13 +35,10 @@ def route_reminders(config: Config, store: Store, today: date, now: datetime) ->
         for article_id, events in due.items():
             due[article_id] = [event for event in events if any(_owed(item, event, today, told) for item in reminding)]
         articles = catalogue.articles([article_id for article_id, events in due.items() if events])
-    finally:
-        catalogue.close()
     if not articles:
         return 0
     bodies = store.bodies(item.id for item in articles)
-    queued = list(_reminders(config, reminding, articles, bodies, due, today))
-    return store.queue_reminders(queued, now)
+    return store.queue_reminders(list(_reminders(config, reminding, articles, bodies, due, today)), now)
 
 
 def _reminders(
@@ -66,14 +64,8 @@ def _reminders(
             when = f"{day}, {event.at:%H:%M %Z}" if event.at else day  # as the Coming up page says it
             summary = f"{event.label}, {when}: {event.sentence}"
             words = EventText("upcoming", f"{event.label}: {article.title}", summary, None, archive_url, article.url)
-            message = None
-            for subscription in reminding:
-                if event.day > _last_day(today, subscription) or not matches(subscription, facts):
-                    continue
-                message = message or event_message(words, source).to_json()
-                key = _key(event)
-                for target in (None,) if subscription.digest != "none" else subscription.targets:
-                    yield Queued(subscription.id, target.key if target else None, key, "upcoming", message)
+            near = [item for item in reminding if event.day <= _last_day(today, item)]
+            yield from fan_out(near, facts, words, source, _key(event))
 
 
 def _key(event: DatedEvent) -> str:

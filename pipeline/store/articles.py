@@ -13,11 +13,11 @@ from typing import Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from pipeline.model import Article, Page, StoredArticle, Version
+from pipeline.model import Article, Page, Version
 from pipeline.store.catalogue import Catalogue
 from pipeline.store.database import Database, iso, parse_time
 from pipeline.store.pages import remember_in
-from pipeline.store.rows import CURRENT, article_columns, chunks, marks, stored_article, stored_content
+from pipeline.store.rows import CURRENT, chunks, marks, stored_content
 
 SaveOutcome = Literal["new", "updated", "unchanged"]
 DAY = 86_400.0
@@ -116,19 +116,6 @@ class ArticleStore(Database):
                 (article_id, current + 1, digest, when, *values, raw_page_id),
             )
         return "updated" if current else "new"
-
-    def articles(self, source_id: str | None = None, *, with_bodies: bool = True) -> list[StoredArticle]:
-        """Every stored article at its latest version, newest published first (ties: newest seen).
-        Without bodies the list stays small for any archive; bodies() fetches the ones needed."""
-        columns = article_columns("r.body_html") if with_bodies else article_columns()
-        query = f"SELECT {columns} FROM {CURRENT}"
-        parameters: tuple[str, ...] = ()
-        if source_id is not None:
-            query += " WHERE a.source_id = ?"
-            parameters = (source_id,)
-        stored = [stored_article(row) for row in self._db.execute(query, parameters)]
-        stored.sort(key=lambda item: (item.article.published, item.first_seen, item.article.url), reverse=True)
-        return stored
 
     def versions(self, article_ids: Iterable[int]) -> dict[int, list[Version]]:
         """Every stored version of each named article, oldest first."""

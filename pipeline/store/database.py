@@ -53,10 +53,6 @@ class Database:
     def transaction(self) -> AbstractContextManager[sqlite3.Connection]:
         return immediate_transaction(self._db)
 
-    @property
-    def schema_version(self) -> int:
-        return int(self._db.execute("SELECT max(version) FROM schema_migrations").fetchone()[0])
-
 
 def create_store(path: Path) -> None:
     """A new store, made whole under a temporary name and renamed into place: a first run stopped at any

@@ -85,6 +85,3 @@ class EventStore(Database):
                 ),
             )
             db.execute("DELETE FROM runs WHERE id <= ?", (run_id - RUNS_KEPT,))
-
-    def run_count(self) -> int:
-        return int(self._db.execute("SELECT count(*) FROM runs").fetchone()[0])

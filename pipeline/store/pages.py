@@ -86,9 +86,6 @@ class PageStore(Database):
             )
             _mark_checked(db, url, when)
 
-    def raw_page_count(self) -> int:
-        return int(self._db.execute("SELECT count(*) FROM raw_pages").fetchone()[0])
-
     def stored_responses(self, batch: int = 200) -> Iterator[tuple[str, Page | None]]:
         """The latest stored answer for every URL fetched so far (what `rebuild` re-extracts), in URL
         order; None for an answer whose stored body is damaged (it no longer decompresses). Read a

@@ -47,9 +47,6 @@ __all__ = [
 class Store(PageStore, ArticleStore, EventStore, OutboxStore):
     """The store: pages, articles, events and the subscriptions' outbox over one SQLite connection."""
 
-    def __enter__(self) -> Store:
-        return self
-
 
 @contextmanager
 def open_store(config: Config, *, lock_wait: float) -> Iterator[Store]:

@@ -119,9 +119,8 @@ class ArticleStore(Database):
 
     def versions(self, article_ids: Iterable[int]) -> dict[int, list[Version]]:
         """Every stored version of each named article, oldest first."""
-        ids = list(article_ids)
         found: dict[int, list[Version]] = {}
-        for chunk in chunks(ids):
+        for chunk in chunks(article_ids):
             rows = self._db.execute(
                 "SELECT r.article_id, r.version, r.retrieved_at, a.url, r.title, r.published, r.news_type, r.topics, "
                 "r.summary, r.body_html, a.timezone FROM revisions r JOIN articles a ON a.id = r.article_id "
@@ -238,9 +237,8 @@ class ArticleStore(Database):
 
     def bodies(self, article_ids: Iterable[int]) -> dict[int, str]:
         """The current body of each named article."""
-        ids = list(article_ids)
         found: dict[int, str] = {}
-        for chunk in chunks(ids):
+        for chunk in chunks(article_ids):
             rows = self._db.execute(
                 f"SELECT a.id, r.body_html FROM {CURRENT} WHERE a.id IN ({marks(chunk)})",
                 chunk,

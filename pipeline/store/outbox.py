@@ -161,14 +161,11 @@ class OutboxStore(Database):
 
     def interrupted_sends(self, now: datetime) -> list[Outgoing]:
         """Messages a killed run was handing to their service: given up, never resent (see the module)."""
+        interrupted = "WHERE sending_at IS NOT NULL AND sent_at IS NULL AND gave_up_at IS NULL"
         with self.transaction() as db:
-            rows = _outgoing(
-                db.execute(f"{OUTGOING} WHERE sending_at IS NOT NULL AND sent_at IS NULL AND gave_up_at IS NULL")
-            )
+            rows = _outgoing(db.execute(f"{OUTGOING} {interrupted}"))
             db.execute(
-                "UPDATE outbox SET gave_up_at = ?, last_error = 'interrupted while sending' "
-                "WHERE sending_at IS NOT NULL AND sent_at IS NULL AND gave_up_at IS NULL",
-                (iso(now),),
+                f"UPDATE outbox SET gave_up_at = ?, last_error = 'interrupted while sending' {interrupted}", (iso(now),)
             )
         return rows
 

@@ -23,7 +23,6 @@ from pipeline.fetch.transport import (
     Cutoff,
     WatchedHTTPPool,
     WatchedHTTPSPool,
-    conditional_headers,
     describe,
     retry_after,
     robots_lines,
@@ -46,6 +45,11 @@ class Validators:
 
     etag: str | None = None
     last_modified: str | None = None
+
+    def headers(self) -> dict[str, str]:
+        """The headers that make a request conditional on them."""
+        headers = {"If-None-Match": self.etag, "If-Modified-Since": self.last_modified}
+        return {name: value for name, value in headers.items() if value}
 
 
 class Fetcher:
@@ -125,9 +129,8 @@ class Fetcher:
                 error.status,
             ) from None
         fresh = page.status == 200
-        body = page.body if fresh or cached is None else cached[1]
-        if page.status != 200 and page.status != 304:
-            body = b""  # a redirect chain that went nowhere: no rules, as for a missing file
+        # (Neither 200 nor 304: a redirect chain that went nowhere: no rules, as for a missing file.)
+        body = page.body if fresh else cached[1] if cached and page.status == 304 else b""
         parser.parse(robots_lines(body))
         delay = parser.crawl_delay(self.user_agent)
         if delay is not None and float(delay) > MAX_WAIT:
@@ -145,7 +148,7 @@ class Fetcher:
     def _get_robots(self, url: str, validators: Validators | None) -> Page:
         """robots.txt, following redirects on the host as RFC 9309 asks (a moved robots.txt still rules).
         A redirect to another host or a longer chain is left as it is: no rules, as for a missing file."""
-        page = self._get(url, conditional_headers(validators), self.source.max_bytes)
+        page = self._get(url, validators.headers() if validators else {}, self.source.max_bytes)
         for _ in range(MAX_REDIRECTS):
             location = page.headers.get("location")
             if page.status not in REDIRECT_STATUSES or not location:
@@ -174,7 +177,7 @@ class Fetcher:
         """GET `url`, following same-host redirects. A 304 answer is a Page with status 304. A response
         over `max_bytes` (the source's max_bytes unless given: a sitemap has its own) is a FetchError."""
         self.prepare()
-        headers = conditional_headers(validators)
+        headers = validators.headers() if validators else {}
         current = url
         for _ in range(MAX_REDIRECTS + 1):
             if (reason := self.allowed(current)) is not None:
@@ -280,23 +283,13 @@ class Fetcher:
         ) as response:
             declared = response.headers.get("content-length", "")
             if declared.isdigit() and int(declared) > max_bytes:
-                raise FetchError(
-                    url,
-                    f"response of {int(declared)} bytes is over max_bytes ({max_bytes})",
-                    "raise max_bytes for this source if the page is genuine",
-                    response.status_code,
-                )
+                raise _too_big(url, f"response of {int(declared)} bytes is over max_bytes ({max_bytes})", response)
             chunks: list[bytes] = []
             size = 0
             for chunk in response.iter_content(CHUNK):
                 size += len(chunk)
                 if size > max_bytes:
-                    raise FetchError(
-                        url,
-                        f"response is over max_bytes ({max_bytes} bytes)",
-                        "raise max_bytes for this source if the page is genuine",
-                        response.status_code,
-                    )
+                    raise _too_big(url, f"response is over max_bytes ({max_bytes} bytes)", response)
                 chunks.append(chunk)
             self.bytes_received += size
             page = Page(
@@ -320,6 +313,10 @@ class Fetcher:
                 )
                 self._pause(remaining, url, wait)
         self._last_request = self._monotonic()
+
+
+def _too_big(url: str, message: str, response: requests.Response) -> FetchError:
+    return FetchError(url, message, "raise max_bytes for this source if the page is genuine", response.status_code)
 
 
 def ping_websub(hub: str, feed_urls: list[str], user_agent: str, timeout: float = 10.0) -> list[str]:

@@ -16,7 +16,7 @@ from urllib.parse import urljoin, urlsplit
 
 import requests
 
-from pipeline.errors import BudgetSpent, FetchError, NotAllowed, PanuiError
+from pipeline.errors import BudgetSpent, FetchError, NotAllowed
 from pipeline.fetch.transport import (
     CHUNK,
     MAX_WAIT,
@@ -187,8 +187,7 @@ class Fetcher:
                     "Pānui only fetches allowed pages on the source's host",
                 )
             page = self._get(current, headers, max_bytes or self.source.max_bytes)
-            conditional = "conditional " if headers else ""
-            message = f"{conditional}GET {current}: {page.status} ({len(page.body)} bytes)"
+            message = f"{'conditional ' if headers else ''}GET {current}: {page.status} ({len(page.body)} bytes)"
             log_event(log, logging.INFO, "fetch.response", message, url=current, status=page.status)
             if page.status not in REDIRECT_STATUSES:
                 return replace(page, url=url)  # the URL asked for, and final_url the one that answered
@@ -263,14 +262,11 @@ class Fetcher:
             except requests.RequestException:
                 if not cutoff.fired:
                     raise
-        if page is None or cutoff.fired:
-            raise self._too_slow(url, budget)
-        return page
-
-    def _too_slow(self, url: str, budget: float) -> PanuiError:
-        if budget < self.source.timeout * DEADLINE_FACTOR:  # cut short by the run's deadline
-            return BudgetSpent(url, f"the run's wall-clock budget (run_budget) ran out while reading {url}")
-        return FetchError(
+        if page is not None and not cutoff.fired:
+            return page
+        if budget < limit:  # cut short by the run's deadline
+            raise BudgetSpent(url, f"the run's wall-clock budget (run_budget) ran out while reading {url}")
+        raise FetchError(
             url,
             f"response took more than {budget:.0f} s",
             "the site is answering too slowly; the next sync tries again",
@@ -319,14 +315,14 @@ def _too_big(url: str, message: str, response: requests.Response) -> FetchError:
     return FetchError(url, message, "raise max_bytes for this source if the page is genuine", response.status_code)
 
 
-def ping_websub(hub: str, feed_urls: list[str], user_agent: str, timeout: float = 10.0) -> list[str]:
+def ping_websub(hub: str, feed_urls: list[str], user_agent: str) -> list[str]:
     """Tell a WebSub hub that these feeds changed (hub.mode=publish). Returns one message per failure."""
     failures: list[str] = []
     with requests.Session() as session:
         session.headers["User-Agent"] = user_agent
         for url in feed_urls:
             try:
-                response = session.post(hub, data={"hub.mode": "publish", "hub.url": url}, timeout=timeout)
+                response = session.post(hub, data={"hub.mode": "publish", "hub.url": url}, timeout=10)
             except requests.RequestException as error:
                 failures.append(f"WebSub ping for {url} failed: {describe(error)}")
                 continue

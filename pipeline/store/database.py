@@ -37,9 +37,7 @@ class Database:
                     "check that state_dir is a folder the user running Pānui can write",
                 ) from None
             self._db = sqlite3.connect(self.path, isolation_level=None, timeout=30)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA foreign_keys=ON")
-            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.executescript("PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL;")
             migrate(self._db)
 
     def close(self) -> None:

@@ -81,12 +81,8 @@ class Fetcher:
         for adapter in self._session.adapters.values():
             if isinstance(adapter, requests.adapters.HTTPAdapter):
                 adapter.poolmanager.pool_classes_by_scheme = {"http": WatchedHTTPPool, "https": WatchedHTTPSPool}
-        self._session.headers.update(
-            {
-                "User-Agent": user_agent,
-                "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.5",
-            }
-        )
+        self._session.headers["User-Agent"] = user_agent
+        self._session.headers["Accept"] = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.5"
         self._robots: urllib.robotparser.RobotFileParser | None = None
         self._last_request: float | None = None
         self._delay = source.request_delay
@@ -280,20 +276,18 @@ class Fetcher:
             declared = response.headers.get("content-length", "")
             if declared.isdigit() and int(declared) > max_bytes:
                 raise _too_big(url, f"response of {int(declared)} bytes is over max_bytes ({max_bytes})", response)
-            chunks: list[bytes] = []
-            size = 0
+            body = bytearray()
             for chunk in response.iter_content(CHUNK):
-                size += len(chunk)
-                if size > max_bytes:
+                body += chunk
+                if len(body) > max_bytes:
                     raise _too_big(url, f"response is over max_bytes ({max_bytes} bytes)", response)
-                chunks.append(chunk)
-            self.bytes_received += size
+            self.bytes_received += len(body)
             page = Page(
                 url=url,
                 final_url=url,
                 status=response.status_code,
                 headers={key.lower(): value for key, value in response.headers.items()},
-                body=b"".join(chunks),
+                body=bytes(body),
                 fetched_at=datetime.now(UTC).replace(microsecond=0),
             )
             if self.recorder is not None:

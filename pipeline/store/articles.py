@@ -212,20 +212,16 @@ class ArticleStore(Database):
 
     def record_present(self, url: str) -> bool:
         """The source served the article again: forget any missing mark. True when it had been withdrawn."""
-        query = (
-            "SELECT a.id, a.withdrawn_at, a.missing_since FROM articles a JOIN url_aliases u ON u.article_id = a.id "
-            "WHERE u.url = ?"
-        )
-        if not self._db.execute(
-            query + " AND (a.withdrawn_at IS NOT NULL OR a.missing_since IS NOT NULL)", (url,)
-        ).fetchone():
+        row = self._db.execute(
+            "SELECT a.id, a.withdrawn_at FROM articles a JOIN url_aliases u ON u.article_id = a.id "
+            "WHERE u.url = ? AND (a.withdrawn_at IS NOT NULL OR a.missing_since IS NOT NULL)",
+            (url,),
+        ).fetchone()
+        if row is None:
             return False  # the usual case, nothing to forget: no write, and no transaction for it
-        with self.transaction() as db:
-            row = db.execute(query, (url,)).fetchone()
-            if row is None or (row[1] is None and row[2] is None):
-                return False
+        with self.transaction() as db:  # (only the run that holds the store's lock writes to it)
             db.execute("UPDATE articles SET missing_since = NULL, withdrawn_at = NULL WHERE id = ?", (row[0],))
-            return row[1] is not None
+        return row[1] is not None
 
     def catalogue(self, state_dir: Path | None) -> Catalogue:
         """Publishing's index of this store, kept in state_dir (None: in memory, for a dry run).

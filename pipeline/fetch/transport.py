@@ -68,17 +68,13 @@ class Cutoff:
 CUTOFFS: dict[int, Cutoff] = {}  # by thread: the response each thread is reading
 
 
-def attach(sock: socket.socket | None) -> None:
-    if sock is not None and (cutoff := CUTOFFS.get(threading.get_ident())) is not None:
-        cutoff.attach(sock)
-
-
 # Connections that hand their socket to the thread's Cutoff once the request is sent (requests and
 # urllib3 expose no socket before the response's headers are in, the very wait to be bounded).
 class WatchedHTTPConnection(HTTPConnection):
     def request(self, *args: Any, **kwargs: Any) -> None:
         super().request(*args, **kwargs)
-        attach(self.sock)
+        if self.sock is not None and (cutoff := CUTOFFS.get(threading.get_ident())) is not None:
+            cutoff.attach(self.sock)
 
 
 class WatchedHTTPSConnection(WatchedHTTPConnection, HTTPSConnection):

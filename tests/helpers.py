@@ -14,6 +14,9 @@ from typing import Any, Protocol
 
 import yaml
 
+from pipeline.model import StoredArticle
+from pipeline.store import Store
+from pipeline.store.rows import CURRENT, article_columns, stored_article
 from tests.fixture_site import FixtureSite
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -69,6 +72,20 @@ def write_config(site: FixtureSite, tmp_path: Path, /, **overrides: Any) -> Path
     path = tmp_path / "sources.yaml"
     path.write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False), "utf-8")
     return path
+
+
+def stored_value(store: Store, query: str, *parameters: object) -> Any:
+    """The one value `query` reads from the store (its first row must exist): what a test checks of the
+    store's contents that no command shows, such as how many raw pages it keeps."""
+    (value, *_) = store._db.execute(query, parameters).fetchone()
+    return value
+
+
+def stored_articles(store: Store, source_id: str = "%") -> list[StoredArticle]:
+    """The store's articles (of `source_id`, else all) at their current versions, without bodies,
+    in the order they were first stored."""
+    query = f"SELECT {article_columns()} FROM {CURRENT} WHERE a.source_id LIKE ? ORDER BY a.id"
+    return [stored_article(row) for row in store._db.execute(query, (source_id,))]
 
 
 class MakeConfig(Protocol):

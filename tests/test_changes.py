@@ -38,7 +38,7 @@ from tests.fixture_site import (
     read_capture,
     sitemap_urlset,
 )
-from tests.helpers import run_cli, write_config
+from tests.helpers import run_cli, stored_value, write_config
 
 pytestmark = pytest.mark.e2e  # syncs through run.py against the fixture site
 
@@ -121,13 +121,14 @@ def feed_ids(output: Path, basename: str) -> dict[str, list[str]]:
 
 def versions_of(state: Path, url: str) -> list[Version]:
     with Store(state) as store:
-        stored = {item.article.url: item.id for item in store.articles(with_bodies=False)}
-        return store.versions([stored[url]]).get(stored[url], [])
+        article_id = stored_value(store, "SELECT id FROM articles WHERE url = ?", url)
+        return store.versions([article_id]).get(article_id, [])
 
 
-def withdrawn_at(state: Path, url: str) -> datetime | None:
+def withdrawn_at(state: Path, url: str) -> str | None:
     with Store(state) as store:
-        return next(item.withdrawn_at for item in store.articles(with_bodies=False) if item.article.url == url)
+        when: str | None = stored_value(store, "SELECT withdrawn_at FROM articles WHERE url = ?", url)
+        return when
 
 
 def retrieved_on_page(page: BeautifulSoup) -> datetime:
@@ -289,7 +290,7 @@ def test_an_unchanged_sync_makes_only_conditional_requests_and_writes_nothing(
     synced(config)
     before = snapshot(tmp_path / "output")
     with Store(tmp_path / "state") as store:
-        raw_pages = store.raw_page_count()
+        raw_pages = stored_value(store, "SELECT count(*) FROM raw_pages")
     site.clear_requests()
 
     result = synced(config)
@@ -305,7 +306,7 @@ def test_an_unchanged_sync_makes_only_conditional_requests_and_writes_nothing(
         assert request.headers.get("If-None-Match") == etag_of(route.body), request.path
     assert snapshot(tmp_path / "output") == before
     with Store(tmp_path / "state") as store:
-        assert store.raw_page_count() == raw_pages
+        assert stored_value(store, "SELECT count(*) FROM raw_pages") == raw_pages
 
 
 # -- removal ----------------------------------------------------------------------------------------

@@ -42,7 +42,7 @@ from tests.fixture_site import (
     home_page,
     read_capture,
 )
-from tests.helpers import REPO_ROOT, run_cli, write_config
+from tests.helpers import REPO_ROOT, run_cli, stored_articles, write_config
 
 pytestmark = pytest.mark.e2e  # syncs through run.py, checks with xmllint and newsboat
 
@@ -326,7 +326,7 @@ def test_an_empty_feed_is_dated_when_the_archive_began_or_when_it_was_emptied(
         never_had_items, began
     )
     with Store(revised.config.parent / "state") as store:
-        withdrawn = next(item.withdrawn_at for item in store.articles(with_bodies=False) if item.withdrawn_at)
+        withdrawn = next(item.withdrawn_at for item in stored_articles(store) if item.withdrawn_at)
     emptied = {"inz/topics/compliance/feed.xml", "inz/types/media-release/feed.atom"}  # its only article
     assert all(item_count(revised.output / name) == 0 for name in emptied)
     assert {name: feed_dates(revised)[revised.output / name] for name in emptied} == dict.fromkeys(emptied, withdrawn)

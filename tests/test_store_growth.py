@@ -17,7 +17,7 @@ from pipeline.store import STORE_FILE, Store
 from pipeline.store import events as store_module
 from pipeline.sync.run import run_sync
 from tests.fixture_site import ARTICLE_PATHS, HTML, FixtureSite, Route, home_page
-from tests.helpers import MakeConfig
+from tests.helpers import MakeConfig, stored_value
 
 SYNCS = 20
 PAGE = 4096
@@ -82,7 +82,7 @@ def test_the_history_of_runs_keeps_the_newest(tmp_path: Path, monkeypatch: pytes
         for number in range(12):
             when = start + timedelta(minutes=number)
             store.finish_run(store.start_run(when), when, 0, {"run": number})
-        assert store.run_count() == 5
+        assert stored_value(store, "SELECT count(*) FROM runs") == 5
     with sqlite3.connect(tmp_path / STORE_FILE) as db:
         kept = [row[0] for row in db.execute("SELECT report FROM runs ORDER BY id")]
     db.close()

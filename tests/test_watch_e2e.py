@@ -17,7 +17,7 @@ import yaml
 from pipeline.publish.entries import nz_date
 from pipeline.store import Store
 from tests.fixture_site import DEFAULT_SITEMAP_PATHS, NEWS, FixtureSite, Route, etag_of
-from tests.helpers import run_cli, write_config
+from tests.helpers import run_cli, stored_articles, write_config
 from tests.pdf_writer import text_pdf
 
 PAGE = "/visas/processing-times/"
@@ -113,7 +113,7 @@ def test_a_watched_page_change_is_one_item_with_a_readable_diff_and_spacing_is_n
     assert "inz-pages/changes.xml" in (output / "feeds.opml").read_text("utf-8")
     # An ordinary revision in the store, as an article's edit is (what subscriptions' `revised` reads).
     with Store(tmp_path / "state") as store:
-        [watched] = [stored for stored in store.articles(with_bodies=False) if stored.article.url == url]
+        [watched] = [stored for stored in stored_articles(store) if stored.article.url == url]
         assert watched.kind == "watch" and watched.version == 2
         assert [version.number for version in store.versions([watched.id])[watched.id]] == [1, 2]
 

@@ -16,14 +16,13 @@ from urllib.parse import urljoin, urlsplit
 
 import requests
 
-from pipeline.errors import BudgetSpent, FetchError, NotAllowed, PanuiError
+from pipeline.errors import BudgetSpent, FetchError, NotAllowed
 from pipeline.fetch.transport import (
     CHUNK,
     MAX_WAIT,
     Cutoff,
     WatchedHTTPPool,
     WatchedHTTPSPool,
-    conditional_headers,
     describe,
     retry_after,
     robots_lines,
@@ -46,6 +45,11 @@ class Validators:
 
     etag: str | None = None
     last_modified: str | None = None
+
+    def headers(self) -> dict[str, str]:
+        """The headers that make a request conditional on them."""
+        headers = {"If-None-Match": self.etag, "If-Modified-Since": self.last_modified}
+        return {name: value for name, value in headers.items() if value}
 
 
 class Fetcher:
@@ -77,12 +81,8 @@ class Fetcher:
         for adapter in self._session.adapters.values():
             if isinstance(adapter, requests.adapters.HTTPAdapter):
                 adapter.poolmanager.pool_classes_by_scheme = {"http": WatchedHTTPPool, "https": WatchedHTTPSPool}
-        self._session.headers.update(
-            {
-                "User-Agent": user_agent,
-                "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.5",
-            }
-        )
+        self._session.headers["User-Agent"] = user_agent
+        self._session.headers["Accept"] = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.5"
         self._robots: urllib.robotparser.RobotFileParser | None = None
         self._last_request: float | None = None
         self._delay = source.request_delay
@@ -125,9 +125,8 @@ class Fetcher:
                 error.status,
             ) from None
         fresh = page.status == 200
-        body = page.body if fresh or cached is None else cached[1]
-        if page.status != 200 and page.status != 304:
-            body = b""  # a redirect chain that went nowhere: no rules, as for a missing file
+        # (Neither 200 nor 304: a redirect chain that went nowhere: no rules, as for a missing file.)
+        body = page.body if fresh else cached[1] if cached and page.status == 304 else b""
         parser.parse(robots_lines(body))
         delay = parser.crawl_delay(self.user_agent)
         if delay is not None and float(delay) > MAX_WAIT:
@@ -145,7 +144,7 @@ class Fetcher:
     def _get_robots(self, url: str, validators: Validators | None) -> Page:
         """robots.txt, following redirects on the host as RFC 9309 asks (a moved robots.txt still rules).
         A redirect to another host or a longer chain is left as it is: no rules, as for a missing file."""
-        page = self._get(url, conditional_headers(validators), self.source.max_bytes)
+        page = self._get(url, validators.headers() if validators else {}, self.source.max_bytes)
         for _ in range(MAX_REDIRECTS):
             location = page.headers.get("location")
             if page.status not in REDIRECT_STATUSES or not location:
@@ -174,7 +173,7 @@ class Fetcher:
         """GET `url`, following same-host redirects. A 304 answer is a Page with status 304. A response
         over `max_bytes` (the source's max_bytes unless given: a sitemap has its own) is a FetchError."""
         self.prepare()
-        headers = conditional_headers(validators)
+        headers = validators.headers() if validators else {}
         current = url
         for _ in range(MAX_REDIRECTS + 1):
             if (reason := self.allowed(current)) is not None:
@@ -184,8 +183,7 @@ class Fetcher:
                     "Pānui only fetches allowed pages on the source's host",
                 )
             page = self._get(current, headers, max_bytes or self.source.max_bytes)
-            conditional = "conditional " if headers else ""
-            message = f"{conditional}GET {current}: {page.status} ({len(page.body)} bytes)"
+            message = f"{'conditional ' if headers else ''}GET {current}: {page.status} ({len(page.body)} bytes)"
             log_event(log, logging.INFO, "fetch.response", message, url=current, status=page.status)
             if page.status not in REDIRECT_STATUSES:
                 return replace(page, url=url)  # the URL asked for, and final_url the one that answered
@@ -260,14 +258,11 @@ class Fetcher:
             except requests.RequestException:
                 if not cutoff.fired:
                     raise
-        if page is None or cutoff.fired:
-            raise self._too_slow(url, budget)
-        return page
-
-    def _too_slow(self, url: str, budget: float) -> PanuiError:
-        if budget < self.source.timeout * DEADLINE_FACTOR:  # cut short by the run's deadline
-            return BudgetSpent(url, f"the run's wall-clock budget (run_budget) ran out while reading {url}")
-        return FetchError(
+        if page is not None and not cutoff.fired:
+            return page
+        if budget < limit:  # cut short by the run's deadline
+            raise BudgetSpent(url, f"the run's wall-clock budget (run_budget) ran out while reading {url}")
+        raise FetchError(
             url,
             f"response took more than {budget:.0f} s",
             "the site is answering too slowly; the next sync tries again",
@@ -280,31 +275,19 @@ class Fetcher:
         ) as response:
             declared = response.headers.get("content-length", "")
             if declared.isdigit() and int(declared) > max_bytes:
-                raise FetchError(
-                    url,
-                    f"response of {int(declared)} bytes is over max_bytes ({max_bytes})",
-                    "raise max_bytes for this source if the page is genuine",
-                    response.status_code,
-                )
-            chunks: list[bytes] = []
-            size = 0
+                raise _too_big(url, f"response of {int(declared)} bytes is over max_bytes ({max_bytes})", response)
+            body = bytearray()
             for chunk in response.iter_content(CHUNK):
-                size += len(chunk)
-                if size > max_bytes:
-                    raise FetchError(
-                        url,
-                        f"response is over max_bytes ({max_bytes} bytes)",
-                        "raise max_bytes for this source if the page is genuine",
-                        response.status_code,
-                    )
-                chunks.append(chunk)
-            self.bytes_received += size
+                body += chunk
+                if len(body) > max_bytes:
+                    raise _too_big(url, f"response is over max_bytes ({max_bytes} bytes)", response)
+            self.bytes_received += len(body)
             page = Page(
                 url=url,
                 final_url=url,
                 status=response.status_code,
                 headers={key.lower(): value for key, value in response.headers.items()},
-                body=b"".join(chunks),
+                body=bytes(body),
                 fetched_at=datetime.now(UTC).replace(microsecond=0),
             )
             if self.recorder is not None:
@@ -322,14 +305,18 @@ class Fetcher:
         self._last_request = self._monotonic()
 
 
-def ping_websub(hub: str, feed_urls: list[str], user_agent: str, timeout: float = 10.0) -> list[str]:
+def _too_big(url: str, message: str, response: requests.Response) -> FetchError:
+    return FetchError(url, message, "raise max_bytes for this source if the page is genuine", response.status_code)
+
+
+def ping_websub(hub: str, feed_urls: list[str], user_agent: str) -> list[str]:
     """Tell a WebSub hub that these feeds changed (hub.mode=publish). Returns one message per failure."""
     failures: list[str] = []
     with requests.Session() as session:
         session.headers["User-Agent"] = user_agent
         for url in feed_urls:
             try:
-                response = session.post(hub, data={"hub.mode": "publish", "hub.url": url}, timeout=timeout)
+                response = session.post(hub, data={"hub.mode": "publish", "hub.url": url}, timeout=10)
             except requests.RequestException as error:
                 failures.append(f"WebSub ping for {url} failed: {describe(error)}")
                 continue

@@ -9,29 +9,17 @@ import socket
 import threading
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import unquote
 
 import requests
 import urllib3
 from urllib3.connection import HTTPConnection, HTTPSConnection
 
-if TYPE_CHECKING:
-    from pipeline.fetch import Validators
-
 CHUNK = 64 * 1024
 # Seconds: no wait (a Retry-After, a back-off, the delay between requests) longer than this is started;
 # the page, or for a robots.txt Crawl-delay the source, is a recorded problem instead of a stalled run.
 MAX_WAIT = 600.0
-
-
-def conditional_headers(validators: Validators | None) -> dict[str, str]:
-    headers: dict[str, str] = {}
-    if validators and validators.etag:
-        headers["If-None-Match"] = validators.etag
-    if validators and validators.last_modified:
-        headers["If-Modified-Since"] = validators.last_modified
-    return headers
 
 
 class Cutoff:
@@ -80,23 +68,17 @@ class Cutoff:
 CUTOFFS: dict[int, Cutoff] = {}  # by thread: the response each thread is reading
 
 
-def attach(sock: socket.socket | None) -> None:
-    if sock is not None and (cutoff := CUTOFFS.get(threading.get_ident())) is not None:
-        cutoff.attach(sock)
-
-
 # Connections that hand their socket to the thread's Cutoff once the request is sent (requests and
 # urllib3 expose no socket before the response's headers are in, the very wait to be bounded).
 class WatchedHTTPConnection(HTTPConnection):
     def request(self, *args: Any, **kwargs: Any) -> None:
         super().request(*args, **kwargs)
-        attach(self.sock)
+        if self.sock is not None and (cutoff := CUTOFFS.get(threading.get_ident())) is not None:
+            cutoff.attach(self.sock)
 
 
-class WatchedHTTPSConnection(HTTPSConnection):
-    def request(self, *args: Any, **kwargs: Any) -> None:
-        super().request(*args, **kwargs)
-        attach(self.sock)
+class WatchedHTTPSConnection(WatchedHTTPConnection, HTTPSConnection):
+    pass
 
 
 class WatchedHTTPPool(urllib3.HTTPConnectionPool):

@@ -1,21 +1,20 @@
-"""The only SQL user (this package): a SQLite store of articles, their versions, raw pages, HTTP validators and runs.
-
-The schema is built by numbered migrations recorded in `schema_migrations`, so opening a store of any
-earlier version is always safe. WAL mode and one transaction per logical change keep it consistent
-when a run is killed at any point."""
+"""The only SQL user (this package): a SQLite store of articles, their versions, raw pages, HTTP validators and runs
+(schema.py: its numbered migrations; database.py: the connection and its transactions)."""
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 
+from pipeline.errors import PanuiError
 from pipeline.model import Config
 from pipeline.store.articles import ArticleStore
 from pipeline.store.catalogue import PUBLISH_FILE, Catalogue, CollectionInfo, Membership
 from pipeline.store.database import STORE_FILE, catalogue_errors, copy_if_behind, is_store_failure, store_errors
 from pipeline.store.events import EventStore
-from pipeline.store.folders import writable_folder
 from pipeline.store.inspect import inspect_store, sound_since
 from pipeline.store.lock import StoreLock
 from pipeline.store.outbox import Change, OutboxStore, Queued
@@ -47,8 +46,23 @@ __all__ = [
 class Store(PageStore, ArticleStore, EventStore, OutboxStore):
     """The store: pages, articles, events and the subscriptions' outbox over one SQLite connection."""
 
-    def __enter__(self) -> Store:
-        return self
+
+def writable_folder(folder: Path, key: str) -> None:
+    """Raise unless `folder` (the sources.yaml `key`) can be written, or, while it does not exist yet,
+    created, so that a run that could not keep what it fetched, or publish it, stops before it starts.
+    It writes a file there that no one sees (an O_TMPFILE where Linux has it), as only a real write
+    tells: permission bits do not bind root, and a read-only mount ignores them. Creates nothing."""
+    try:
+        existing = next(path for path in (folder, *folder.parents) if path.exists())
+        if not existing.is_dir():
+            raise NotADirectoryError(0, f"{existing} is a file, not a folder")
+        with tempfile.TemporaryFile(dir=existing):
+            pass
+    except OSError as error:
+        raise PanuiError(
+            f"{key} {folder} is not a folder Pānui can write: {error.strerror or error}",
+            f"make {folder} writable by the user running Pānui, or set {key} in sources.yaml to a folder it can write",
+        ) from None
 
 
 @contextmanager

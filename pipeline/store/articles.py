@@ -13,11 +13,11 @@ from typing import Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from pipeline.model import Article, Page, StoredArticle, Version
+from pipeline.model import Article, Page, Version
 from pipeline.store.catalogue import Catalogue
 from pipeline.store.database import Database, iso, parse_time
 from pipeline.store.pages import remember_in
-from pipeline.store.rows import CURRENT, article_columns, chunks, marks, stored_article, stored_content
+from pipeline.store.rows import CURRENT, chunks, marks, stored_content
 
 SaveOutcome = Literal["new", "updated", "unchanged"]
 DAY = 86_400.0
@@ -117,24 +117,10 @@ class ArticleStore(Database):
             )
         return "updated" if current else "new"
 
-    def articles(self, source_id: str | None = None, *, with_bodies: bool = True) -> list[StoredArticle]:
-        """Every stored article at its latest version, newest published first (ties: newest seen).
-        Without bodies the list stays small for any archive; bodies() fetches the ones needed."""
-        columns = article_columns("r.body_html") if with_bodies else article_columns()
-        query = f"SELECT {columns} FROM {CURRENT}"
-        parameters: tuple[str, ...] = ()
-        if source_id is not None:
-            query += " WHERE a.source_id = ?"
-            parameters = (source_id,)
-        stored = [stored_article(row) for row in self._db.execute(query, parameters)]
-        stored.sort(key=lambda item: (item.article.published, item.first_seen, item.article.url), reverse=True)
-        return stored
-
     def versions(self, article_ids: Iterable[int]) -> dict[int, list[Version]]:
         """Every stored version of each named article, oldest first."""
-        ids = list(article_ids)
         found: dict[int, list[Version]] = {}
-        for chunk in chunks(ids):
+        for chunk in chunks(article_ids):
             rows = self._db.execute(
                 "SELECT r.article_id, r.version, r.retrieved_at, a.url, r.title, r.published, r.news_type, r.topics, "
                 "r.summary, r.body_html, a.timezone FROM revisions r JOIN articles a ON a.id = r.article_id "
@@ -226,20 +212,16 @@ class ArticleStore(Database):
 
     def record_present(self, url: str) -> bool:
         """The source served the article again: forget any missing mark. True when it had been withdrawn."""
-        query = (
-            "SELECT a.id, a.withdrawn_at, a.missing_since FROM articles a JOIN url_aliases u ON u.article_id = a.id "
-            "WHERE u.url = ?"
-        )
-        if not self._db.execute(
-            query + " AND (a.withdrawn_at IS NOT NULL OR a.missing_since IS NOT NULL)", (url,)
-        ).fetchone():
+        row = self._db.execute(
+            "SELECT a.id, a.withdrawn_at FROM articles a JOIN url_aliases u ON u.article_id = a.id "
+            "WHERE u.url = ? AND (a.withdrawn_at IS NOT NULL OR a.missing_since IS NOT NULL)",
+            (url,),
+        ).fetchone()
+        if row is None:
             return False  # the usual case, nothing to forget: no write, and no transaction for it
-        with self.transaction() as db:
-            row = db.execute(query, (url,)).fetchone()
-            if row is None or (row[1] is None and row[2] is None):
-                return False
+        with self.transaction() as db:  # (only the run that holds the store's lock writes to it)
             db.execute("UPDATE articles SET missing_since = NULL, withdrawn_at = NULL WHERE id = ?", (row[0],))
-            return row[1] is not None
+        return row[1] is not None
 
     def catalogue(self, state_dir: Path | None) -> Catalogue:
         """Publishing's index of this store, kept in state_dir (None: in memory, for a dry run).
@@ -251,9 +233,8 @@ class ArticleStore(Database):
 
     def bodies(self, article_ids: Iterable[int]) -> dict[int, str]:
         """The current body of each named article."""
-        ids = list(article_ids)
         found: dict[int, str] = {}
-        for chunk in chunks(ids):
+        for chunk in chunks(article_ids):
             rows = self._db.execute(
                 f"SELECT a.id, r.body_html FROM {CURRENT} WHERE a.id IN ({marks(chunk)})",
                 chunk,

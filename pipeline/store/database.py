@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, closing, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Self
 
 from pipeline.errors import StoreError
 from pipeline.store.inspect import damaged, inspect_store
@@ -36,15 +37,13 @@ class Database:
                     "check that state_dir is a folder the user running Pānui can write",
                 ) from None
             self._db = sqlite3.connect(self.path, isolation_level=None, timeout=30)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA foreign_keys=ON")
-            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.executescript("PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL;")
             migrate(self._db)
 
     def close(self) -> None:
         self._db.close()
 
-    def __enter__(self) -> Database:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *_: object) -> None:
@@ -53,10 +52,6 @@ class Database:
     def transaction(self) -> AbstractContextManager[sqlite3.Connection]:
         return immediate_transaction(self._db)
 
-    @property
-    def schema_version(self) -> int:
-        return int(self._db.execute("SELECT max(version) FROM schema_migrations").fetchone()[0])
-
 
 def create_store(path: Path) -> None:
     """A new store, made whole under a temporary name and renamed into place: a first run stopped at any
@@ -64,11 +59,8 @@ def create_store(path: Path) -> None:
     temporary = path.with_name(f".{path.name}.new")
     for leftover in (temporary, Path(f"{temporary}-journal")):  # of a first run that was stopped
         leftover.unlink(missing_ok=True)
-    db = sqlite3.connect(temporary, isolation_level=None)
-    try:
+    with closing(sqlite3.connect(temporary, isolation_level=None)) as db:
         migrate(db)
-    finally:
-        db.close()
     temporary.replace(path)
 
 
@@ -77,19 +69,12 @@ def copy_if_behind(path: Path, folder: Path) -> bool:
     `folder` (read through SQLite: consistent while a run writes) and return True: what a preview opens
     instead, so that a dry run of a new release never upgrades the store an older daemon still uses."""
     inspect_store(path)
-    with store_errors(path):
-        # (Not mode=ro: a read-only connection to a WAL store leaves its -wal and -shm files behind.)
-        source = sqlite3.connect(path, timeout=30)
-        try:
-            if int(source.execute("SELECT count(*) FROM schema_migrations").fetchone()[0]) >= len(MIGRATIONS):
-                return False
-            copy = sqlite3.connect(folder / STORE_FILE)
-            try:
-                source.backup(copy)
-            finally:
-                copy.close()
-        finally:
-            source.close()
+    # (Not mode=ro: a read-only connection to a WAL store leaves its -wal and -shm files behind.)
+    with store_errors(path), closing(sqlite3.connect(path, timeout=30)) as source:
+        if int(source.execute("SELECT count(*) FROM schema_migrations").fetchone()[0]) >= len(MIGRATIONS):
+            return False
+        with closing(sqlite3.connect(folder / STORE_FILE)) as copy:
+            source.backup(copy)
     return True
 
 

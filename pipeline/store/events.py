@@ -7,6 +7,7 @@ from datetime import datetime
 
 from pipeline.model import Alert
 from pipeline.store.database import Database, iso, parse_time
+from pipeline.store.rows import marks
 
 RUNS_KEPT = 1000  # the runs table is recent history, not an archive: a daemon must not grow it for ever
 
@@ -20,7 +21,7 @@ class EventStore(Database):
         with self.transaction() as db:
             shown = [alert.id for alert in alerts]
             db.execute(
-                f"UPDATE alerts SET last_seen = '' WHERE page_url = ? AND id NOT IN ({', '.join('?' * len(shown))})",
+                f"UPDATE alerts SET last_seen = '' WHERE page_url = ? AND id NOT IN ({marks(shown)})",
                 (page_url, *shown),
             )
             for alert in alerts:
@@ -57,15 +58,7 @@ class EventStore(Database):
             (source_id, limit),
         )
         return [
-            Alert(
-                id=row[0],
-                source_id=row[1],
-                title=row[2],
-                issued=datetime.fromisoformat(row[3]),
-                text_html=row[4],
-                page_url=row[5],
-                first_seen=parse_time(row[6]),
-            )
+            Alert(row[0], row[1], row[2], datetime.fromisoformat(row[3]), row[4], row[5], parse_time(row[6]))
             for row in rows
         ]
 
@@ -85,6 +78,3 @@ class EventStore(Database):
                 ),
             )
             db.execute("DELETE FROM runs WHERE id <= ?", (run_id - RUNS_KEPT,))
-
-    def run_count(self) -> int:
-        return int(self._db.execute("SELECT count(*) FROM runs").fetchone()[0])

@@ -60,10 +60,9 @@ def sound_since(path: Path) -> datetime | None:
         raise damaged(path, "it is not a SQLite database (its first bytes are not a SQLite header)")
     wal = Path(f"{path}-wal")
     wal_exists = wal.exists()
-    if not wal_exists:  # with a WAL, the file may legitimately end before its header says
-        shortfall = _truncation(header, status.st_size)
-        if shortfall:
-            raise damaged(path, shortfall)
+    # (With a WAL, the file may legitimately end before its header says.)
+    if not wal_exists and (shortfall := _truncation(header, status.st_size)):
+        raise damaged(path, shortfall)
     checked = sealed_since(path, now)  # (never with a -wal beside the file)
     problems = _check(path, immutable=not wal_exists, deep=checked is None)
     if problems and not wal_exists and (wal.exists() or identity(path) != seen):

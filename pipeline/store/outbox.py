@@ -22,13 +22,12 @@ SENT_KEPT = timedelta(days=30)  # sent and given-up messages: recent history for
 
 @dataclass(frozen=True)
 class Change:
-    """One entry of the journal: what happened, to which article (version) or alert, and when."""
+    """One entry of the journal: what happened, to which article (version) or alert."""
 
     id: int
     kind: str  # new, revised, withdrawn, alert
     article_id: int | None
     version: int | None
-    at: datetime
     source_id: str | None  # None when the article or alert is no longer stored
     slug: str | None  # an article's
     url: str | None  # an article's canonical URL, or the page that showed the alert
@@ -161,14 +160,11 @@ class OutboxStore(Database):
 
     def interrupted_sends(self, now: datetime) -> list[Outgoing]:
         """Messages a killed run was handing to their service: given up, never resent (see the module)."""
+        interrupted = "WHERE sending_at IS NOT NULL AND sent_at IS NULL AND gave_up_at IS NULL"
         with self.transaction() as db:
-            rows = _outgoing(
-                db.execute(f"{OUTGOING} WHERE sending_at IS NOT NULL AND sent_at IS NULL AND gave_up_at IS NULL")
-            )
+            rows = _outgoing(db.execute(f"{OUTGOING} {interrupted}"))
             db.execute(
-                "UPDATE outbox SET gave_up_at = ?, last_error = 'interrupted while sending' "
-                "WHERE sending_at IS NOT NULL AND sent_at IS NULL AND gave_up_at IS NULL",
-                (iso(now),),
+                f"UPDATE outbox SET gave_up_at = ?, last_error = 'interrupted while sending' {interrupted}", (iso(now),)
             )
         return rows
 
@@ -213,7 +209,7 @@ class OutboxStore(Database):
 
 
 CHANGES = (
-    "SELECT c.id, c.kind, c.article_id, c.version, c.at, coalesce(a.source_id, al.source_id), a.slug, "
+    "SELECT c.id, c.kind, c.article_id, c.version, coalesce(a.source_id, al.source_id), a.slug, "
     "coalesce(a.url, al.page_url), al.title, al.text_html FROM changes c LEFT JOIN articles a ON a.id = c.article_id "
     "LEFT JOIN alerts al ON al.id = c.alert_id ORDER BY c.id"
 )
@@ -221,8 +217,8 @@ OUTGOING = "SELECT id, subscription, target, message, created_at, attempts FROM 
 
 
 def _change(row: tuple[Any, ...]) -> Change:
-    alert = (str(row[8]), str(row[9])) if row[8] is not None else None
-    return Change(int(row[0]), row[1], row[2], row[3], parse_time(row[4]), row[5], row[6], row[7], alert)
+    alert = (str(row[7]), str(row[8])) if row[7] is not None else None
+    return Change(int(row[0]), row[1], row[2], row[3], row[4], row[5], row[6], alert)
 
 
 def _outgoing(rows: Iterable[tuple[int, str, str, str, str, int]]) -> list[Outgoing]:

@@ -13,14 +13,13 @@ from typing import Any
 from pipeline.feed_item import FeedItem
 from pipeline.model import Page
 from pipeline.store.database import Database, iso, parse_time
-from pipeline.store.rows import chunks, marks
+from pipeline.store.rows import CURRENT, chunks, marks
 
 # zlib's level for raw pages: 3 takes 40% less CPU than the default 6 on the site's pages, for 7% more
 # bytes (the captures, 15 KB a page: 4.4 KB instead of 4.1 KB). Every page fetched is compressed once.
 RAW_PAGE_LEVEL = 3
 DOCUMENT = (
-    "SELECT {} FROM articles a JOIN revisions r ON r.article_id = a.id AND r.version = a.current_version "
-    "JOIN raw_pages p ON p.id = r.raw_page_id WHERE a.id = ? AND r.extractor = 'pdf'"
+    "SELECT {} FROM " + CURRENT + " JOIN raw_pages p ON p.id = r.raw_page_id WHERE a.id = ? AND r.extractor = 'pdf'"
 )
 
 
@@ -85,9 +84,6 @@ class PageStore(Database):
                 (iso(when), url, url),
             )
             _mark_checked(db, url, when)
-
-    def raw_page_count(self) -> int:
-        return int(self._db.execute("SELECT count(*) FROM raw_pages").fetchone()[0])
 
     def stored_responses(self, batch: int = 200) -> Iterator[tuple[str, Page | None]]:
         """The latest stored answer for every URL fetched so far (what `rebuild` re-extracts), in URL

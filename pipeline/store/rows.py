@@ -18,11 +18,11 @@ CHUNK = 500  # SQLite caps the number of bound parameters in one statement
 CURRENT = "articles a JOIN revisions r ON r.article_id = a.id AND r.version = a.current_version"
 
 
-def article_columns(body: str = "''") -> str:
-    """The columns stored_article reads, from CURRENT; `body` "r.body_html", or "''" for none."""
+def article_columns() -> str:
+    """The columns stored_article reads, from CURRENT, without the body (read only where it is shown)."""
     return (
         "a.id, a.source_id, a.slug, a.timezone, a.first_seen, r.version, r.retrieved_at, r.content_hash, a.url, "
-        f"r.title, r.published, r.news_type, r.topics, r.summary, {body}, a.withdrawn_at, a.kind, r.extractor"
+        "r.title, r.published, r.news_type, r.topics, r.summary, '', a.withdrawn_at, a.kind, r.extractor"
     )
 
 

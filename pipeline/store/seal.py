@@ -23,6 +23,7 @@ Any other run checks the whole file, as before. A seal that cannot be written or
 from __future__ import annotations
 
 import json
+from contextlib import suppress
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -81,10 +82,8 @@ def record_seal(path: Path, checked_at: datetime) -> None:
     if found is None or Path(f"{path}-wal").exists():
         return
     record = {"file": found, "boot": _boot(), "checked_at": checked_at.astimezone(UTC).isoformat()}
-    try:
+    with suppress(OSError):  # (unwritten, it costs only that the next run checks the whole file)
         write_atomic(path.parent / SEAL_FILE, (json.dumps(record, indent=1) + "\n").encode())
-    except OSError:
-        return  # the next run checks the whole file
 
 
 def _boot() -> str:

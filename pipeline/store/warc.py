@@ -4,7 +4,7 @@ file in state_dir/warc/, so the evidence can be replayed by standard web-archive
 from __future__ import annotations
 
 from datetime import datetime
-from http import HTTPStatus
+from http.client import responses
 from io import BytesIO
 from pathlib import Path
 from typing import BinaryIO
@@ -24,26 +24,21 @@ class WarcRecorder:
         self.path = folder / f"panui-{started_at:%Y%m%dT%H%M%SZ}.warc.gz"
         self._stream: BinaryIO = self.path.open("ab")
         self._writer = WARCWriter(self._stream, gzip=True)
-        info = self._writer.create_warcinfo_record(
-            self.path.name, {"software": f"Pānui {__version__}", "format": "WARC File Format 1.1"}
-        )
-        self._writer.write_record(info)
+        info = {"software": f"Pānui {__version__}", "format": "WARC File Format 1.1"}
+        self._writer.write_record(self._writer.create_warcinfo_record(self.path.name, info))
 
     def record(self, page: Page) -> None:
         from warcio.statusandheaders import StatusAndHeaders
 
-        try:
-            reason = HTTPStatus(page.status).phrase
-        except ValueError:
-            reason = "Unknown"
         headers = [(name, value) for name, value in page.headers.items() if name.lower() not in TRANSFER_HEADERS]
         headers.append(("Content-Length", str(len(page.body))))
-        http_headers = StatusAndHeaders(f"{page.status} {reason}", headers, protocol="HTTP/1.1")
         record = self._writer.create_warc_record(
             page.final_url,
             "response",
             payload=BytesIO(page.body),
-            http_headers=http_headers,
+            http_headers=StatusAndHeaders(
+                f"{page.status} {responses.get(page.status, 'Unknown')}", headers, protocol="HTTP/1.1"
+            ),
             warc_headers_dict={"WARC-Date": page.fetched_at.strftime("%Y-%m-%dT%H:%M:%SZ")},
         )
         self._writer.write_record(record)

@@ -70,6 +70,7 @@ def test_a_subscription_reads_with_its_defaults_and_environment(
         ),
         ({"id": "fees"}, {}, "subscriptions.fees.to", "is required"),
         ({"id": "Fees!", "to": ["json://h/"]}, {}, "subscriptions[0].id", "slug"),
+        ({"to": ["json://h/"]}, {}, "subscriptions[0].id", "is required"),
         ({"id": "fees", "to": ["json://h/"]}, {"digest_at": "8am"}, "digest_at", "HH:MM"),
         ({"id": "fees", "to": ["json://h/"]}, {"notify_give_up_after": "soon"}, "notify_give_up_after", "duration"),
     ],

@@ -56,7 +56,7 @@ def _subscription(
     if not data:
         reader.problem(key, "must be a mapping with id, match and to")
         return None
-    identifier = reader.get(data, key, "id", str, None, check_slug)
+    identifier = reader.get(data, key, "id", str, check=check_slug)
     if identifier is None:
         return None
     key = f"subscriptions.{identifier}"  # messages name the subscription from here on

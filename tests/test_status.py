@@ -12,13 +12,15 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
 from pipeline.config import load_config
 from pipeline.daemon.health import Attempt, assess, record_attempts
 from pipeline.daemon.periods import expected_period
-from pipeline.daemon.schedule import build_trigger, crontab_weekdays
+from pipeline.daemon.schedule import Daemon, build_trigger, crontab_weekdays
 from pipeline.daemon.status import render_table
+from pipeline.errors import PanuiError
 from pipeline.model import Schedule
 from pipeline.reports import Problem
 from pipeline.store import STORE_FILE, Store
@@ -36,6 +38,7 @@ from tests.fixture_site import (
     sitemap_urlset,
 )
 from tests.helpers import MakeConfig, run_cli, stored_value
+from tests.test_config import minimal_data, write
 
 T0 = datetime(2026, 6, 1, 0, 0, tzinfo=UTC)  # far from a daylight-saving change in New Zealand
 
@@ -361,3 +364,16 @@ def test_new_config_keys_are_validated(site: FixtureSite, tmp_path: Path, make_c
     assert "run_budget: cannot read 'soon' as a duration" in result.stderr
     assert "health.stale_after: must be more than 0" in result.stderr
     assert "health.publik: unknown key (hint: did you mean 'public'?)" in result.stderr
+
+
+def test_the_daemon_names_the_source_whose_cron_it_cannot_read(tmp_path: Path) -> None:
+    data = minimal_data()
+    first = data["sources"][0]
+    data["sources"] = [
+        {**first, "id": "off", "enabled": False},
+        {**first, "id": "on", "schedule": {"cron": "61 * * * *"}},  # five fields: the config reads it
+    ]
+    with pytest.raises(PanuiError) as caught:
+        Daemon(load_config(write(tmp_path, data))).run()
+
+    assert "source on: schedule.cron '61 * * * *'" in caught.value.message

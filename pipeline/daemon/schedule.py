@@ -259,12 +259,12 @@ class Daemon:
 
 def _triggers(config: Config) -> Mapping[str, BaseTrigger]:
     triggers: dict[str, BaseTrigger] = {}
-    for index, source in enumerate(config.sources):
+    for source in config.sources:  # (enabled ones only: an index here would not be the file's)
         try:
             triggers[source.id] = build_trigger(source.schedule)
         except ValueError as error:
             raise PanuiError(
-                f"{config.path}: sources[{index}].schedule.cron: {error}",
+                f"{config.path}: source {source.id}: schedule.cron {source.schedule.cron!r}: {error}",
                 "a 5-field crontab in Pacific/Auckland time, e.g. '0 */2 * * *'",
             ) from None
     return triggers

@@ -16,7 +16,7 @@ import yaml
 
 from pipeline.model import StoredArticle
 from pipeline.store import Store
-from pipeline.store.rows import CURRENT, article_columns, stored_article
+from pipeline.store.rows import ARTICLE_COLUMNS, CURRENT, stored_article
 from tests.fixture_site import FixtureSite
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -84,7 +84,7 @@ def stored_value(store: Store, query: str, *parameters: object) -> Any:
 def stored_articles(store: Store, source_id: str = "%") -> list[StoredArticle]:
     """The store's articles (of `source_id`, else all) at their current versions, without bodies,
     in the order they were first stored."""
-    query = f"SELECT {article_columns()} FROM {CURRENT} WHERE a.source_id LIKE ? ORDER BY a.id"
+    query = f"SELECT {ARTICLE_COLUMNS} FROM {CURRENT} WHERE a.source_id LIKE ? ORDER BY a.id"
     return [stored_article(row) for row in store._db.execute(query, (source_id,))]
 
 

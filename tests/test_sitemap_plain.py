@@ -87,7 +87,16 @@ def random_sitemap(rng: random.Random) -> bytes:
         entries.append(f"<url>{space}<loc>{loc}</loc>{space}{element}{space}</url>")
     if rng.random() < 0.3:
         entries.insert(rng.randint(0, len(entries)), rng.choice(NOT_PLAIN)[1].format(loc=NEWS + "odd/"))
-    namespace = rng.choice([f' xmlns="{NS}"', f" xmlns='{NS}'", "", ' xmlns="http://example.org/other"'])
+    namespace = rng.choice(
+        [
+            f' xmlns="{NS}"',
+            f" xmlns='{NS}'",
+            "",
+            ' xmlns="http://example.org/other"',
+            f' note=\' xmlns="{NS}"\' xmlns="http://example.org/other"',  # the namespace is the attribute's
+            f' xmlns="{NS}" xmlns:image="http://www.google.com/schemas/sitemap-image/1.1"',
+        ]
+    )
     declaration = rng.choice(["", '<?xml version="1.0"?>\n', '<?xml version="1.0" encoding="UTF-8"?>\n'])
     if rng.random() < 0.1:
         declaration = '<?xml version="1.0" encoding="ISO-8859-1"?>\n'

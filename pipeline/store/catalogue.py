@@ -20,7 +20,7 @@ from pipeline.store.database import catalogue_errors, immediate_transaction, par
 from pipeline.store.postings import SCHEMA as SEARCH_SCHEMA
 from pipeline.store.postings import TABLES as SEARCH_TABLES
 from pipeline.store.postings import SearchPostings
-from pipeline.store.rows import CURRENT, article_columns, chunks, marks, stored_article
+from pipeline.store.rows import ARTICLE_COLUMNS, CURRENT, chunks, marks, stored_article
 
 PUBLISH_FILE = "publish.sqlite3"
 SCHEMA_VERSION = "7"  # a file of another version is rebuilt from the store, never migrated
@@ -31,7 +31,6 @@ ARTICLE_STATE = (
     "a.source_id || '|' || a.slug || '|' || a.current_version || '|' || r.content_hash || '|' || "
     "r.retrieved_at || '|' || coalesce(a.withdrawn_at, '')"
 )
-ARTICLE_COLUMNS = article_columns()  # without bodies: publishing reads those only for what it renders
 # A publication reads an article in each collection it is listed in (its year, its topics' and type's
 # years...): made once from its row (the whole row is the key, so a changed article is made anew).
 _article = lru_cache(maxsize=1024)(stored_article)

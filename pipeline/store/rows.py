@@ -18,12 +18,11 @@ CHUNK = 500  # SQLite caps the number of bound parameters in one statement
 CURRENT = "articles a JOIN revisions r ON r.article_id = a.id AND r.version = a.current_version"
 
 
-def article_columns() -> str:
-    """The columns stored_article reads, from CURRENT, without the body (read only where it is shown)."""
-    return (
-        "a.id, a.source_id, a.slug, a.timezone, a.first_seen, r.version, r.retrieved_at, r.content_hash, a.url, "
-        "r.title, r.published, r.news_type, r.topics, r.summary, '', a.withdrawn_at, a.kind, r.extractor"
-    )
+# The columns stored_article reads, from CURRENT, without the body (read only where it is shown).
+ARTICLE_COLUMNS = (
+    "a.id, a.source_id, a.slug, a.timezone, a.first_seen, r.version, r.retrieved_at, r.content_hash, a.url, "
+    "r.title, r.published, r.news_type, r.topics, r.summary, '', a.withdrawn_at, a.kind, r.extractor"
+)
 
 
 def chunks(items: Iterable[T]) -> Iterator[list[T]]:
@@ -36,7 +35,7 @@ def marks(chunk: Sequence[object]) -> str:
 
 
 def stored_article(row: tuple[object, ...]) -> StoredArticle:
-    """The StoredArticle of a row of article_columns()."""
+    """The StoredArticle of a row of ARTICLE_COLUMNS."""
     article_id, source_id, slug, timezone, first_seen, version, retrieved_at, digest = row[:8]
     *content, withdrawn_at, kind, extractor = row[8:]
     return StoredArticle(

@@ -225,3 +225,18 @@ def test_long_postings_in_pages_are_the_same_bytes_however_a_history_of_changes_
         publish(config, store)
 
         assert search_files(on_disk(config.output_dir)) == search_files(render_site(config, store))
+        assert_searchable(config.output_dir)
+
+
+def assert_searchable(output: Path) -> None:
+    """Every word of every shard finds its articles, as the search page reads them: its posting in the
+    shard, or its article count there and its posting in its files (newest first; pages from the count)."""
+    for shard in (output / "search/terms").glob("*.json"):
+        for term, value in json.loads(shard.read_bytes())["w"].items():
+            if isinstance(value, str):
+                assert decode(value), term
+                continue
+            names = [f"{term}.txt", *(f"{term}.{n}.txt" for n in range(value // pipeline.publish.search.PAGE, 0, -1))]
+            files = [output / "search/postings" / name for name in names]
+            assert all(path.exists() for path in files), (term, value)
+            assert len(decode("".join(path.read_text("ascii") for path in files))) == value, term

@@ -309,11 +309,15 @@ class SearchPostings:
         """(term, size, posting) of every term listed in `shard`, by term; a posting longer than
         `longer_than` characters is left in the catalogue (None)."""
         rows = self._db.execute(
-            "SELECT term, size, CASE WHEN length > ? OR pages != '' THEN NULL ELSE posting END "
+            "SELECT term, size, CASE WHEN length > ? THEN NULL ELSE posting END, pages = '' "
             "FROM pub.search_terms WHERE shard = ? ORDER BY term",
             (longer_than, shard),
-        )
-        return [(str(term), int(size), None if posting is None else str(posting)) for term, size, posting in rows]
+        ).fetchall()
+        # A short posting may have full pages (when PAGE is small): it is whole only with their rows.
+        return [
+            (str(term), int(size), None if text is None else str(text) if whole else self.search_posting(term)[0])
+            for term, size, text, whole in rows
+        ]
 
     def search_posting(self, term: str) -> tuple[str, list[int]]:
         """A term's posting, and where its full pages end (see page_ends)."""

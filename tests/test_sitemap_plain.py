@@ -152,3 +152,44 @@ def test_a_known_entry_of_a_plain_sitemap_is_passed_by_without_reading_it_as_an_
     fresh = read_with(body, frozenset())
     assert isinstance(fresh, Read) and [entry.key for entry in fresh.entries] == [key]
     assert fresh.entries[0].link.url == NEWS + "a/"
+
+
+ENTRY = f"<url><loc>{NEWS}a/</loc><lastmod>2026-07-01</lastmod></url>"
+PLAIN = f'<urlset xmlns="{NS}">{ENTRY}</urlset>'.encode()
+EDGES = {  # bodies at the edges of "plain": each read both ways gives the same, whether plain or not
+    "a byte order mark and a standalone declaration": b'\xef\xbb\xbf<?xml version="1.0" encoding="utf-8" '
+    b'standalone="yes"?>' + PLAIN,
+    "a stylesheet instruction in place of a declaration": b'<?xml-stylesheet href="s.xsl"?>\n' + PLAIN,
+    "a declaration that is not one": b'<?xml encoding="utf-8"?>' + PLAIN,
+    "whitespace before the declaration": b' <?xml version="1.0"?>' + PLAIN,
+    "an undeclared prefix on the root": PLAIN.replace(b"<urlset ", b'<urlset s:a="1" '),
+    "a repeated attribute on the root": PLAIN.replace(b"<urlset ", b'<urlset a="1" a="2" '),
+    "xml:base": PLAIN.replace(b"<urlset ", b'<urlset xml:base="https://example.org/" '),
+    "a self-closed root": f'<urlset xmlns="{NS}"/>'.encode(),
+    "text between entries": PLAIN.replace(b"</urlset>", b" odd > text " + ENTRY.encode() + b"</urlset>"),
+    "']]>' between entries": PLAIN.replace(b"</urlset>", b"]]>" + ENTRY.encode() + b"</urlset>"),
+    "a nested urlset": PLAIN.replace(b"</urlset>", b"<urlset>" + ENTRY.encode() + b"</urlset></urlset>"),
+    "a comment after the root": PLAIN + b"<!-- end -->",
+    "a second root": PLAIN + PLAIN,
+    "a form feed after the root": PLAIN + b"\x0c",
+    "a vertical tab in an entry": PLAIN.replace(b"<url><loc>", b"<url>\x0b<loc>"),
+    "empty loc and lastmod": PLAIN.replace(b"2026-07-01", b"").replace(b"<loc>", b"<loc>   "),
+    "gzip with trailing zeros": gzip.compress(PLAIN) + bytes(8),
+    "gzip with trailing junk": gzip.compress(PLAIN) + b"junk",
+    "gzip in two members": gzip.compress(PLAIN[:20]) + gzip.compress(PLAIN[20:]),
+    "gzip cut short": gzip.compress(PLAIN)[:-4],
+    "gzip of nothing": gzip.compress(b""),
+    "gzip's magic alone": b"\x1f\x8b" + PLAIN,
+}
+
+
+@pytest.mark.parametrize("body", EDGES.values(), ids=EDGES.keys())
+def test_a_sitemap_at_the_edge_of_plain_is_read_as_the_stream_reader_reads_it(
+    body: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with monkeypatch.context() as patched:
+        patched.setattr(reader, "_plain_urlset", lambda _: None)
+        streamed = read_with(body, frozenset())
+        keys = [entry.key for entry in streamed.entries if entry.key] if isinstance(streamed, Read) else []
+        expected = [read_with(body, frozenset(known)) for known in ([], keys, keys[:1])]
+    assert [read_with(body, frozenset(known)) for known in ([], keys, keys[:1])] == expected

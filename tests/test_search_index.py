@@ -5,23 +5,26 @@ rewrites the files of its own words, no other."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import random
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import pipeline.publish.search
+import pipeline.store.postings
 from pipeline.model import Article, Config
 from pipeline.publish import publish, render_site
 from pipeline.publish.search import OWN_FILE, search_words
 from pipeline.store import Store
-from pipeline.store.postings import NUMBER, add, decode, encode, page_ends, run_of
+from pipeline.store.postings import NUMBER, PENDING_CHARS, SearchPostings, add, decode, encode, page_ends, run_of
 from tests.test_publish_incremental import SEEN, make_article, make_config, on_disk, save
 
 ENTRIES = st.sets(st.tuples(st.integers(0, 40_000), st.integers(1, 10**6)), max_size=60).map(
@@ -187,45 +190,72 @@ def test_a_long_posting_is_published_in_pages_and_a_new_article_rewrites_only_it
     assert search_files(on_disk(config.output_dir)) == search_files(render_site(config, store))
 
 
-@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize("seed", range(6))
 def test_long_postings_in_pages_are_the_same_bytes_however_a_history_of_changes_published_them(
     archive: tuple[Config, Store, list[Article]], monkeypatch: pytest.MonkeyPatch, seed: int
 ) -> None:
-    """Pages of 2 articles, and a file of its own past 24 characters (so that a posting still in its
+    """Pages of 1 to 3 articles, and a file of its own past 24 characters (so that a posting still in its
     shard may have full pages already): after each publication of new articles (newest, or older than
-    some), words taken out or put back and dates moved, the index is the fresh rendering's."""
+    some), words taken out or put back, dates moved, articles withdrawn and reinstated, some publications
+    killed while the postings were being updated, the index is the fresh rendering's, and finds them."""
     config, store, _ = archive
-    monkeypatch.setattr(pipeline.publish.search, "PAGE", 2)
+    rng = random.Random(seed)
+    monkeypatch.setattr(pipeline.publish.search, "PAGE", 1 + seed % 3)
+    monkeypatch.setattr(pipeline.store.postings, "PENDING_CHARS", 0 if seed % 2 else PENDING_CHARS)  # flushed often
     for module in (pipeline.publish, pipeline.publish.search_plan):
         monkeypatch.setattr(module, "OWN_FILE", 24)
-    rng = random.Random(seed)
     articles: dict[int, Article] = {}
+    withdrawn: set[int] = set()
     when = SEEN
     for _ in range(12):
-        for _ in range(rng.randrange(1, 4)):
+        for _ in range(rng.randrange(1, 5)):
             when += timedelta(minutes=1)
             choice = rng.random()
-            if choice < 0.6 or not articles:
+            newest = max((item.published for item in articles.values()), default=SEEN)
+            if choice < 0.5 or not articles:
                 number = len(articles)
                 article = replace(make_article(number, rng), body_html="<p>Quokka words.</p>")
                 if articles and rng.random() < 0.7:  # the newest, or as new as the newest
-                    newest = max(item.published for item in articles.values())
                     article = replace(article, published=newest + timedelta(days=rng.randrange(2)))
-            elif choice < 0.8:
+            elif choice < 0.65:
                 number = rng.choice(list(articles))
                 body = "<p>Rare words.</p>" if "Quokka" in articles[number].body_html else "<p>Quokka words.</p>"
                 article = replace(articles[number], body_html=body)
-            else:
+            elif choice < 0.85:
                 number = rng.choice(list(articles))
-                article = replace(
-                    articles[number], published=articles[number].published - timedelta(days=rng.randrange(-9, 400))
-                )
+                days = rng.randrange(-9, 400)
+                moved = newest + timedelta(days=1) if days < 0 else articles[number].published - timedelta(days=days)
+                article = replace(articles[number], published=moved)
+            else:
+                url = articles[number := rng.choice(list(articles))].url
+                if number in withdrawn:
+                    store.record_present(url)
+                else:
+                    [store.record_missing(url, when + timedelta(hours=hours), 0) for hours in (0, 1)]
+                withdrawn ^= {number}
+                continue
             articles[number] = article
             save(store, config, article, when)
+        if rng.random() < 0.3:  # killed half-way through its postings: the next publication finishes it
+            publish_killed(config, store, monkeypatch, rng.randrange(4))
         publish(config, store)
 
         assert search_files(on_disk(config.output_dir)) == search_files(render_site(config, store))
         assert_searchable(config.output_dir)
+
+
+def publish_killed(config: Config, store: Store, monkeypatch: pytest.MonkeyPatch, updates: int) -> None:
+    """A publication killed at its postings' update number `updates` (if it gets that far)."""
+    apply, done = SearchPostings._apply, iter(range(updates))
+
+    def killed(*args: Any) -> None:
+        if next(done, None) is None:
+            raise KeyboardInterrupt
+        apply(*args)
+
+    with monkeypatch.context() as patched, contextlib.suppress(KeyboardInterrupt):
+        patched.setattr(SearchPostings, "_apply", killed)
+        publish(config, store)
 
 
 def assert_searchable(output: Path) -> None:

@@ -231,7 +231,8 @@ def test_long_postings_in_pages_are_the_same_bytes_however_a_history_of_changes_
                 if number in withdrawn:
                     store.record_present(url)
                 else:
-                    [store.record_missing(url, when + timedelta(hours=hours), 0) for hours in (0, 1)]
+                    for hours in (0, 1):  # missing twice: withdrawn
+                        store.record_missing(url, when + timedelta(hours=hours), 0)
                 withdrawn ^= {number}
                 continue
             articles[number] = article

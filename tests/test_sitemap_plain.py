@@ -97,7 +97,10 @@ def random_sitemap(rng: random.Random) -> bytes:
             f' xmlns="{NS}" xmlns:image="http://www.google.com/schemas/sitemap-image/1.1"',
         ]
     )
-    declaration = rng.choice(["", '<?xml version="1.0"?>\n', '<?xml version="1.0" encoding="UTF-8"?>\n'])
+    stylesheet = '<?xml-stylesheet type="text/xsl" href="//example.org/sitemap.xsl"?>\n'
+    declaration = rng.choice(
+        ["", '<?xml version="1.0"?>\n', '<?xml version="1.0" encoding="UTF-8"?>\n' + stylesheet, stylesheet]
+    )
     if rng.random() < 0.1:
         declaration = '<?xml version="1.0" encoding="ISO-8859-1"?>\n'
     text = f"{declaration}<urlset{namespace}>\n" + "\n".join(entries) + "\n</urlset>\n"

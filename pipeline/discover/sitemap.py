@@ -188,7 +188,10 @@ def _entries(events: Iterator[tuple[str, etree._Element]], url: str, name: str) 
 # of 50,000 URLs that gained one is read in ~90 ms rather than ~200 ms, of a sync that costs ~1 s. Any
 # other sitemap (an entity, a comment, CDATA, other elements, another encoding) is read by the stream.
 PLAIN_MAX_BYTES = 16 * 1024 * 1024  # decompressed, held whole: a bigger sitemap is read as a stream
-_PLAIN_HEAD = re.compile(rb"(?:\xef\xbb\xbf)?(?:<\?xml(?P<declaration>[^<>]*)\?>)?\s*<urlset[^<>]*>")
+# (WordPress and Yoast put a stylesheet instruction after the declaration, for browsers.)
+_PLAIN_HEAD = re.compile(
+    rb"(?:\xef\xbb\xbf)?(?:<\?xml\s(?P<declaration>[^<>]*)\?>)?(?:\s*<\?xml-stylesheet\s[^<>]*\?>)*\s*<urlset[^<>]*>"
+)
 _PLAIN_ENCODING = re.compile(rb"\bencoding\s*=\s*[\"'](?:utf|UTF)-8[\"']")
 _PLAIN_ENTRY = re.compile(rb"<url>\s*<loc>([^<]*)</loc>\s*(<lastmod>[^<]*</lastmod>\s*)?</url>")
 _PLAIN_TAIL = re.compile(rb"</urlset>\s*\Z")

@@ -69,12 +69,20 @@ def day_of(sort_key: str) -> int:
 
 
 def _digits(value: int) -> str:
+    if 0 <= value < SHORT:
+        return _SHORT[value]
     out = []
     while value >= 32:
         out.append(ALPHABET[32 + (value & 31)])
         value >>= 5
     out.append(ALPHABET[value])
     return "".join(out)
+
+
+SHORT = 1024  # numbers of one or two digits (most differences): looked up, not worked out
+_SHORT = [ALPHABET[value] for value in range(32)] + [
+    ALPHABET[32 + (value & 31)] + ALPHABET[value >> 5] for value in range(32, SHORT)
+]
 
 
 def _value(token: str) -> int:
@@ -109,13 +117,20 @@ def _page_pattern(page: int) -> re.Pattern[str]:
 def encode(entries: Iterable[Entry], previous: Entry | None = None) -> str:
     """`entries` (newest first) as posting text; after `previous` when they continue a posting."""
     out: list[str] = []
-    for day, article_id in entries:
-        if previous is None:
-            out += (_digits(day), _digits(article_id))
-        else:
-            step = article_id - previous[1]
-            out += (_digits(previous[0] - day), _digits(2 * step if step >= 0 else -2 * step - 1))
-        previous = (day, article_id)
+    items = iter(entries)
+    if previous is None:
+        first = next(items, None)
+        if first is None:
+            return ""
+        out += (_digits(first[0]), _digits(first[1]))
+        previous = first
+    last_day, last_id = previous
+    short, digits = _SHORT, _digits  # (a first publication encodes a few hundred numbers an article)
+    for day, article_id in items:
+        back, step = last_day - day, article_id - last_id
+        step = 2 * step if step >= 0 else -2 * step - 1
+        out += (short[back] if 0 <= back < SHORT else digits(back), short[step] if step < SHORT else digits(step))
+        last_day, last_id = day, article_id
     return "".join(out)
 
 

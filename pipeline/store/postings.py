@@ -18,6 +18,7 @@ from __future__ import annotations
 import operator
 import re
 import sqlite3
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -59,7 +60,10 @@ def shard_of(term: str) -> str:
 
 def terms_of(words: str) -> list[str]:
     """The distinct indexed terms of an article's search words (each cut at LONGEST_TERM letters)."""
-    return list(dict.fromkeys(word[:LONGEST_TERM] for word in words.split()))
+    split = words.split()
+    if max(map(len, split), default=0) > LONGEST_TERM:
+        return list(dict.fromkeys(word[:LONGEST_TERM] for word in split))
+    return list(dict.fromkeys(split))  # (most articles: no word to cut)
 
 
 def day_of(sort_key: str) -> int:
@@ -250,7 +254,7 @@ class SearchPostings:
             )
         }
         removals: dict[str, set[int]] = {}
-        additions: dict[str, list[Entry]] = {}
+        additions: defaultdict[str, list[Entry]] = defaultdict(list)
         for article_id in chunk:  # newest first, so each term's additions are in posting order
             day, terms = old.get(article_id, (None, []))
             new_terms = words.get(article_id, []) if article_id in now else []
@@ -258,9 +262,11 @@ class SearchPostings:
             for term in terms:
                 if term not in kept:
                     removals.setdefault(term, set()).add(article_id)
-            for term in new_terms:
-                if term not in kept:
-                    additions.setdefault(term, []).append((now[article_id], article_id))
+            if new_terms:
+                entry = (now[article_id], article_id)
+                # (A first publication's articles keep no terms: hundreds of tests an article spared.)
+                for term in [term for term in new_terms if term not in kept] if kept else new_terms:
+                    additions[term].append(entry)
         for term in sorted(removals):
             self._apply(term, removals[term], None, changed)
         for term, entries in additions.items():

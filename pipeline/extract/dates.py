@@ -17,7 +17,7 @@ from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from itertools import chain, repeat
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 from zoneinfo import ZoneInfo
 
 from pipeline.dom import html_text, parse_fragment
@@ -157,9 +157,10 @@ def _walk(tree: BeautifulSoup) -> tuple[list[Tag], list[tuple[str, list[str]]], 
     while stack:
         children, strings, read = stack[-1]
         for node in children:
-            if not isinstance(node, Tag):
-                if isinstance(node, NavigableString) and type(node) in read:  # (html_text's: no comments...)
-                    strings.append(node)
+            if type(node) in read:  # a string html_text reads (not a comment, nor a script's)
+                strings.append(cast(NavigableString, node))
+            elif not isinstance(node, Tag):
+                continue
             elif node.name == "table":
                 tables.append(node)
             elif node.name in BLOCKS:

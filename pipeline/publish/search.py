@@ -60,7 +60,7 @@ def posting_path(term: str, page: int = 0) -> str:
 
 def posting_files(term: str, posting: str, ends: Sequence[int], first: int) -> dict[str, bytes]:
     """A long posting's files from its page `first` on, and its newest entries (see page_ends in
-    pipeline/store/postings.py for `ends`)."""
+    pipeline/store/posting_text.py for `ends`)."""
     size, bounds = len(posting), [0, *ends]
     files = {posting_path(term): render_posting(posting[: size - bounds[-1]])}
     for page in range(max(first, 1), len(bounds)):

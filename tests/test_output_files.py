@@ -133,16 +133,16 @@ def test_a_rename_failing_half_way_leaves_earlier_files_new_later_ones_old_and_n
 ) -> None:
     for number in range(5):
         (tmp_path / f"page{number}.html").write_bytes(b"old")
-    real_replace = Path.replace
-    renamed: list[Path] = []
+    real_replace = os.replace
+    renamed: list[str] = []
 
-    def replace_failing_third(self: Path, target: str | os.PathLike[str]) -> Path:
+    def replace_failing_third(source: str, target: str) -> None:
         if len(renamed) == 2:
             raise OSError(errno.EIO, "rename failed")
-        renamed.append(self)
-        return real_replace(self, target)
+        renamed.append(source)
+        real_replace(source, target)
 
-    monkeypatch.setattr(Path, "replace", replace_failing_third)
+    monkeypatch.setattr(os, "replace", replace_failing_third)
     with pytest.raises(OSError, match="rename failed"), OutputWriter(tmp_path) as writer:
         for number in range(5):
             writer.write(f"page{number}.html", b"new")

@@ -24,7 +24,8 @@ from pipeline.model import Article, Config
 from pipeline.publish import publish, render_site
 from pipeline.publish.search import OWN_FILE, search_words
 from pipeline.store import Store
-from pipeline.store.postings import NUMBER, PENDING_CHARS, SearchPostings, add, decode, encode, page_ends, run_of
+from pipeline.store.posting_text import NUMBER, add, decode, encode, page_ends, run_of
+from pipeline.store.postings import PENDING_CHARS, SearchPostings
 from tests.test_publish_incremental import SEEN, make_article, make_config, on_disk, save
 
 ENTRIES = st.sets(st.tuples(st.integers(0, 40_000), st.integers(1, 10**6)), max_size=60).map(

@@ -13,18 +13,19 @@ from __future__ import annotations
 
 import calendar
 import re
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from itertools import chain, repeat
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 from zoneinfo import ZoneInfo
 
 from pipeline.dom import html_text, parse_fragment
 from pipeline.model import Article
 
 if TYPE_CHECKING:
-    from bs4 import BeautifulSoup
+    from bs4 import BeautifulSoup, Tag
+    from bs4.element import NavigableString
 
 NZ = ZoneInfo("Pacific/Auckland")
 # What one article may put in a calendar: well above INZ's (a handful of dates, sentences of 20-60 words).
@@ -89,8 +90,8 @@ class FoundDate:
 
 def find_dates(article: Article, body: BeautifulSoup | None = None) -> tuple[FoundDate, ...]:
     """Every date of the article worth a calendar entry, in reading order, once per (day, time, kind).
-    `body`: the article's body_html already parsed (parse_fragment), which this takes apart; parsing
-    costs more than the rest of finding the dates, so a caller that reads the body for more parses once."""
+    `body`: the article's body_html already parsed (parse_fragment), left as it is; parsing costs more
+    than the rest of finding the dates, so a caller that reads the body for more parses once."""
     published = article.published.astimezone(NZ).date()
     found: list[FoundDate] = []
     seen: dict[str, int] = {}
@@ -115,16 +116,20 @@ def find_dates(article: Article, body: BeautifulSoup | None = None) -> tuple[Fou
 
 
 BLOCKS = frozenset(("p", "li", "h1", "h2", "h3", "h4", "h5", "h6", "dt", "dd", "caption", "figcaption", "blockquote"))
+AM_PM = re.compile(r"\b([ap])\.m\.")
 
 
 def _blocks(article: Article, tree: BeautifulSoup) -> Iterator[tuple[str, str]]:
-    """(where, text) of each block a reader sees as one: the title, the summary, each paragraph, heading
-    and list item of the body, and each table row as "header: cell · header: cell"."""
-    from bs4 import Tag  # (imported by the parse already)
-
-    yield "title", _clean(article.title)
-    yield "summary", _clean(article.summary)
-    for table in tree.find_all("table"):
+    """(where, text) of each block a reader sees as one that may hold a date (has a day number): the
+    title, the summary, each paragraph, heading and list item of the body, and each table row as
+    "header: cell · header: cell". A block's text is html_text's of it without the blocks inside it (a
+    list item's without its sub-list's); the last, "text", is what is in no block (a body that is one
+    bare <div>); tables are in neither."""
+    tables, blocks, rest = _walk(tree)
+    for where, text in (("title", article.title), ("summary", article.summary)):
+        if DIGIT.search(text) is not None:
+            yield where, _clean(text)
+    for table in tables:
         header: list[str] = []
         for row in table.find_all("tr"):
             cells = [_clean(html_text(cell)) for cell in row.find_all(["td", "th"])]
@@ -133,20 +138,55 @@ def _blocks(article: Article, tree: BeautifulSoup) -> Iterator[tuple[str, str]]:
                 continue
             labelled = zip(chain(header, repeat("")), cells, strict=False)  # (a row may outnumber its header)
             yield "table", " · ".join(f"{label}: {cell}" if label else cell for label, cell in labelled)
-        table.decompose()
-    # (Walked, not find_all(BLOCKS): BeautifulSoup's filters cost five times this walk.)
-    elements = [node for node in tree.descendants if isinstance(node, Tag) and node.name in BLOCKS]
-    texts: dict[int, str] = {}
-    for index in reversed(range(len(elements))):  # innermost first: a list item's text without its sub-list's
-        texts[index] = html_text(elements[index])
-        elements[index].extract()
-    for index, element in enumerate(elements):
-        yield element.name, _clean(texts[index])
-    yield "text", _clean(html_text(tree))  # what is left: text in no paragraph (a body that is one bare <div>)
+    for name, strings in [*blocks, ("text", rest)]:
+        text = " ".join(strings)
+        if DIGIT.search(text) is not None:  # (most blocks have none: cleaning and splitting them cost more)
+            yield name, _clean(text)
+
+
+def _walk(tree: BeautifulSoup) -> tuple[list[Tag], list[tuple[str, list[str]]], list[str]]:
+    """One walk of the tree, in reading order, which it leaves as it is (taking each block out of it cost
+    more than the rest of finding the dates): its tables (not those inside a table); its blocks, each
+    with the strings html_text reads in it but in no block inside it; the strings in no block. What is
+    in a table is in none of them."""
+    from bs4.element import NavigableString, Tag  # (imported by the parse already)
+
+    tables: list[Tag] = []
+    blocks: list[tuple[str, list[str]]] = []
+    rest: list[str] = []
+    stack = [(iter(tree.contents), rest, _read_types(tree))]
+    while stack:
+        children, strings, read = stack[-1]
+        for node in children:
+            if type(node) in read:  # a string html_text reads (not a comment, nor a script's)
+                strings.append(cast(NavigableString, node))
+            elif not isinstance(node, Tag):
+                continue
+            elif node.name == "table":
+                tables.append(node)
+            elif node.name in BLOCKS:
+                own: list[str] = []
+                blocks.append((node.name, own))
+                stack.append((iter(node.contents), own, _read_types(node)))
+                break
+            else:
+                stack.append((iter(node.contents), strings, read))
+                break
+        else:
+            stack.pop()
+    return tables, blocks, rest
+
+
+def _read_types(element: Tag) -> Collection[type[NavigableString]]:
+    """The string types get_text reads in `element` (BeautifulSoup's own rule)."""
+    types = element.interesting_string_types
+    return element.MAIN_CONTENT_STRING_TYPES if types is None else types
 
 
 def _clean(text: str) -> str:
-    text = re.sub(r"\b([ap])\.m\.", r"\1m", text.replace("\u2013", "-").replace("\u2014", "-"))
+    text = text.replace("\u2013", "-").replace("\u2014", "-")
+    if ".m." in text:  # (the search alone, in every block, cost more than the rest of _clean)
+        text = AM_PM.sub(r"\1m", text)
     return " ".join(text.split())
 
 

@@ -160,8 +160,7 @@ def _read(
     if stored.kind == "watch":  # a watched page: in no listing, feed or calendar of articles
         return words, [], []
     selected = saved.selected_by(config, article, stored.source_id, lambda: html_text(tree, "\n"))
-    # The dates come last: they take the tree apart. (The newest version is the current one: compared,
-    # not assumed, as a wrong tree would give wrong dates.)
+    # (The newest version is the current one: compared, not assumed, as a wrong tree would give wrong dates.)
     newest = tree if versions and versions[-1].article.body_html == body else None
     return words, follow(stored.article.url, versions, newest), selected
 

@@ -42,7 +42,7 @@ class DatedEvent:
 
 def follow(url: str, versions: Sequence[Version], newest: BeautifulSoup | None = None) -> list[DatedEvent]:
     """The events of an article's versions (oldest first), in date order. `newest`: the newest
-    version's body already parsed (find_dates takes it apart)."""
+    version's body already parsed."""
     state: dict[str, DatedEvent] = {}
     for number, version in enumerate(versions, 1):
         when = version.retrieved_at

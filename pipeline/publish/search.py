@@ -16,7 +16,6 @@ newest file (and a page it completes)."""
 from __future__ import annotations
 
 import json
-import re
 import unicodedata
 from collections.abc import Sequence
 
@@ -30,7 +29,10 @@ GROUP = 16  # articles per file of results
 # 11 MB of postings as whole files, and 0.3 MB as pages. The catalogue keeps each posting's page ends:
 # a new PAGE needs a new catalogue SCHEMA_VERSION (pipeline/store/catalogue.py), which finds them anew.
 PAGE = 2048
-WORD = re.compile(r"[a-z0-9]+")
+# Each ASCII byte as search_words reads it: a letter in lower case, a digit as it is, anything else a space.
+WORD_BYTES = bytes(
+    ord(char.lower()) if char.isascii() and char.isalnum() else ord(" ") for char in map(chr, range(256))
+)
 
 
 def search_words(article: Article, body_text: str | None = None) -> str:
@@ -40,8 +42,8 @@ def search_words(article: Article, body_text: str | None = None) -> str:
     if body_text is None:
         body_text = html_text(article.body_html)
     text = " ".join((article.title, article.summary, " ".join(article.topics), article.news_type or "", body_text))
-    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii").lower()
-    return " ".join(dict.fromkeys(WORD.findall(folded)))
+    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").translate(WORD_BYTES).decode("ascii")
+    return " ".join(dict.fromkeys(folded.split()))
 
 
 def shard_path(shard: str) -> str:
@@ -58,7 +60,7 @@ def posting_path(term: str, page: int = 0) -> str:
 
 def posting_files(term: str, posting: str, ends: Sequence[int], first: int) -> dict[str, bytes]:
     """A long posting's files from its page `first` on, and its newest entries (see page_ends in
-    pipeline/store/postings.py for `ends`)."""
+    pipeline/store/posting_text.py for `ends`)."""
     size, bounds = len(posting), [0, *ends]
     files = {posting_path(term): render_posting(posting[: size - bounds[-1]])}
     for page in range(max(first, 1), len(bounds)):

@@ -1,37 +1,20 @@
 """The archive search's index, kept in publishing's catalogue: for each word, its posting (the articles
-that have it, newest first), encoded as the search page reads it, so that publishing copies it out and a
-new article costs a few string operations per word, not a re-encoding of the archive.
-
-A posting lists (day, article id) pairs, newest first (day descending, then id descending; day counts
-from 1 January of year 1 to the article's published date in UTC): the first pair as it is, each later one as its
-difference from the one before (days back, then the id's zig-zagged difference), each number in 5-bit
-digits of ALPHABET (0-31 ends a number, 32-63 carries five bits and continues). An article of the same
-day or the next costs two or three characters. The encoding of a set of pairs is unique, so the same
-store gives the same bytes however the posting was built.
-
-A long posting is published in pages of a given number of entries, counted from its oldest (see
-page_ends), so that a new article, the newest, changes only the last page: each term keeps where its
-full pages end, counted in characters from the posting's end, which newer entries do not move."""
+that have it, newest first, as pipeline/store/posting_text.py encodes them), kept in full pages and the
+newest entries after them, so that a new article rewrites the newest part of its words' postings."""
 
 from __future__ import annotations
 
-import operator
-import re
 import sqlite3
-from collections.abc import Callable, Iterable, Sequence
+from collections import defaultdict
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
 from datetime import date
-from functools import cache
-from itertools import accumulate
 
 from pipeline.batching import batched
+from pipeline.store.posting_text import Entry, Run, add, decode, encode, first_entry, page_ends, run_of
 from pipeline.store.rows import CHUNK, chunks, marks
 
-ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-_"  # safe in JSON and in URLs
-DIGITS = {char: value for value, char in enumerate(ALPHABET)}
 LONGEST_TERM = 40  # letters of a word that are indexed: a longer one is found by its first 40
-Entry = tuple[int, int]  # (day, article id)
 PENDING_CHARS = 4_000_000  # of new entries held back before they are written (a first publication's)
 
 SCHEMA = (
@@ -59,118 +42,16 @@ def shard_of(term: str) -> str:
 
 def terms_of(words: str) -> list[str]:
     """The distinct indexed terms of an article's search words (each cut at LONGEST_TERM letters)."""
-    return list(dict.fromkeys(word[:LONGEST_TERM] for word in words.split()))
+    split = words.split()
+    if max(map(len, split), default=0) > LONGEST_TERM:
+        return list(dict.fromkeys(word[:LONGEST_TERM] for word in split))
+    return list(dict.fromkeys(split))  # (most articles: no word to cut)
 
 
 def day_of(sort_key: str) -> int:
     """The day of a catalogue sort key (it begins with the published date in UTC, as YYYY-MM-DD),
     counted from 1 January of year 1, so that no date makes it negative."""
     return date.fromisoformat(sort_key[:10]).toordinal()
-
-
-def _digits(value: int) -> str:
-    out = []
-    while value >= 32:
-        out.append(ALPHABET[32 + (value & 31)])
-        value >>= 5
-    out.append(ALPHABET[value])
-    return "".join(out)
-
-
-def _value(token: str) -> int:
-    value = 0
-    for shift, char in enumerate(token):
-        value |= (DIGITS[char] & 31) << (5 * shift)
-    return value
-
-
-# A posting is split into numbers by a regular expression (a number: continuing digits, then a last).
-NUMBER = re.compile(f"[{re.escape(ALPHABET[32:])}]*[{re.escape(ALPHABET[:32])}]")
-
-
-def page_ends(posting: str, page: int, start: int = 0) -> list[int]:
-    """Where the posting's full pages of `page` entries end, in characters from its end, from `start` (0,
-    or where one ends) on. Counted from the oldest entry, a page's end stays where it is when newer
-    entries are added: only the last, partial page changes, or is completed."""
-    older_first = posting[: len(posting) - start][::-1]  # each number's last digit first
-    pattern, ends, at = _page_pattern(page), [], 0
-    while found := pattern.match(older_first, at):
-        at = found.end()
-        ends.append(start + at)
-    return ends
-
-
-@cache
-def _page_pattern(page: int) -> re.Pattern[str]:
-    """`page` entries of a reversed posting: two numbers each, a last digit and then those before it."""
-    return re.compile(f"(?:[{re.escape(ALPHABET[:32])}][{re.escape(ALPHABET[32:])}]*+){{{2 * page}}}")
-
-
-def encode(entries: Iterable[Entry], previous: Entry | None = None) -> str:
-    """`entries` (newest first) as posting text; after `previous` when they continue a posting."""
-    out: list[str] = []
-    for day, article_id in entries:
-        if previous is None:
-            out += (_digits(day), _digits(article_id))
-        else:
-            step = article_id - previous[1]
-            out += (_digits(previous[0] - day), _digits(2 * step if step >= 0 else -2 * step - 1))
-        previous = (day, article_id)
-    return "".join(out)
-
-
-def _head(text: str) -> tuple[Entry, int]:
-    """The first entry of a posting, and where the next begins."""
-    first = NUMBER.match(text)
-    second = NUMBER.match(text, first.end()) if first else None
-    if first is None or second is None:
-        raise ValueError(f"not a posting: {text[:40]!r}")
-    return (_value(first[0]), _value(second[0])), second.end()
-
-
-def decode(text: str) -> list[Entry]:
-    numbers = [_value(token) for token in NUMBER.findall(text)]
-    if not numbers:
-        return []
-    days = accumulate(numbers[0::2], operator.sub)
-    steps = numbers[1::2]
-    ids = accumulate([steps[0], *(step >> 1 if step % 2 == 0 else -((step + 1) >> 1) for step in steps[1:])])
-    return list(zip(days, ids, strict=True))
-
-
-@dataclass
-class Run:
-    """Entries on their way into a posting, newest first, already encoded (the first as it is)."""
-
-    text: str
-    first: Entry
-    last: Entry
-    count: int
-
-    def extend(self, entries: Sequence[Entry]) -> None:
-        """Add `entries`, all older than the run's last."""
-        self.text += encode(entries, self.last)
-        self.last, self.count = entries[-1], self.count + len(entries)
-
-
-def run_of(entries: Sequence[Entry]) -> Run:
-    return Run(encode(entries), entries[0], entries[-1], len(entries))
-
-
-def add(posting: str, tail: Entry | None, run: Run) -> tuple[str, Entry]:
-    """`posting` with the entries of `run` (none of them in it) and its new tail. New articles are
-    newer than the whole posting (a daemon's run) or older (a first publication, which indexes newest
-    first): then the posting is only extended; otherwise it is decoded and made anew."""
-    if not posting or tail is None:
-        return run.text, run.last
-    head, rest = _head(posting)
-    if run.last > head:
-        return run.text + encode([head], run.last) + posting[rest:], tail
-    if run.first < tail:
-        _, after = _head(run.text)
-        return posting + encode([run.first], tail) + run.text[after:], run.last
-    merged = sorted([*decode(posting), *decode(run.text)], reverse=True)
-    return encode(merged), merged[-1]
 
 
 class SearchPostings:
@@ -235,7 +116,7 @@ class SearchPostings:
             )
         }
         removals: dict[str, set[int]] = {}
-        additions: dict[str, list[Entry]] = {}
+        additions: defaultdict[str, list[Entry]] = defaultdict(list)
         for article_id in chunk:  # newest first, so each term's additions are in posting order
             day, terms = old.get(article_id, (None, []))
             new_terms = words.get(article_id, []) if article_id in now else []
@@ -243,9 +124,11 @@ class SearchPostings:
             for term in terms:
                 if term not in kept:
                     removals.setdefault(term, set()).add(article_id)
-            for term in new_terms:
-                if term not in kept:
-                    additions.setdefault(term, []).append((now[article_id], article_id))
+            if new_terms:
+                entry = (now[article_id], article_id)
+                # (A first publication's articles keep no terms: hundreds of tests an article spared.)
+                for term in [term for term in new_terms if term not in kept] if kept else new_terms:
+                    additions[term].append(entry)
         for term in sorted(removals):
             self._apply(term, removals[term], None, changed)
         for term, entries in additions.items():
@@ -274,7 +157,7 @@ class SearchPostings:
         size, tail = (int(row[0]), (int(row[1]), int(row[2]))) if row else (0, None)
         # Entries newer than all it has keep its full pages but the last (whose newest entry may now be
         # written as a difference): their ends count from the posting's end.
-        newer = run is not None and not (removed and posting) and (not posting or run.last > _head(posting)[0])
+        newer = run is not None and not (removed and posting) and (not posting or run.last > first_entry(posting)[0])
         old_ends = [int(end) for end in str(row[3]).split()] if row and newer else []
         kept = old_ends[:-1]
         # The first page that may have changed: the last kept one's next, unless the posting had newer

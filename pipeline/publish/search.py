@@ -58,13 +58,14 @@ def posting_path(term: str, page: int = 0) -> str:
     return f"{POSTINGS}{term}.{page}.txt" if page else f"{POSTINGS}{term}.txt"
 
 
-def posting_files(term: str, posting: str, ends: Sequence[int], first: int) -> dict[str, bytes]:
-    """A long posting's files from its page `first` on, and its newest entries (see page_ends in
-    pipeline/store/posting_text.py for `ends`)."""
-    size, bounds = len(posting), [0, *ends]
-    files = {posting_path(term): render_posting(posting[: size - bounds[-1]])}
-    for page in range(max(first, 1), len(bounds)):
-        files[posting_path(term, page)] = render_posting(posting[size - bounds[page] : size - bounds[page - 1]])
+def posting_files(term: str, posting: str, pages: Sequence[str], first: int) -> dict[str, bytes]:
+    """A long posting's files: its newest entries, and its full `pages` from page `first` on (as
+    the catalogue's search_posting gives them: the posting begins with its newest entries, then those
+    pages, newest first)."""
+    newest = posting[: len(posting) - sum(map(len, pages))]
+    files = {posting_path(term): render_posting(newest)}
+    for page, text in enumerate(pages, start=first):
+        files[posting_path(term, page)] = render_posting(text)
     return files
 
 

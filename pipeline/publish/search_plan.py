@@ -48,9 +48,9 @@ def search_outputs(planner: SitePlanner, scope: Scope) -> Iterator[Output]:
     before = {term: posting_path(term, scope.search_terms[term] - 1) for term in long}
     published = catalogue.file_keys(list(before.values()))
     for term in long:
-        posting, ends = catalogue.search_posting(term)
         first = scope.search_terms[term] if before[term] in published else 1
-        for path, data in posting_files(term, posting, ends, first).items():
+        posting, pages = catalogue.search_posting(term, first)
+        for path, data in posting_files(term, posting, pages, first).items():
             yield planner._output((path,), data, partial(_file, path, data))
     for group in sorted(scope.search_groups):
         if entries := _group(planner, group):

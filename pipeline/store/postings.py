@@ -153,16 +153,17 @@ class SearchPostings:
         row = db.execute(
             "SELECT size, tail_day, tail_id, pages FROM pub.search_terms WHERE term = ?", (term,)
         ).fetchone()
-        posting, _ = self.search_posting(term)
         size, tail = (int(row[0]), (int(row[1]), int(row[2]))) if row else (0, None)
-        # Entries newer than all it has keep its full pages but the last (whose newest entry may now be
-        # written as a difference): their ends count from the posting's end.
+        # Entries newer than all it has leave its full pages as they are, but the last when the posting has
+        # no newer entries already (its newest, then in that page, becomes a difference): only the text
+        # after the pages kept is read and made anew (at 50,000 articles, a page rather than 25).
+        kept = [int(end) for end in str(row[3]).split()] if row else []
+        kept = kept if size % self._page else kept[:-1]
+        posting = self.search_posting(term, len(kept) + 1)[0]
         newer = run is not None and not (removed and posting) and (not posting or run.last > first_entry(posting)[0])
-        old_ends = [int(end) for end in str(row[3]).split()] if row and newer else []
-        kept = old_ends[:-1]
-        # The first page that may have changed: the last kept one's next, unless the posting had newer
-        # entries than its full pages already (the newest of them, the one rewritten, is not in a page).
-        first = len(old_ends) + 1 if size % self._page else len(kept) + 1
+        if not newer:
+            kept, posting = [], self.search_posting(term)[0]
+        first, offset = len(kept) + 1, kept[-1] if kept else 0  # (the kept pages' characters, at the end)
         if removed and posting:
             entries = [entry for entry in decode(posting) if entry[1] not in removed]
             posting, size, tail = encode(entries), len(entries), (entries[-1] if entries else None)
@@ -174,8 +175,10 @@ class SearchPostings:
         if tail is None:
             db.execute("DELETE FROM pub.search_terms WHERE term = ?", (term,))
             return
-        ends = kept + page_ends(posting, self._page, kept[-1] if kept else 0)
-        length, starts = len(posting), [0, *ends]  # (in characters from the end: page n is starts[n-1]..ends[n-1])
+        ends = kept + [offset + end for end in page_ends(posting, self._page)]
+        # In characters from the whole posting's end (page n is starts[n-1]..ends[n-1]): `posting` is all
+        # but its last `offset`, so the slices below, which end before those, are the same.
+        length, starts = offset + len(posting), [0, *ends]
         db.execute(
             "INSERT OR REPLACE INTO pub.search_terms VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (term, shard_of(term), size, posting[: length - starts[-1]], *tail, " ".join(map(str, ends)), length),
@@ -202,13 +205,17 @@ class SearchPostings:
             for term, size, text, whole in rows
         ]
 
-    def search_posting(self, term: str) -> tuple[str, list[int]]:
-        """A term's posting, and where its full pages end (see page_ends)."""
-        row = self._db.execute("SELECT posting, pages FROM pub.search_terms WHERE term = ?", (term,)).fetchone()
+    def search_posting(self, term: str, since: int = 1) -> tuple[str, list[str]]:
+        """A term's posting without its full pages before page `since` (from 1, the oldest), and the
+        pages from `since` on, oldest first (the text is its entries newer than them, then them)."""
+        row = self._db.execute("SELECT posting FROM pub.search_terms WHERE term = ?", (term,)).fetchone()
         if row is None:
             return "", []
-        pages = self._db.execute("SELECT text FROM pub.search_pages WHERE term = ? ORDER BY page DESC", (term,))
-        return str(row[0]) + "".join(str(text) for (text,) in pages), [int(end) for end in str(row[1]).split()]
+        rows = self._db.execute(
+            "SELECT text FROM pub.search_pages WHERE term = ? AND page >= ? ORDER BY page", (term, since)
+        )
+        pages = [str(text) for (text,) in rows]
+        return str(row[0]) + "".join(reversed(pages)), pages
 
     def search_files_of(self, term: str, folder: str) -> list[str]:
         """The recorded files of `folder` named after `term` (its posting's: `term`.txt, `term`.1.txt...)."""

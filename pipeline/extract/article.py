@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from bs4 import BeautifulSoup, Tag
 
 from pipeline.bounds import join_url, web_url
-from pipeline.dom import css, html_text, make_links_absolute, parse_html
+from pipeline.dom import html_text, make_links_absolute, parse_html, select, select_one
 from pipeline.errors import ExtractError, NotAnArticle, NotHTML
 from pipeline.extract.sanitise import clean_text, sanitise_html
 from pipeline.model import Article, Page, Selectors, Source
@@ -61,7 +61,7 @@ def extract_article(page: Page, source: Source) -> Article:
         raise ExtractError("the source has no selectors (extraction: generic)", "read it with extract_generic")
     soup = parse_html(page)
     if rules.page_type is not None:
-        marker = css(rules.page_type.selector).select_one(soup)
+        marker = select_one(rules.page_type.selector, soup)
         value = marker.get(rules.page_type.attribute) if marker is not None else None
         if not isinstance(value, str):
             # No marker at all is a layout change, not another page type: report it, never skip silently.
@@ -130,11 +130,11 @@ def parse_published(text: str, format_: str, timezone: str) -> datetime:
 
 
 def extract_body(soup: BeautifulSoup, rules: Selectors, url: str) -> str:
-    container = css(rules.body).select_one(soup)
+    container = select_one(rules.body, soup)
     if container is None:
         raise ExtractError(f"extraction.body selector {rules.body!r} matched nothing", DRIFT_HINT)
     for selector in rules.body_exclude:
-        for element in css(selector).select(container):
+        for element in select(selector, container):
             element.decompose()
     remove_never_content(container)
     make_links_absolute(container, url)
@@ -153,7 +153,7 @@ def remove_never_content(element: Tag) -> None:
 def _required_text(soup: BeautifulSoup, selector: str, field: str) -> str:
     text = optional_text(soup, selector)
     if text is None:
-        found = "is empty" if css(selector).select_one(soup) is not None else "matched nothing"
+        found = "is empty" if select_one(selector, soup) is not None else "matched nothing"
         raise ExtractError(f"extraction.{field} selector {selector!r} {found}", DRIFT_HINT)
     return text
 
@@ -161,7 +161,7 @@ def _required_text(soup: BeautifulSoup, selector: str, field: str) -> str:
 def optional_text(soup: BeautifulSoup, selector: str | None) -> str | None:
     if not selector:
         return None
-    element = css(selector).select_one(soup)
+    element = select_one(selector, soup)
     text = clean_text(html_text(element)) if element is not None else ""
     return text or None
 
@@ -169,7 +169,7 @@ def optional_text(soup: BeautifulSoup, selector: str | None) -> str | None:
 def all_texts(soup: BeautifulSoup, selector: str | None) -> tuple[str, ...]:
     if not selector:
         return ()
-    texts = (clean_text(html_text(element)) for element in css(selector).select(soup))
+    texts = (clean_text(html_text(element)) for element in select(selector, soup))
     return tuple(dict.fromkeys(text for text in texts if text))
 
 

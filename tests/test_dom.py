@@ -7,7 +7,7 @@ from bs4 import BeautifulSoup, Tag
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from pipeline.dom import css, parse_fragment, select, select_one
+from pipeline.dom import css, parse_fragment, select, select_each, select_one
 
 NAMES = ["div", "p", "span", "a", "li", "ul", "h1", "template", "svg", "linearGradient", "section", "body"]
 CLASSES = ["x", "y", "hero__title", "btn--tag"]
@@ -61,6 +61,16 @@ def test_select_finds_what_soupsieve_finds_in_the_same_order(document: str, sele
         assert [id(element) for element in select(selector, scope, limit)] == found_by_soupsieve(selector, scope, limit)
         first = select_one(selector, scope)
         assert ([id(first)] if first is not None else []) == found_by_soupsieve(selector, scope, 1)
+
+
+@SETTINGS
+@given(documents(), st.lists(st.tuples(st.one_of(st.none(), selectors()), st.sampled_from([0, 1, 2])), max_size=7))
+def test_select_each_finds_what_soupsieve_finds_for_each_selector(
+    document: str, wanted: list[tuple[str | None, int]]
+) -> None:
+    soup = parse_fragment(document)
+    expected = [found_by_soupsieve(selector, soup, limit) if selector else [] for selector, limit in wanted]
+    assert [[id(element) for element in found] for found in select_each(soup, wanted)] == expected
 
 
 def test_select_reads_an_xml_document_as_soupsieve_does() -> None:

@@ -67,8 +67,7 @@ def _lxml_html() -> type[TreeBuilder]:
             if len(self.nsmaps) > 1 or not isinstance(tag, str) or tag[:1] == "{" or self.soup is None:
                 super().end(tag)
                 return
-            self.soup.endData()
-            self.soup.handle_endtag(tag, None)
+            self.soup.handle_endtag(tag, None)  # (which ends the text before it, as the base class does first)
 
     return LXMLHTMLTreeBuilder
 

@@ -24,10 +24,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pipeline.config import load_config
+from pipeline.dom import html_text
 from pipeline.errors import ExtractError
 from pipeline.extract import extract_guarded
 from pipeline.extract.article import extract_article
-from pipeline.extract.sanitise import sanitise_html
+from pipeline.extract.sanitise import has_text, sanitise_html
 from pipeline.model import Article, Page, Source
 from tests.fixture_site import (
     DEFAULT_SITEMAP_PATHS,
@@ -397,6 +398,14 @@ def test_sanitise_html_never_crashes_nor_lets_anything_executable_through(markup
     assert_safe_html(cleaned, "sanitise_html")
     assert not CONTROL.search(cleaned)
     assert sanitise_html(cleaned) == cleaned  # stable: what a reader's parser sees is what was checked
+
+
+@PROPERTY_SETTINGS
+@given(st.one_of(st.text(), MARKUP))
+def test_the_guards_text_check_finds_text_where_html_text_does(markup: str) -> None:
+    # The guard holds back a body without text, asking has_text, which reads most bodies without a parse.
+    for body in (markup, sanitise_html(markup)):
+        assert has_text(body) == bool(html_text(body).strip()), body
 
 
 @PROPERTY_SETTINGS

@@ -13,8 +13,9 @@ import pytest
 from bs4 import BeautifulSoup, Tag
 
 from pipeline.config import load_config
+from pipeline.dom import html_text
 from pipeline.extract.article import extract_article
-from pipeline.extract.sanitise import sanitise_html
+from pipeline.extract.sanitise import has_text, sanitise_html
 from pipeline.model import Page, Source
 from tests.fixture_site import derive_article
 from tests.helpers import REPO_ROOT
@@ -235,3 +236,25 @@ def test_a_heading_nested_through_a_removed_element_comes_out_as_a_reader_parses
 
     assert "<h2><h2>" not in cleaned
     assert sanitise_html(cleaned) == cleaned
+
+
+TEXT_OR_NOT = {
+    "words": ('<p>Closed <a href="https://x.test/a" title="a > b">today</a>.</p>', True),
+    "a digit in a table": ("<table><tr><td>7</td></tr></table>", True),
+    "only a quoted attribute": ('<p><img src="https://x.test/a.png" alt="Words"></p>', False),
+    "a reference alone": ("<p>AT&amp;T</p>", True),
+    "a non-breaking space": ("<p>&nbsp;</p><p>\u00a0</p>", False),
+    "a character reference to a control": ("<p>&#1;</p>", True),
+    "a comment": ("<p><!-- Closed --></p>", False),
+    "a script": ("<script>Closed</script>", False),
+    "ruby annotations": ("<ruby><rt>Closed</rt><rp>(</rp></ruby>", False),
+    "an unquoted attribute": ("<p title=a>b>  </p>", True),
+    "a single-quoted attribute": ("<p title='a>b'>  </p>", False),
+    "a bare less-than": ("<p>< 5</p>", True),
+}
+
+
+@pytest.mark.parametrize(("body", "expected"), TEXT_OR_NOT.values(), ids=TEXT_OR_NOT.keys())
+def test_has_text_answers_as_html_text_does(body: str, expected: bool) -> None:
+    assert has_text(body) is expected
+    assert bool(html_text(body).strip()) is expected

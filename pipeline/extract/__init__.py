@@ -45,8 +45,10 @@ def word_count(body: str | Tag) -> int:
 
 def unmet_expectations(article: Article, source: Source, now: datetime) -> list[str]:
     """What is wrong with the article's content, in words (empty when it may be published)."""
+    from pipeline.extract.sanitise import has_text  # nh3: imported by the run that reads a page
+
     problems: list[str] = []
-    if not html_text(article.body_html).strip():
+    if not has_text(article.body_html):
         body = f"the body ({source.extraction.body!r})" if source.extraction else "the page's main text"
         problems.append(f"{body} has no text once page furniture is removed")
     if article.published > now + timedelta(days=source.expect.max_future_days):

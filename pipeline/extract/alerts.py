@@ -8,7 +8,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from pipeline.bounds import MAX_TITLE_CHARS, date_problem, shorten
-from pipeline.dom import css, html_text, make_links_absolute, parse_html
+from pipeline.dom import html_text, make_links_absolute, parse_html, select, select_one
 from pipeline.errors import ExtractError
 from pipeline.extract.sanitise import clean_text, sanitise_html
 from pipeline.model import Alert, Page, Source
@@ -45,9 +45,9 @@ def extract_alerts(page: Page, source: Source) -> list[Alert]:
         return []
     soup = parse_html(page)
     alerts: list[Alert] = []
-    for container in css(rules.container).select(soup):
-        title_element = css(rules.title).select_one(container)
-        issued_element = css(rules.issued).select_one(container)
+    for container in select(rules.container, soup):
+        title_element = select_one(rules.title, container)
+        issued_element = select_one(rules.issued, container)
         title = clean_text(html_text(title_element)) if title_element is not None else ""
         if not title:
             raise ExtractError(f"alerts.title selector {rules.title!r} matched nothing in an alert", SELECTORS_HINT)
@@ -58,7 +58,7 @@ def extract_alerts(page: Page, source: Source) -> list[Alert]:
             raise ExtractError(f"alert issued time {problem}", "check alerts.issued and alerts.issued_format")
         title = shorten(title, MAX_TITLE_CHARS)  # bounded as an article's title is (pipeline/bounds.py)
         text_html = ""
-        if (text_element := css(rules.text).select_one(container)) is not None:
+        if (text_element := select_one(rules.text, container)) is not None:
             make_links_absolute(text_element, page.final_url)
             text_html = sanitise_html(text_element.decode_contents())
         # The text is part of the identity: an alert edited in place is news, and becomes a new item.

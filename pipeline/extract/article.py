@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from bs4 import BeautifulSoup, Tag
 
 from pipeline.bounds import join_url, web_url
-from pipeline.dom import css, html_text, make_links_absolute, parse_html
+from pipeline.dom import html_text, make_links_absolute, parse_html, select, select_each
 from pipeline.errors import ExtractError, NotAnArticle, NotHTML
 from pipeline.extract.sanitise import clean_text, sanitise_html
 from pipeline.model import Article, Page, Selectors, Source
@@ -60,26 +60,39 @@ def extract_article(page: Page, source: Source) -> Article:
     if rules is None:
         raise ExtractError("the source has no selectors (extraction: generic)", "read it with extract_generic")
     soup = parse_html(page)
-    if rules.page_type is not None:
-        marker = css(rules.page_type.selector).select_one(soup)
-        value = marker.get(rules.page_type.attribute) if marker is not None else None
+    page_type = rules.page_type
+    # Every selector in one walk of the page (pipeline/dom.py): nothing is taken apart before the body.
+    marker, title, published, news_type, topics, summary, body = select_each(
+        soup,
+        [
+            (page_type.selector if page_type else None, 1),
+            (rules.title, 1),
+            (rules.published, 1),
+            (rules.news_type, 1),
+            (rules.topics, 0),
+            (rules.summary, 1),
+            (rules.body, 1),
+        ],
+    )
+    if page_type is not None:
+        value = marker[0].get(page_type.attribute) if marker else None
         if not isinstance(value, str):
             # No marker at all is a layout change, not another page type: report it, never skip silently.
-            marker_name = f"{rules.page_type.selector}[{rules.page_type.attribute}]"
+            marker_name = f"{page_type.selector}[{page_type.attribute}]"
             raise ExtractError(f"extraction.page_type marker {marker_name} is missing", DRIFT_HINT)
-        if value not in rules.page_type.accept:
-            raise NotAnArticle(f"page type {value!r} is not one of {list(rules.page_type.accept)}")
+        if value not in page_type.accept:
+            raise NotAnArticle(f"page type {value!r} is not one of {list(page_type.accept)}")
     url = canonical_url(soup, page, source)
-    title = _required_text(soup, rules.title, "title")
-    published = _required_text(soup, rules.published, "published")
+    title_text = _required_text(title, rules.title, "title")
+    published_text = _required_text(published, rules.published, "published")
     return Article(
         url=url,
-        title=title,
-        published=parse_published(published, rules.published_format, source.timezone),
-        news_type=optional_text(soup, rules.news_type),
-        topics=all_texts(soup, rules.topics),
-        summary=optional_text(soup, rules.summary) or meta_description(soup),
-        body_html=extract_body(soup, rules, url),  # last: it takes the body apart
+        title=title_text,
+        published=parse_published(published_text, rules.published_format, source.timezone),
+        news_type=_first_text(news_type),
+        topics=_texts(topics),
+        summary=_first_text(summary) or meta_description(soup),
+        body_html=extract_body(body, rules, url),  # last: it takes the body apart
     )
 
 
@@ -129,17 +142,18 @@ def parse_published(text: str, format_: str, timezone: str) -> datetime:
     )
 
 
-def extract_body(soup: BeautifulSoup, rules: Selectors, url: str) -> str:
-    container = css(rules.body).select_one(soup)
-    if container is None:
+def extract_body(container: list[Tag], rules: Selectors, url: str) -> str:
+    """The body: the element the body selector found (`container`, empty when none), taken apart."""
+    if not container:
         raise ExtractError(f"extraction.body selector {rules.body!r} matched nothing", DRIFT_HINT)
-    for selector in rules.body_exclude:
-        for element in css(selector).select(container):
+    body = container[0]
+    for selector in rules.body_exclude:  # one after the other: what one removes changes what the next finds
+        for element in select(selector, body):
             element.decompose()
-    remove_never_content(container)
-    make_links_absolute(container, url)
+    remove_never_content(body)
+    make_links_absolute(body, url)
     # Found but empty is not a missing container: the guard holds that one article back.
-    return sanitise_html(container.decode_contents())
+    return sanitise_html(body.decode_contents())
 
 
 def remove_never_content(element: Tag) -> None:
@@ -150,26 +164,30 @@ def remove_never_content(element: Tag) -> None:
             node.decompose()
 
 
-def _required_text(soup: BeautifulSoup, selector: str, field: str) -> str:
-    text = optional_text(soup, selector)
+def _required_text(found: list[Tag], selector: str, field: str) -> str:
+    text = _first_text(found)
     if text is None:
-        found = "is empty" if css(selector).select_one(soup) is not None else "matched nothing"
-        raise ExtractError(f"extraction.{field} selector {selector!r} {found}", DRIFT_HINT)
+        state = "is empty" if found else "matched nothing"
+        raise ExtractError(f"extraction.{field} selector {selector!r} {state}", DRIFT_HINT)
     return text
 
 
 def optional_text(soup: BeautifulSoup, selector: str | None) -> str | None:
-    if not selector:
-        return None
-    element = css(selector).select_one(soup)
-    text = clean_text(html_text(element)) if element is not None else ""
-    return text or None
+    return _first_text(select(selector, soup, 1)) if selector else None
 
 
 def all_texts(soup: BeautifulSoup, selector: str | None) -> tuple[str, ...]:
-    if not selector:
-        return ()
-    texts = (clean_text(html_text(element)) for element in css(selector).select(soup))
+    return _texts(select(selector, soup)) if selector else ()
+
+
+def _first_text(found: list[Tag]) -> str | None:
+    """The text of the first element found, or None when there is none or it has no text."""
+    return (clean_text(html_text(found[0])) if found else "") or None
+
+
+def _texts(found: list[Tag]) -> tuple[str, ...]:
+    """The texts of the elements found, once each, in their order, without empty ones."""
+    texts = (clean_text(html_text(element)) for element in found)
     return tuple(dict.fromkeys(text for text in texts if text))
 
 

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import trafilatura
 from trafilatura.settings import DEFAULT_CONFIG
 
-from pipeline.dom import css, html_text, make_links_absolute, parse_fragment, parse_html
+from pipeline.dom import html_text, make_links_absolute, parse_fragment, parse_html, select
 from pipeline.errors import ExtractError
 from pipeline.extract.article import all_texts, canonical_url, meta_description, optional_text, remove_never_content
 from pipeline.extract.sanitise import clean_text, sanitise_html
@@ -75,7 +75,7 @@ def clean_body(body_html: str, url: str, furniture: set[str]) -> str:
     blocks would otherwise repeat in the item, and make a page with no text of its own look like one."""
     soup = parse_fragment(body_html)
     container = soup.body or soup
-    for block in css("h1, h2, h3, h4, p, div, li, span").select(container):
+    for block in select("h1, h2, h3, h4, p, div, li, span", container):
         text = clean_text(html_text(block))
         if not block.decomposed and (text in furniture or (PUBLISHED_LINE.match(text) and len(text.split()) <= 5)):
             block.decompose()

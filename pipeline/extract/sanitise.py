@@ -9,7 +9,8 @@ import re
 
 import nh3
 
-from pipeline.bounds import CONTROLS, NONCHARACTERS
+from pipeline.bounds import CONTROLS, NONCHARACTERS, SURROGATES
+from pipeline.dom import html_text
 
 ALLOWED_TAGS = frozenset(
     {
@@ -31,6 +32,12 @@ ALLOWED_ATTRIBUTES = {
 URL_SCHEMES = frozenset({"http", "https", "mailto", "tel"})
 # Characters XML 1.0 forbids (and that no reader wants): C0 controls but tab, LF and CR; DEL; C1 controls.
 CONTROL_CHARACTERS = re.compile(f"[{CONTROLS}{NONCHARACTERS}]")
+# For has_text: a tag as sanitise_html writes it (double-quoted attributes), its name kept by TAG.split;
+# any other `<` (a comment, a tag written otherwise) is left in the text, which is then parsed.
+TAG = re.compile(r'</?([A-Za-z][A-Za-z0-9]*)(?:\s+[A-Za-z_:][-A-Za-z0-9_:.]*="[^"]*")*\s*/?>')
+ENTITY = re.compile(r"&[#A-Za-z0-9]*;?")
+LETTER_OR_DIGIT = re.compile(r"[^\W_]")
+UNREAD = re.compile(f"[{CONTROLS}{SURROGATES}]")  # left to the parser (which refuses a surrogate)
 
 
 def sanitise_html(html: str) -> str:
@@ -60,6 +67,21 @@ def _clean_once(html: str) -> str:
     # A byte-order mark is never content (and html5ever drops a leading one, so keeping it would make
     # sanitising twice differ from sanitising once).
     return CONTROL_CHARACTERS.sub("", cleaned).replace("\ufeff", "").strip()
+
+
+def has_text(html: str) -> bool:
+    """Whether html_text(html) holds anything but white space: what the guard asks of every body.
+    Sanitised HTML with a letter or digit outside its tags and character references is answered
+    without parsing it again (about 0.5 ms of an article's 4.7 ms of extraction); anything else is
+    parsed and read."""
+    if not UNREAD.search(html):
+        parts = TAG.split(html)  # text, tag name, text, ...
+        text = "".join(parts[::2])
+        # Only allow-listed tags: none of those whose text html_text leaves out (script, style, rt...).
+        allowed = "<" not in text and all(name.lower() in ALLOWED_TAGS for name in parts[1::2])
+        if allowed and LETTER_OR_DIGIT.search(ENTITY.sub("", text)):
+            return True
+    return bool(html_text(html).strip())
 
 
 def clean_text(text: str) -> str:

@@ -10,7 +10,7 @@ from datetime import datetime
 from bs4 import Tag
 
 from pipeline.bounds import bounded_article
-from pipeline.dom import css, html_text, parse_html
+from pipeline.dom import html_text, parse_html, select_one
 from pipeline.errors import ExtractError
 from pipeline.extract.article import not_html, remove_never_content
 from pipeline.extract.document import extract_pdf, is_pdf, paragraphs_html
@@ -35,7 +35,7 @@ def extract_watched(page: Page, source: Source, watched: WatchedPage, url: str, 
     if (kind := not_html(page)) is not None:
         raise ExtractError(f"the watched page is not an HTML page or a PDF ({kind})", "check watch[].path")
     soup = parse_html(page)
-    part = css(watched.selector).select_one(soup) if watched.selector else (soup.body or soup)
+    part = select_one(watched.selector, soup) if watched.selector else (soup.body or soup)
     if not isinstance(part, Tag):
         raise ExtractError(
             f"watch selector {watched.selector!r} matched nothing",

@@ -1,6 +1,7 @@
 """The one HTML layer: BeautifulSoup over lxml, for extraction, discovery, alerts, check and the texts
-publishing reads. A page is decoded with the charset its server declared, else its own (<meta>, a
-byte-order mark, detection); html_text is the only way HTML becomes text. Pure."""
+publishing reads (pipeline/fragment.py reads the stored bodies publication reads with lxml alone, to
+the same text). A page is decoded with the charset its server declared, else its own (<meta>, a byte-order
+mark, detection); html_text is the only way HTML becomes text. Pure."""
 
 from __future__ import annotations
 

@@ -13,19 +13,14 @@ from __future__ import annotations
 
 import calendar
 import re
-from collections.abc import Collection, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from itertools import chain, repeat
-from typing import TYPE_CHECKING, cast
 from zoneinfo import ZoneInfo
 
-from pipeline.dom import html_text, parse_fragment
+from pipeline.fragment import END, START, TEXT, Reading, read_fragment
 from pipeline.model import Article
-
-if TYPE_CHECKING:
-    from bs4 import BeautifulSoup, Tag
-    from bs4.element import NavigableString
 
 NZ = ZoneInfo("Pacific/Auckland")
 # What one article may put in a calendar: well above INZ's (a handful of dates, sentences of 20-60 words).
@@ -88,14 +83,14 @@ class FoundDate:
     identity: str
 
 
-def find_dates(article: Article, body: BeautifulSoup | None = None) -> tuple[FoundDate, ...]:
+def find_dates(article: Article, body: Reading | None = None) -> tuple[FoundDate, ...]:
     """Every date of the article worth a calendar entry, in reading order, once per (day, time, kind).
-    `body`: the article's body_html already parsed (parse_fragment), left as it is; parsing costs more
-    than the rest of finding the dates, so a caller that reads the body for more parses once."""
+    `body`: the article's body_html already read (read_fragment), left as it is; reading costs more
+    than the rest of finding the dates, so a caller that reads the body for more reads it once."""
     published = article.published.astimezone(NZ).date()
     found: list[FoundDate] = []
     seen: dict[str, int] = {}
-    for where, block in _blocks(article, parse_fragment(article.body_html) if body is None else body):
+    for where, block in _blocks(article, read_fragment(article.body_html) if body is None else body):
         for sentence in SENTENCE_END.split(block):
             dates = list(_sentence_dates(sentence, published))
             if not dates:  # (most sentences: the masking below costs as much as finding their dates)
@@ -119,21 +114,21 @@ BLOCKS = frozenset(("p", "li", "h1", "h2", "h3", "h4", "h5", "h6", "dt", "dd", "
 AM_PM = re.compile(r"\b([ap])\.m\.")
 
 
-def _blocks(article: Article, tree: BeautifulSoup) -> Iterator[tuple[str, str]]:
+def _blocks(article: Article, body: Reading) -> Iterator[tuple[str, str]]:
     """(where, text) of each block a reader sees as one that may hold a date (has a day number): the
     title, the summary, each paragraph, heading and list item of the body, and each table row as
     "header: cell · header: cell". A block's text is html_text's of it without the blocks inside it (a
     list item's without its sub-list's); the last, "text", is what is in no block (a body that is one
     bare <div>); tables are in neither."""
-    tables, blocks, rest = _walk(tree)
+    tables, blocks, rest = _walk(body)
     for where, text in (("title", article.title), ("summary", article.summary)):
         if DIGIT.search(text) is not None:
             yield where, _clean(text)
-    for table in tables:
+    for rows in tables:
         header: list[str] = []
-        for row in table.find_all("tr"):
-            cells = [_clean(html_text(cell)) for cell in row.find_all(["td", "th"])]
-            if not header and row.find("td") is None:
+        for row in rows:
+            cells = [_clean(" ".join(cell)) for cell in row.cells]
+            if not header and not row.has_td:
                 header = cells
                 continue
             labelled = zip(chain(header, repeat("")), cells, strict=False)  # (a row may outnumber its header)
@@ -144,43 +139,55 @@ def _blocks(article: Article, tree: BeautifulSoup) -> Iterator[tuple[str, str]]:
             yield name, _clean(text)
 
 
-def _walk(tree: BeautifulSoup) -> tuple[list[Tag], list[tuple[str, list[str]]], list[str]]:
-    """One walk of the tree, in reading order, which it leaves as it is (taking each block out of it cost
-    more than the rest of finding the dates): its tables (not those inside a table); its blocks, each
-    with the strings html_text reads in it but in no block inside it; the strings in no block. What is
-    in a table is in none of them."""
-    from bs4.element import NavigableString, Tag  # (imported by the parse already)
+@dataclass
+class _Row:
+    cells: list[list[str]] = field(default_factory=list)  # each its strings
+    has_td: bool = False
 
-    tables: list[Tag] = []
+
+def _walk(body: Reading) -> tuple[list[list[_Row]], list[tuple[str, list[str]]], list[str]]:
+    """One pass over the body, in reading order: its tables (not those inside a table), each its rows
+    (every <tr> in it) with their cells (every <td> and <th> in the row, and all the strings in each);
+    its blocks, each with the strings html_text reads in it but in no block inside it; the strings in
+    no block. What is in a table is in none of them."""
+    tables: list[list[_Row]] = []
     blocks: list[tuple[str, list[str]]] = []
     rest: list[str] = []
-    stack = [(iter(tree.contents), rest, _read_types(tree))]
-    while stack:
-        children, strings, read = stack[-1]
-        for node in children:
-            if type(node) in read:  # a string html_text reads (not a comment, nor a script's)
-                strings.append(cast(NavigableString, node))
-            elif not isinstance(node, Tag):
-                continue
-            elif node.name == "table":
-                tables.append(node)
-            elif node.name in BLOCKS:
-                own: list[str] = []
-                blocks.append((node.name, own))
-                stack.append((iter(node.contents), own, _read_types(node)))
-                break
-            else:
-                stack.append((iter(node.contents), strings, read))
-                break
+    into = [rest]  # for each element open outside a table, where its strings go
+    in_table: list[str] = []  # the elements open in a table, from the table out
+    rows: list[_Row] = []  # the rows open
+    cells: list[list[str]] = []  # the cells open
+    for kind, value in body:
+        if kind == TEXT:
+            if not in_table:
+                into[-1].append(value)
+            for cell in cells:
+                cell.append(value)
+        elif kind == START and (in_table or value == "table"):
+            if not in_table:
+                tables.append([])
+            in_table.append(value)
+            if value == "tr":
+                rows.append(_Row())
+                tables[-1].append(rows[-1])
+            elif value in ("td", "th"):
+                cells.append([])
+                for row in rows:
+                    row.cells.append(cells[-1])
+                    row.has_td = row.has_td or value == "td"
+        elif kind == START:
+            into.append([] if value in BLOCKS else into[-1])
+            if value in BLOCKS:
+                blocks.append((value, into[-1]))
+        elif kind == END and in_table:
+            value = in_table.pop()
+            if value == "tr":
+                rows.pop()
+            elif value in ("td", "th"):
+                cells.pop()
         else:
-            stack.pop()
+            into.pop()
     return tables, blocks, rest
-
-
-def _read_types(element: Tag) -> Collection[type[NavigableString]]:
-    """The string types get_text reads in `element` (BeautifulSoup's own rule)."""
-    types = element.interesting_string_types
-    return element.MAIN_CONTENT_STRING_TYPES if types is None else types
 
 
 def _clean(text: str) -> str:

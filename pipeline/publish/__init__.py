@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Protocol
 
 from pipeline.batching import batched
-from pipeline.dom import html_text, parse_fragment
 from pipeline.extract.dates import NZ
 from pipeline.files import OutputWriter, flush_folders, flush_tree, remove_leftovers, write_atomic
+from pipeline.fragment import fragment_text, read_fragment
 from pipeline.model import Config, StoredArticle, Version
 from pipeline.publish import saved, search
 from pipeline.publish.collections import SITE, memberships, sort_key
@@ -152,14 +152,14 @@ def _index(
 def _read(
     config: Config, stored: StoredArticle, body: str, versions: Sequence[Version]
 ) -> tuple[str, list[DatedEvent], list[Membership]]:
-    """An article's search words, dates and subscriptions, from one parse of its current body (parsing
+    """An article's search words, dates and subscriptions, from one reading of its current body (reading
     costs more than all the rest: once for the words, the dates and the subscriptions' `words`)."""
     article = replace(stored.article, body_html=body)
-    tree = parse_fragment(body)
-    words = search_words(article, html_text(tree))
+    tree = read_fragment(body)
+    words = search_words(article, fragment_text(tree))
     if stored.kind == "watch":  # a watched page: in no listing, feed or calendar of articles
         return words, [], []
-    selected = saved.selected_by(config, article, stored.source_id, lambda: html_text(tree, "\n"))
+    selected = saved.selected_by(config, article, stored.source_id, lambda: fragment_text(tree, "\n"))
     # (The newest version is the current one: compared, not assumed, as a wrong tree would give wrong dates.)
     newest = tree if versions and versions[-1].article.body_html == body else None
     return words, follow(stored.article.url, versions, newest), selected

@@ -16,7 +16,7 @@ from pipeline.extract.dates import find_dates
 from pipeline.model import Version
 
 if TYPE_CHECKING:
-    from bs4 import BeautifulSoup
+    from pipeline.fragment import Reading
 
 KIND_LABELS = {"takes-effect": "Takes effect", "opens": "Opens", "closes": "Closes", "other": "Date"}
 
@@ -40,9 +40,9 @@ class DatedEvent:
         return KIND_LABELS.get(self.kind, "Date")
 
 
-def follow(url: str, versions: Sequence[Version], newest: BeautifulSoup | None = None) -> list[DatedEvent]:
+def follow(url: str, versions: Sequence[Version], newest: Reading | None = None) -> list[DatedEvent]:
     """The events of an article's versions (oldest first), in date order. `newest`: the newest
-    version's body already parsed."""
+    version's body already read (read_fragment)."""
     state: dict[str, DatedEvent] = {}
     for number, version in enumerate(versions, 1):
         when = version.retrieved_at

@@ -54,13 +54,19 @@ def _sync_one(path: str | Path, sync: Callable[[int], None]) -> None:
         os.close(handle)
 
 
+def _parent(path: str) -> str:
+    """The folder `path` is in, as Path.parent names it: "." for a name relative to the working folder
+    (os.path.dirname's "" is no folder: the loop below would never end, and a folder cannot be synced)."""
+    return os.path.dirname(path) or os.curdir
+
+
 def make_folders(folder: str) -> list[str]:
     """`folder` and any missing parents, each readable by a web server whatever the umask; returns the
     folders made (their entries in their parents are not on disk until those parents are flushed)."""
     missing: list[str] = []
     while not os.path.isdir(folder):
         missing.append(folder)
-        folder = os.path.dirname(folder)
+        folder = _parent(folder)
     for new in reversed(missing):
         try:
             os.mkdir(new)
@@ -196,11 +202,7 @@ class OutputWriter:
             for temporary, _ in self._pending:
                 _sync_one(temporary, _data_sync)  # each copy's contents on disk before any rename
             # The renamed files' folders, and the parents of the folders made (their entries are there).
-            folders = list(
-                dict.fromkeys(
-                    [*(os.path.dirname(path) for _, path in self._pending), *map(os.path.dirname, self._made)]
-                )
-            )
+            folders = list(dict.fromkeys([*(_parent(path) for _, path in self._pending), *map(_parent, self._made)]))
             for temporary, path in self._pending:
                 os.replace(temporary, path)
                 self._renamed += 1

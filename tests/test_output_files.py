@@ -235,3 +235,18 @@ def test_two_outputs_claiming_one_path_is_refused(tmp_path: Path) -> None:
         writer.write("index.html", b"one")
         writer.write("index.html", b"two")
     assert not (tmp_path / "index.html").exists()
+
+
+@pytest.mark.timeout(10)  # (a folder's parent taken as "" rather than "." looped for ever)
+def test_paths_relative_to_the_working_folder_are_written_into_new_folders(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    write_atomic(Path("state/checks/record.json"), b"{}")
+    with OutputWriter(Path("site")) as writer:
+        writer.write("index.html", b"<p>home</p>")
+        writer.write("inz/index.html", b"<p>inz</p>")
+
+    assert (tmp_path / "state/checks/record.json").read_bytes() == b"{}"
+    assert (tmp_path / "site/index.html").read_bytes() == b"<p>home</p>"
+    assert (tmp_path / "site/inz/index.html").read_bytes() == b"<p>inz</p>"

@@ -28,6 +28,13 @@ PLAIN_TAGS = frozenset(
 UNPLAIN_TAG = re.compile(f'<(?!/?(?:{"|".join(sorted(PLAIN_TAGS))})(?: [a-z][-a-z0-9_:.]*="[^"]*")*>)')
 UNPLAIN_CHARACTER = re.compile(f"[{CONTROLS}{SURROGATES}{NONCHARACTERS}]")
 PRESERVED = ("pre", "textarea")  # BeautifulSoup keeps a string of white space as it is in these
+# libxml2 builds a tree 256 elements deep at most and drops what lies deeper, where BeautifulSoup (fed the
+# parse as events) keeps it: a tree that reaches that depth is read from BeautifulSoup's instead.
+DEEPEST = 256
+
+
+class _TooDeep(Exception):
+    pass
 
 
 START, END, TEXT = 0, 1, 2  # an element's start (with its name), its end (with its name), a string
@@ -53,8 +60,11 @@ def read_fragment(html: str) -> Reading:
             root = None
         if root is not None:
             reading: Reading = []
-            _read(root, root.tag in PRESERVED, reading)
-            return reading
+            try:
+                _read(root, root.tag in PRESERVED, reading, 1)
+                return reading
+            except _TooDeep:
+                pass
     return _soup_reading(parse_fragment(html))
 
 
@@ -65,15 +75,18 @@ def _plain(html: str) -> bool:
     return UNPLAIN_TAG.search(html) is None and UNPLAIN_CHARACTER.search(html) is None
 
 
-def _read(element: _Element, keep: bool, reading: Reading) -> None:
-    """`element` as read_fragment reads it (`keep`: in a <pre> or a <textarea>), into `reading`."""
+def _read(element: _Element, keep: bool, reading: Reading, depth: int) -> None:
+    """`element` (at `depth`, the root's 1) as read_fragment reads it (`keep`: in a <pre> or a
+    <textarea>), into `reading`."""
+    if depth >= DEEPEST:
+        raise _TooDeep
     name = str(element.tag)
     reading.append((START, name))
     if element.text:
         reading.append((TEXT, _string(element.text, keep)))
     for child in element:
         if isinstance(child.tag, str):  # (not a comment: its text is not read, its tail is)
-            _read(child, keep or child.tag in PRESERVED, reading)
+            _read(child, keep or child.tag in PRESERVED, reading, depth + 1)
         if child.tail:
             reading.append((TEXT, _string(child.tail, keep)))
     reading.append((END, name))

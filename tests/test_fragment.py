@@ -85,6 +85,17 @@ def test_a_stored_body_reads_as_beautifulsoup_reads_it(body: str) -> None:
     assert find_dates(article(body)) == find_dates(article(body), _soup_reading(parse_fragment(body)))
 
 
+@pytest.mark.parametrize("depth", [250, 254, 255, 300, 3000])
+def test_a_body_nested_deeper_than_libxml2_builds_keeps_its_words_and_dates(depth: int) -> None:
+    # libxml2's tree stops at 256 elements deep, dropping what lies below; BeautifulSoup keeps it. A
+    # hostile page's body, kept by the sanitiser as it is, must still be found by its words and dates.
+    body = "<div>" * depth + "<p>Applications close on 1 May 2026.</p>" + "</div>" * depth
+    assert _plain(body)
+    assert "Applications close" in fragment_text(read_fragment(body))
+    assert_read_as_beautifulsoup_reads(body)
+    assert find_dates(article(body)) == find_dates(article(body), _soup_reading(parse_fragment(body)))
+
+
 def test_tables_and_nested_blocks_give_the_dates_they_gave() -> None:
     # (What the walk of BeautifulSoup's tree gave: a nested table's rows and cells are its table's too,
     # nothing in a <template> is read, a list item's text is without its sub-list's.)

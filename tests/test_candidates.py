@@ -5,13 +5,14 @@ itself."""
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import gzip
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pipeline.config import load_config
-from pipeline.discover import SitemapEntry, SitemapRead, keys_text, sitemap_entries
+from pipeline.discover import SitemapEntry, SitemapRead, sitemap_entries
 from pipeline.model import Page, Source
 from pipeline.reports import SourceReport
 from pipeline.sync.candidates import gather_candidates
@@ -63,7 +64,7 @@ class Memory:
     def remember_read(self, url: str, reader: str, found: dict[str, Any]) -> None:
         self.remembered[url] = found
 
-    def recall_read(self, *_: Any, **__: Any) -> dict[str, Any] | None:
+    def previous_read(self, *_: Any) -> tuple[dict[str, Any], bytes | None] | None:
         return None
 
     def save_alerts(self, *_: Any) -> list[Any]:
@@ -131,14 +132,14 @@ def test_the_links_read_before_a_sitemap_breaks_off_stand() -> None:
         f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{"".join(entries)}</urlset>'.encode()
     )
     cut = whole[: len(whole) * 2 // 3]
-    settled = keys_text([SitemapEntry.key_of(url, old) for url in known])
+    settled = base64.b64encode(b"".join(SitemapEntry.key_of(url, old) for url in known)).decode()
 
     class Remembered(Memory):
         def checked_times(self, urls: Any) -> dict[str, datetime]:
             return {url: CHECKED for url in urls if url in known}
 
-        def recall_read(self, *_: Any, **__: Any) -> dict[str, Any]:
-            return {"settled_keys": settled}
+        def previous_read(self, *_: Any) -> tuple[dict[str, Any], bytes | None]:
+            return {"settled_keys": settled}, None
 
     report = SourceReport(source_id="inz")
     found = gather_candidates(sitemaps_only(), Site({ROOT + "/sitemap.xml": cut}), Remembered(), report, [], NOW)

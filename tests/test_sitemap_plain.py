@@ -16,8 +16,9 @@ import pytest
 from pipeline.config import load_config
 from pipeline.discover import SitemapEntry, SitemapRead, sitemap_entries
 from pipeline.discover import sitemap as reader
+from pipeline.discover.plain_sitemap import KEY_BYTES, NO_KEY, NOT_A_LINK, read_plain
 from pipeline.errors import DiscoverError
-from pipeline.model import Page, Source
+from pipeline.model import Link, Page, Source
 from tests.helpers import REPO_ROOT
 
 SITE = "https://www.immigration.govt.nz"
@@ -37,21 +38,27 @@ def page(body: bytes) -> Page:
 @dataclass(frozen=True)
 class Read:
     children: list[str]
-    entries: list[SitemapEntry]
+    entries: list[tuple[Link, bytes | None, bool]]  # (an entry's place among a plain urlset's is not compared)
     passed_urls: list[str]
-    passed_keys: list[bytes]
+    passed_keys: list[bytes]  # in their order
     broken: str | None
 
 
+def slot_keys(slots: bytes | bytearray) -> list[bytes]:
+    keys = [bytes(slots[at : at + KEY_BYTES]) for at in range(0, len(slots), KEY_BYTES)]
+    return [key for key in keys if key not in (NO_KEY, NOT_A_LINK)]
+
+
 def read_with(body: bytes, known: frozenset[bytes]) -> Read | str:
-    read = SitemapRead(known)
+    read = SitemapRead(b"".join(sorted(known)))
     try:
         children, entries = sitemap_entries(page(body), inz_source(), read)
-        listed = list(entries)
+        listed = [(entry.link, entry.key, entry.lasting) for entry in entries]
     except DiscoverError as error:
         return error.message
     broken = read.broken.message if read.broken else None
-    return Read(children, listed, read.passed_urls, read.passed_keys, broken)
+    passed = read.settled_keys if read.slots is None else slot_keys(read.slots)
+    return Read(children, listed, read.passed_urls, passed, broken)
 
 
 LOCS = [
@@ -118,12 +125,12 @@ def test_a_plain_sitemap_yields_what_the_stream_reader_yields(monkeypatch: pytes
     for _ in range(400):
         body = random_sitemap(rng)
         with monkeypatch.context() as patched:
-            patched.setattr(reader, "_plain_urlset", lambda _: None)
+            patched.setattr(reader, "read_plain", lambda *_: None)
             streamed = read_with(body, frozenset())
-            keys = [entry.key for entry in streamed.entries if entry.key] if isinstance(streamed, Read) else []
+            keys = [key for _, key, _ in streamed.entries if key] if isinstance(streamed, Read) else []
             known = frozenset(key for key in keys if rng.random() < 0.6)
             expected = read_with(body, known)
-        plain += reader._plain_urlset(body) is not None
+        plain += read_plain(body, b"", None) is not None
         assert read_with(body, known) == expected, body
     assert plain > 100  # the comparison is worth something only when the plain reading is taken often
 
@@ -131,9 +138,9 @@ def test_a_plain_sitemap_yields_what_the_stream_reader_yields(monkeypatch: pytes
 @pytest.mark.parametrize(("what", "entry"), NOT_PLAIN, ids=[what for what, _ in NOT_PLAIN])
 def test_what_is_not_plain_is_left_to_the_stream_reader(what: str, entry: str) -> None:
     plain = f'<urlset xmlns="{NS}"><url><loc>{NEWS}a/</loc><lastmod>2026-07-01</lastmod></url></urlset>'
-    assert reader._plain_urlset(plain.encode()) is not None
+    assert read_plain(plain.encode(), b"", None) is not None
     odd = plain.replace("</urlset>", entry.format(loc=NEWS + "b/") + "</urlset>")
-    assert reader._plain_urlset(odd.encode()) is None
+    assert read_plain(odd.encode(), b"", None) is None
 
 
 def test_a_known_entry_of_a_plain_sitemap_is_passed_by_without_reading_it_as_an_element(
@@ -153,8 +160,8 @@ def test_a_known_entry_of_a_plain_sitemap_is_passed_by_without_reading_it_as_an_
     assert (read.entries, read.passed_urls, read.passed_keys, examined) == ([], [NEWS + "a/"], [key], [])
     monkeypatch.undo()
     fresh = read_with(body, frozenset())
-    assert isinstance(fresh, Read) and [entry.key for entry in fresh.entries] == [key]
-    assert fresh.entries[0].link.url == NEWS + "a/"
+    assert isinstance(fresh, Read) and [entry_key for _, entry_key, _ in fresh.entries] == [key]
+    assert fresh.entries[0][0].url == NEWS + "a/"
 
 
 ENTRY = f"<url><loc>{NEWS}a/</loc><lastmod>2026-07-01</lastmod></url>"
@@ -191,8 +198,8 @@ def test_a_sitemap_at_the_edge_of_plain_is_read_as_the_stream_reader_reads_it(
     body: bytes, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     with monkeypatch.context() as patched:
-        patched.setattr(reader, "_plain_urlset", lambda _: None)
+        patched.setattr(reader, "read_plain", lambda *_: None)
         streamed = read_with(body, frozenset())
-        keys = [entry.key for entry in streamed.entries if entry.key] if isinstance(streamed, Read) else []
+        keys = [key for _, key, _ in streamed.entries if key] if isinstance(streamed, Read) else []
         expected = [read_with(body, frozenset(known)) for known in ([], keys, keys[:1])]
     assert [read_with(body, frozenset(known)) for known in ([], keys, keys[:1])] == expected

@@ -146,6 +146,25 @@ def test_superseded_discovery_page_is_dropped_but_cited_pages_are_kept(store: St
     )  # home + both article copies: each is cited by a version
 
 
+def test_the_copy_a_discovery_read_was_made_of_stays_until_a_read_of_another_replaces_it(store: Store) -> None:
+    # The next read of a changed sitemap is compared with the copy its last read was made of.
+    sitemap = "https://www.immigration.govt.nz/sitemap.xml"
+    store.remember_response(page(sitemap, b"<urlset>first</urlset>"))
+    store.remember_read(sitemap, "reader", {"entry_keys": "AA=="})
+    store.remember_response(page(sitemap, b"<urlset>second</urlset>"))
+
+    assert store.previous_read(sitemap, "reader") == ({"entry_keys": "AA=="}, b"<urlset>first</urlset>")
+    assert store.recall_read(sitemap, "reader") is None  # (not a read of the copy stored now)
+    assert stored_value(store, "SELECT count(*) FROM raw_pages") == 2
+    store.remember_response(page(sitemap, b"<urlset>third</urlset>"))  # its read failed: "second" goes
+    assert stored_value(store, "SELECT count(*) FROM raw_pages") == 2
+    store.remember_read(sitemap, "reader", {"entry_keys": "AQ=="})
+
+    assert store.previous_read(sitemap, "reader") == ({"entry_keys": "AQ=="}, b"<urlset>third</urlset>")
+    assert stored_value(store, "SELECT count(*) FROM raw_pages") == 1
+    assert store.previous_read(sitemap, "another reader") is None
+
+
 def fetched(store: Store, item: Article, body: bytes) -> str:
     fetched_page = page(item.url, body, etag='"v"')
     return store.save_article(

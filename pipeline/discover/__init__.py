@@ -2,14 +2,12 @@
 come in as bytes, the links go out; nothing is fetched here."""
 
 from pipeline.discover.links import FeedContent, article_url, find_listing_links, read_feed
+from pipeline.discover.plain_sitemap import MAX_SITEMAP_ENTRIES
 from pipeline.discover.sitemap import (
     MAX_SITEMAP_BYTES,
-    MAX_SITEMAP_ENTRIES,
     SitemapContent,
     SitemapEntry,
     SitemapRead,
-    keys_text,
-    known_keys,
     parse_lastmod,
     read_sitemap,
     sitemap_entries,
@@ -24,8 +22,6 @@ __all__ = [
     "SitemapRead",
     "article_url",
     "find_listing_links",
-    "keys_text",
-    "known_keys",
     "parse_lastmod",
     "read_feed",
     "read_sitemap",

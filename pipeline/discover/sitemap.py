@@ -4,34 +4,38 @@ page comes in as bytes; nothing is fetched here."""
 from __future__ import annotations
 
 import base64
-import gzip
 import hashlib
 import io
 import itertools
-import re
 import zlib
 from collections.abc import Container, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import cast
+from functools import cached_property
 from urllib.parse import urlsplit
 
 from lxml import etree
 
 from pipeline.bounds import date_problem, join_url, web_url
 from pipeline.discover.links import article_url
+from pipeline.discover.plain_sitemap import (
+    KEY_BYTES,
+    MAX_SITEMAP_ENTRIES,
+    NO_KEY,
+    NOT_A_LINK,
+    SITEMAP_NS,
+    decompressing,
+    read_plain,
+)
 from pipeline.errors import DiscoverError
 from pipeline.model import Link, Page, Source
 
-SITEMAP_NS = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
 # The sitemaps.org limit for one sitemap (50,000 URLs), uncompressed: a sitemap's own bound, as sent and as
 # read, in place of the source's max_bytes (meant for pages), which a sitemap of 32,000 URLs outgrows.
 MAX_SITEMAP_BYTES = 50 * 1024 * 1024
-MAX_SITEMAP_ENTRIES = 500_000  # ten times the protocol's 50,000 URLs: a bound on the work, not on real sitemaps
 SITEMAP_TAGS = tuple(f"{ns}{name}" for ns in (SITEMAP_NS, "") for name in ("url", "sitemap"))
 LOC, LASTMOD = f"{SITEMAP_NS}loc", f"{SITEMAP_NS}lastmod"
-KEY_BYTES = 8  # an entry's key: a digest of its loc and lastmod (see SitemapEntry)
 DROPPED_AT_ONCE = 1024  # entries read before they are dropped from the tree together
 
 
@@ -45,6 +49,7 @@ class SitemapEntry:
     link: Link
     key: bytes | None
     lasting: bool = True  # False when its lastmod was refused as later than today: it may be taken another day
+    slot: int | None = None  # its place among a plain urlset's entries (see SitemapRead)
 
     @staticmethod
     def key_of(loc: str, lastmod: str | None) -> bytes:
@@ -53,26 +58,51 @@ class SitemapEntry:
 
 @dataclass
 class SitemapRead:
-    """One read of a urlset, as it goes. `known`: the keys of the entries known to need no request (see
-    SitemapEntry); such an entry is passed by, its loc (its link's URL) and key kept in `passed_urls`
-    and `passed_keys`: at 50,000 entries, strings instead of links halve the cost of reading a sitemap
-    that gained one. `broken`: where the stream broke off, once its entries are read (those before
-    the break stand)."""
+    """One read of a urlset, as it goes. `settled`: the keys of the entries the last read settled (they
+    need no request now, nor later as written: see SitemapEntry); such an entry is passed by, its loc
+    (its link's URL) kept in `passed_urls`: at 50,000 entries, strings instead of links halve the cost
+    of reading a sitemap that gained one. `previous`: the body that read was made of, when it was a
+    plain urlset and `settled` has a slot for each of its entries (see pipeline/discover/plain_sitemap.py).
+    `broken`: where the stream broke off, once its entries are read (those before the break stand)."""
 
-    known: Container[bytes] = frozenset()
+    settled: bytes = b""
+    previous: bytes | None = None
     passed_urls: list[str] = field(default_factory=list)
-    passed_keys: list[bytes] = field(default_factory=list)
     broken: DiscoverError | None = None
+    slots: bytearray | None = None  # a plain read's: the key of each entry it settled, in order (NO_KEY: none)
+    settled_keys: list[bytes] = field(default_factory=list)  # a stream read's: the keys of those it settled
 
+    @classmethod
+    def after(cls, found: dict[str, object], previous: bytes | None) -> SitemapRead:
+        """A read that follows the one that found `found` (see `found`) in `previous`."""
+        if "entry_keys" in found:
+            return cls(base64.b64decode(str(found["entry_keys"])), previous)
+        return cls(base64.b64decode(str(found.get("settled_keys", ""))))
 
-def keys_text(keys: list[bytes]) -> str:
-    """Entries' keys as text to keep (plain JSON data), in their order."""
-    return base64.b64encode(b"".join(keys)).decode()
+    @cached_property
+    def known(self) -> set[bytes]:
+        keys = {self.settled[at : at + KEY_BYTES] for at in range(0, len(self.settled), KEY_BYTES)}
+        return keys - {NO_KEY, NOT_A_LINK}
 
+    def settle(self, entry: SitemapEntry) -> None:
+        """`entry` needs no request now: the next read passes it by, as long as it is written the same."""
+        if entry.key is None:
+            return
+        if self.slots is not None and entry.slot is not None:
+            self.slots[entry.slot * KEY_BYTES : (entry.slot + 1) * KEY_BYTES] = entry.key
+        else:
+            self.settled_keys.append(entry.key)
 
-def known_keys(text: str) -> set[bytes]:
-    data = base64.b64decode(text)
-    return {data[start : start + KEY_BYTES] for start in range(0, len(data), KEY_BYTES)}
+    def not_a_link(self, slot: int | None) -> None:
+        """The plain entry in `slot` is no article link: the next read passes it by, if written the same."""
+        if self.slots is not None and slot is not None:
+            self.slots[slot * KEY_BYTES : (slot + 1) * KEY_BYTES] = NOT_A_LINK
+
+    def found(self) -> dict[str, object]:
+        """What the next read needs of this one (plain JSON data)."""
+        if self.slots is not None:
+            return {"entry_keys": base64.b64encode(self.slots).decode()}
+        return {"settled_keys": base64.b64encode(b"".join(self.settled_keys)).decode()}
 
 
 @dataclass(frozen=True)
@@ -100,11 +130,16 @@ def sitemap_entries(page: Page, source: Source, read: SitemapRead) -> tuple[list
     they are read, so a sitemap of any size is held neither as a tree nor as Python objects. A page that is not
     a sitemap raises DiscoverError at once; a urlset that breaks off later ends its links there, the
     break kept in `read` (see SitemapRead, which also says which entries are passed by)."""
-    plain = _plain_urlset(page.body)
+    plain = read_plain(page.body, read.settled, read.previous)
     if plain is not None:
-        return [], _urlset_links(_plain_entries(plain, read), page, source, read)
+        read.slots, read.passed_urls = plain.slots, read.passed_urls + plain.passed_urls
+        entries = (
+            (slot, {LOC: loc.decode(), LASTMOD: element.strip()[9:-10].decode() or None})
+            for slot, loc, element in plain.entries
+        )
+        return [], _urlset_links(entries, page, source, read, frozenset())  # (plain passed the known ones)
     events = etree.iterparse(
-        _Bounded(_stream(page.body), page.url),
+        _Bounded(decompressing(page.body), page.url),
         tag=SITEMAP_TAGS,  # libxml2 passes over the rest (a <url>'s loc and lastmod are read from it)
         resolve_entities=False,
         no_network=True,
@@ -129,22 +164,27 @@ def sitemap_entries(page: Page, source: Source, read: SitemapRead) -> tuple[list
             f"{page.url} is not a sitemap (root element <{tag}>)",
             "discovery.sitemap must name a sitemap or sitemap index",
         )
-    return [], _urlset_links(_entries(events, page.url, "url"), page, source, read)
+    streamed = ((None, texts) for texts in _entries(events, page.url, "url"))
+    return [], _urlset_links(streamed, page, source, read, read.known)
 
 
 def _urlset_links(
-    entries: Iterator[dict[str, str | None]], page: Page, source: Source, read: SitemapRead
+    entries: Iterator[tuple[int | None, dict[str, str | None]]],
+    page: Page,
+    source: Source,
+    read: SitemapRead,
+    known: Container[bytes],
 ) -> Iterator[SitemapEntry]:
-    known, passed_urls, passed_keys, fetched = read.known, read.passed_urls, read.passed_keys, page.fetched_at
+    passed_urls, settled_keys, fetched = read.passed_urls, read.settled_keys, page.fetched_at
     key_of = SitemapEntry.key_of
     try:
-        for texts in entries:
+        for slot, texts in entries:
             loc = _loc(texts)
             lastmod = texts.get(LASTMOD) or texts.get("lastmod")
             key = key_of(loc, lastmod)
             if key in known:  # the URL checks below and the lastmod are what made it known
                 passed_urls.append(loc)
-                passed_keys.append(key)
+                settled_keys.append(key)
                 continue
             # Sitemap URLs are absolute by the protocol: urljoin (costly, at 10,000 URLs) only for the others.
             joined = loc if loc.startswith(("http://", "https://")) else join_url(page.final_url, loc)
@@ -152,9 +192,10 @@ def _urlset_links(
             if url:
                 when = parse_lastmod(lastmod, fetched)
                 later = when is None and bool(lastmod) and str(lastmod).strip()[:10] >= fetched.date().isoformat()
-                yield SitemapEntry(
-                    Link(url=url, found_on=page.url, lastmod=when), None if later or url != loc else key, not later
-                )
+                link = Link(url=url, found_on=page.url, lastmod=when)
+                yield SitemapEntry(link, None if later or url != loc else key, not later, slot)
+            else:
+                read.not_a_link(slot)
     except DiscoverError as error:  # it broke off: the links before the break stand
         read.broken = error
 
@@ -180,79 +221,6 @@ def _entries(events: Iterator[tuple[str, etree._Element]], url: str, name: str) 
             if count % DROPPED_AT_ONCE == 0 and (parent := element.getparent()) is not None:
                 del parent[: parent.index(element)]
             yield texts
-
-
-# Most sites write their sitemap plainly: UTF-8, each <url> a <loc> and perhaps a <lastmod>, nothing else.
-# Such a sitemap is checked whole by libxml2 (no Python per element) and its entries cut out by a regular
-# expression, so that an entry known already costs a digest, not an element's worth of Python: a sitemap
-# of 50,000 URLs that gained one is read in about 0.1 s rather than 0.2 s, of a sync of about 0.9 s. Any
-# other sitemap (an entity, a comment, CDATA, other elements, another encoding) is read by the stream.
-PLAIN_MAX_BYTES = 16 * 1024 * 1024  # decompressed, held whole: a bigger sitemap is read as a stream
-# (WordPress and Yoast put a stylesheet instruction after the declaration, for browsers.)
-_PLAIN_HEAD = re.compile(
-    rb"(?:\xef\xbb\xbf)?(?:<\?xml\s(?P<declaration>[^<>]*)\?>)?(?:\s*<\?xml-stylesheet\s[^<>]*\?>)*\s*<urlset[^<>]*>"
-)
-_PLAIN_ENCODING = re.compile(rb"\bencoding\s*=\s*[\"'](?:utf|UTF)-8[\"']")
-_PLAIN_ENTRY = re.compile(rb"<url>\s*<loc>([^<]*)</loc>\s*(<lastmod>[^<]*</lastmod>\s*)?</url>")
-_PLAIN_TAIL = re.compile(rb"</urlset>\s*\Z")
-
-
-class _Nothing:
-    """A parser target that keeps nothing: lxml calls only the methods a target has, so libxml2 checks
-    the document with no Python per element (the type is lxml-stubs' ParserTarget, which lists them all)."""
-
-    def close(self) -> None:
-        return None
-
-
-def _plain_urlset(body: bytes) -> list[tuple[bytes, bytes]] | None:
-    """The (loc, <lastmod> element) of each entry of a plain urlset (see above), or None."""
-    try:
-        data = _stream(body).read(PLAIN_MAX_BYTES + 1)
-    except (OSError, EOFError, zlib.error):
-        return None  # the stream reader says what is wrong with it
-    head, tail = _PLAIN_HEAD.match(data), _PLAIN_TAIL.search(data)
-    if len(data) > PLAIN_MAX_BYTES or head is None or tail is None:
-        return None
-    declaration = head["declaration"] or b""
-    if b"encoding" in declaration and not _PLAIN_ENCODING.search(declaration):
-        return None
-    try:  # the root as libxml2 names it (its namespace), from its start tag alone
-        root = etree.fromstring(data[: head.end()] + b"</urlset>", etree.XMLParser(resolve_entities=False))
-    except etree.XMLSyntaxError:
-        return None
-    if root.tag not in (f"{SITEMAP_NS}urlset", "urlset"):
-        return None
-    content = data[head.end() : tail.start()]
-    # No entity, no carriage return (XML turns \r\n into \n), ASCII (so that bytes strip as text does).
-    if b"&" in content or b"\r" in content or not content.isascii():
-        return None
-    entries: list[tuple[bytes, bytes]] = _PLAIN_ENTRY.findall(content)
-    # Every "<" is in an entry: nothing else (a comment, CDATA, another element) is in the urlset.
-    if len(entries) > MAX_SITEMAP_ENTRIES or content.count(b"<") != sum(6 if lastmod else 4 for _, lastmod in entries):
-        return None
-    parser = etree.XMLParser(
-        target=cast("etree.ParserTarget", _Nothing()), resolve_entities=False, no_network=True, huge_tree=False
-    )
-    try:
-        parser.feed(data)
-        parser.close()
-    except etree.XMLSyntaxError:
-        return None
-    return entries
-
-
-def _plain_entries(entries: list[tuple[bytes, bytes]], read: SitemapRead) -> Iterator[dict[str, str | None]]:
-    """The entries as the stream reader gives them, passing by those `read` knows (see SitemapRead)."""
-    digest, known = hashlib.blake2b, read.known
-    for loc, element in entries:
-        lastmod = element.strip()[9:-10]
-        key = digest(loc.strip() + b"\x1f" + lastmod, digest_size=KEY_BYTES).digest()  # SitemapEntry.key_of
-        if key in known:
-            read.passed_urls.append(loc.strip().decode())
-            read.passed_keys.append(key)
-        else:
-            yield {LOC: loc.decode(), LASTMOD: lastmod.decode() or None}
 
 
 @contextmanager
@@ -282,12 +250,6 @@ def parse_lastmod(text: str | None, fetched: datetime) -> datetime | None:
     if date_problem(value.date(), fetched) is not None:
         return None  # and no date within a day of year 1 or 9999 is left to overflow in astimezone
     return value.astimezone(UTC)
-
-
-def _stream(body: bytes) -> io.BufferedIOBase:
-    """The sitemap's bytes as a stream, decompressed as it is read when gzipped (sitemap.xml.gz)."""
-    raw = io.BytesIO(body)
-    return gzip.GzipFile(fileobj=raw, mode="rb") if body.startswith(b"\x1f\x8b") else raw
 
 
 class _Bounded:

@@ -52,27 +52,39 @@ class PageStore(Database):
         with self.transaction() as db:
             _mark_checked(db, url, when)
 
-    def recall_read(self, url: str, reader: str, *, any_body: bool = False) -> dict[str, Any] | None:
+    def recall_read(self, url: str, reader: str) -> dict[str, Any] | None:
         """What `reader` found in the stored body of `url` (remember_read), or None when it has not read
-        that very body (`any_body`: its last read of any body of `url`)."""
-        query = "SELECT found FROM discovery_reads WHERE url = ? AND reader = ?"
-        if not any_body:
-            query = (
-                "SELECT d.found FROM discovery_reads d JOIN http_cache c ON c.url = d.url JOIN raw_pages r "
-                "ON r.id = c.raw_page_id AND r.sha256 = d.sha256 WHERE d.url = ? AND d.reader = ?"
-            )
-        row = self._db.execute(query, (url, reader)).fetchone()
-        found = json.loads(row[0]) if row else None
-        return found if isinstance(found, dict) else None
+        that very body."""
+        row = self._db.execute(
+            "SELECT d.found FROM discovery_reads d JOIN http_cache c ON c.url = d.url JOIN raw_pages r "
+            "ON r.id = c.raw_page_id AND r.sha256 = d.sha256 WHERE d.url = ? AND d.reader = ?",
+            (url, reader),
+        ).fetchone()
+        return _found(row[0]) if row else None
+
+    def previous_read(self, url: str, reader: str) -> tuple[dict[str, Any], bytes | None] | None:
+        """What `reader` found in the last body of `url` it read, whatever body is stored now, and that
+        body (kept until a read of another replaces it: see remember_in), or None if it never read one."""
+        row = self._db.execute(
+            "SELECT d.found, r.body FROM discovery_reads d LEFT JOIN raw_pages r ON r.sha256 = d.sha256 "
+            "WHERE d.url = ? AND d.reader = ?",
+            (url, reader),
+        ).fetchone()
+        found = _found(row[0]) if row else None
+        return None if found is None else (found, None if row[1] is None else _decompressed(row[1]))
 
     def remember_read(self, url: str, reader: str, found: dict[str, Any]) -> None:
-        """Keep what `reader` found in the stored body of `url` (plain JSON data)."""
+        """Keep what `reader` found in the stored body of `url` (plain JSON data); the body its last read
+        was made of goes, unless something else cites it."""
         with self.transaction() as db:
+            before = db.execute("SELECT sha256 FROM discovery_reads WHERE url = ?", (url,)).fetchone()
             db.execute(
                 "INSERT OR REPLACE INTO discovery_reads (url, sha256, reader, found) SELECT c.url, r.sha256, ?, ? "
                 "FROM http_cache c JOIN raw_pages r ON r.id = c.raw_page_id WHERE c.url = ?",
                 (reader, json.dumps(found, sort_keys=True), url),
             )
+            if before is not None:
+                _drop_uncited(db, "sha256 = ?", before[0])
 
     def confirm_unchanged(self, url: str, when: datetime) -> None:
         """`url` answered 304 and is not read again: checked now, and the alerts its last read showed are
@@ -177,14 +189,26 @@ def remember_in(db: sqlite3.Connection, page: Page) -> int:
         (page.url, page.etag, page.last_modified, raw_id, iso(page.fetched_at)),
     )
     if previous and previous[0] is not None and previous[0] != raw_id:
-        # A superseded copy that no article version cites is only a cache entry: drop it, so a
+        # A superseded copy is only a cache entry, unless an article version cites it, or a discovery
+        # read was made of it (the next read of a changed sitemap is compared with it): dropped, so a
         # page that changes on every visit (a home page) does not grow the store without bound.
-        db.execute(
-            "DELETE FROM raw_pages WHERE id = ? AND NOT EXISTS (SELECT 1 FROM revisions WHERE raw_page_id = ?) "
-            "AND NOT EXISTS (SELECT 1 FROM http_cache WHERE raw_page_id = ?)",
-            (previous[0], previous[0], previous[0]),
-        )
+        _drop_uncited(db, "id = ?", previous[0])
     return raw_id
+
+
+def _drop_uncited(db: sqlite3.Connection, which: str, value: object) -> None:
+    """Delete the raw page `which` names if no article version, URL or discovery read cites it."""
+    db.execute(
+        f"DELETE FROM raw_pages WHERE {which} AND NOT EXISTS (SELECT 1 FROM revisions v WHERE v.raw_page_id = raw_pages.id) "
+        "AND NOT EXISTS (SELECT 1 FROM http_cache c WHERE c.raw_page_id = raw_pages.id) "
+        "AND NOT EXISTS (SELECT 1 FROM discovery_reads d WHERE d.sha256 = raw_pages.sha256)",
+        (value,),
+    )
+
+
+def _found(text: str) -> dict[str, Any] | None:
+    found = json.loads(text)
+    return found if isinstance(found, dict) else None
 
 
 def _decompressed(stored: bytes) -> bytes | None:

@@ -29,8 +29,6 @@ from pipeline.discover import (
     SitemapEntry,
     SitemapRead,
     find_listing_links,
-    keys_text,
-    known_keys,
     read_feed,
     sitemap_entries,
 )
@@ -67,7 +65,7 @@ class Memory(Protocol):
 
     def remember_read(self, url: str, reader: str, found: dict[str, Any]) -> None: ...
 
-    def recall_read(self, url: str, reader: str, *, any_body: bool = False) -> dict[str, Any] | None: ...
+    def previous_read(self, url: str, reader: str) -> tuple[dict[str, Any], bytes | None] | None: ...
 
     def save_alerts(self, page_url: str, alerts: list[Alert], seen_at: datetime) -> list[Alert]: ...
 
@@ -134,15 +132,15 @@ def gather_candidates(
             discovered += sitemap
             continue
         url, entries, read = sitemap
-        settled, count, settled_keys = True, 0, list[bytes]()
+        settled, count = True, 0
         for batch in batched(entries, SITEMAP_BATCH):
             checked = store.checked_times([entry.link.url for entry in batch])
             for entry in batch:
                 link = entry.link
                 due = _changed_since(link, checked.get(link.url))
                 settled = settled and not due and entry.lasting
-                if entry.key is not None and not due:
-                    settled_keys.append(entry.key)
+                if not due:
+                    read.settle(entry)
                 if link.url in chosen.by_url:
                     continue
                 if link.url in seen:  # listed before (another child sitemap, say), and not due there
@@ -161,14 +159,13 @@ def gather_candidates(
         seen.update(fresh)
         discovered, count = discovered + len(fresh), count + len(fresh)
         report.unchanged += len(fresh) - len(revisit_urls.intersection(fresh))
-        settled_keys += read.passed_keys
         if read.broken is not None:  # it broke off (read as a stream): the links before the break stand
             report.problems.append(Problem(source.id, url, "discover", read.broken.message, read.broken.hint))
             continue
         # When it changes, its entries that need no request now will need none then, as written (a
         # lastmod, and our last check of the article, only move forward): the next read passes them by,
         # so a sitemap of 50,000 links that gained one costs the checks of one.
-        found: dict[str, object] = {"settled_keys": keys_text(settled_keys)}
+        found = read.found()
         if settled:  # a 304 next time means nothing in it can be due: it need not be read
             found["settled"] = count
         store.remember_read(url, discovery_reader(source), found)
@@ -311,8 +308,8 @@ def _sitemaps(
                 queue += [str(child) for child in found.get("sitemaps", [])]
                 yield int(found.get("settled", 0))
                 continue
-            last = store.recall_read(url, reader, any_body=True) or {}  # its last complete read, of any bytes
-            read = SitemapRead(known_keys(str(last.get("settled_keys", ""))))
+            found, previous = store.previous_read(url, reader) or ({}, None)  # its last complete read, of any bytes
+            read = SitemapRead.after(found, previous)
             children, links = sitemap_entries(page, source, read)
         except FetchError as error:
             if error.status == 404 and len(visited) == 1:

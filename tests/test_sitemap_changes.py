@@ -1,0 +1,131 @@
+"""A plain sitemap that changed is read from the last read of its previous copy
+(pipeline/discover/plain_sitemap.py): the entries before its first changed byte and after its last keep
+what that read left, and only those between are looked at one by one. Whatever changed, a sync must then
+decide exactly what it decides reading every entry afresh against the keys the last read settled: the
+same links asked for, in the same order, the same links counted unchanged, the same keys kept for the
+next read."""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import random
+import zlib
+from dataclasses import dataclass
+
+import pytest
+
+from pipeline.discover import SitemapRead, plain_sitemap, sitemap_entries
+from tests.test_sitemap_plain import LASTMODS, LOCS, NEWS, NS, inz_source, page
+
+LOCS_MORE = [*LOCS, *(f"{NEWS}article-{serial}/" for serial in range(40))]
+
+
+def due(url: str) -> bool:
+    """The store's verdict, fixed for the test: a third of the links are due for a request."""
+    return zlib.crc32(url.encode()) % 3 == 0
+
+
+@dataclass(frozen=True)
+class Decided:
+    asked: list[str]
+    unchanged: list[str]
+    found: dict[str, object]
+
+
+def decide(body: bytes, settled: bytes, previous: bytes | None) -> Decided:
+    """What gather_candidates makes of a read: the links due are asked for, the others settled."""
+    read = SitemapRead(settled, previous)
+    _, entries = sitemap_entries(page(body), inz_source(), read)
+    asked, unchanged = [], set()
+    for entry in entries:
+        if due(entry.link.url):
+            asked.append(entry.link.url)
+        else:
+            read.settle(entry)
+            unchanged.add(entry.link.url)
+    return Decided(asked, sorted(unchanged | set(read.passed_urls)), read.found())
+
+
+def entry(rng: random.Random) -> str:
+    loc, lastmod = rng.choice(LOCS_MORE), rng.choice(LASTMODS)
+    element = "" if lastmod is None else f"<lastmod>{lastmod}</lastmod>"
+    space = rng.choice(["", "\n", "\n  "])
+    return f"<url>{space}<loc>{loc}</loc>{space}{element}{space}</url>"
+
+
+def edited(entries: list[str], rng: random.Random) -> list[str]:
+    entries = list(entries)
+    for _ in range(rng.choice([0, 1, 1, 1, 2, 3])):
+        change = rng.choice(["insert", "insert", "delete", "lastmod", "move", "text"])
+        at = rng.randint(0, len(entries))
+        if change == "insert" or not entries:
+            entries.insert(at, entry(rng))
+        elif change == "delete":
+            del entries[at % len(entries)]
+        elif change == "lastmod":
+            at %= len(entries)
+            entries[at] = entries[at].replace("</loc>", f"</loc><lastmod>2026-07-0{rng.randint(1, 9)}</lastmod>", 1)
+            if entries[at].count("<lastmod>") > 1:
+                entries[at] = entries[at][: entries[at].rindex("<lastmod>")] + "</url>"
+        elif change == "move":
+            entries.insert(at, entries.pop(rng.randrange(len(entries))))
+        else:
+            entries.insert(at, rng.choice([" odd > text ", "\n", "<!-- a comment -->"]))
+    return entries
+
+
+def urlset(entries: list[str], root: str, squeezed: bool) -> bytes:
+    body = f'<?xml version="1.0" encoding="UTF-8"?>\n<urlset{root}>\n' + "\n".join(entries) + "\n</urlset>\n"
+    return body.encode().replace(b"\n", b"") if squeezed else body.encode()
+
+
+def test_a_changed_sitemap_read_from_its_last_read_decides_as_a_read_of_every_entry(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    compared, read_changes = 0, plain_sitemap._read_changes
+
+    def counted(*args: object) -> plain_sitemap.PlainRead | None:
+        nonlocal compared
+        result = read_changes(*args)  # type: ignore[arg-type]
+        compared += result is not None
+        return result
+
+    monkeypatch.setattr(plain_sitemap, "_read_changes", counted)
+    rng = random.Random(20261206)
+    for _ in range(600):
+        roots = [f' xmlns="{NS}"', "", f" xmlns='{NS}'"]
+        root, squeezed = rng.choice(roots), rng.random() < 0.3
+        entries = [entry(rng) for _ in range(rng.randint(0, 25))]
+        before = urlset(entries, root, squeezed)
+        after = urlset(edited(entries, rng), rng.choice(roots) if rng.random() < 0.05 else root, squeezed)
+        if rng.random() < 0.1:
+            before, after = gzip.compress(before), gzip.compress(after) if rng.random() < 0.7 else after
+        first = decide(before, b"", None)
+        settled = base64.b64decode(str(first.found.get("entry_keys", first.found.get("settled_keys"))))
+
+        assert decide(after, settled, before) == decide(after, settled, None), (before, after)
+    assert compared > 300  # the comparison is worth something only when the changes are often read so
+
+
+def test_a_sitemap_that_gained_an_entry_looks_at_that_entry_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    entries = [f"<url><loc>{NEWS}article-{serial}/</loc><lastmod>2026-07-01</lastmod></url>" for serial in range(1000)]
+    before = urlset(entries, f' xmlns="{NS}"', False)
+    first = decide(before, b"", None)
+    settled = base64.b64decode(str(first.found["entry_keys"]))
+    after = urlset([f"<url><loc>{NEWS}new/</loc></url>", *entries], f' xmlns="{NS}"', False)
+    looked_at: list[bytes] = []
+    key_of = plain_sitemap.key_of
+
+    def recorded(loc: bytes, lastmod: bytes) -> bytes:
+        looked_at.append(loc)
+        return key_of(loc, lastmod)
+
+    monkeypatch.setattr(plain_sitemap, "key_of", recorded)
+    decided = decide(after, settled, before)
+
+    # (the new entry, and its neighbour when the two copies' common ends overlap there)
+    assert f"{NEWS}new/".encode() in looked_at and len(looked_at) <= 2
+    links = [f"{NEWS}new/", *(f"{NEWS}article-{serial}/" for serial in range(1000))]
+    assert decided.asked == [link for link in links if due(link)]
+    assert decided.unchanged == sorted(link for link in links if not due(link))

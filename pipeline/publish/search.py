@@ -1,17 +1,19 @@
 """The archive's search index, split so that a query downloads what it matches, not the archive:
 
 - `search/terms/<ab>.json`: every word beginning with "ab" (a one-letter word: its own file), each with
-  its posting (the catalogue's encoding: the articles that have it, newest first), or, when the posting
-  is longer than OWN_FILE characters, only its article count: its posting is then in files of its own,
-  fetched only by a query that matches that word: its pages of PAGE entries counted from its oldest,
-  `search/postings/<word>.<n>.txt` (n from 1, the oldest; the count says how many there are), and
-  the newest entries after them, `search/postings/<word>.txt`; the files, newest first, join into the
-  posting;
+  its posting (the catalogue's encoding: the articles that have it, newest first) in pages of PAGE
+  entries counted from its oldest, each followed by a newer entry: under "w", its open part (its 1 to
+  PAGE entries newer than its full pages: all of them, for a word of PAGE articles or fewer), and under
+  "p", for a word that has full pages, how many (its article count is PAGE times that, and its open
+  part's);
+- `search/postings/<word>.<n>.txt`: its full page n (from 1, the oldest), fetched only by a query that
+  matches that word (and by a query of that word alone only as far as its newest 100 articles): the open
+  part and the pages, newest first, join into the posting;
 - `search/articles/<n>.json`: what a result shows (title, address, date, type, summary) of the articles
   whose ids are n * GROUP to n * GROUP + GROUP - 1, fetched for the results a query shows.
 
-A new article changes the files of its words and its group, nothing else: of a long posting, its
-newest file (and a page it completes)."""
+A new article changes the shards of its words and its group, and a page it completes (once, for good:
+a page is written again only when an article in it changes or goes); nothing else."""
 
 from __future__ import annotations
 
@@ -23,12 +25,12 @@ from pipeline.dom import html_text
 from pipeline.model import Article
 from pipeline.publish.entries import Entry, nz_date
 
-OWN_FILE = 1024  # characters of posting (about 400 articles) past which a word's posting is a file of its own
 GROUP = 16  # articles per file of results
-# Entries of a page of a long posting (about 5 KB): at 50,000 articles, a new article's words rewrote
-# 11 MB of postings as whole files, and 0.3 MB as pages. The catalogue keeps each posting's page ends:
-# a new PAGE needs a new catalogue SCHEMA_VERSION (pipeline/store/catalogue.py), which finds them anew.
-PAGE = 2048
+# Entries of a posting's page: a word's open part, in its shard, is at most a page (about 0.6 KB of an
+# article in ten; twice that for a rarer word), and a query of every word's pages downloads a file per
+# PAGE articles of each. The catalogue keeps each posting's page ends: a new PAGE needs a new catalogue
+# SCHEMA_VERSION (pipeline/store/catalogue.py), which finds them anew.
+PAGE = 256
 # Each ASCII byte as search_words reads it: a letter in lower case, a digit as it is, anything else a space.
 WORD_BYTES = bytes(
     ord(char.lower()) if char.isascii() and char.isalnum() else ord(" ") for char in map(chr, range(256))
@@ -53,20 +55,9 @@ def shard_path(shard: str) -> str:
 POSTINGS = "search/postings/"
 
 
-def posting_path(term: str, page: int = 0) -> str:
-    """The file of a long posting's page `page` (from 1, the oldest), or of its newest entries (0)."""
-    return f"{POSTINGS}{term}.{page}.txt" if page else f"{POSTINGS}{term}.txt"
-
-
-def posting_files(term: str, posting: str, pages: Sequence[str], first: int) -> dict[str, bytes]:
-    """A long posting's files: its newest entries, and its full `pages` from page `first` on (as
-    the catalogue's search_posting gives them: the posting begins with its newest entries, then those
-    pages, newest first)."""
-    newest = posting[: len(posting) - sum(map(len, pages))]
-    files = {posting_path(term): render_posting(newest)}
-    for page, text in enumerate(pages, start=first):
-        files[posting_path(term, page)] = render_posting(text)
-    return files
+def page_path(term: str, page: int) -> str:
+    """The file of a posting's full page `page` (from 1, the oldest)."""
+    return f"{POSTINGS}{term}.{page}.txt"
 
 
 def group_path(group: int) -> str:
@@ -77,13 +68,16 @@ def _json(value: object) -> bytes:
     return (json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True) + "\n").encode("utf-8")
 
 
-def render_shard(rows: Sequence[tuple[str, int, str | None]]) -> bytes:
-    """One shard: {"w": {word: posting, or its article count when the posting has a file of its own}}."""
-    return _json({"w": {term: size if posting is None else posting for term, size, posting in rows}})
+def render_shard(rows: Sequence[tuple[str, int, str]]) -> bytes:
+    """One shard: {"w": {word: its open part}, "p": {word: its full pages, when it has some}}, of the
+    catalogue's (word, full pages, open part)."""
+    return _json(
+        {"w": {term: posting for term, _, posting in rows}, "p": {term: pages for term, pages, _ in rows if pages}}
+    )
 
 
-def render_posting(posting: str) -> bytes:
-    return posting.encode("ascii") + b"\n"
+def render_page(text: str) -> bytes:
+    return text.encode("ascii") + b"\n"
 
 
 def render_group(entries: Sequence[Entry]) -> bytes:

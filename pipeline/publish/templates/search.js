@@ -1,12 +1,13 @@
 // Pānui archive search. A query downloads what it matches, not the archive: for each query word, the
 // file of words beginning with its first two letters (terms/<ab>.json, listed in the form's data-shards),
-// with each word's posting (the articles that have it, newest first) or, for a long one, its article
-// count: its posting is then in files of its own, its newest entries (postings/<word>.txt) and its pages
-// of data-page entries from the oldest (postings/<word>.<n>.txt, n from 1), which join into the posting
-// newest first (a query of one word needs only its newest files: enough for the results it shows, its
-// count being in the shard); then what the shown results say (articles/<n>.json, 16 articles a file). Every
-// query word must match: a word of three or more letters matches the words it begins, a shorter one
-// matches itself. Each file is downloaded once. Results are built with textContent, never HTML.
+// with each word's posting (the articles that have it, newest first) in pages of data-page entries from
+// the oldest: the shard holds its newest entries, after its full pages ("w"), and how many full pages it
+// has ("p"), each a file of its own (postings/<word>.<n>.txt, n from 1, the oldest); they join into the
+// posting newest first (a query of one word needs only its newest pages: enough for the results it
+// shows, its count being its pages' and its newest entries'); then what the shown results say
+// (articles/<n>.json, 16 articles a file). Every query word must match: a word of three or more letters
+// matches the words it begins, a shorter one matches itself. Each file is downloaded once. Results are
+// built with textContent, never HTML.
 (function () {
   "use strict";
   var form = document.getElementById("search-form");
@@ -55,19 +56,22 @@
     }
   }
 
-  // A promise of a long posting: its files, joined newest first; its newest SHOWN articles at least,
-  // when `newest`, else all of them.
-  function posting(word, size, newest) {
-    var files = [get("postings/" + word + ".txt", false)], pages = Math.floor(size / PAGE);
-    for (var page = pages; page >= 1 && (!newest || page > pages - Math.ceil(SHOWN / PAGE)); page--) {
+  // The entries of a posting's text: two numbers each, a number ending with a digit under 32.
+  function entries(text) { return (text.match(/[0-9A-V]/g) || []).length / 2; }
+
+  // A promise of a word's posting: its newest entries (`open`, from the shard) and its `pages` full
+  // pages, joined newest first; its newest SHOWN articles at least, when `newest`, else all of them.
+  function posting(word, open, pages, newest) {
+    var files = [open], needed = newest ? Math.ceil(Math.max(0, SHOWN - entries(open)) / PAGE) : pages;
+    for (var page = pages; page >= 1 && page > pages - needed; page--) {
       files.push(get("postings/" + word + "." + page + ".txt", false));
     }
     return Promise.all(files).then(function (texts) { return texts.join(""); });
   }
 
   // A promise of the articles (id -> day) with a word that `term` matches, and their number. A query
-  // of this term alone (`alone`) that matches one long word takes its count from the shard and only
-  // its newest articles: those it shows.
+  // of this term alone (`alone`) that matches one word takes its count from the shard and only its
+  // newest articles: those it shows.
   function matching(term, alone) {
     var key = term.slice(0, 2), count = null;
     if (!shards[key]) { return Promise.resolve({found: new Map(), count: 0}); }
@@ -75,9 +79,9 @@
       var words = Object.keys(shard.w).filter(function (word) {
         return term.length < PREFIX ? word === term : word.lastIndexOf(term, 0) === 0;
       });
-      if (alone && words.length === 1 && typeof shard.w[words[0]] === "number") { count = shard.w[words[0]]; }
+      if (alone && words.length === 1) { count = (shard.p[words[0]] || 0) * PAGE + entries(shard.w[words[0]]); }
       return Promise.all(words.map(function (word) {
-        return typeof shard.w[word] === "string" ? shard.w[word] : posting(word, shard.w[word], count !== null);
+        return posting(word, shard.w[word], shard.p[word] || 0, count !== null);
       }));
     }).then(function (postings) {
       var found = new Map();

@@ -27,8 +27,8 @@ SCHEMA = (
     "CREATE TABLE IF NOT EXISTS pub.search_terms (term TEXT PRIMARY KEY, shard TEXT NOT NULL, "
     "posting TEXT NOT NULL, tail_day INTEGER NOT NULL, tail_id INTEGER NOT NULL, pages TEXT NOT NULL)",
     "CREATE INDEX IF NOT EXISTS pub.search_terms_by_shard ON search_terms (shard, term)",
-    # Each full page's text (page 1 the oldest), a row of its own: a new article rewrites the open part
-    # of its words' postings, not the whole (at 50,000 articles, 0.1 MB rather than 11 MB a sync).
+    # Each full page's text (page 1 the oldest), a row of its own: a new article rewrites the open parts
+    # of its words' postings, not the whole postings (at 50,000 articles, 11 MB a sync).
     "CREATE TABLE IF NOT EXISTS pub.search_pages (term TEXT NOT NULL, page INTEGER NOT NULL, text TEXT NOT NULL, "
     "PRIMARY KEY (term, page)) WITHOUT ROWID",
 )
@@ -154,8 +154,8 @@ class SearchPostings:
         ).fetchone()
         posting, tail = (str(row[0]), (int(row[1]), int(row[2]))) if row else ("", None)
         # Entries newer than all it has leave its full pages as they are (each is differences from the
-        # entry after it): only its open part is read and made anew (at 50,000 articles, at most a page
-        # rather than 25). Anything else is the whole posting's, made anew.
+        # entry after it): only its open part is read and made anew (at most a page, whatever the size of
+        # the archive). Anything else (an older article, one taken out) makes the whole posting anew.
         kept = [int(end) for end in str(row[3]).split()] if row else []
         if run is None or (posting and run.last < first_entry(posting)[0]):
             kept, posting = [], self.search_posting(term)

@@ -250,11 +250,13 @@ def test_a_one_word_query_downloads_the_files_of_that_word_alone(archive: Archiv
 def test_a_posting_in_pages_is_read_newest_first_and_whole_when_intersected(
     archive: Archive, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A word whose posting has pages (as a common word at 50,000 articles: here pages of 50 articles),
-    its newest 1 to 50 articles in its shard: alone, it shows its count and its newest 100 articles from
-    its newest pages; with another word, all its pages are read for the articles both have. So again
-    after it lost articles (a page fewer) and gained new ones (the newest completing a page)."""
-    monkeypatch.setattr(pipeline.publish.search, "PAGE", 50)
+    """A word whose posting has files (as a common word at 50,000 articles: here pages of 10 articles,
+    files of 50), its newest 1 to 10 articles in its shard: alone, it shows its count and its newest 100
+    articles from its newest files; with another word, all its files are read for the articles both
+    have. So again after it lost articles (a file fewer) and gained new ones (the newest completing a
+    page and a file)."""
+    monkeypatch.setattr(pipeline.publish.search, "PAGE", 10)
+    monkeypatch.setattr(pipeline.publish.search, "FILE", 50)
     config = make_config(tmp_path)
     rng = random.Random(3)
     holders = [replace(make_article(number, rng), body_html="<p>Quokkas seen.</p>") for number in range(212)]
@@ -267,18 +269,18 @@ def test_a_posting_in_pages_is_read_newest_first_and_whole_when_intersected(
     server = make_server(config.output_dir, "127.0.0.1", 0)
     served = replace(archive, url=server.url, output=config.output_dir)
     with store, serving(server, lifetime=60):
-        # 212: pages 1 to 4, the newest 12 in the shard; the newest 100 need pages 4 and 3.
-        assert sorted(path.name for path in postings.glob("quokkas.*")) == [f"quokkas.{n}.txt" for n in (1, 2, 3, 4)]
-        assert_quokkas_found(served, holders, {4, 3})
+        # 212: the newest 2 in the shard, 210 in files 1 to 4 and (10) 5: the newest 100 need 5, 4 and 3.
+        assert sorted(path.name for path in postings.glob("quokkas.*")) == [f"quokkas.{n}.txt" for n in range(1, 6)]
+        assert_quokkas_found(served, holders, {5, 4, 3})
 
-        for article in holders[:60]:  # 152: a page fewer, the newest 2 in the shard
+        for article in holders[:60]:  # 152: the newest 2 in the shard, 150 in files 1 to 3
             save(store, config, replace(article, body_html="<p>Seen elsewhere.</p>"), SEEN + timedelta(hours=1))
         publish(config, store)
         assert sorted(path.name for path in postings.glob("quokkas.*")) == [f"quokkas.{n}.txt" for n in (1, 2, 3)]
         holders, newest = holders[60:], max(article.published for article in holders)
         assert_quokkas_found(served, holders, {3, 2})
 
-        for number in range(230, 279):  # 201: the newest completed page 4 and is alone in the shard
+        for number in range(230, 279):  # 201: the newest completed file 4 and is alone in the shard
             holders.append(replace(make_article(number, rng), published=newest, body_html="<p>Quokkas seen.</p>"))
             save(store, config, holders[-1])
         publish(config, store)
@@ -287,14 +289,14 @@ def test_a_posting_in_pages_is_read_newest_first_and_whole_when_intersected(
 
 
 def assert_quokkas_found(archive: Archive, holders: list[Article], newest: set[int]) -> None:
-    """The search page finds the `holders` of "quokkas", newest first, reading its `newest` pages alone
+    """The search page finds the `holders` of "quokkas", newest first, reading its `newest` files alone
     for the word alone, and all of them with another word (in a browser of its own: an empty cache)."""
     # Newest first: by date, then by id (the order they were saved in).
     expected = [
         article.title
         for _, article in sorted(enumerate(holders), key=lambda pair: (pair[1].published, pair[0]), reverse=True)
     ]
-    pages = len(list((archive.output / "search/postings").glob("quokkas.*")))
+    files = len(list((archive.output / "search/postings").glob("quokkas.*")))
     context = archive.browser.new_context(viewport=DESKTOP)
     context.set_default_timeout(10_000)
     visit = open_page(archive, context, "search/index.html")
@@ -312,7 +314,7 @@ def assert_quokkas_found(archive: Archive, holders: list[Article], newest: set[i
     )
     expect(visit.page.locator("#search-results li h2 a")).to_have_text(expected[:100])
     fetched = {url.rsplit("/", 1)[-1] for url in visit.requested if "/postings/quokkas" in url}
-    assert fetched == {f"quokkas.{n}.txt" for n in range(1, pages + 1)}
+    assert fetched == {f"quokkas.{n}.txt" for n in range(1, files + 1)}
     visit.assert_clean()
     context.close()
 

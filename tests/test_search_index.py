@@ -131,13 +131,15 @@ def test_an_edit_takes_the_article_out_of_the_words_it_lost(archive: tuple[Confi
     assert search_files(on_disk(config.output_dir)) == search_files(render_site(config, store))
 
 
-def test_a_postings_pages_are_written_once_when_they_fill_and_go_when_it_loses_articles(
+def test_a_new_article_rewrites_a_posting_file_only_when_it_completes_a_page_and_files_go_with_articles(
     archive: tuple[Config, Store, list[Article]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Pages of 50 articles: a word's newest 1 to 50 in its shard, the pages before them files of their
-    own; a new article rewrites the word's shard, and a page only when it completes one."""
+    """Pages of 10 articles, files of 50: a word's newest 1 to 10 in its shard, its full pages before
+    them in its files; a new article rewrites the word's shard, and its newest file only when it
+    completes a page."""
     config, store, _ = archive
-    monkeypatch.setattr(pipeline.publish.search, "PAGE", 50)
+    monkeypatch.setattr(pipeline.publish.search, "PAGE", 10)
+    monkeypatch.setattr(pipeline.publish.search, "FILE", 50)
     rng = random.Random(5)
     many = [replace(make_article(number, rng), body_html="<p>Common words.</p>") for number in range(200)]
     for article in many:
@@ -145,32 +147,33 @@ def test_a_postings_pages_are_written_once_when_they_fill_and_go_when_it_loses_a
     publish(config, store)
     postings = config.output_dir / "search/postings"
 
-    def common() -> tuple[int, list[tuple[int, int]]]:  # its pages, its posting as the search page joins it
+    def common() -> tuple[int, list[tuple[int, int]]]:  # its filed entries, its posting as the search page joins it
         shard = json.loads((config.output_dir / "search/terms/co.json").read_bytes())
-        pages = shard["p"].get("common", 0)
-        names = [f"common.{page}.txt" for page in range(pages, 0, -1)]
-        return pages, decode(shard["w"]["common"] + "".join((postings / name).read_text("ascii") for name in names))
+        filed = shard["f"].get("common", 0)
+        names = [f"common.{number}.txt" for number in range(-(-filed // 50), 0, -1)]
+        return filed, decode(shard["w"]["common"] + "".join((postings / name).read_text("ascii") for name in names))
 
-    assert common()[0] == 3 and len(common()[1]) == len(many)  # 50 articles in the shard
-    assert sorted(path.name for path in postings.glob("common.*.txt")) == [f"common.{n}.txt" for n in (1, 2, 3)]
+    assert common()[0] == 190 and len(common()[1]) == len(many)  # the newest 10 in the shard
+    assert sorted(path.name for path in postings.glob("common.*.txt")) == [f"common.{n}.txt" for n in (1, 2, 3, 4)]
     assert common()[1] == sorted(common()[1], reverse=True)  # newest first, each article once
-    assert 'data-page="50"' in (config.output_dir / "search/index.html").read_text("utf-8")
+    assert 'data-file="50"' in (config.output_dir / "search/index.html").read_text("utf-8")
     newest = max(item.published for item in many)
-    for number, page in ((1000, "common.4.txt"), (1001, None)):  # the first completes page 4 (200 before it)
-        save(store, config, replace(make_article(number, rng), published=newest, body_html="<p>Common.</p>"))
+    completes = {201: "common.4.txt", 211: "common.5.txt"}  # the 201st completes page 20 (file 4), the 211th 21
+    for count in range(201, 213):
+        save(store, config, replace(make_article(count, rng), published=newest, body_html="<p>Common.</p>"))
         written = [path for path in publish(config, store) if path.startswith("search/postings/common.")]
 
-        assert written == ([f"search/postings/{page}"] if page else [])
-        assert common()[0] == 4 and len(common()[1]) == number - 1000 + len(many) + 1
+        assert written == ([f"search/postings/{completes[count]}"] if count in completes else []), count
+        assert common()[0] == (count - 1) // 10 * 10 and len(common()[1]) == count
         assert search_files(on_disk(config.output_dir)) == search_files(render_site(config, store))
 
-    for kept in (100, 30):  # out of the middle, then all but 30: the pages after them move, the last go
+    for kept, files in ((100, 3), (30, 1)):  # out of the middle, then all but 30: the files after them go
         for article in many[kept:]:
             save(store, config, replace(article, body_html="<p>Rare words.</p>"), SEEN + timedelta(hours=1))
         publish(config, store)
 
-        assert common()[0] == (kept + 1) // 50 and len(common()[1]) == kept + 2
-        assert len(list(postings.glob("common.*.txt"))) == (kept + 1) // 50
+        assert len(common()[1]) == kept + 12 and common()[0] == (kept + 11) // 10 * 10
+        assert len(list(postings.glob("common.*.txt"))) == files
         assert search_files(on_disk(config.output_dir)) == search_files(render_site(config, store))
 
 
@@ -178,12 +181,13 @@ def test_a_postings_pages_are_written_once_when_they_fill_and_go_when_it_loses_a
 def test_long_postings_in_pages_are_the_same_bytes_however_a_history_of_changes_published_them(
     archive: tuple[Config, Store, list[Article]], monkeypatch: pytest.MonkeyPatch, seed: int
 ) -> None:
-    """Pages of 1 to 3 articles: after each publication of new articles (newest, or older than
+    """Pages of 1 to 3 articles, files of 1 or 2 pages: after each publication of new articles (newest, or older than
     some), words taken out or put back, dates moved, articles withdrawn and reinstated, some publications
     killed while the postings were being updated, the index is the fresh rendering's, and finds them."""
     config, store, _ = archive
     rng = random.Random(seed)
     monkeypatch.setattr(pipeline.publish.search, "PAGE", 1 + seed % 3)
+    monkeypatch.setattr(pipeline.publish.search, "FILE", (1 + seed % 3) * (1 + seed // 3))
     monkeypatch.setattr(pipeline.store.postings, "PENDING_CHARS", 0 if seed % 2 else PENDING_CHARS)  # flushed often
     articles: dict[int, Article] = {}
     withdrawn: set[int] = set()
@@ -242,14 +246,14 @@ def publish_killed(config: Config, store: Store, monkeypatch: pytest.MonkeyPatch
 
 def assert_searchable(output: Path) -> None:
     """Every word of every shard finds its articles, as the search page reads them: its newest in the
-    shard, 1 to PAGE of them, and its pages in their files (as many as the shard says, joined newest first)."""
-    page = pipeline.publish.search.PAGE
+    shard, 1 to PAGE of them, and the others in its files (as many as the shard says, newest first)."""
+    page, file = pipeline.publish.search.PAGE, pipeline.publish.search.FILE
     for shard in (output / "search/terms").glob("*.json"):
         index = json.loads(shard.read_bytes())
         for term, newest in index["w"].items():
-            pages = index["p"].get(term, 0)
-            assert 1 <= len(decode(newest)) <= page, term
-            files = [output / "search/postings" / f"{term}.{n}.txt" for n in range(pages, 0, -1)]
+            filed = index["f"].get(term, 0)
+            assert 1 <= len(decode(newest)) <= page and filed % page == 0, term
+            files = [output / "search/postings" / f"{term}.{n}.txt" for n in range(-(-filed // file), 0, -1)]
             entries = decode(newest + "".join(path.read_text("ascii") for path in files))
-            assert len(entries) == pages * page + len(decode(newest)), term
+            assert len(entries) == filed + len(decode(newest)), term
             assert entries == sorted(set(entries), reverse=True), term

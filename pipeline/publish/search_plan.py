@@ -11,10 +11,12 @@ from pipeline.publish.entries import Entry
 from pipeline.publish.search import (
     GROUP,
     POSTINGS,
+    file_path,
+    files_of,
+    first_page,
     group_path,
-    page_path,
+    posting_files,
     render_group,
-    render_page,
     render_shard,
     shard_path,
 )
@@ -32,17 +34,17 @@ def _group_file(group: int, entries: Sequence[Entry]) -> dict[str, bytes]:
 
 
 def search_outputs(planner: SitePlanner, scope: Scope) -> Iterator[Output]:
-    """A shard's and a page's bytes are their key (the catalogue holds them ready: reading them is
-    rendering them); a group of results depends on its articles, as their pages do. Of a word's pages,
-    those from the first that changed (see Scope.search_terms)."""
+    """A shard's and a posting file's bytes are their key (the catalogue holds them ready: reading them
+    is rendering them); a group of results depends on its articles, as their pages do. Of a word's
+    files, those from the one that holds its first page that changed (see Scope.search_terms)."""
     catalogue = planner.catalogue
     for shard in sorted(scope.search_shards):
         if rows := catalogue.search_shard(shard):
             data = render_shard(rows)
             yield planner._output((shard_path(shard),), data, partial(_file, shard_path(shard), data))
     for term in sorted(scope.search_terms):
-        for page, text in catalogue.search_pages(term, scope.search_terms[term]):
-            path, data = page_path(term, page), render_page(text)
+        pages = catalogue.search_pages(term, first_page(scope.search_terms[term]))
+        for path, data in posting_files(term, pages).items():
             yield planner._output((path,), data, partial(_file, path, data))
     for group in sorted(scope.search_groups):
         if entries := _group(planner, group):
@@ -56,7 +58,7 @@ def _group(planner: SitePlanner, group: int) -> list[Entry]:
 
 
 def search_leftovers(planner: SitePlanner, scope: Scope) -> list[str]:
-    """The scope's search files that hold nothing now (a word no article has any more, a page a posting
+    """The scope's search files that hold nothing now (a word no article has any more, a file a posting
     lost, a group whose articles all went), among those published."""
     catalogue = planner.catalogue
     pages = catalogue.page_counts(sorted(scope.search_terms))
@@ -65,6 +67,6 @@ def search_leftovers(planner: SitePlanner, scope: Scope) -> list[str]:
     known = catalogue.file_keys(candidates)
     leftovers = [path for path in candidates if path in known]
     for term in sorted(scope.search_terms):
-        kept = {page_path(term, page) for page in range(1, pages.get(term, 0) + 1)}
+        kept = {file_path(term, number) for number in range(1, files_of(pages.get(term, 0)) + 1)}
         leftovers += [path for path in catalogue.search_files_of(term, POSTINGS) if path not in kept]
     return leftovers

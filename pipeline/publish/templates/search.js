@@ -1,13 +1,13 @@
 // Pānui archive search. A query downloads what it matches, not the archive: for each query word, the
 // file of words beginning with its first two letters (terms/<ab>.json, listed in the form's data-shards),
-// with each word's posting (the articles that have it, newest first) in pages of data-page entries from
-// the oldest: the shard holds its newest entries, after its full pages ("w"), and how many full pages it
-// has ("p"), each a file of its own (postings/<word>.<n>.txt, n from 1, the oldest); they join into the
-// posting newest first (a query of one word needs only its newest pages: enough for the results it
-// shows, its count being its pages' and its newest entries'); then what the shown results say
-// (articles/<n>.json, 16 articles a file). Every query word must match: a word of three or more letters
-// matches the words it begins, a shorter one matches itself. Each file is downloaded once. Results are
-// built with textContent, never HTML.
+// with each word's posting (the articles that have it, newest first): its newest entries ("w") and, for
+// a word in many articles, how many older ones are in files of its own ("f"), data-file entries a file
+// counted from the oldest (postings/<word>.<n>.txt, n from 1, the oldest; the newest file may have
+// fewer); they join into the posting newest first (a query of one word needs only its newest files:
+// enough for the results it shows, its count being its files' and its newest entries'); then what the
+// shown results say (articles/<n>.json, 16 articles a file). Every query word must match: a word of
+// three or more letters matches the words it begins, a shorter one matches itself. Each file is
+// downloaded once. Results are built with textContent, never HTML.
 (function () {
   "use strict";
   var form = document.getElementById("search-form");
@@ -16,7 +16,7 @@
   var results = document.getElementById("search-results");
   var shards = {};
   (form.getAttribute("data-shards") || "").split(" ").forEach(function (key) { if (key) { shards[key] = true; } });
-  var PAGE = Number(form.getAttribute("data-page")) || Infinity;
+  var FILE = Number(form.getAttribute("data-file")) || Infinity;
   var FIRST = 20, SHOWN = 100, GROUP = 16, LONGEST = 40, PREFIX = 3;
   var ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-_";
   var DIGITS = new Int8Array(128).fill(-1);
@@ -59,14 +59,15 @@
   // The entries of a posting's text: two numbers each, a number ending with a digit under 32.
   function entries(text) { return (text.match(/[0-9A-V]/g) || []).length / 2; }
 
-  // A promise of a word's posting: its newest entries (`open`, from the shard) and its `pages` full
-  // pages, joined newest first; its newest SHOWN articles at least, when `newest`, else all of them.
-  function posting(word, open, pages, newest) {
-    var files = [open], needed = newest ? Math.ceil(Math.max(0, SHOWN - entries(open)) / PAGE) : pages;
-    for (var page = pages; page >= 1 && page > pages - needed; page--) {
-      files.push(get("postings/" + word + "." + page + ".txt", false));
+  // A promise of a word's posting: its newest entries (from the shard) and the `filed` entries of its
+  // files, joined newest first; its newest SHOWN articles at least, when `newest`, else all of them.
+  function posting(word, newestEntries, filed, newest) {
+    var texts = [newestEntries], wanted = SHOWN - entries(newestEntries), last = Math.ceil(filed / FILE);
+    for (var file = last; file >= 1 && (!newest || wanted > 0); file--) {
+      texts.push(get("postings/" + word + "." + file + ".txt", false));
+      wanted -= file === last ? filed - (last - 1) * FILE : FILE;
     }
-    return Promise.all(files).then(function (texts) { return texts.join(""); });
+    return Promise.all(texts).then(function (parts) { return parts.join(""); });
   }
 
   // A promise of the articles (id -> day) with a word that `term` matches, and their number. A query
@@ -79,9 +80,9 @@
       var words = Object.keys(shard.w).filter(function (word) {
         return term.length < PREFIX ? word === term : word.lastIndexOf(term, 0) === 0;
       });
-      if (alone && words.length === 1) { count = (shard.p[words[0]] || 0) * PAGE + entries(shard.w[words[0]]); }
+      if (alone && words.length === 1) { count = (shard.f[words[0]] || 0) + entries(shard.w[words[0]]); }
       return Promise.all(words.map(function (word) {
-        return posting(word, shard.w[word], shard.p[word] || 0, count !== null);
+        return posting(word, shard.w[word], shard.f[word] || 0, count !== null);
       }));
     }).then(function (postings) {
       var found = new Map();

@@ -27,10 +27,10 @@ from pipeline.model import Article
 from pipeline.publish.entries import Entry, nz_date
 
 GROUP = 16  # articles per file of results
-# Entries of a posting's page: a word's part of its shard is its newest 1 to PAGE entries (0.5 to 1 KB),
-# and its newest file is rewritten once in PAGE of its articles. The catalogue keeps each posting's page
-# ends: a new PAGE or FILE needs a new catalogue SCHEMA_VERSION (pipeline/store/catalogue.py), which
-# makes them and every file anew.
+# Entries of a posting's page: a word's part of its shard is its newest 1 to PAGE entries (up to 0.6
+# KB, more for a rare word), and its newest file is rewritten once in PAGE of its articles. The
+# catalogue keeps each posting's page ends: a new PAGE or FILE needs a new catalogue SCHEMA_VERSION
+# (pipeline/store/catalogue.py), which makes them and every file anew.
 PAGE = 256
 # Entries of a posting's file (about 5 KB; a multiple of PAGE): a query of every article of a word
 # downloads one per FILE.

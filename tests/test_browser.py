@@ -12,20 +12,20 @@ import re
 import struct
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
 import pytest
 
-import pipeline.publish
 import pipeline.publish.search
-import pipeline.publish.search_plan
+from pipeline.model import Article
 from pipeline.publish import publish
 from pipeline.publish.serve import make_server
 from pipeline.store import Store
 from tests.fixture_site import ARTICLE_PATHS, FixtureSite
 from tests.helpers import run_cli, serving, write_config
-from tests.test_publish_incremental import make_article, make_config, save
+from tests.test_publish_incremental import SEEN, make_article, make_config, save
 
 try:
     from playwright.sync_api import (
@@ -247,49 +247,76 @@ def test_a_one_word_query_downloads_the_files_of_that_word_alone(archive: Archiv
     visit.assert_clean()
 
 
-def test_a_long_posting_in_pages_is_read_newest_first_and_whole_when_intersected(
-    archive: Archive, context: BrowserContext, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_a_posting_in_pages_is_read_newest_first_and_whole_when_intersected(
+    archive: Archive, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A word whose posting is published in pages (as at 50,000 articles: here pages of 50 articles, and
-    a file of its own past 8 characters): alone, it shows its count and its newest 100 articles from its
-    newest files; with another word, all its files are read for the articles both have."""
-    monkeypatch.setattr(pipeline.publish.search, "PAGE", 50)
-    for module in (pipeline.publish, pipeline.publish.search_plan):
-        monkeypatch.setattr(module, "OWN_FILE", 8)
+    """A word whose posting has files (as a common word at 50,000 articles: here pages of 10 articles,
+    files of 50), its newest 1 to 10 articles in its shard: alone, it shows its count and its newest 100
+    articles from its newest files; with another word, all its files are read for the articles both
+    have. So again after it lost articles (a file fewer) and gained new ones (the newest completing a
+    page and a file)."""
+    monkeypatch.setattr(pipeline.publish.search, "PAGE", 10)
+    monkeypatch.setattr(pipeline.publish.search, "FILE", 50)
     config = make_config(tmp_path)
     rng = random.Random(3)
     holders = [replace(make_article(number, rng), body_html="<p>Quokkas seen.</p>") for number in range(212)]
     others = [replace(make_article(number, rng), body_html="<p>Seen elsewhere.</p>") for number in range(212, 230)]
-    with Store(config.state_dir) as store:
-        for article in [*holders, *others]:
-            save(store, config, article)
-        publish(config, store)
+    store = Store(config.state_dir)
+    for article in [*holders, *others]:
+        save(store, config, article)
+    publish(config, store)
     postings = config.output_dir / "search/postings"
-    assert sorted(path.name for path in postings.glob("quokkas.*")) == [f"quokkas.{n}.txt" for n in (1, 2, 3, 4)] + [
-        "quokkas.txt"
-    ]
+    server = make_server(config.output_dir, "127.0.0.1", 0)
+    served = replace(archive, url=server.url, output=config.output_dir)
+    with store, serving(server, lifetime=60):
+        # 212: the newest 2 in the shard, 210 in files 1 to 4 and (10) 5: the newest 100 need 5, 4 and 3.
+        assert sorted(path.name for path in postings.glob("quokkas.*")) == [f"quokkas.{n}.txt" for n in range(1, 6)]
+        assert_quokkas_found(served, holders, {5, 4, 3})
+
+        for article in holders[:60]:  # 152: the newest 2 in the shard, 150 in files 1 to 3
+            save(store, config, replace(article, body_html="<p>Seen elsewhere.</p>"), SEEN + timedelta(hours=1))
+        publish(config, store)
+        assert sorted(path.name for path in postings.glob("quokkas.*")) == [f"quokkas.{n}.txt" for n in (1, 2, 3)]
+        holders, newest = holders[60:], max(article.published for article in holders)
+        assert_quokkas_found(served, holders, {3, 2})
+
+        for number in range(230, 279):  # 201: the newest completed file 4 and is alone in the shard
+            holders.append(replace(make_article(number, rng), published=newest, body_html="<p>Quokkas seen.</p>"))
+            save(store, config, holders[-1])
+        publish(config, store)
+        assert sorted(path.name for path in postings.glob("quokkas.*")) == [f"quokkas.{n}.txt" for n in (1, 2, 3, 4)]
+        assert_quokkas_found(served, holders, {4, 3})
+
+
+def assert_quokkas_found(archive: Archive, holders: list[Article], newest: set[int]) -> None:
+    """The search page finds the `holders` of "quokkas", newest first, reading its `newest` files alone
+    for the word alone, and all of them with another word (in a browser of its own: an empty cache)."""
     # Newest first: by date, then by id (the order they were saved in).
     expected = [
         article.title
         for _, article in sorted(enumerate(holders), key=lambda pair: (pair[1].published, pair[0]), reverse=True)
     ]
-    server = make_server(config.output_dir, "127.0.0.1", 0)
-    with serving(server, lifetime=60):
-        visit = open_page(replace(archive, url=server.url), context, "search/index.html")
-        visit.page.locator("#search-query").fill("quokkas")
+    files = len(list((archive.output / "search/postings").glob("quokkas.*")))
+    context = archive.browser.new_context(viewport=DESKTOP)
+    context.set_default_timeout(10_000)
+    visit = open_page(archive, context, "search/index.html")
+    visit.page.locator("#search-query").fill("quokkas")
 
-        expect(visit.page.locator("#search-status")).to_have_text("212 articles match \u201cquokkas\u201d.")
-        expect(visit.page.locator("#search-results li h2 a")).to_have_text(expected[:100])
-        fetched = {url.rsplit("/", 1)[-1] for url in visit.requested if "/postings/" in url}
-        assert fetched == {"quokkas.txt", "quokkas.4.txt", "quokkas.3.txt"}  # the newest 100 and more
+    expect(visit.page.locator("#search-status")).to_have_text(f"{len(holders)} articles match \u201cquokkas\u201d.")
+    expect(visit.page.locator("#search-results li h2 a")).to_have_text(expected[:100])
+    fetched = {url.rsplit("/", 1)[-1] for url in visit.requested if "/postings/" in url}
+    assert fetched == {f"quokkas.{n}.txt" for n in newest}  # the newest 100 and more
 
-        visit.page.locator("#search-query").fill("quokkas seen")
+    visit.page.locator("#search-query").fill("quokkas seen")
 
-        expect(visit.page.locator("#search-status")).to_have_text("212 articles match \u201cquokkas seen\u201d.")
-        expect(visit.page.locator("#search-results li h2 a")).to_have_text(expected[:100])
-        fetched = {url.rsplit("/", 1)[-1] for url in visit.requested if "/postings/quokkas" in url}
-        assert fetched == {"quokkas.txt", *(f"quokkas.{n}.txt" for n in (1, 2, 3, 4))}
-        visit.assert_clean()
+    expect(visit.page.locator("#search-status")).to_have_text(
+        f"{len(holders)} articles match \u201cquokkas seen\u201d."
+    )
+    expect(visit.page.locator("#search-results li h2 a")).to_have_text(expected[:100])
+    fetched = {url.rsplit("/", 1)[-1] for url in visit.requested if "/postings/quokkas" in url}
+    assert fetched == {f"quokkas.{n}.txt" for n in range(1, files + 1)}
+    visit.assert_clean()
+    context.close()
 
 
 def test_a_search_link_with_q_shows_its_results(archive: Archive, context: BrowserContext) -> None:

@@ -22,7 +22,7 @@ import pipeline.publish.search
 import pipeline.store.postings
 from pipeline.model import Article, Config
 from pipeline.publish import publish, render_site
-from pipeline.publish.search import OWN_FILE, search_words
+from pipeline.publish.search import search_words
 from pipeline.store import Store
 from pipeline.store.posting_text import NUMBER, add, decode, encode, page_ends, run_of
 from pipeline.store.postings import PENDING_CHARS, SearchPostings
@@ -51,13 +51,15 @@ def test_a_posting_is_the_same_text_however_it_was_built(
 
 @settings(max_examples=200, deadline=None)
 @given(entries=ENTRIES, page=st.integers(1, 7))
-def test_a_postings_pages_are_whole_entries_counted_from_its_oldest(entries: list[tuple[int, int]], page: int) -> None:
+def test_a_postings_pages_are_whole_entries_counted_from_its_oldest_each_with_a_newer_after_it(
+    entries: list[tuple[int, int]], page: int
+) -> None:
     text = encode(entries)
     ends = page_ends(text, page)
-    assert len(ends) == len(entries) // page
+    assert len(ends) == max(len(entries) - 1, 0) // page  # 1 to `page` entries after them
     for number, end in enumerate(ends, 1):  # the oldest `number` pages: that many entries' numbers
         assert len(NUMBER.findall(text[len(text) - end :])) == 2 * page * number
-        assert end == len(text) or NUMBER.fullmatch(text[len(text) - end - 1])  # a number ends before it
+        assert end < len(text) and NUMBER.fullmatch(text[len(text) - end - 1])  # a number ends before it
 
 
 @pytest.fixture
@@ -129,82 +131,64 @@ def test_an_edit_takes_the_article_out_of_the_words_it_lost(archive: tuple[Confi
     assert search_files(on_disk(config.output_dir)) == search_files(render_site(config, store))
 
 
-def test_a_long_posting_is_a_file_of_its_own_that_goes_when_it_is_short_again(
-    archive: tuple[Config, Store, list[Article]],
-) -> None:
-    config, store, _ = archive
-    rng = random.Random(9)
-    many = [replace(make_article(number, rng), body_html="<p>Common words.</p>") for number in range(OWN_FILE // 2)]
-    for article in many:
-        save(store, config, article)
-    publish(config, store)
-    shard = json.loads((config.output_dir / "search/terms/co.json").read_bytes())
-    assert shard["w"]["common"] == len(many)  # its count: the posting is postings/common.txt
-    assert len(decode((config.output_dir / "search/postings/common.txt").read_text("ascii").strip())) == len(many)
-
-    for article in many[: len(many) * 3 // 4]:
-        save(store, config, replace(article, body_html="<p>Rare words.</p>"), SEEN + timedelta(hours=1))
-    publish(config, store)
-
-    assert not (config.output_dir / "search/postings/common.txt").exists()
-    assert isinstance(json.loads((config.output_dir / "search/terms/co.json").read_bytes())["w"]["common"], str)
-    assert search_files(on_disk(config.output_dir)) == search_files(render_site(config, store))
-
-
-def test_a_long_posting_is_published_in_pages_and_a_new_article_rewrites_only_its_newest_file(
+def test_a_new_article_rewrites_a_posting_file_only_when_it_completes_a_page_and_files_go_with_articles(
     archive: tuple[Config, Store, list[Article]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Pages of 10 articles, files of 50: a word's newest 1 to 10 in its shard, its full pages before
+    them in its files; a new article rewrites the word's shard, and its newest file only when it
+    completes a page."""
     config, store, _ = archive
-    monkeypatch.setattr(pipeline.publish.search, "PAGE", 50)
+    monkeypatch.setattr(pipeline.publish.search, "PAGE", 10)
+    monkeypatch.setattr(pipeline.publish.search, "FILE", 50)
     rng = random.Random(5)
-    many = [replace(make_article(number, rng), body_html="<p>Common words.</p>") for number in range(OWN_FILE // 2)]
+    many = [replace(make_article(number, rng), body_html="<p>Common words.</p>") for number in range(200)]
     for article in many:
         save(store, config, article)
     publish(config, store)
     postings = config.output_dir / "search/postings"
 
-    def common() -> list[tuple[int, int]]:  # its files joined newest first, as the search page joins them
-        size = json.loads((config.output_dir / "search/terms/co.json").read_bytes())["w"]["common"]
-        names = ["common.txt", *(f"common.{page}.txt" for page in range(size // 50, 0, -1))]
-        return decode("".join((postings / name).read_text("ascii") for name in names))
+    def common() -> tuple[int, list[tuple[int, int]]]:  # its filed entries, its posting as the search page joins it
+        shard = json.loads((config.output_dir / "search/terms/co.json").read_bytes())
+        filed = shard["f"].get("common", 0)
+        names = [f"common.{number}.txt" for number in range(-(-filed // 50), 0, -1)]
+        return filed, decode(shard["w"]["common"] + "".join((postings / name).read_text("ascii") for name in names))
 
-    pages = sorted(path.name for path in postings.glob("common.*.txt"))
-    assert len(pages) == len(many) // 50 and len(common()) == len(many)
-    assert common() == sorted(common(), reverse=True)  # newest first, each article once
-    assert 'data-page="50"' in (config.output_dir / "search/index.html").read_text("utf-8")
+    assert common()[0] == 190 and len(common()[1]) == len(many)  # the newest 10 in the shard
+    assert sorted(path.name for path in postings.glob("common.*.txt")) == [f"common.{n}.txt" for n in (1, 2, 3, 4)]
+    assert common()[1] == sorted(common()[1], reverse=True)  # newest first, each article once
+    assert 'data-file="50"' in (config.output_dir / "search/index.html").read_text("utf-8")
+    newest = max(item.published for item in many)
+    completes = {201: "common.4.txt", 211: "common.5.txt"}  # the 201st completes page 20 (file 4), the 211th 21
+    for count in range(201, 213):
+        save(store, config, replace(make_article(count, rng), published=newest, body_html="<p>Common.</p>"))
+        written = [path for path in publish(config, store) if path.startswith("search/postings/common.")]
 
-    newest = replace(make_article(999, rng), published=max(item.published for item in many), body_html="<p>Common.</p>")
-    save(store, config, newest)
-    written = [path for path in publish(config, store) if path.startswith("search/postings/")]
+        assert written == ([f"search/postings/{completes[count]}"] if count in completes else []), count
+        assert common()[0] == (count - 1) // 10 * 10 and len(common()[1]) == count
+        assert search_files(on_disk(config.output_dir)) == search_files(render_site(config, store))
 
-    assert "search/postings/common.txt" in written
-    assert [path for path in written if path.count(".") > 1] == []  # a word's newest file; no page of older ones
-    assert len(common()) == len(many) + 1
-    assert search_files(on_disk(config.output_dir)) == search_files(render_site(config, store))
+    for kept, files in ((100, 3), (30, 1)):  # out of the middle, then all but 30: the files after them go
+        for article in many[kept:]:
+            save(store, config, replace(article, body_html="<p>Rare words.</p>"), SEEN + timedelta(hours=1))
+        publish(config, store)
 
-    for article in many[:100]:  # out of the middle: the pages after them move, the last pages go
-        save(store, config, replace(article, body_html="<p>Rare words.</p>"), SEEN + timedelta(hours=1))
-    publish(config, store)
-
-    assert len(common()) == len(many) + 1 - 100
-    assert len(list(postings.glob("common.*.txt"))) == (len(many) + 1 - 100) // 50
-    assert search_files(on_disk(config.output_dir)) == search_files(render_site(config, store))
+        assert len(common()[1]) == kept + 12 and common()[0] == (kept + 11) // 10 * 10
+        assert len(list(postings.glob("common.*.txt"))) == files
+        assert search_files(on_disk(config.output_dir)) == search_files(render_site(config, store))
 
 
 @pytest.mark.parametrize("seed", range(6))
 def test_long_postings_in_pages_are_the_same_bytes_however_a_history_of_changes_published_them(
     archive: tuple[Config, Store, list[Article]], monkeypatch: pytest.MonkeyPatch, seed: int
 ) -> None:
-    """Pages of 1 to 3 articles, and a file of its own past 24 characters (so that a posting still in its
-    shard may have full pages already): after each publication of new articles (newest, or older than
+    """Pages of 1 to 3 articles, files of 1 or 2 pages: after each publication of new articles (newest, or older than
     some), words taken out or put back, dates moved, articles withdrawn and reinstated, some publications
     killed while the postings were being updated, the index is the fresh rendering's, and finds them."""
     config, store, _ = archive
     rng = random.Random(seed)
     monkeypatch.setattr(pipeline.publish.search, "PAGE", 1 + seed % 3)
+    monkeypatch.setattr(pipeline.publish.search, "FILE", (1 + seed % 3) * (1 + seed // 3))
     monkeypatch.setattr(pipeline.store.postings, "PENDING_CHARS", 0 if seed % 2 else PENDING_CHARS)  # flushed often
-    for module in (pipeline.publish, pipeline.publish.search_plan):
-        monkeypatch.setattr(module, "OWN_FILE", 24)
     articles: dict[int, Article] = {}
     withdrawn: set[int] = set()
     when = SEEN
@@ -261,14 +245,15 @@ def publish_killed(config: Config, store: Store, monkeypatch: pytest.MonkeyPatch
 
 
 def assert_searchable(output: Path) -> None:
-    """Every word of every shard finds its articles, as the search page reads them: its posting in the
-    shard, or its article count there and its posting in its files (newest first; pages from the count)."""
+    """Every word of every shard finds its articles, as the search page reads them: its newest in the
+    shard, 1 to PAGE of them, and the others in its files (as many as the shard says, newest first)."""
+    page, file = pipeline.publish.search.PAGE, pipeline.publish.search.FILE
     for shard in (output / "search/terms").glob("*.json"):
-        for term, value in json.loads(shard.read_bytes())["w"].items():
-            if isinstance(value, str):
-                assert decode(value), term
-                continue
-            names = [f"{term}.txt", *(f"{term}.{n}.txt" for n in range(value // pipeline.publish.search.PAGE, 0, -1))]
-            files = [output / "search/postings" / name for name in names]
-            assert all(path.exists() for path in files), (term, value)
-            assert len(decode("".join(path.read_text("ascii") for path in files))) == value, term
+        index = json.loads(shard.read_bytes())
+        for term, newest in index["w"].items():
+            filed = index["f"].get(term, 0)
+            assert 1 <= len(decode(newest)) <= page and filed % page == 0, term
+            files = [output / "search/postings" / f"{term}.{n}.txt" for n in range(-(-filed // file), 0, -1)]
+            entries = decode(newest + "".join(path.read_text("ascii") for path in files))
+            assert len(entries) == filed + len(decode(newest)), term
+            assert entries == sorted(set(entries), reverse=True), term

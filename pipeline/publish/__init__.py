@@ -26,7 +26,7 @@ from pipeline.publish.collections import SITE, memberships, sort_key
 from pipeline.publish.dated import DatedEvent, follow, to_json
 from pipeline.publish.plan import Output, Scope, SitePlanner
 from pipeline.publish.render import StoreView
-from pipeline.publish.search import GROUP, OWN_FILE, search_words
+from pipeline.publish.search import GROUP, search_words
 from pipeline.store import PUBLISH_FILE, Catalogue, Membership, catalogue_errors, shard_of
 
 IN_PROGRESS_FILE = "publishing"  # present while a publication writes; left behind if it was killed
@@ -171,7 +171,7 @@ def _search_scope(catalogue: Catalogue, scope: Scope, article_ids: Sequence[int]
     terms = catalogue.update_search(article_ids, search.PAGE)  # (read here, so that a test may set it)
     if everything:
         scope.search_shards.update(catalogue.search_shards())
-        terms.update(dict.fromkeys(catalogue.long_postings(OWN_FILE), 1))
+        terms.update(dict.fromkeys(catalogue.paged_terms(), 1))
     scope.search_shards.update(shard_of(term) for term in terms)
     scope.search_terms.update(terms)
     scope.search_groups.update(article_id // GROUP for article_id in article_ids)

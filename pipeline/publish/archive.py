@@ -197,5 +197,5 @@ def render_coming_up(config: Config, coming: Sequence[Dated], past: Sequence[Dat
     )
 
 
-def render_search_page(config: Config, shards: Sequence[str], page: int) -> dict[str, bytes]:
-    return _page(config, "search.html", "search/index.html", shards=shards, page=page, feeds=[])
+def render_search_page(config: Config, shards: Sequence[str], file: int) -> dict[str, bytes]:
+    return _page(config, "search.html", "search/index.html", shards=shards, file=file, feeds=[])

@@ -341,9 +341,9 @@ class SitePlanner:
         return next((info.name for info in self._groups(kind, parent) if info.collection == folder), folder)
 
     def _site_wide(self) -> Iterator[Output]:
-        shards, page = self.catalogue.search_shards(), search_layout.PAGE  # (read here: a test may set it)
+        shards, file = self.catalogue.search_shards(), search_layout.FILE  # (read here: a test may set it)
         yield self._output(
-            ("search/index.html",), (shards, page), partial(render_search_page, self.config, shards, page)
+            ("search/index.html",), (shards, file), partial(render_search_page, self.config, shards, file)
         )
         yield self._output(("search/search.js",), "static", search_script)
         for path, title, outlines in opml_lists(self.config, self._groups):  # feeds.opml, topics.opml

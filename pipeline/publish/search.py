@@ -1,17 +1,20 @@
 """The archive's search index, split so that a query downloads what it matches, not the archive:
 
 - `search/terms/<ab>.json`: every word beginning with "ab" (a one-letter word: its own file), each with
-  its posting (the catalogue's encoding: the articles that have it, newest first), or, when the posting
-  is longer than OWN_FILE characters, only its article count: its posting is then in files of its own,
-  fetched only by a query that matches that word: its pages of PAGE entries counted from its oldest,
-  `search/postings/<word>.<n>.txt` (n from 1, the oldest; the count says how many there are), and
-  the newest entries after them, `search/postings/<word>.txt`; the files, newest first, join into the
-  posting;
+  its posting (the catalogue's encoding: the articles that have it, newest first), whose older entries
+  leave the shard for files of their own a page (PAGE entries, counted from the oldest) at a time: under
+  "w", its newest entries, after its full pages (1 to PAGE of them: all, for a word of PAGE articles or
+  fewer), and under "f", for a word that has full pages, how many entries they hold (its article count
+  is that and its newest entries');
+- `search/postings/<word>.<n>.txt`: its full pages, FILE entries a file counted from its oldest (n from
+  1, the oldest; the newest file fewer when "f" is not a multiple of FILE), fetched only by a query that
+  matches that word (by a query of that word alone, only as far as its newest 100 articles): the
+  shard's entries and the files, newest first, join into the posting;
 - `search/articles/<n>.json`: what a result shows (title, address, date, type, summary) of the articles
   whose ids are n * GROUP to n * GROUP + GROUP - 1, fetched for the results a query shows.
 
-A new article changes the files of its words and its group, nothing else: of a long posting, its
-newest file (and a page it completes)."""
+A new article changes the shards of its words and its group, and the newest file of a word whose page
+it completes (once in PAGE of its articles); nothing else, however large the archive."""
 
 from __future__ import annotations
 
@@ -23,12 +26,15 @@ from pipeline.dom import html_text
 from pipeline.model import Article
 from pipeline.publish.entries import Entry, nz_date
 
-OWN_FILE = 1024  # characters of posting (about 400 articles) past which a word's posting is a file of its own
 GROUP = 16  # articles per file of results
-# Entries of a page of a long posting (about 5 KB): at 50,000 articles, a new article's words rewrote
-# 11 MB of postings as whole files, and 0.3 MB as pages. The catalogue keeps each posting's page ends:
-# a new PAGE needs a new catalogue SCHEMA_VERSION (pipeline/store/catalogue.py), which finds them anew.
-PAGE = 2048
+# Entries of a posting's page: a word's part of its shard is its newest 1 to PAGE entries (up to 0.6
+# KB, more for a rare word), and its newest file is rewritten once in PAGE of its articles. The
+# catalogue keeps each posting's page ends: a new PAGE or FILE needs a new catalogue SCHEMA_VERSION
+# (pipeline/store/catalogue.py), which makes them and every file anew.
+PAGE = 256
+# Entries of a posting's file (about 5 KB; a multiple of PAGE): a query of every article of a word
+# downloads one per FILE.
+FILE = 2048
 # Each ASCII byte as search_words reads it: a letter in lower case, a digit as it is, anything else a space.
 WORD_BYTES = bytes(
     ord(char.lower()) if char.isascii() and char.isalnum() else ord(" ") for char in map(chr, range(256))
@@ -53,20 +59,29 @@ def shard_path(shard: str) -> str:
 POSTINGS = "search/postings/"
 
 
-def posting_path(term: str, page: int = 0) -> str:
-    """The file of a long posting's page `page` (from 1, the oldest), or of its newest entries (0)."""
-    return f"{POSTINGS}{term}.{page}.txt" if page else f"{POSTINGS}{term}.txt"
+def file_path(term: str, number: int) -> str:
+    """A word's posting file `number` (from 1, the oldest)."""
+    return f"{POSTINGS}{term}.{number}.txt"
 
 
-def posting_files(term: str, posting: str, pages: Sequence[str], first: int) -> dict[str, bytes]:
-    """A long posting's files: its newest entries, and its full `pages` from page `first` on (as
-    the catalogue's search_posting gives them: the posting begins with its newest entries, then those
-    pages, newest first)."""
-    newest = posting[: len(posting) - sum(map(len, pages))]
-    files = {posting_path(term): render_posting(newest)}
-    for page, text in enumerate(pages, start=first):
-        files[posting_path(term, page)] = render_posting(text)
-    return files
+def first_page(page: int) -> int:
+    """The first page (from 1, the oldest) of the file that holds page `page`."""
+    return page - (page - 1) % (FILE // PAGE)
+
+
+def files_of(pages: int) -> int:
+    """How many files hold a word's `pages` full pages."""
+    return -(-pages // (FILE // PAGE))
+
+
+def posting_files(term: str, pages: Sequence[tuple[int, str]]) -> dict[str, bytes]:
+    """The files of a word's full `pages` (number, text), oldest first, from the first of a file on."""
+    files: dict[int, list[str]] = {}
+    for number, text in pages:
+        files.setdefault((number - 1) // (FILE // PAGE) + 1, []).append(text)
+    return {
+        file_path(term, number): "".join(reversed(texts)).encode("ascii") + b"\n" for number, texts in files.items()
+    }
 
 
 def group_path(group: int) -> str:
@@ -77,13 +92,12 @@ def _json(value: object) -> bytes:
     return (json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True) + "\n").encode("utf-8")
 
 
-def render_shard(rows: Sequence[tuple[str, int, str | None]]) -> bytes:
-    """One shard: {"w": {word: posting, or its article count when the posting has a file of its own}}."""
-    return _json({"w": {term: size if posting is None else posting for term, size, posting in rows}})
-
-
-def render_posting(posting: str) -> bytes:
-    return posting.encode("ascii") + b"\n"
+def render_shard(rows: Sequence[tuple[str, int, str]]) -> bytes:
+    """One shard: {"w": {word: its newest entries}, "f": {word: the entries in its files, if any}}, of
+    the catalogue's (word, full pages, newest entries)."""
+    return _json(
+        {"w": {term: text for term, _, text in rows}, "f": {term: pages * PAGE for term, pages, _ in rows if pages}}
+    )
 
 
 def render_group(entries: Sequence[Entry]) -> bytes:

@@ -10,11 +10,12 @@ from typing import TYPE_CHECKING
 from pipeline.publish.entries import Entry
 from pipeline.publish.search import (
     GROUP,
-    OWN_FILE,
     POSTINGS,
+    file_path,
+    files_of,
+    first_page,
     group_path,
     posting_files,
-    posting_path,
     render_group,
     render_shard,
     shard_path,
@@ -33,24 +34,17 @@ def _group_file(group: int, entries: Sequence[Entry]) -> dict[str, bytes]:
 
 
 def search_outputs(planner: SitePlanner, scope: Scope) -> Iterator[Output]:
-    """A shard's and a long posting's bytes are their key (the catalogue holds them ready: reading them
-    is rendering them); a group of results depends on its articles, as their pages do. Of a long
-    posting, the files from the first page that changed (see Scope.search_terms)."""
+    """A shard's and a posting file's bytes are their key (the catalogue holds them ready: reading them
+    is rendering them); a group of results depends on its articles, as their pages do. Of a word's
+    files, those from the one that holds its first page that changed (see Scope.search_terms)."""
     catalogue = planner.catalogue
     for shard in sorted(scope.search_shards):
-        if rows := catalogue.search_shard(shard, OWN_FILE):
+        if rows := catalogue.search_shard(shard):
             data = render_shard(rows)
             yield planner._output((shard_path(shard),), data, partial(_file, shard_path(shard), data))
-    lengths = catalogue.posting_lengths(sorted(scope.search_terms))
-    long = sorted(term for term, (length, _) in lengths.items() if length > OWN_FILE)
-    # The pages before the first that changed are as published, unless they never were: a posting that
-    # was in its shard may have had full pages already (when PAGE * 4 characters fit in OWN_FILE).
-    before = {term: posting_path(term, scope.search_terms[term] - 1) for term in long}
-    published = catalogue.file_keys(list(before.values()))
-    for term in long:
-        first = scope.search_terms[term] if before[term] in published else 1
-        posting, pages = catalogue.search_posting(term, first)
-        for path, data in posting_files(term, posting, pages, first).items():
+    for term in sorted(scope.search_terms):
+        pages = catalogue.search_pages(term, first_page(scope.search_terms[term]))
+        for path, data in posting_files(term, pages).items():
             yield planner._output((path,), data, partial(_file, path, data))
     for group in sorted(scope.search_groups):
         if entries := _group(planner, group):
@@ -64,16 +58,15 @@ def _group(planner: SitePlanner, group: int) -> list[Entry]:
 
 
 def search_leftovers(planner: SitePlanner, scope: Scope) -> list[str]:
-    """The scope's search files that hold nothing now (a word no article has any more, a posting that
-    went back into its shard, or lost a page, a group whose articles all went), among those published."""
+    """The scope's search files that hold nothing now (a word no article has any more, a file a posting
+    lost, a group whose articles all went), among those published."""
     catalogue = planner.catalogue
-    lengths = catalogue.posting_lengths(sorted(scope.search_terms))
-    candidates = [shard_path(shard) for shard in sorted(scope.search_shards) if not catalogue.search_shard(shard, 0)]
+    pages = catalogue.page_counts(sorted(scope.search_terms))
+    candidates = [shard_path(shard) for shard in sorted(scope.search_shards) if not catalogue.search_shard(shard)]
     candidates += [group_path(group) for group in sorted(scope.search_groups) if not _group(planner, group)]
     known = catalogue.file_keys(candidates)
     leftovers = [path for path in candidates if path in known]
     for term in sorted(scope.search_terms):
-        length, pages = lengths.get(term, (0, 0))
-        kept = {posting_path(term, page) for page in range(pages + 1)} if length > OWN_FILE else set()
+        kept = {file_path(term, number) for number in range(1, files_of(pages.get(term, 0)) + 1)}
         leftovers += [path for path in catalogue.search_files_of(term, POSTINGS) if path not in kept]
     return leftovers

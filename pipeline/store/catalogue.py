@@ -23,7 +23,7 @@ from pipeline.store.postings import SearchPostings
 from pipeline.store.rows import ARTICLE_COLUMNS, CURRENT, chunks, marks, stored_article
 
 PUBLISH_FILE = "publish.sqlite3"
-SCHEMA_VERSION = "7"  # a file of another version is rebuilt from the store, never migrated
+SCHEMA_VERSION = "8"  # a file of another version is rebuilt from the store, never migrated
 
 # What of an article any output shows, as one string: when it differs from what the index recorded at
 # the last publication, the article is republished (new, edited, withdrawn, reinstated, re-extracted).

@@ -9,9 +9,10 @@ digits of ALPHABET (0-31 ends a number, 32-63 carries five bits and continues). 
 day or the next costs two or three characters. The encoding of a set of pairs is unique, so the same
 store gives the same bytes however the posting was built.
 
-A long posting is published in pages of a given number of entries, counted from its oldest (see
-page_ends), so that a new article, the newest, changes only the last page: each term keeps where its
-full pages end, counted in characters from the posting's end, which newer entries do not move. Pure."""
+A posting is published in pages of a given number of entries, counted from its oldest, each followed
+by a newer entry (see page_ends), so that a new article, the newest, changes none of them: each term
+keeps where its full pages end, counted in characters from the posting's end, which newer entries do
+not move. Pure."""
 
 from __future__ import annotations
 
@@ -55,15 +56,16 @@ def _value(token: str) -> int:
 NUMBER = re.compile(f"[{re.escape(ALPHABET[32:])}]*[{re.escape(ALPHABET[:32])}]")
 
 
-def page_ends(posting: str, page: int, start: int = 0) -> list[int]:
-    """Where the posting's full pages of `page` entries end, in characters from its end, from `start` (0,
-    or where one ends) on. Counted from the oldest entry, a page's end stays where it is when newer
-    entries are added: only the last, partial page changes, or is completed."""
-    older_first = posting[: len(posting) - start][::-1]  # each number's last digit first
+def page_ends(posting: str, page: int) -> list[int]:
+    """Where the posting's full pages of `page` entries end, in characters from its end: counted from
+    the oldest entry, each followed by at least one newer entry. A page's text is differences from the
+    entry after it (only the posting's first entry is written as it is), so newer entries change neither
+    where a page ends nor what it says: they go into the entries after the pages, 1 to `page` of them."""
+    older_first = posting[::-1]  # each number's last digit first
     pattern, ends, at = _page_pattern(page), [], 0
-    while found := pattern.match(older_first, at):
+    while (found := pattern.match(older_first, at)) and found.end() < len(older_first):
         at = found.end()
-        ends.append(start + at)
+        ends.append(at)
     return ends
 
 

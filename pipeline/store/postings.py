@@ -1,6 +1,6 @@
 """The archive search's index, kept in publishing's catalogue: for each word, its posting (the articles
 that have it, newest first, as pipeline/store/posting_text.py encodes them), kept in full pages and the
-newest entries after them, so that a new article rewrites the newest part of its words' postings."""
+newest entries after them (its open part), so that a new article rewrites its words' open parts alone."""
 
 from __future__ import annotations
 
@@ -21,15 +21,14 @@ SCHEMA = (
     # What each article's postings were made from: its day and its terms (to take it out of them).
     "CREATE TABLE IF NOT EXISTS pub.search_docs (article_id INTEGER PRIMARY KEY, day INTEGER NOT NULL, "
     "terms TEXT NOT NULL)",
-    # `shard`: the file the term is listed in (its first two letters); `posting`: its entries newer than
-    # its full pages (all of them, when it has none); `tail`: its oldest entry; `pages`: where its full
-    # pages end (see page_ends), space-separated; `length`: the whole posting's characters.
-    "CREATE TABLE IF NOT EXISTS pub.search_terms (term TEXT PRIMARY KEY, shard TEXT NOT NULL, size INTEGER NOT NULL, "
-    "posting TEXT NOT NULL, tail_day INTEGER NOT NULL, tail_id INTEGER NOT NULL, pages TEXT NOT NULL, "
-    "length INTEGER NOT NULL)",
+    # `shard`: the file the term is listed in (its first two letters); `posting`: its open part, the
+    # entries newer than its full pages (all of them, when it has none); `tail`: its oldest entry;
+    # `pages`: where its full pages end (see page_ends), space-separated.
+    "CREATE TABLE IF NOT EXISTS pub.search_terms (term TEXT PRIMARY KEY, shard TEXT NOT NULL, "
+    "posting TEXT NOT NULL, tail_day INTEGER NOT NULL, tail_id INTEGER NOT NULL, pages TEXT NOT NULL)",
     "CREATE INDEX IF NOT EXISTS pub.search_terms_by_shard ON search_terms (shard, term)",
-    # Each full page's text (page 1 the oldest), a row of its own: a new article rewrites the newest
-    # part of its words' postings, not the whole (at 50,000 articles, 0.3 MB rather than 11 MB a sync).
+    # Each full page's text (page 1 the oldest), a row of its own: a new article rewrites the open parts
+    # of its words' postings, not the whole postings (at 50,000 articles, 11 MB a sync).
     "CREATE TABLE IF NOT EXISTS pub.search_pages (term TEXT NOT NULL, page INTEGER NOT NULL, text TEXT NOT NULL, "
     "PRIMARY KEY (term, page)) WITHOUT ROWID",
 )
@@ -60,7 +59,7 @@ class SearchPostings:
     _db: sqlite3.Connection
 
     _writing: Callable[[], AbstractContextManager[sqlite3.Connection]]
-    _page = 0  # entries of a page of a long posting (see page_ends), during update_search
+    _page = 0  # entries of a posting's page (see page_ends), during update_search
 
     def update_search(self, ids: Sequence[int], page: int) -> dict[str, int]:
         """Bring the postings up to date for the articles `ids` (as the catalogue now lists them: an
@@ -151,25 +150,21 @@ class SearchPostings:
     def _apply(self, term: str, removed: set[int], run: Run | None, changed: dict[str, int]) -> None:
         db = self._db
         row = db.execute(
-            "SELECT size, tail_day, tail_id, pages FROM pub.search_terms WHERE term = ?", (term,)
+            "SELECT posting, tail_day, tail_id, pages FROM pub.search_terms WHERE term = ?", (term,)
         ).fetchone()
-        size, tail = (int(row[0]), (int(row[1]), int(row[2]))) if row else (0, None)
-        # Entries newer than all it has leave its full pages as they are, but the last when the posting has
-        # no newer entries already (its newest, then in that page, becomes a difference): only the text
-        # after the pages kept is read and made anew (at 50,000 articles, a page rather than 25).
+        posting, tail = (str(row[0]), (int(row[1]), int(row[2]))) if row else ("", None)
+        # Entries newer than all it has leave its full pages as they are (each is differences from the
+        # entry after it): only its open part is read and made anew (at most a page, whatever the size of
+        # the archive). Anything else (an older article, one taken out) makes the whole posting anew.
         kept = [int(end) for end in str(row[3]).split()] if row else []
-        kept = kept if size % self._page else kept[:-1]
-        posting = self.search_posting(term, len(kept) + 1)[0]
-        newer = run is not None and not (removed and posting) and (not posting or run.last > first_entry(posting)[0])
-        if not newer:
-            kept, posting = [], self.search_posting(term)[0]
+        if run is None or (posting and run.last < first_entry(posting)[0]):
+            kept, posting = [], self.search_posting(term)
         first, offset = len(kept) + 1, kept[-1] if kept else 0  # (the kept pages' characters, at the end)
         if removed and posting:
             entries = [entry for entry in decode(posting) if entry[1] not in removed]
-            posting, size, tail = encode(entries), len(entries), (entries[-1] if entries else None)
+            posting, tail = encode(entries), (entries[-1] if entries else None)
         if run:
             posting, tail = add(posting, tail, run)
-            size += run.count
         changed[term] = min(changed.get(term, first), first)
         db.execute("DELETE FROM pub.search_pages WHERE term = ? AND page >= ?", (term, first))
         if tail is None:
@@ -180,8 +175,8 @@ class SearchPostings:
         # but its last `offset`, so the slices below, which end before those, are the same.
         length, starts = offset + len(posting), [0, *ends]
         db.execute(
-            "INSERT OR REPLACE INTO pub.search_terms VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (term, shard_of(term), size, posting[: length - starts[-1]], *tail, " ".join(map(str, ends)), length),
+            "INSERT OR REPLACE INTO pub.search_terms VALUES (?, ?, ?, ?, ?, ?)",
+            (term, shard_of(term), posting[: length - starts[-1]], *tail, " ".join(map(str, ends))),
         )
         db.executemany(
             "INSERT INTO pub.search_pages VALUES (?, ?, ?)",
@@ -191,49 +186,42 @@ class SearchPostings:
     def search_shards(self) -> list[str]:
         return [str(row[0]) for row in self._db.execute("SELECT DISTINCT shard FROM pub.search_terms ORDER BY 1")]
 
-    def search_shard(self, shard: str, longer_than: int) -> list[tuple[str, int, str | None]]:
-        """(term, size, posting) of every term listed in `shard`, by term; a posting longer than
-        `longer_than` characters is left in the catalogue (None)."""
+    def search_shard(self, shard: str) -> list[tuple[str, int, str]]:
+        """(term, full pages, open part) of every term listed in `shard`, by term."""
         rows = self._db.execute(
-            "SELECT term, size, CASE WHEN length > ? THEN NULL ELSE posting END, pages = '' "
-            "FROM pub.search_terms WHERE shard = ? ORDER BY term",
-            (longer_than, shard),
-        ).fetchall()
-        # A short posting may have full pages (when PAGE is small): it is whole only with their rows.
-        return [
-            (str(term), int(size), None if text is None else str(text) if whole else self.search_posting(term)[0])
-            for term, size, text, whole in rows
-        ]
-
-    def search_posting(self, term: str, since: int = 1) -> tuple[str, list[str]]:
-        """A term's posting without its full pages before page `since` (from 1, the oldest), and the
-        pages from `since` on, oldest first (the text is its entries newer than them, then them)."""
-        row = self._db.execute("SELECT posting FROM pub.search_terms WHERE term = ?", (term,)).fetchone()
-        if row is None:
-            return "", []
-        rows = self._db.execute(
-            "SELECT text FROM pub.search_pages WHERE term = ? AND page >= ? ORDER BY page", (term, since)
+            "SELECT term, pages, posting FROM pub.search_terms WHERE shard = ? ORDER BY term", (shard,)
         )
-        pages = [str(text) for (text,) in rows]
-        return str(row[0]) + "".join(reversed(pages)), pages
+        return [(str(term), len(str(pages).split()), str(posting)) for term, pages, posting in rows]
+
+    def search_pages(self, term: str, since: int = 1) -> list[tuple[int, str]]:
+        """A term's full pages from page `since` on (from 1, the oldest): (page, text), oldest first."""
+        rows = self._db.execute(
+            "SELECT page, text FROM pub.search_pages WHERE term = ? AND page >= ? ORDER BY page", (term, since)
+        )
+        return [(int(page), str(text)) for page, text in rows]
+
+    def search_posting(self, term: str) -> str:
+        """A term's whole posting: its open part, then its pages, newest first."""
+        row = self._db.execute("SELECT posting FROM pub.search_terms WHERE term = ?", (term,)).fetchone()
+        pages = [text for _, text in reversed(self.search_pages(term))] if row else []
+        return "".join([str(row[0]), *pages]) if row else ""
 
     def search_files_of(self, term: str, folder: str) -> list[str]:
-        """The recorded files of `folder` named after `term` (its posting's: `term`.txt, `term`.1.txt...)."""
+        """The recorded files of `folder` named after `term` (its pages': `term`.1.txt, `term`.2.txt...)."""
         low = f"{folder}{term}."
         rows = self._db.execute("SELECT path FROM pub.files WHERE path >= ? AND path < ?", (low, low[:-1] + "/"))
         return [str(row[0]) for row in rows]
 
-    def posting_lengths(self, terms: Sequence[str]) -> dict[str, tuple[int, int]]:
-        """Of each term's posting: its characters, and its full pages (see page_ends)."""
-        found: dict[str, tuple[int, int]] = {}
+    def page_counts(self, terms: Sequence[str]) -> dict[str, int]:
+        """How many full pages each term's posting has (a term no article has: none listed)."""
+        found: dict[str, int] = {}
         for chunk in chunks(terms):
-            rows = self._db.execute(
-                f"SELECT term, length, pages FROM pub.search_terms WHERE term IN ({marks(chunk)})", chunk
-            )
-            found.update((str(term), (int(length), len(str(pages).split()))) for term, length, pages in rows)
+            rows = self._db.execute(f"SELECT term, pages FROM pub.search_terms WHERE term IN ({marks(chunk)})", chunk)
+            found.update((str(term), len(str(pages).split())) for term, pages in rows)
         return found
 
-    def long_postings(self, longer_than: int) -> list[str]:
-        """The terms whose postings are longer than `longer_than` characters."""
-        rows = self._db.execute("SELECT term FROM pub.search_terms WHERE length > ? ORDER BY term", (longer_than,))
-        return [str(row[0]) for row in rows]
+    def paged_terms(self) -> list[str]:
+        """The terms whose postings have full pages."""
+        return [
+            str(row[0]) for row in self._db.execute("SELECT term FROM pub.search_terms WHERE pages != '' ORDER BY 1")
+        ]

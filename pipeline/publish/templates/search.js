@@ -1,12 +1,13 @@
 // Pānui archive search. A query downloads what it matches, not the archive: for each query word, the
 // file of words beginning with its first two letters (terms/<ab>.json, listed in the form's data-shards),
-// with each word's posting (the articles that have it, newest first) or, for a long one, its article
-// count: its posting is then in files of its own, its newest entries (postings/<word>.txt) and its pages
-// of data-page entries from the oldest (postings/<word>.<n>.txt, n from 1), which join into the posting
-// newest first (a query of one word needs only its newest files: enough for the results it shows, its
-// count being in the shard); then what the shown results say (articles/<n>.json, 16 articles a file). Every
-// query word must match: a word of three or more letters matches the words it begins, a shorter one
-// matches itself. Each file is downloaded once. Results are built with textContent, never HTML.
+// with each word's posting (the articles that have it, newest first): its newest entries ("w") and, for
+// a word in many articles, how many older ones are in files of its own ("f"), data-file entries a file
+// counted from the oldest (postings/<word>.<n>.txt, n from 1, the oldest; the newest file may have
+// fewer); they join into the posting newest first (a query of one word needs only its newest files:
+// enough for the results it shows, its count being its files' and its newest entries'); then what the
+// shown results say (articles/<n>.json, 16 articles a file). Every query word must match: a word of
+// three or more letters matches the words it begins, a shorter one matches itself. Each file is
+// downloaded once. Results are built with textContent, never HTML.
 (function () {
   "use strict";
   var form = document.getElementById("search-form");
@@ -15,7 +16,7 @@
   var results = document.getElementById("search-results");
   var shards = {};
   (form.getAttribute("data-shards") || "").split(" ").forEach(function (key) { if (key) { shards[key] = true; } });
-  var PAGE = Number(form.getAttribute("data-page")) || Infinity;
+  var FILE = Number(form.getAttribute("data-file")) || Infinity;
   var FIRST = 20, SHOWN = 100, GROUP = 16, LONGEST = 40, PREFIX = 3;
   var ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-_";
   var DIGITS = new Int8Array(128).fill(-1);
@@ -55,19 +56,23 @@
     }
   }
 
-  // A promise of a long posting: its files, joined newest first; its newest SHOWN articles at least,
-  // when `newest`, else all of them.
-  function posting(word, size, newest) {
-    var files = [get("postings/" + word + ".txt", false)], pages = Math.floor(size / PAGE);
-    for (var page = pages; page >= 1 && (!newest || page > pages - Math.ceil(SHOWN / PAGE)); page--) {
-      files.push(get("postings/" + word + "." + page + ".txt", false));
+  // The entries of a posting's text: two numbers each, a number ending with a digit under 32.
+  function entries(text) { return (text.match(/[0-9A-V]/g) || []).length / 2; }
+
+  // A promise of a word's posting: its newest entries (from the shard) and the `filed` entries of its
+  // files, joined newest first; its newest SHOWN articles at least, when `newest`, else all of them.
+  function posting(word, newestEntries, filed, newest) {
+    var texts = [newestEntries], wanted = SHOWN - entries(newestEntries), last = Math.ceil(filed / FILE);
+    for (var file = last; file >= 1 && (!newest || wanted > 0); file--) {
+      texts.push(get("postings/" + word + "." + file + ".txt", false));
+      wanted -= file === last ? filed - (last - 1) * FILE : FILE;
     }
-    return Promise.all(files).then(function (texts) { return texts.join(""); });
+    return Promise.all(texts).then(function (parts) { return parts.join(""); });
   }
 
   // A promise of the articles (id -> day) with a word that `term` matches, and their number. A query
-  // of this term alone (`alone`) that matches one long word takes its count from the shard and only
-  // its newest articles: those it shows.
+  // of this term alone (`alone`) that matches one word takes its count from the shard and only its
+  // newest articles: those it shows.
   function matching(term, alone) {
     var key = term.slice(0, 2), count = null;
     if (!shards[key]) { return Promise.resolve({found: new Map(), count: 0}); }
@@ -75,9 +80,9 @@
       var words = Object.keys(shard.w).filter(function (word) {
         return term.length < PREFIX ? word === term : word.lastIndexOf(term, 0) === 0;
       });
-      if (alone && words.length === 1 && typeof shard.w[words[0]] === "number") { count = shard.w[words[0]]; }
+      if (alone && words.length === 1) { count = (shard.f[words[0]] || 0) + entries(shard.w[words[0]]); }
       return Promise.all(words.map(function (word) {
-        return typeof shard.w[word] === "string" ? shard.w[word] : posting(word, shard.w[word], count !== null);
+        return posting(word, shard.w[word], shard.f[word] || 0, count !== null);
       }));
     }).then(function (postings) {
       var found = new Map();

@@ -216,6 +216,28 @@ def test_losing_the_publishing_index_costs_a_full_publication_and_nothing_else(
     assert publish(config, store) == []
 
 
+def test_a_new_layout_of_the_publishing_index_removes_the_files_of_the_old_one(
+    filled: tuple[Config, Store, list[Article]],
+) -> None:
+    # A Pānui whose catalogue has another schema rebuilds it (and plans every output): a file the
+    # earlier layout published that no output claims now must go, not stay on the site for ever.
+    config, store, _ = filled
+    before = on_disk(config.output_dir)
+    old = config.output_dir / "search" / "postings" / "visas.txt"
+    old.parent.mkdir(parents=True, exist_ok=True)
+    old.write_bytes(b"an earlier layout's file\n")
+    catalogue = store.catalogue(config.state_dir)
+    catalogue.record_files([("search/postings/visas.txt", "its key")])
+    catalogue.set_state("schema", "an earlier one")
+    catalogue.close()
+
+    assert publish(config, store) == []  # every output planned again; not one byte differs
+
+    assert not old.exists()
+    assert on_disk(config.output_dir) == before
+    assert publish(config, store) == []
+
+
 def test_a_killed_publication_is_completed_by_the_next(filled: tuple[Config, Store, list[Article]]) -> None:
     config, store, articles = filled
     save(store, config, replace(articles[6], title="Edited before the kill"), SEEN + timedelta(hours=1))

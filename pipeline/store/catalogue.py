@@ -104,11 +104,22 @@ class Catalogue(SearchPostings):
         db.execute("CREATE TABLE IF NOT EXISTS pub.state (name TEXT PRIMARY KEY, value TEXT NOT NULL)")
         if self.state("schema") != SCHEMA_VERSION:
             with self._writing():
+                published = self._published_paths()
                 for table in ("entries", "members", "files", "collections", "state", *SEARCH_TABLES):
                     db.execute(f"DROP TABLE IF EXISTS pub.{table}")
                 for statement in SCHEMA:
                     db.execute(statement)
                 db.execute("INSERT INTO pub.state VALUES ('schema', ?)", (SCHEMA_VERSION,))
+                # Still on disk: recorded with no key, so that the full publication that follows removes
+                # those it no longer plans (the files of an earlier layout) and writes the others anew.
+                db.executemany("INSERT INTO pub.files VALUES (?, '')", ((path,) for path in published))
+
+    def _published_paths(self) -> list[str]:
+        """The files an earlier catalogue recorded as published (none if it kept no such table)."""
+        try:
+            return [str(row[0]) for row in self._db.execute("SELECT path FROM pub.files")]
+        except sqlite3.Error:
+            return []
 
     def close(self) -> None:
         self._db.execute("DROP TABLE IF EXISTS temp.planned")  # (see plan_files: each publication its own)

@@ -11,13 +11,13 @@ import base64
 import gzip
 import random
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pytest
 
 from pipeline.discover import SitemapRead, plain_sitemap, sitemap_entries
 from pipeline.errors import DiscoverError
-from tests.test_sitemap_plain import LASTMODS, LOCS, NEWS, NS, inz_source, page
+from tests.test_sitemap_plain import LASTMODS, LOCS, NEWS, NS, SITE, inz_source, page
 
 LOCS_MORE = [*LOCS, *(f"{NEWS}article-{serial}/" for serial in range(40))]
 
@@ -157,3 +157,17 @@ def test_a_sitemap_spliced_at_any_byte_is_read_from_its_last_read_as_a_read_of_e
         assert spliced == outcome(after, settled, None), (before, after)
         broken += not isinstance(spliced, Decided) or spliced.found.get("entry_keys") is None
     assert broken > 100  # (most splices break the sitemap: the not-plain side is what is tested)
+
+
+def test_a_relative_link_is_looked_at_again_when_the_sitemap_answers_from_another_address() -> None:
+    # A relative loc is read against the address that answered: once the sitemap is moved (its URL now
+    # redirects elsewhere), a link that led nowhere may lead to an article.
+    entries = ["<url><loc>news-centre/relative/</loc></url>", f"<url><loc>{NEWS}a/</loc></url>"]
+    before = urlset(entries, f' xmlns="{NS}"', False)
+    after = urlset([*entries, f"<url><loc>{NEWS}b/</loc></url>"], f' xmlns="{NS}"', False)
+    first = SitemapRead()
+    assert [entry.link.url for entry in sitemap_entries(page(before), inz_source(), first)[1]] == [NEWS + "a/"]
+    settled, moved = bytes(first.slots or b""), replace(page(after), final_url=SITE + "/about-us/sitemap.xml")
+
+    links = [entry.link.url for entry in sitemap_entries(moved, inz_source(), SitemapRead(settled, before))[1]]
+    assert links == [NEWS + "relative/", NEWS + "a/", NEWS + "b/"]

@@ -187,14 +187,15 @@ def _urlset_links(
                 settled_keys.append(key)
                 continue
             # Sitemap URLs are absolute by the protocol: urljoin (costly, at 10,000 URLs) only for the others.
-            joined = loc if loc.startswith(("http://", "https://")) else join_url(page.final_url, loc)
+            absolute = loc.startswith(("http://", "https://"))
+            joined = loc if absolute else join_url(page.final_url, loc)
             url = article_url(joined, source) if joined else None
             if url:
                 when = parse_lastmod(lastmod, fetched)
                 later = when is None and bool(lastmod) and str(lastmod).strip()[:10] >= fetched.date().isoformat()
                 link = Link(url=url, found_on=page.url, lastmod=when)
                 yield SitemapEntry(link, None if later or url != loc else key, not later, slot)
-            else:
+            elif absolute:  # (a relative one is looked at again: the sitemap may answer from elsewhere then)
                 read.not_a_link(slot)
     except DiscoverError as error:  # it broke off: the links before the break stand
         read.broken = error

@@ -76,8 +76,8 @@ class SitemapRead:
     def after(cls, found: dict[str, object], previous: bytes | None) -> SitemapRead:
         """A read that follows the one that found `found` (see `found`) in `previous`."""
         if "entry_keys" in found:
-            return cls(base64.b64decode(str(found["entry_keys"])), previous)
-        return cls(base64.b64decode(str(found.get("settled_keys", ""))))
+            return cls(_stored_keys(found["entry_keys"]), previous)
+        return cls(_stored_keys(found.get("settled_keys", "")))
 
     @cached_property
     def known(self) -> set[bytes]:
@@ -103,6 +103,15 @@ class SitemapRead:
         if self.slots is not None:
             return {"entry_keys": base64.b64encode(self.slots).decode()}
         return {"settled_keys": base64.b64encode(b"".join(self.settled_keys)).decode()}
+
+
+def _stored_keys(text: object) -> bytes:
+    """Keys kept by a read (base64), or none when they cannot be read (a store edited by hand): every
+    entry is then read afresh, and the read that follows keeps them again."""
+    try:
+        return base64.b64decode(text, validate=True) if isinstance(text, str) else b""
+    except ValueError:  # (binascii.Error)
+        return b""
 
 
 @dataclass(frozen=True)

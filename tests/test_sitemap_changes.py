@@ -35,8 +35,11 @@ class Decided:
 
 
 def decide(body: bytes, settled: bytes, previous: bytes | None) -> Decided:
+    return decided(body, SitemapRead(settled, previous))
+
+
+def decided(body: bytes, read: SitemapRead) -> Decided:
     """What gather_candidates makes of a read: the links due are asked for, the others settled."""
-    read = SitemapRead(settled, previous)
     _, entries = sitemap_entries(page(body), inz_source(), read)
     asked, unchanged = [], set()
     for entry in entries:
@@ -171,3 +174,18 @@ def test_a_relative_link_is_looked_at_again_when_the_sitemap_answers_from_anothe
 
     links = [entry.link.url for entry in sitemap_entries(moved, inz_source(), SitemapRead(settled, before))[1]]
     assert links == [NEWS + "relative/", NEWS + "a/", NEWS + "b/"]
+
+
+def test_a_damaged_slot_is_not_taken_for_a_settled_entry() -> None:
+    # One character of the kept read damaged (in the store, on disk): the slot of a link that was due
+    # (a new article whose request failed, say) would read as settled, and the link never be asked for.
+    entries = [f"<url><loc>{NEWS}article-{serial}/</loc></url>" for serial in range(12)]
+    before, after = (urlset(listed, f' xmlns="{NS}"', False) for listed in (entries, [*entries, entries[0]]))
+    found = decide(before, b"", None).found
+    text, slots = str(found["entry_keys"]), base64.b64decode(str(found["entry_keys"]))
+    slot = next(at for at in range(0, len(slots), 8) if slots[at : at + 8] == plain_sitemap.NO_KEY)
+    at = -(-slot * 8 // 6)  # the first base64 character wholly in that slot
+    damaged = {**found, "entry_keys": text[:at] + "B" + text[at + 1 :]}
+
+    assert decided(after, SitemapRead.after(damaged, before)) == decided(after, SitemapRead.after(damaged, None))
+    assert SitemapRead.after(found, before).previous == before  # (an intact read is compared with its copy)

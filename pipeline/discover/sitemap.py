@@ -75,8 +75,9 @@ class SitemapRead:
     @classmethod
     def after(cls, found: dict[str, object], previous: bytes | None) -> SitemapRead:
         """A read that follows the one that found `found` (see `found`) in `previous`."""
-        if "entry_keys" in found:
-            return cls(_stored_keys(found["entry_keys"]), previous)
+        if "entry_keys" in found:  # (slots that are not as kept are read as keys alone: see found)
+            slots = _stored_keys(found["entry_keys"])
+            return cls(slots, previous if found.get("entry_sum") == _sum(slots) else None)
         return cls(_stored_keys(found.get("settled_keys", "")))
 
     @cached_property
@@ -100,8 +101,8 @@ class SitemapRead:
 
     def found(self) -> dict[str, object]:
         """What the next read needs of this one (plain JSON data)."""
-        if self.slots is not None:
-            return {"entry_keys": base64.b64encode(self.slots).decode()}
+        if self.slots is not None:  # (with a sum: one damaged slot would pass by an entry to look at)
+            return {"entry_keys": base64.b64encode(self.slots).decode(), "entry_sum": _sum(self.slots)}
         return {"settled_keys": base64.b64encode(b"".join(self.settled_keys)).decode()}
 
 
@@ -112,6 +113,10 @@ def _stored_keys(text: object) -> bytes:
         return base64.b64decode(text, validate=True) if isinstance(text, str) else b""
     except ValueError:  # (binascii.Error)
         return b""
+
+
+def _sum(slots: bytes | bytearray) -> str:
+    return hashlib.blake2b(slots, digest_size=KEY_BYTES).hexdigest()
 
 
 @dataclass(frozen=True)

@@ -164,3 +164,16 @@ def test_a_sitemap_index_that_names_itself_is_read_once() -> None:
     gather_candidates(sitemaps_only(), site, Memory(), SourceReport(source_id="inz"), [], NOW)
 
     assert site.asked == [ROOT + "/sitemap.xml", ROOT + "/sitemap-a.xml"]
+
+
+def test_a_damaged_last_read_of_a_sitemap_is_read_afresh_and_replaced() -> None:
+    # A store edited by hand: the keys the last read kept cannot be read. Every entry is read afresh (the
+    # article is due: it changed after our last check) and the read is kept again, readable.
+    body = urlset((NOW - timedelta(hours=1)).isoformat())
+    for damaged in ({"entry_keys": "abc"}, {"settled_keys": "not base64!"}, {"entry_keys": 5}, {"entry_keys": None}):
+        memory, report = Memory(), SourceReport(source_id="inz")
+        memory.previous_read = lambda *_, kept=damaged: (kept, body)  # type: ignore[method-assign]
+        found = gather_candidates(sitemaps_only(), Site({ROOT + "/sitemap.xml": body}), memory, report, [], NOW)
+
+        assert [candidate.link.url for candidate in found] == [ARTICLE] and report.problems == []
+        assert len(base64.b64decode(memory.remembered[ROOT + "/sitemap.xml"]["entry_keys"], validate=True)) == 8

@@ -315,3 +315,15 @@ def test_another_programs_database_is_refused(tmp_path: Path) -> None:
     db.close()
     with pytest.raises(StoreDamaged, match="no Pānui store"):
         Store(state)
+
+
+def test_a_damaged_discovery_read_is_no_read(store: Store, tmp_path: Path) -> None:
+    # What a discovery read found, edited by hand or damaged on disk: the page is read again (and its
+    # read kept anew), where it stopped the source's discovery on every sync.
+    sitemap = "https://www.immigration.govt.nz/sitemap.xml"
+    store.remember_response(page(sitemap, b"<urlset>first</urlset>"))
+    store.remember_read(sitemap, "reader", {"settled": 1})
+    with sqlite3.connect(tmp_path / "state" / STORE_FILE) as db:
+        db.execute("UPDATE discovery_reads SET found = ?", ('{"settled": 1, "entry_ke',))
+
+    assert store.recall_read(sitemap, "reader") is None and store.previous_read(sitemap, "reader") is None

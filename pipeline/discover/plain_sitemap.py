@@ -170,14 +170,17 @@ def _read_changes(plain: _Plain, old: _Plain, settled: bytes) -> PlainRead | Non
     tail = _same_tail(new, prior, min(len(new), len(prior)) - head)
     if tail < len(new) - plain.end or tail < len(prior) - old.end:
         return None
-    # The changed part, widened to whole entries: from the last entry that begins in the same head, to
-    # the end of the first that ends past the last changed byte (or the entries' ends).
-    start = max(new.rfind(ENTRY, plain.start, head + len(ENTRY)), plain.start)
+    # The changed part, widened to whole entries: from the last entry whose start tag lies wholly in the
+    # same head, to the end of the first that ends past the last changed byte (or the entries' ends).
+    # Both ends must be entries' bounds in the old copy too: a <url> that begins where the copies part, or
+    # a </url> written over the old copy's bytes, may stand inside an old entry, and the new copy would
+    # be read as plain with half an entry left over before or after the part checked.
+    start = max(new.rfind(ENTRY, plain.start, head), plain.start)
     last = len(new) - tail - 1
     end = new.find(END, max(start, last - len(END) + 1), plain.end)
     end = plain.end if end < 0 else end + len(END)
     shift = len(prior) - len(new)
-    entries = _checked(plain, start, end) if end + shift >= start else None
+    entries = _checked(plain, start, end) if end == plain.end or prior.endswith(END, 0, end + shift) else None
     if entries is None:
         return None
     # A plain entry has one <loc>, and only an entry has one: the locs before and after are the entries.

@@ -75,9 +75,10 @@ class SitemapRead:
     @classmethod
     def after(cls, found: dict[str, object], previous: bytes | None) -> SitemapRead:
         """A read that follows the one that found `found` (see `found`) in `previous`."""
-        if "entry_keys" in found:
-            return cls(base64.b64decode(str(found["entry_keys"])), previous)
-        return cls(base64.b64decode(str(found.get("settled_keys", ""))))
+        if "entry_keys" in found:  # (slots that are not as kept are read as keys alone: see found)
+            slots = _stored_keys(found["entry_keys"])
+            return cls(slots, previous if found.get("entry_sum") == _sum(slots) else None)
+        return cls(_stored_keys(found.get("settled_keys", "")))
 
     @cached_property
     def known(self) -> set[bytes]:
@@ -100,9 +101,22 @@ class SitemapRead:
 
     def found(self) -> dict[str, object]:
         """What the next read needs of this one (plain JSON data)."""
-        if self.slots is not None:
-            return {"entry_keys": base64.b64encode(self.slots).decode()}
+        if self.slots is not None:  # (with a sum: one damaged slot would pass by an entry to look at)
+            return {"entry_keys": base64.b64encode(self.slots).decode(), "entry_sum": _sum(self.slots)}
         return {"settled_keys": base64.b64encode(b"".join(self.settled_keys)).decode()}
+
+
+def _stored_keys(text: object) -> bytes:
+    """Keys kept by a read (base64), or none when they cannot be read (a store edited by hand): every
+    entry is then read afresh, and the read that follows keeps them again."""
+    try:
+        return base64.b64decode(text, validate=True) if isinstance(text, str) else b""
+    except ValueError:  # (binascii.Error)
+        return b""
+
+
+def _sum(slots: bytes | bytearray) -> str:
+    return hashlib.blake2b(slots, digest_size=KEY_BYTES).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -187,14 +201,15 @@ def _urlset_links(
                 settled_keys.append(key)
                 continue
             # Sitemap URLs are absolute by the protocol: urljoin (costly, at 10,000 URLs) only for the others.
-            joined = loc if loc.startswith(("http://", "https://")) else join_url(page.final_url, loc)
+            absolute = loc.startswith(("http://", "https://"))
+            joined = loc if absolute else join_url(page.final_url, loc)
             url = article_url(joined, source) if joined else None
             if url:
                 when = parse_lastmod(lastmod, fetched)
                 later = when is None and bool(lastmod) and str(lastmod).strip()[:10] >= fetched.date().isoformat()
                 link = Link(url=url, found_on=page.url, lastmod=when)
                 yield SitemapEntry(link, None if later or url != loc else key, not later, slot)
-            else:
+            elif absolute:  # (a relative one is looked at again: the sitemap may answer from elsewhere then)
                 read.not_a_link(slot)
     except DiscoverError as error:  # it broke off: the links before the break stand
         read.broken = error

@@ -207,7 +207,11 @@ def _drop_uncited(db: sqlite3.Connection, which: str, value: object) -> None:
 
 
 def _found(text: str) -> dict[str, Any] | None:
-    found = json.loads(text)
+    """What a read found, or None when it is damaged (edited by hand, on disk): the page is read again."""
+    try:
+        found = json.loads(text)
+    except ValueError:
+        return None
     return found if isinstance(found, dict) else None
 
 

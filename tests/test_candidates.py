@@ -64,7 +64,7 @@ class Memory:
     def remember_read(self, url: str, reader: str, found: dict[str, Any]) -> None:
         self.remembered[url] = found
 
-    def previous_read(self, *_: Any) -> tuple[dict[str, Any], bytes | None] | None:
+    def previous_read(self, *_: Any, **__: Any) -> tuple[dict[str, Any], bytes | None] | None:
         return None
 
     def save_alerts(self, *_: Any) -> list[Any]:
@@ -138,7 +138,7 @@ def test_the_links_read_before_a_sitemap_breaks_off_stand() -> None:
         def checked_times(self, urls: Any) -> dict[str, datetime]:
             return {url: CHECKED for url in urls if url in known}
 
-        def previous_read(self, *_: Any) -> tuple[dict[str, Any], bytes | None]:
+        def previous_read(self, *_: Any, **__: Any) -> tuple[dict[str, Any], bytes | None]:
             return {"settled_keys": settled}, None
 
     report = SourceReport(source_id="inz")
@@ -172,7 +172,7 @@ def test_a_damaged_last_read_of_a_sitemap_is_read_afresh_and_replaced() -> None:
     body = urlset((NOW - timedelta(hours=1)).isoformat())
     for damaged in ({"entry_keys": "abc"}, {"settled_keys": "not base64!"}, {"entry_keys": 5}, {"entry_keys": None}):
         memory, report = Memory(), SourceReport(source_id="inz")
-        memory.previous_read = lambda *_, kept=damaged: (kept, body)  # type: ignore[method-assign]
+        memory.previous_read = lambda *_, kept=damaged, **__: (kept, body)  # type: ignore[method-assign]
         found = gather_candidates(sitemaps_only(), Site({ROOT + "/sitemap.xml": body}), memory, report, [], NOW)
 
         assert [candidate.link.url for candidate in found] == [ARTICLE] and report.problems == []

@@ -265,7 +265,7 @@ def test_a_sitemap_that_gained_a_link_checks_only_that_link_and_reports_as_a_ful
         if config is configs[0]:
             # The two links that were not settled, the new one and the edited one, in the sitemap's order.
             assert asked == [site.base_url + path.lstrip("/") for path in (edited, late, article_path("fees"))]
-            monkeypatch.setattr(Store, "previous_read", lambda *_: None)  # no last read: every entry afresh
+            monkeypatch.setattr(Store, "previous_read", lambda *_, **__: None)  # no last read: every entry afresh
 
     incremental, full = (report.sources[0] for report in reports)
     assert sorted(incremental.new) == sorted(site.base_url + path.lstrip("/") for path in (late, article_path("fees")))

@@ -153,16 +153,23 @@ def test_the_copy_a_discovery_read_was_made_of_stays_until_a_read_of_another_rep
     store.remember_read(sitemap, "reader", {"entry_keys": "AA=="})
     store.remember_response(page(sitemap, b"<urlset>second</urlset>"))
 
-    assert store.previous_read(sitemap, "reader") == ({"entry_keys": "AA=="}, b"<urlset>first</urlset>")
+    assert store.previous_read(sitemap, "reader", body_for="entry_keys") == (
+        {"entry_keys": "AA=="},
+        b"<urlset>first</urlset>",
+    )
     assert store.recall_read(sitemap, "reader") is None  # (not a read of the copy stored now)
     assert stored_value(store, "SELECT count(*) FROM raw_pages") == 2
     store.remember_response(page(sitemap, b"<urlset>third</urlset>"))  # its read failed: "second" goes
     assert stored_value(store, "SELECT count(*) FROM raw_pages") == 2
     store.remember_read(sitemap, "reader", {"entry_keys": "AQ=="})
 
-    assert store.previous_read(sitemap, "reader") == ({"entry_keys": "AQ=="}, b"<urlset>third</urlset>")
+    assert store.previous_read(sitemap, "reader", body_for="entry_keys") == (
+        {"entry_keys": "AQ=="},
+        b"<urlset>third</urlset>",
+    )
     assert stored_value(store, "SELECT count(*) FROM raw_pages") == 1
-    assert store.previous_read(sitemap, "another reader") is None
+    assert store.previous_read(sitemap, "another reader", body_for="entry_keys") is None
+    assert store.previous_read(sitemap, "reader", body_for="sitemaps") == ({"entry_keys": "AQ=="}, None)  # not read
 
 
 def fetched(store: Store, item: Article, body: bytes) -> str:
@@ -326,4 +333,7 @@ def test_a_damaged_discovery_read_is_no_read(store: Store, tmp_path: Path) -> No
     with sqlite3.connect(tmp_path / "state" / STORE_FILE) as db:
         db.execute("UPDATE discovery_reads SET found = ?", ('{"settled": 1, "entry_ke',))
 
-    assert store.recall_read(sitemap, "reader") is None and store.previous_read(sitemap, "reader") is None
+    assert (
+        store.recall_read(sitemap, "reader") is None
+        and store.previous_read(sitemap, "reader", body_for="entry_keys") is None
+    )

@@ -5,6 +5,7 @@ from pipeline.discover.links import FeedContent, article_url, find_listing_links
 from pipeline.discover.plain_sitemap import MAX_SITEMAP_ENTRIES
 from pipeline.discover.sitemap import (
     MAX_SITEMAP_BYTES,
+    SLOTS,
     SitemapContent,
     SitemapEntry,
     SitemapRead,
@@ -16,6 +17,7 @@ from pipeline.discover.sitemap import (
 __all__ = [
     "MAX_SITEMAP_BYTES",
     "MAX_SITEMAP_ENTRIES",
+    "SLOTS",
     "FeedContent",
     "SitemapContent",
     "SitemapEntry",

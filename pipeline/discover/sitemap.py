@@ -36,6 +36,7 @@ from pipeline.model import Link, Page, Source
 MAX_SITEMAP_BYTES = 50 * 1024 * 1024
 SITEMAP_TAGS = tuple(f"{ns}{name}" for ns in (SITEMAP_NS, "") for name in ("url", "sitemap"))
 LOC, LASTMOD = f"{SITEMAP_NS}loc", f"{SITEMAP_NS}lastmod"
+SLOTS = "entry_keys"  # what a plain urlset's read keeps: a slot per entry (its previous body is compared)
 DROPPED_AT_ONCE = 1024  # entries read before they are dropped from the tree together
 
 
@@ -75,8 +76,8 @@ class SitemapRead:
     @classmethod
     def after(cls, found: dict[str, object], previous: bytes | None) -> SitemapRead:
         """A read that follows the one that found `found` (see `found`) in `previous`."""
-        if "entry_keys" in found:  # (slots that are not as kept are read as keys alone: see found)
-            slots = _stored_keys(found["entry_keys"])
+        if SLOTS in found:  # (slots that are not as kept are read as keys alone: see found)
+            slots = _stored_keys(found[SLOTS])
             return cls(slots, previous if found.get("entry_sum") == _sum(slots) else None)
         return cls(_stored_keys(found.get("settled_keys", "")))
 
@@ -102,7 +103,7 @@ class SitemapRead:
     def found(self) -> dict[str, object]:
         """What the next read needs of this one (plain JSON data)."""
         if self.slots is not None:  # (with a sum: one damaged slot would pass by an entry to look at)
-            return {"entry_keys": base64.b64encode(self.slots).decode(), "entry_sum": _sum(self.slots)}
+            return {SLOTS: base64.b64encode(self.slots).decode(), "entry_sum": _sum(self.slots)}
         return {"settled_keys": base64.b64encode(b"".join(self.settled_keys)).decode()}
 
 

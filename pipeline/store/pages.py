@@ -62,16 +62,18 @@ class PageStore(Database):
         ).fetchone()
         return _found(row[0]) if row else None
 
-    def previous_read(self, url: str, reader: str) -> tuple[dict[str, Any], bytes | None] | None:
-        """What `reader` found in the last body of `url` it read, whatever body is stored now, and that
-        body (kept until a read of another replaces it: see remember_in), or None if it never read one."""
+    def previous_read(self, url: str, reader: str, *, body_for: str) -> tuple[dict[str, Any], bytes | None] | None:
+        """What `reader` found in the last body of `url` it read, whatever body is stored now, or None if
+        it never read one; and, when what it found holds `body_for`, that body (kept until a read of
+        another replaces it: see remember_in)."""
         row = self._db.execute(
-            "SELECT d.found, r.body FROM discovery_reads d LEFT JOIN raw_pages r ON r.sha256 = d.sha256 "
-            "WHERE d.url = ? AND d.reader = ?",
-            (url, reader),
+            "SELECT found, sha256 FROM discovery_reads WHERE url = ? AND reader = ?", (url, reader)
         ).fetchone()
         found = _found(row[0]) if row else None
-        return None if found is None else (found, None if row[1] is None else _decompressed(row[1]))
+        if found is None or body_for not in found:
+            return None if found is None else (found, None)
+        body = self._db.execute("SELECT body FROM raw_pages WHERE sha256 = ?", (row[1],)).fetchone()
+        return found, None if body is None else _decompressed(body[0])
 
     def remember_read(self, url: str, reader: str, found: dict[str, Any]) -> None:
         """Keep what `reader` found in the stored body of `url` (plain JSON data); the body its last read

@@ -26,6 +26,7 @@ from pipeline import __version__
 from pipeline.batching import batched
 from pipeline.discover import (
     MAX_SITEMAP_BYTES,
+    SLOTS,
     SitemapEntry,
     SitemapRead,
     find_listing_links,
@@ -65,7 +66,7 @@ class Memory(Protocol):
 
     def remember_read(self, url: str, reader: str, found: dict[str, Any]) -> None: ...
 
-    def previous_read(self, url: str, reader: str) -> tuple[dict[str, Any], bytes | None] | None: ...
+    def previous_read(self, url: str, reader: str, *, body_for: str) -> tuple[dict[str, Any], bytes | None] | None: ...
 
     def save_alerts(self, page_url: str, alerts: list[Alert], seen_at: datetime) -> list[Alert]: ...
 
@@ -308,7 +309,8 @@ def _sitemaps(
                 queue += [str(child) for child in found.get("sitemaps", [])]
                 yield int(found.get("settled", 0))
                 continue
-            found, previous = store.previous_read(url, reader) or ({}, None)  # its last complete read, of any bytes
+            # Its last complete read, of any bytes, and the body it was made of when that read is compared with.
+            found, previous = store.previous_read(url, reader, body_for=SLOTS) or ({}, None)
             read = SitemapRead.after(found, previous)
             children, links = sitemap_entries(page, source, read)
         except FetchError as error:

@@ -92,7 +92,7 @@ def read_plain(body: bytes, settled: bytes, previous: bytes | None) -> PlainRead
     if entries is None:
         return None
     read = PlainRead(bytearray(KEY_BYTES * len(entries)))
-    _sort(read, entries, 0, _keys(settled))
+    _sort(read, entries, 0, keys_in(settled))
     return read
 
 
@@ -156,7 +156,8 @@ def _sort(read: PlainRead, entries: list[tuple[bytes, bytes]], first: int, known
             kept.append((slot, loc, element))
 
 
-def _keys(slots: bytes) -> set[bytes]:
+def keys_in(slots: bytes) -> set[bytes]:
+    """The keys of the settled entries in `slots` (or in a list of keys)."""
     return {slots[at : at + KEY_BYTES] for at in range(0, len(slots), KEY_BYTES)} - {NO_KEY, NOT_A_LINK}
 
 
@@ -193,7 +194,7 @@ def _read_changes(plain: _Plain, old: _Plain, settled: bytes) -> PlainRead | Non
     read = PlainRead(slots)
     if not _pass(read, new, plain.start, before, 0):
         return None
-    known = _keys(settled[KEY_BYTES * len(before) : KEY_BYTES * (len(before) + replaced)])
+    known = keys_in(settled[KEY_BYTES * len(before) : KEY_BYTES * (len(before) + replaced)])
     _sort(read, entries, len(before), known)
     return read if _pass(read, new, end, after, len(before) + len(entries)) else None
 

@@ -22,10 +22,10 @@ from pipeline.discover.links import article_url
 from pipeline.discover.plain_sitemap import (
     KEY_BYTES,
     MAX_SITEMAP_ENTRIES,
-    NO_KEY,
     NOT_A_LINK,
     SITEMAP_NS,
     decompressing,
+    keys_in,
     read_plain,
 )
 from pipeline.errors import DiscoverError
@@ -83,8 +83,7 @@ class SitemapRead:
 
     @cached_property
     def known(self) -> set[bytes]:
-        keys = {self.settled[at : at + KEY_BYTES] for at in range(0, len(self.settled), KEY_BYTES)}
-        return keys - {NO_KEY, NOT_A_LINK}
+        return keys_in(self.settled)
 
     def settle(self, entry: SitemapEntry) -> None:
         """`entry` needs no request now: the next read passes it by, as long as it is written the same."""

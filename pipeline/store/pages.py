@@ -18,6 +18,9 @@ from pipeline.store.rows import CURRENT, chunks, marks
 # zlib's level for raw pages: 3 takes 40% less CPU than the default 6 on the site's pages, for 7% more
 # bytes (the captures, 15 KB a page: 4.4 KB instead of 4.1 KB). Every page fetched is compressed once.
 RAW_PAGE_LEVEL = 3
+# A body over 1 MiB (a sitemap of 7,000+ URLs, which changes with every new article) is compressed at
+# level 1: a sitemap of 50,000 URLs in 20 ms instead of 25, for 10% more bytes (625 KB instead of 571).
+LARGE_BODY, LARGE_BODY_LEVEL = 1024 * 1024, 1
 DOCUMENT = (
     "SELECT {} FROM " + CURRENT + " JOIN raw_pages p ON p.id = r.raw_page_id WHERE a.id = ? AND r.extractor = 'pdf'"
 )
@@ -169,7 +172,7 @@ def remember_in(db: sqlite3.Connection, page: Page) -> int:
     if row:
         raw_id = int(row[0])
         if _decompressed(row[1]) is None:  # its stored copy was damaged: the digest proves these are its bytes
-            db.execute("UPDATE raw_pages SET body = ? WHERE id = ?", (zlib.compress(page.body, RAW_PAGE_LEVEL), raw_id))
+            db.execute("UPDATE raw_pages SET body = ? WHERE id = ?", (_compressed(page.body), raw_id))
     else:
         cursor = db.execute(
             "INSERT INTO raw_pages (sha256, url, fetched_at, status, headers, size, body) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -180,7 +183,7 @@ def remember_in(db: sqlite3.Connection, page: Page) -> int:
                 page.status,
                 json.dumps(dict(page.headers), sort_keys=True),
                 len(page.body),
-                zlib.compress(page.body, RAW_PAGE_LEVEL),
+                _compressed(page.body),
             ),
         )
         raw_id = int(cursor.lastrowid or 0)
@@ -215,6 +218,10 @@ def _found(text: str) -> dict[str, Any] | None:
     except ValueError:
         return None
     return found if isinstance(found, dict) else None
+
+
+def _compressed(body: bytes) -> bytes:
+    return zlib.compress(body, LARGE_BODY_LEVEL if len(body) > LARGE_BODY else RAW_PAGE_LEVEL)
 
 
 def _decompressed(stored: bytes) -> bytes | None:

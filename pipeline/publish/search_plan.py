@@ -62,7 +62,7 @@ def search_leftovers(planner: SitePlanner, scope: Scope) -> list[str]:
     lost, a group whose articles all went), among those published."""
     catalogue = planner.catalogue
     pages = catalogue.page_counts(sorted(scope.search_terms))
-    candidates = [shard_path(shard) for shard in sorted(scope.search_shards) if not catalogue.search_shard(shard)]
+    candidates = [shard_path(shard) for shard in sorted(scope.search_shards) if not catalogue.shard_holds_terms(shard)]
     candidates += [group_path(group) for group in sorted(scope.search_groups) if not _group(planner, group)]
     known = catalogue.file_keys(candidates)
     leftovers = [path for path in candidates if path in known]

@@ -186,6 +186,11 @@ class SearchPostings:
     def search_shards(self) -> list[str]:
         return [str(row[0]) for row in self._db.execute("SELECT DISTINCT shard FROM pub.search_terms ORDER BY 1")]
 
+    def shard_holds_terms(self, shard: str) -> bool:
+        return (
+            self._db.execute("SELECT 1 FROM pub.search_terms WHERE shard = ? LIMIT 1", (shard,)).fetchone() is not None
+        )
+
     def search_shard(self, shard: str) -> list[tuple[str, int, str]]:
         """(term, full pages, open part) of every term listed in `shard`, by term."""
         rows = self._db.execute(

@@ -19,6 +19,7 @@ import hashlib
 import io
 import re
 import zlib
+from array import array
 from dataclasses import dataclass, field
 from typing import cast
 
@@ -39,6 +40,7 @@ _PLAIN_ENTRY = re.compile(rb"<url>\s*<loc>([^<]*)</loc>\s*(<lastmod>[^<]*</lastm
 _PLAIN_TAIL = re.compile(rb"</urlset>\s*\Z")
 _LOC = re.compile(r"<loc>([^<]*)</loc>")  # (read from text: ASCII, decoded at once)
 ENTRY, END = b"<url>", b"</url>"
+LOCS_AT_ONCE = 512 * 1024
 _NOT_A_LINK = int.from_bytes(NOT_A_LINK, "little")  # as a slot reads as a number (any byte order)
 
 
@@ -186,11 +188,7 @@ def _read_changes(plain: _Plain, old: _Plain, settled: bytes) -> PlainRead | Non
     if entries is None:
         return None
     # A plain entry has one <loc>, and only an entry has one: the locs before and after are the entries.
-    view = memoryview(new)  # (decoded where it lies: no copy of megabytes)
-    before, after = (
-        _LOC.findall(str(view[plain.start : start], "ascii")),
-        _LOC.findall(str(view[end : plain.end], "ascii")),
-    )
+    before, after = _locs(new, plain.start, start), _locs(new, end, plain.end)
     count, replaced = len(settled) // KEY_BYTES, prior.count(ENTRY, start, end + shift)
     if len(before) + replaced + len(after) != count or len(before) + len(entries) + len(after) > MAX_SITEMAP_ENTRIES:
         return None
@@ -204,12 +202,25 @@ def _read_changes(plain: _Plain, old: _Plain, settled: bytes) -> PlainRead | Non
     return read if _pass(read, new, end, after, len(before) + len(entries)) else None
 
 
+def _locs(data: bytes, start: int, end: int) -> list[str]:
+    """The locs of the entries between `start` and `end` (entries' bounds), decoded a part of about
+    LOCS_AT_ONCE bytes at a time, where they lie: one string of the 8 MB of a 50,000-URL sitemap would
+    be 2,000 more pages of memory to fault in (about 6 ms)."""
+    view, locs = memoryview(data), []
+    while start < end:
+        cut = data.find(END, min(start + LOCS_AT_ONCE, end), end)
+        cut = end if cut < 0 else cut + len(END)
+        locs += _LOC.findall(str(view[start:cut], "ascii"))
+        start = cut
+    return locs
+
+
 def _pass(read: PlainRead, data: bytes, start: int, locs: list[str], first: int) -> bool:
     """The entries from byte `start` (their `locs`), whose slots begin at `first`, as the last read left
     them: the settled ones passed by, those with NO_KEY kept to look at, the others (no links) left.
     The few slots that are not keys are found by list.index (no Python step per entry), and only the
     entries kept are cut out whole, found by counting entries from the last one found."""
-    keys = memoryview(read.slots)[KEY_BYTES * first : KEY_BYTES * (first + len(locs))].cast("Q").tolist()
+    keys = array("Q", read.slots[KEY_BYTES * first : KEY_BYTES * (first + len(locs))])  # (no object per slot)
     if len(keys) != len(locs):  # (never: the caller counted the slots)
         return False
     again, passed, begin = _places(keys, 0), read.passed_urls, 0
@@ -229,7 +240,7 @@ def _pass(read: PlainRead, data: bytes, start: int, locs: list[str], first: int)
     return True
 
 
-def _places(values: list[int], value: int) -> list[int]:
+def _places(values: array[int], value: int) -> list[int]:
     """Where `value` is in `values`, in order."""
     places: list[int] = []
     try:

@@ -5,6 +5,7 @@ deadline, no wait or request that would carry the run past it."""
 
 from __future__ import annotations
 
+import io
 import logging
 import math
 import time
@@ -276,18 +277,21 @@ class Fetcher:
             declared = response.headers.get("content-length", "")
             if declared.isdigit() and int(declared) > max_bytes:
                 raise _too_big(url, f"response of {int(declared)} bytes is over max_bytes ({max_bytes})", response)
-            body = bytearray()
+            # (BytesIO hands over its buffer whole: a sitemap of 8 MB is not copied at the end, which
+            # would cost 2,000 more pages of memory faulted in, about 5 ms.)
+            received = io.BytesIO()
             for chunk in response.iter_content(CHUNK):
-                body += chunk
-                if len(body) > max_bytes:
+                received.write(chunk)
+                if received.tell() > max_bytes:
                     raise _too_big(url, f"response is over max_bytes ({max_bytes} bytes)", response)
+            body = received.getvalue()
             self.bytes_received += len(body)
             page = Page(
                 url=url,
                 final_url=url,
                 status=response.status_code,
                 headers={key.lower(): value for key, value in response.headers.items()},
-                body=bytes(body),
+                body=body,
                 fetched_at=datetime.now(UTC).replace(microsecond=0),
             )
             if self.recorder is not None:

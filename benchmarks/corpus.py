@@ -163,6 +163,9 @@ def today() -> date:
     return datetime.now(ZoneInfo(TIMEZONE)).date()
 
 
+NEW_SERIALS = 10_000_000  # past every archive's serials (0 to N - 1)
+
+
 def make_spec(serial: int, published: date) -> ArticleSpec:
     rng = random.Random(serial)  # each article depends on its serial alone, whatever N is
     title = f"{rng.choice(OPENINGS)} {rng.choice(SUBJECTS)}"
@@ -182,6 +185,13 @@ def make_spec(serial: int, published: date) -> ArticleSpec:
         body_html=f"<p>Article {serial}: {title}.</p>\n{body}",
         template=ARTICLE_CAPTURES[serial % len(ARTICLE_CAPTURES)],
     )
+
+
+def new_article(run: int, published: date) -> ArticleSpec:
+    """The `run`th new article published into an archive: the same at every archive size (a third of
+    articles quote a date that goes into the calendar, whose pages are then rendered too: measured with
+    different new articles, two sizes would differ in that, not in the archive's size)."""
+    return make_spec(NEW_SERIALS + run, published)
 
 
 def make_specs(count: int, newest: date, *, steady: bool = False) -> list[ArticleSpec]:

@@ -1,7 +1,8 @@
 """Item 6 (issue 20): whole processes, start-up included, as cron or the daemon runs them, each as a
 ratio to the floor, `python -c "import requests, lxml.html, sqlite3, yaml"`, measured in the same run:
-a sync that finds nothing new (at the cold sync's size and at the archive's), `run.py --help`,
-`run.py status`, and a sync that publishes one new article.
+a sync that finds nothing new, `run.py --help`, `run.py status`, and a sync that publishes one new
+article (the same five new articles at each size), each at two archive sizes built alike (two
+articles a day: a larger archive covers more years, each as full).
 
 CPU is the child's user + system time (getrusage RUSAGE_CHILDREN), its median over the runs."""
 
@@ -17,7 +18,7 @@ from pathlib import Path
 from statistics import median
 from typing import Any
 
-from benchmarks.corpus import ArticleSpec, make_spec
+from benchmarks.corpus import ArticleSpec, new_article
 from benchmarks.measure import REPO_ROOT, BenchmarkError, settle
 from benchmarks.scenarios import Bench
 
@@ -71,7 +72,7 @@ def one_new(bench: Bench, config: Path, specs: Sequence[ArticleSpec], count: int
     served = list(specs)
     samples: list[float] = []
     for run in range(bench.repeat):
-        served.insert(0, make_spec(count + 20_000 + run, specs[0].published))
+        served.insert(0, new_article(run, specs[0].published))
         bench.serve(served)
         cpu, printed = process_cpu(_sync(config))
         if _new_articles(printed) != 1:

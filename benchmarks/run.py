@@ -256,11 +256,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 rows += memory_rows(results["memory"])
             if 6 in items:
                 small = args.sizes[-1]
-                small_archive, _ = build_archive(bench, small)  # (built as the archive is: two articles a day)
-                stores = [
-                    (small_archive.path, small, make_specs(small, today(), steady=True)),
-                    (archive.path, args.archive, make_specs(args.archive, today(), steady=True)),
-                ]
+                stores = [(archive.path, args.archive, make_specs(args.archive, today(), steady=True))]
+                if small != args.archive:  # (of the same size, the archive itself: built again, it would be wiped)
+                    small_archive, _ = build_archive(bench, small)  # (built as the archive is: two articles a day)
+                    stores.insert(0, (small_archive.path, small, make_specs(small, today(), steady=True)))
                 results["processes"] = whole_processes(bench, stores)
                 rows += process_rows(results["processes"])
     finally:

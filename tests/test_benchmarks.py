@@ -135,6 +135,18 @@ def test_whole_processes_are_measured_at_both_sizes_beside_the_floor(quick_run: 
 
 
 @pytest.mark.e2e
+def test_whole_processes_run_when_the_sizes_are_the_same(tmp_path: Path) -> None:
+    # Item 6's smaller store is built as the archive is, in a folder named by its size: of the archive's
+    # size, that is the archive's folder (wiped and built again, one store measured twice over).
+    argv = ["--items", "6", "--repeat", "1", "--sizes", "8", "--archive", "8", "--out", str(tmp_path)]
+    with (tmp_path / "stdout.txt").open("w", encoding="utf-8") as stream, pytest.MonkeyPatch.context() as patch:
+        patch.setattr("sys.stdout", stream)
+        assert run.main(argv) == 0  # (it raised: the sync found 0 new articles, not 1)
+    processes = json.loads((tmp_path / "results.json").read_text("utf-8"))["processes"]
+    assert set(processes["no_change"]) == set(processes["one_new"]) == {"8"}
+
+
+@pytest.mark.e2e
 def test_search_measures_in_chromium_what_a_query_downloads(quick_run: QuickRun) -> None:
     results, printed, _ = quick_run
     runs = {(run["query"], run["typed"]): run for run in results["search"]}

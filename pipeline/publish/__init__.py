@@ -122,10 +122,10 @@ def _index(
             scope.add(members)
         listed = []
         stored_articles = [item for item in catalogue.articles(chunk) if item.source_id in sources]
-        bodies = store.bodies(item.id for item in stored_articles)  # for the search words and the dates
-        versions = store.versions(item.id for item in stored_articles)  # for the calendar's dates
+        # Every version, for the calendar's dates; the current one's body gives the search words too.
+        versions = store.versions(item.id for item in stored_articles)
         for stored in stored_articles:  # (a source no longer configured: its articles are not published)
-            words, events, selected = _read(config, stored, bodies.get(stored.id, ""), versions.get(stored.id, []))
+            words, events, selected = _read(config, stored, versions.get(stored.id, []))
             last_day = events[-1].day.isoformat() if events else ""  # (in date order)
             now = memberships(stored, sources[stored.source_id]) + selected
             scope.add(now)
@@ -150,10 +150,12 @@ def _index(
 
 
 def _read(
-    config: Config, stored: StoredArticle, body: str, versions: Sequence[Version]
+    config: Config, stored: StoredArticle, versions: Sequence[Version]
 ) -> tuple[str, list[DatedEvent], list[Membership]]:
     """An article's search words, dates and subscriptions, from one reading of its current body (reading
-    costs more than all the rest: once for the words, the dates and the subscriptions' `words`)."""
+    costs more than all the rest: once for the words, the dates and the subscriptions' `words`). The
+    current body is the version the article's current_version names (the store's own join)."""
+    body = next((version.article.body_html for version in reversed(versions) if version.number == stored.version), "")
     article = replace(stored.article, body_html=body)
     tree = read_fragment(body)
     words = search_words(article, fragment_text(tree))

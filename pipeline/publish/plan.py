@@ -9,7 +9,7 @@ import hashlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from functools import cached_property, partial
+from functools import cache, cached_property, partial
 
 from pipeline.batching import batched
 from pipeline.model import Config, Source, StoredArticle
@@ -171,11 +171,14 @@ class SitePlanner:
             stored = [item for item in self.catalogue.articles(chunk) if item.source_id in self.sources]
             revised = [item.id for item in stored if item.version > 1]
             versions = self.view.versions(revised) if revised else {}
+            # Read when the first of the chunk's pages is rendered, for them all: one query a chunk, not
+            # one a page (most of the cost of a query of one body).
+            bodies = cache(partial(self.view.bodies, [item.id for item in stored]))
             for entry in self._entries(stored):
                 history = versions.get(entry.stored.id, [])
                 document = self._document(entry)
                 paths = (entry.archive_path + "index.html", *((entry.archive_path + document,) if document else ()))
-                page = partial(render.article_page, self.config, self.view, entry, history, document)
+                page = partial(render.article_page, self.config, self.view, bodies, entry, history, document)
                 yield self._output(paths, [entry.dependency, document], page)
                 for version in history[:-1]:
                     version_path = f"{entry.archive_path}v{version.number}/index.html"

@@ -92,11 +92,14 @@ def _publish(
     if changed or full:
         mark_in_progress()  # the catalogue is about to move ahead of output/
     scope = _index(config, store, catalogue, changed, everything=full)
+    # What goes is found before anything is written (writing changes none of it): a search file can go
+    # only if an earlier publication wrote it, which is asked first, so a first publication does not read
+    # the whole archive again to find that none of its groups of results is empty (0.27 s at 10,000).
+    removed = planner.removed(scope)
     # Even a publication of the alert feeds alone leaves temporary copies if it is killed: the marker
     # has the next run clean them up.
     with OutputWriter(config.output_dir, before_first_copy=mark_in_progress) as writer:
         _write(planner.plan(scope), writer, catalogue, config.output_dir, every_file=every_file, keep=full)
-    removed = planner.removed(scope)
     if full:
         # Everything was planned: any file an earlier publication wrote that no output claims now is
         # stale (a source taken out of sources.yaml, a removal a killed publication did not finish).

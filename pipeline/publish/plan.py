@@ -67,6 +67,14 @@ def _counted(collections: Sequence[CollectionInfo]) -> tuple[tuple[str, str], ..
     return tuple((f"{info.name} ({info.count})", info.collection + "index.html") for info in collections)
 
 
+def _year_first(membership: Membership) -> tuple[str, str]:
+    """The order collections are planned in: those of no year first, then year by year, each year's topics,
+    types and the year itself together, so that the articles they share are made once from their rows (the
+    catalogue keeps the last 1,024 it made: at 10,000 articles, a first publication made 70,000 when
+    planned by folder alone, 40,000 year by year)."""
+    return (membership.name if membership.kind.endswith("year") else "", membership.collection)
+
+
 class SitePlanner:
     def __init__(self, config: Config, catalogue: Catalogue, view: StoreView, today: date) -> None:
         self.config = config
@@ -83,8 +91,7 @@ class SitePlanner:
         on which collections exist, and always the alert feeds and the front page that shows the current
         alerts (they change without any article), and the calendar's outputs (they change with the day)."""
         yield from self._article_pages(scope.article_ids)
-        for folder in sorted(scope.collections):
-            membership = scope.collections[folder]
+        for membership in sorted(scope.collections.values(), key=_year_first):
             if self._exists(membership):
                 yield from self._collection(membership)
         if scope.collections:

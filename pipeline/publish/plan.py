@@ -9,7 +9,7 @@ import hashlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from functools import cache, cached_property, partial
+from functools import cached_property, partial
 
 from pipeline.batching import batched
 from pipeline.model import Config, Source, StoredArticle
@@ -26,7 +26,7 @@ from pipeline.publish.archive import (
 )
 from pipeline.publish.calendar_plan import calendar_outputs
 from pipeline.publish.changes import change_items, correction_items
-from pipeline.publish.collections import SITE
+from pipeline.publish.collections import SITE, year_first
 from pipeline.publish.entries import MAX_DOCUMENT_COPY, Entry, document_name, make_entry
 from pipeline.publish.extras import render_opml
 from pipeline.publish.feed_items import FeedItem
@@ -67,14 +67,6 @@ def _counted(collections: Sequence[CollectionInfo]) -> tuple[tuple[str, str], ..
     return tuple((f"{info.name} ({info.count})", info.collection + "index.html") for info in collections)
 
 
-def _year_first(membership: Membership) -> tuple[str, str]:
-    """The order collections are planned in: those of no year first, then year by year, each year's topics,
-    types and the year itself together, so that the articles they share are made once from their rows (the
-    catalogue keeps the last 1,024 it made: at 10,000 articles, a first publication made 70,000 when
-    planned by folder alone, 40,000 year by year)."""
-    return (membership.name if membership.kind.endswith("year") else "", membership.collection)
-
-
 class SitePlanner:
     def __init__(self, config: Config, catalogue: Catalogue, view: StoreView, today: date) -> None:
         self.config = config
@@ -91,7 +83,7 @@ class SitePlanner:
         on which collections exist, and always the alert feeds and the front page that shows the current
         alerts (they change without any article), and the calendar's outputs (they change with the day)."""
         yield from self._article_pages(scope.article_ids)
-        for membership in sorted(scope.collections.values(), key=_year_first):
+        for membership in sorted(scope.collections.values(), key=year_first):
             if self._exists(membership):
                 yield from self._collection(membership)
         if scope.collections:
@@ -178,9 +170,7 @@ class SitePlanner:
             stored = [item for item in self.catalogue.articles(chunk) if item.source_id in self.sources]
             revised = [item.id for item in stored if item.version > 1]
             versions = self.view.versions(revised) if revised else {}
-            # Read when the first of the chunk's pages is rendered, for them all: one query a chunk, not
-            # one a page (most of the cost of a query of one body).
-            bodies = cache(partial(self.view.bodies, [item.id for item in stored]))
+            bodies = render.bodies_when_asked(self.view, [item.id for item in stored])  # (for the chunk's pages)
             for entry in self._entries(stored):
                 history = versions.get(entry.stored.id, [])
                 document = self._document(entry)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache, partial
 from typing import Protocol
 
 from pipeline.model import Alert, Config, Source, Version
@@ -77,6 +78,12 @@ def feed_files(config: Config, content: FeedContent, make_items: Callable[[], li
         basename=content.basename,
     )
     return {content.folder + name: data for name, data in render_feeds(spec).items()}
+
+
+def bodies_when_asked(view: StoreView, article_ids: Sequence[int]) -> Callable[[], dict[int, str]]:
+    """The current bodies of the articles, read when first asked for, for them all: the pages planned
+    together share one query, not one a page (most of the cost of a query of one body)."""
+    return cache(partial(view.bodies, article_ids))
 
 
 def article_page(

@@ -2,10 +2,10 @@
 static server's ETag and Last-Modified, stay valid); a changed file is replaced by rename, so a reader or
 a crash only ever sees the old or the new complete file.
 
-A copy is put on disk (fdatasync) before it is renamed over a published file, or a power cut could leave
-an empty file behind the new name; and the renames are put on disk (fsync of their folders) before the
-catalogue records the files as published, or a publication that was cut off would take the old files
-for the new ones. Syncing each file also reports that file's write error.
+A copy is put on disk (fdatasync) as it is written, before it is renamed over a published file, or a
+power cut could leave an empty file behind the new name; and the renames are put on disk (fsync of their
+folders) before the catalogue records the files as published, or a publication that was cut off would take
+the old files for the new ones. Syncing each file also reports that file's write error.
 
 A publication's files are named by strings (os.path), not Paths: over tens of thousands of files, pathlib's
 parsing and formatting cost more CPU than the rest of the Python around the system calls."""
@@ -84,7 +84,6 @@ def write_atomic(path: Path, data: bytes) -> None:
         return
     temporary, _ = _copy(os.fspath(path), data)
     try:
-        _sync_one(temporary, _data_sync)
         os.replace(temporary, path)
     except BaseException:
         _unlink(temporary)
@@ -101,7 +100,8 @@ def holds(path: str | Path, data: bytes) -> bool:
 
 
 def _copy(path: str, data: bytes) -> tuple[str, list[str]]:
-    """A temporary copy of `data` beside `path` (not yet flushed to disk), and the folders made for it."""
+    """A temporary copy of `data` beside `path`, on disk, and the folders made for it (synced through the
+    handle that wrote it: opening the copy again to sync it cost two more system calls a file)."""
     folder, name = os.path.split(path)
     temporary = os.path.join(folder, f".{name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
     made: list[str] = []
@@ -116,6 +116,7 @@ def _copy(path: str, data: bytes) -> tuple[str, list[str]]:
             unwritten = memoryview(data)
             while unwritten:
                 unwritten = unwritten[os.write(handle, unwritten) :]
+            _data_sync(handle)  # (which reports this file's write error)
         finally:
             os.close(handle)  # which may fail too (NFS reports write errors here)
     except BaseException:
@@ -163,8 +164,8 @@ def _left_over(path: Path, pid: int) -> bool:
 
 class OutputWriter:
     """Writes a whole publication under one folder, a batch at a time: `write` leaves each changed file's
-    new bytes in a temporary copy beside it, `commit` puts the batch's copies on disk, renames each over
-    its file and puts the renames on disk. Leaving the `with` block commits; an error discards the
+    new bytes in a temporary copy beside it, on disk; `commit` renames each of the batch's copies over its
+    file and puts the renames on disk. Leaving the `with` block commits; an error discards the
     uncommitted copies. `before_first_copy` runs once, before the first copy is made (publishing leaves
     a marker, so that a run killed with copies on disk is cleaned up after). It refuses to write one path
     twice in a run (two pages claiming one address is a bug, not something to resolve silently)."""
@@ -199,8 +200,6 @@ class OutputWriter:
         if not self._pending:
             return
         try:
-            for temporary, _ in self._pending:
-                _sync_one(temporary, _data_sync)  # each copy's contents on disk before any rename
             # The renamed files' folders, and the parents of the folders made (their entries are there).
             folders = list(dict.fromkeys([*(_parent(path) for _, path in self._pending), *map(_parent, self._made)]))
             for temporary, path in self._pending:

@@ -33,9 +33,11 @@ WEEKDAYS = {name: n for n in range(7) for name in (calendar.day_name[n], calenda
 WEEKDAYS |= {"Tues": 1, "Thurs": 3, "Thur": 3}
 _MONTH = "|".join(sorted(MONTHS, key=len, reverse=True))
 _WEEKDAY = "|".join(sorted(WEEKDAYS, key=len, reverse=True))
-# Case-sensitive on purpose: "3 may apply" is not a date, "3 May" is.
+# Case-sensitive on purpose: "3 may apply" is not a date, "3 May" is. A date begins with a day number or
+# a capital (a weekday's or a month's name): the lookahead finds the same dates at less than half the cost,
+# sparing the names' alternatives at every other word (most of an article's text).
 DATE = re.compile(
-    rf"(?:\b(?P<weekday>{_WEEKDAY})\.?,?\s+)?"
+    rf"(?=\d|[A-Z])(?:\b(?P<weekday>{_WEEKDAY})\.?,?\s+)?"
     rf"\b(?:(?P<day>\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<month>{_MONTH})\b\.?"
     rf"|(?P<month_first>{_MONTH})\.?\s+(?P<day_second>\d{{1,2}})(?:st|nd|rd|th)?(?=,\s*\d{{4}}))"
     r"(?:,?\s+(?P<year>(?:19|20)\d{2})\b(?![\d/]))?"

@@ -92,11 +92,14 @@ def _publish(
     if changed or full:
         mark_in_progress()  # the catalogue is about to move ahead of output/
     scope = _index(config, store, catalogue, changed, everything=full)
+    # What goes is found before anything is written (writing changes none of it): a search file can go
+    # only if an earlier publication wrote it, which is asked first, so a first publication does not read
+    # the whole archive again to find that none of its groups of results is empty (0.27 s at 10,000).
+    removed = planner.removed(scope)
     # Even a publication of the alert feeds alone leaves temporary copies if it is killed: the marker
     # has the next run clean them up.
     with OutputWriter(config.output_dir, before_first_copy=mark_in_progress) as writer:
         _write(planner.plan(scope), writer, catalogue, config.output_dir, every_file=every_file, keep=full)
-    removed = planner.removed(scope)
     if full:
         # Everything was planned: any file an earlier publication wrote that no output claims now is
         # stale (a source taken out of sources.yaml, a removal a killed publication did not finish).
@@ -122,10 +125,10 @@ def _index(
             scope.add(members)
         listed = []
         stored_articles = [item for item in catalogue.articles(chunk) if item.source_id in sources]
-        bodies = store.bodies(item.id for item in stored_articles)  # for the search words and the dates
-        versions = store.versions(item.id for item in stored_articles)  # for the calendar's dates
+        # Every version, for the calendar's dates; the current one's body gives the search words too.
+        versions = store.versions(item.id for item in stored_articles)
         for stored in stored_articles:  # (a source no longer configured: its articles are not published)
-            words, events, selected = _read(config, stored, bodies.get(stored.id, ""), versions.get(stored.id, []))
+            words, events, selected = _read(config, stored, versions.get(stored.id, []))
             last_day = events[-1].day.isoformat() if events else ""  # (in date order)
             now = memberships(stored, sources[stored.source_id]) + selected
             scope.add(now)
@@ -150,10 +153,12 @@ def _index(
 
 
 def _read(
-    config: Config, stored: StoredArticle, body: str, versions: Sequence[Version]
+    config: Config, stored: StoredArticle, versions: Sequence[Version]
 ) -> tuple[str, list[DatedEvent], list[Membership]]:
     """An article's search words, dates and subscriptions, from one reading of its current body (reading
-    costs more than all the rest: once for the words, the dates and the subscriptions' `words`)."""
+    costs more than all the rest: once for the words, the dates and the subscriptions' `words`). The
+    current body is the version the article's current_version names (the store's own join)."""
+    body = next((version.article.body_html for version in reversed(versions) if version.number == stored.version), "")
     article = replace(stored.article, body_html=body)
     tree = read_fragment(body)
     words = search_words(article, fragment_text(tree))

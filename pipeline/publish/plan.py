@@ -26,7 +26,7 @@ from pipeline.publish.archive import (
 )
 from pipeline.publish.calendar_plan import calendar_outputs
 from pipeline.publish.changes import change_items, correction_items
-from pipeline.publish.collections import SITE
+from pipeline.publish.collections import SITE, year_first
 from pipeline.publish.entries import MAX_DOCUMENT_COPY, Entry, document_name, make_entry
 from pipeline.publish.extras import render_opml
 from pipeline.publish.feed_items import FeedItem
@@ -83,8 +83,7 @@ class SitePlanner:
         on which collections exist, and always the alert feeds and the front page that shows the current
         alerts (they change without any article), and the calendar's outputs (they change with the day)."""
         yield from self._article_pages(scope.article_ids)
-        for folder in sorted(scope.collections):
-            membership = scope.collections[folder]
+        for membership in sorted(scope.collections.values(), key=year_first):
             if self._exists(membership):
                 yield from self._collection(membership)
         if scope.collections:
@@ -171,11 +170,12 @@ class SitePlanner:
             stored = [item for item in self.catalogue.articles(chunk) if item.source_id in self.sources]
             revised = [item.id for item in stored if item.version > 1]
             versions = self.view.versions(revised) if revised else {}
+            bodies = render.bodies_when_asked(self.view, [item.id for item in stored])  # (for the chunk's pages)
             for entry in self._entries(stored):
                 history = versions.get(entry.stored.id, [])
                 document = self._document(entry)
                 paths = (entry.archive_path + "index.html", *((entry.archive_path + document,) if document else ()))
-                page = partial(render.article_page, self.config, self.view, entry, history, document)
+                page = partial(render.article_page, self.config, self.view, bodies, entry, history, document)
                 yield self._output(paths, [entry.dependency, document], page)
                 for version in history[:-1]:
                     version_path = f"{entry.archive_path}v{version.number}/index.html"

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache, partial
 from typing import Protocol
 
 from pipeline.model import Alert, Config, Source, Version
@@ -79,11 +80,23 @@ def feed_files(config: Config, content: FeedContent, make_items: Callable[[], li
     return {content.folder + name: data for name, data in render_feeds(spec).items()}
 
 
+def bodies_when_asked(view: StoreView, article_ids: Sequence[int]) -> Callable[[], dict[int, str]]:
+    """The current bodies of the articles, read when first asked for, for them all: the pages planned
+    together share one query, not one a page (most of the cost of a query of one body)."""
+    return cache(partial(view.bodies, article_ids))
+
+
 def article_page(
-    config: Config, view: StoreView, entry: Entry, versions: Sequence[Version], document: str | None = None
+    config: Config,
+    view: StoreView,
+    bodies: Callable[[], dict[int, str]],
+    entry: Entry,
+    versions: Sequence[Version],
+    document: str | None = None,
 ) -> dict[str, bytes]:
     """The article's archive page; and beside it, when `document` names it, the copy of the PDF it was read
-    from (a copy that can no longer be read from the store is left out, and the page links the original)."""
+    from (a copy that can no longer be read from the store is left out, and the page links the original).
+    `bodies`: the current bodies of the articles planned with it, by id (read once for them all)."""
     history = [
         HistoryItem(
             number=version.number,
@@ -94,7 +107,7 @@ def article_page(
         )
         for index, version in enumerate(versions)
     ]
-    (entry,) = with_bodies(view, [entry])
+    entry = entry.with_body(bodies().get(entry.stored.id, ""))
     copy = view.document(entry.stored.id) if document else None
     page = render_article(config, entry, history[::-1], document if copy is not None else None)
     return page | ({entry.archive_path + document: copy} if document and copy else {})

@@ -59,13 +59,14 @@ def _group(planner: SitePlanner, group: int) -> list[Entry]:
 
 def search_leftovers(planner: SitePlanner, scope: Scope) -> list[str]:
     """The scope's search files that hold nothing now (a word no article has any more, a file a posting
-    lost, a group whose articles all went), among those published."""
+    lost, a group whose articles all went), among those published (only those are read again)."""
     catalogue = planner.catalogue
     pages = catalogue.page_counts(sorted(scope.search_terms))
-    candidates = [shard_path(shard) for shard in sorted(scope.search_shards) if not catalogue.shard_holds_terms(shard)]
-    candidates += [group_path(group) for group in sorted(scope.search_groups) if not _group(planner, group)]
-    known = catalogue.file_keys(candidates)
-    leftovers = [path for path in candidates if path in known]
+    shards = {shard_path(shard): shard for shard in sorted(scope.search_shards)}
+    groups = {group_path(group): group for group in sorted(scope.search_groups)}
+    known = catalogue.file_keys([*shards, *groups])
+    leftovers = [path for path, shard in shards.items() if path in known and not catalogue.shard_holds_terms(shard)]
+    leftovers += [path for path, group in groups.items() if path in known and not _group(planner, group)]
     for term in sorted(scope.search_terms):
         kept = {file_path(term, number) for number in range(1, files_of(pages.get(term, 0)) + 1)}
         leftovers += [path for path in catalogue.search_files_of(term, POSTINGS) if path not in kept]

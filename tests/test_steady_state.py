@@ -127,7 +127,7 @@ def test_help_and_status_load_only_what_they_print(site: FixtureSite, tmp_path: 
     assert shown.returncode == 0 and "sync" in shown.stdout
     assert status.returncode == 0, status.stderr
     for modules in (for_help, for_status):
-        assert loaded(modules, (*HEAVY, "requests", "urllib3", "lxml", "nh3")) == []
+        assert loaded(modules, (*HEAVY, "requests", "urllib3", "lxml", "nh3", "isal")) == []
     assert loaded(for_help, ("yaml", "sqlite3")) == []
 
 

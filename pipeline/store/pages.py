@@ -9,8 +9,6 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from isal import isal_zlib
-
 from pipeline.feed_item import FeedItem
 from pipeline.model import Page
 from pipeline.store.database import Database, iso, parse_time
@@ -20,7 +18,6 @@ from pipeline.store.rows import CURRENT, chunks, marks
 # before it). Its level 1 on the site's pages (the captures, 15 KB a page): 39 µs and 4.5 KB a page, where
 # zlib's level 3 took 187 µs for 4.4 KB; on a 50,000-URL sitemap, kept each time it changes: 4 ms, not 20.
 RAW_PAGE_LEVEL = 1
-DAMAGED = cast("type[Exception]", isal_zlib.error)  # what decompress raises (the library's stub: an instance)
 MAX_SIZE_HINT = 64 * 1024 * 1024  # above the largest body fetched (a sitemap's 50 MB): a damaged size allocates no more
 DOCUMENT = (
     "SELECT {} FROM " + CURRENT + " JOIN raw_pages p ON p.id = r.raw_page_id WHERE a.id = ? AND r.extractor = 'pdf'"
@@ -223,6 +220,8 @@ def _found(text: str) -> dict[str, Any] | None:
 
 
 def _compressed(body: bytes) -> bytes:
+    from isal import isal_zlib  # (here: `status` reads and keeps no page)
+
     return isal_zlib.compress(body, RAW_PAGE_LEVEL)
 
 
@@ -231,8 +230,10 @@ def _decompressed(stored: bytes, size: object = None) -> bytes | None:
     value's content, so damage inside one body passes its checks and shows only here. `size`, the
     recorded size, sizes the buffer: a body of megabytes is not grown into (copied, its memory
     faulted in twice: 4 ms for a sitemap of 8 MB); a size out of bounds is no more than a hint."""
+    from isal import isal_zlib
+
     hint = size if isinstance(size, int) and 0 < size <= MAX_SIZE_HINT else isal_zlib.DEF_BUF_SIZE
     try:
         return isal_zlib.decompress(stored, bufsize=hint)
-    except DAMAGED:
+    except cast("type[Exception]", isal_zlib.error):  # (the library's stub calls the class an instance)
         return None

@@ -9,7 +9,6 @@ import io
 import pickle
 import warnings
 from collections.abc import Sequence
-from email.message import Message
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +25,8 @@ def declared_charset(page: Page) -> str | None:
     content_type = page.headers.get("content-type")
     if not content_type:
         return None
+    from email.message import Message  # (`status` and `--help` read no page)
+
     message = Message()
     message["content-type"] = content_type
     charset = message.get_param("charset")

@@ -10,9 +10,13 @@ from datetime import datetime
 from functools import cached_property
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
+from zoneinfo import ZoneInfo
 
 from pipeline.spacing import without_block_tag_space
 from pipeline.subscriptions import NotifySettings
+
+# New Zealand's time: the calendar's days, the reminders and digests, and the daemon's schedules.
+NZ = ZoneInfo("Pacific/Auckland")
 
 
 @dataclass(frozen=True)

@@ -104,6 +104,8 @@ def test_a_sync_that_finds_nothing_new_loads_no_html_feed_page_or_scheduler_libr
     assert "0 new, 0 updated" in result.stdout and "nothing changed" in result.stdout
     assert loaded(modules, HEAVY) == []
     assert "warcio" not in modules  # WARC capture is off
+    # Nor what reading a page or an article's body needs: the sanitiser (nh3), the date patterns.
+    assert loaded(modules, ("nh3", "pipeline.extract.sanitise", "pipeline.extract.dates", "pipeline.fragment")) == []
 
 
 def test_a_new_selector_is_still_checked_after_a_sync_recorded_the_others(site: FixtureSite, tmp_path: Path) -> None:
@@ -127,7 +129,7 @@ def test_help_and_status_load_only_what_they_print(site: FixtureSite, tmp_path: 
     assert shown.returncode == 0 and "sync" in shown.stdout
     assert status.returncode == 0, status.stderr
     for modules in (for_help, for_status):
-        assert loaded(modules, (*HEAVY, "requests", "urllib3", "lxml", "nh3", "isal")) == []
+        assert loaded(modules, (*HEAVY, "requests", "urllib3", "http.client", "lxml", "nh3", "isal")) == []
     assert loaded(for_help, ("yaml", "sqlite3")) == []
 
 

@@ -7,11 +7,8 @@ from __future__ import annotations
 
 import itertools
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
-from pipeline.model import Config, Schedule
-
-TIMEZONE = ZoneInfo("Pacific/Auckland")
+from pipeline.model import NZ, Config, Schedule
 
 
 def expected_period(schedule: Schedule, now: datetime | None = None) -> float:
@@ -21,7 +18,7 @@ def expected_period(schedule: Schedule, now: datetime | None = None) -> float:
     from pipeline.daemon.schedule import build_trigger  # APScheduler reads the cron expression
 
     trigger = build_trigger(schedule, with_jitter=False)
-    moment = (now or datetime.now(TIMEZONE)).astimezone(TIMEZONE)
+    moment = (now or datetime.now(NZ)).astimezone(NZ)
     horizon = moment + timedelta(days=35)
     times: list[datetime] = []
     while len(times) < 500:

@@ -32,11 +32,11 @@ from apscheduler.triggers.cron import CronTrigger  # type: ignore[import-untyped
 from apscheduler.triggers.interval import IntervalTrigger  # type: ignore[import-untyped]
 
 from pipeline.config import load_config, require_real_contact
-from pipeline.daemon.periods import TIMEZONE, schedule_periods
+from pipeline.daemon.periods import schedule_periods
 from pipeline.daemon.runner import SyncRunner, run_digest
 from pipeline.errors import LockError, PanuiError
 from pipeline.logs import LogFormat, log_event
-from pipeline.model import Config, Schedule
+from pipeline.model import NZ, Config, Schedule
 from pipeline.notify import check_targets
 from pipeline.store import StoreLock
 
@@ -57,10 +57,10 @@ def build_trigger(schedule: Schedule, *, with_jitter: bool = True) -> BaseTrigge
             day=day,
             month=month,
             day_of_week=crontab_weekdays(weekday),
-            timezone=TIMEZONE,
+            timezone=NZ,
             jitter=jitter,
         )
-    return IntervalTrigger(seconds=schedule.interval_seconds or 900.0, timezone=TIMEZONE, jitter=jitter)
+    return IntervalTrigger(seconds=schedule.interval_seconds or 900.0, timezone=NZ, jitter=jitter)
 
 
 def crontab_weekdays(field: str) -> str:
@@ -79,7 +79,7 @@ def crontab_weekdays(field: str) -> str:
 
 
 def describe(schedule: Schedule) -> str:
-    every = f"cron '{schedule.cron}' ({TIMEZONE.key})" if schedule.cron else f"every {schedule.interval_seconds:g}s"
+    every = f"cron '{schedule.cron}' ({NZ.key})" if schedule.cron else f"every {schedule.interval_seconds:g}s"
     return every + (f" + up to {schedule.jitter_seconds:g}s jitter" if schedule.jitter_seconds else "")
 
 
@@ -104,7 +104,7 @@ class Daemon:
         self.reload_requested = threading.Event()
         self.runner = SyncRunner(config.path, self.stop_requested, log_format=log_format, verbose=verbose)
         self.scheduler = BlockingScheduler(
-            timezone=TIMEZONE,
+            timezone=NZ,
             executors={"default": ThreadPoolExecutor(1), "control": ThreadPoolExecutor(1)},
             job_defaults={"max_instances": 1, "coalesce": True, "misfire_grace_time": MISFIRE_GRACE_SECONDS},
         )
@@ -158,7 +158,7 @@ class Daemon:
             args=[source_id],
             id=f"sync:{source_id}",
             name=f"sync {source_id}",
-            next_run_time=datetime.now(TIMEZONE),  # the first run at start-up
+            next_run_time=datetime.now(NZ),  # the first run at start-up
             replace_existing=True,
         )
         source = self.config.source(source_id)
@@ -176,13 +176,11 @@ class Daemon:
                 continue
             self.scheduler.add_job(
                 run_digest,
-                CronTrigger(
-                    hour=hour, minute=minute, day_of_week="mon" if period == "weekly" else "*", timezone=TIMEZONE
-                ),
+                CronTrigger(hour=hour, minute=minute, day_of_week="mon" if period == "weekly" else "*", timezone=NZ),
                 args=[self.config.path, period, self.stop_requested],
                 id=job_id,
                 name=f"digest {period}",
-                next_run_time=datetime.now(TIMEZONE),
+                next_run_time=datetime.now(NZ),
             )
             log_event(log, logging.INFO, "job.scheduled", digest=period, at=f"{hour:02d}:{minute:02d}")
 

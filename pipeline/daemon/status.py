@@ -20,9 +20,8 @@ from pipeline.daemon.health import (
     parse_time,
     read_health,
 )
-from pipeline.daemon.periods import TIMEZONE
 from pipeline.logs import visible
-from pipeline.model import Config
+from pipeline.model import NZ, Config
 from pipeline.store import STORE_FILE, inspect_store
 
 HELD_BACK_SHOWN = 10  # per source in the table; `--json` lists every one
@@ -107,4 +106,4 @@ def _when(value: object, now: datetime) -> str:
     moment = parse_time(value)
     if moment is None:
         return "never"
-    return f"{moment.astimezone(TIMEZONE):%Y-%m-%d %H:%M %Z} ({age_text(now - moment)} ago)"
+    return f"{moment.astimezone(NZ):%Y-%m-%d %H:%M %Z} ({age_text(now - moment)} ago)"

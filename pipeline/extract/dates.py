@@ -17,12 +17,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from itertools import chain, repeat
-from zoneinfo import ZoneInfo
 
 from pipeline.fragment import END, START, TEXT, Reading, read_fragment
-from pipeline.model import Article
+from pipeline.model import NZ, Article
 
-NZ = ZoneInfo("Pacific/Auckland")
 # What one article may put in a calendar: well above INZ's (a handful of dates, sentences of 20-60 words).
 MAX_DATES = 50
 MAX_SENTENCE = 600

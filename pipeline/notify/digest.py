@@ -8,15 +8,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from functools import partial
-from zoneinfo import ZoneInfo
 
 from pipeline.errors import PanuiError
-from pipeline.model import Config
+from pipeline.model import NZ, Config
 from pipeline.notify.delivery import Delivery, deliver
 from pipeline.notify.messages import digest_message
 from pipeline.store import Store
-
-LOCAL = ZoneInfo("Pacific/Auckland")
 
 
 @dataclass
@@ -29,9 +26,9 @@ class DigestRun:
 
 def due_period(period: str, digest_at: tuple[int, int], now: datetime) -> str:
     """The name of the period whose digest is due at `now`: e.g. "daily 2026-12-06", "weekly 2026-11-30"."""
-    local = now.astimezone(LOCAL)
+    local = now.astimezone(NZ)
     day = local.date() - timedelta(days=local.weekday() if period == "weekly" else 0)
-    if local < datetime.combine(day, time(*digest_at), tzinfo=LOCAL):
+    if local < datetime.combine(day, time(*digest_at), tzinfo=NZ):
         day -= timedelta(days=7 if period == "weekly" else 1)
     return f"{period} {day.isoformat()}"
 

@@ -17,10 +17,8 @@ from pathlib import Path
 from typing import Protocol
 
 from pipeline.batching import batched
-from pipeline.extract.dates import NZ
 from pipeline.files import OutputWriter, flush_folders, flush_tree, remove_leftovers, write_atomic
-from pipeline.fragment import fragment_text, read_fragment
-from pipeline.model import Config, StoredArticle, Version
+from pipeline.model import NZ, Config, StoredArticle, Version
 from pipeline.publish import saved, search
 from pipeline.publish.collections import SITE, memberships, sort_key
 from pipeline.publish.dated import DatedEvent, follow, to_json
@@ -158,6 +156,8 @@ def _read(
     """An article's search words, dates and subscriptions, from one reading of its current body (reading
     costs more than all the rest: once for the words, the dates and the subscriptions' `words`). The
     current body is the version the article's current_version names (the store's own join)."""
+    from pipeline.fragment import fragment_text, read_fragment  # (a publication with no article to read skips it)
+
     body = next((version.article.body_html for version in reversed(versions) if version.number == stored.version), "")
     article = replace(stored.article, body_html=body)
     tree = read_fragment(body)

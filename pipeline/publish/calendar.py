@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from markupsafe import Markup
 
-from pipeline.extract.dates import NZ
+from pipeline.model import NZ
 from pipeline.publish.dated import DatedEvent
 from pipeline.publish.entries import Entry
 from pipeline.publish.feed_items import FeedItem, newest_first

@@ -12,7 +12,6 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from pipeline.extract.dates import find_dates
 from pipeline.model import Version
 
 if TYPE_CHECKING:
@@ -43,6 +42,8 @@ class DatedEvent:
 def follow(url: str, versions: Sequence[Version], newest: Reading | None = None) -> list[DatedEvent]:
     """The events of an article's versions (oldest first), in date order. `newest`: the newest
     version's body already read (read_fragment)."""
+    from pipeline.extract.dates import find_dates  # its patterns compile when an article is read
+
     state: dict[str, DatedEvent] = {}
     for number, version in enumerate(versions, 1):
         when = version.retrieved_at

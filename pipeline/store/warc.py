@@ -4,7 +4,6 @@ file in state_dir/warc/, so the evidence can be replayed by standard web-archive
 from __future__ import annotations
 
 from datetime import datetime
-from http.client import responses
 from io import BytesIO
 from pathlib import Path
 from typing import BinaryIO
@@ -28,6 +27,8 @@ class WarcRecorder:
         self._writer.write_record(self._writer.create_warcinfo_record(self.path.name, info))
 
     def record(self, page: Page) -> None:
+        from http.client import responses  # (`status` opens the store, and needs no HTTP)
+
         from warcio.statusandheaders import StatusAndHeaders
 
         headers = [(name, value) for name, value in page.headers.items() if name.lower() not in TRANSFER_HEADERS]

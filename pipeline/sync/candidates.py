@@ -34,7 +34,6 @@ from pipeline.discover import (
     sitemap_entries,
 )
 from pipeline.errors import DiscoverError, ExtractError, FetchError
-from pipeline.extract.alerts import extract_alerts
 from pipeline.feed_item import FeedItem
 from pipeline.model import Alert, Link, Page, Source
 from pipeline.reports import Problem, SourceReport
@@ -331,6 +330,8 @@ def _sitemaps(
 
 def _collect_alerts(source: Source, store: Memory, page: Page, report: SourceReport) -> bool:
     """Keep the page's alerts; False when they could not be read (a problem in the report)."""
+    from pipeline.extract.alerts import extract_alerts  # nh3: loaded by the run that reads a page
+
     try:
         alerts = extract_alerts(page, source)
     except ExtractError as error:

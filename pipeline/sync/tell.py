@@ -6,16 +6,14 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
 
-from pipeline.model import Config
+from pipeline.model import NZ, Config
 from pipeline.notify import deliver, route_changes
 from pipeline.notify.upcoming import route_reminders
 from pipeline.reports import Problem, SyncReport
 from pipeline.store import Store, is_store_failure
 
 log = logging.getLogger("panui.sync")
-NZ = ZoneInfo("Pacific/Auckland")  # the calendar's days, and so its reminders, are New Zealand's
 HINT = "this is a bug in Pānui; please report it (the events stay queued and are tried again)"
 
 

@@ -8,7 +8,6 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from pipeline.errors import BudgetSpent, ExtractError, FetchError
-from pipeline.extract.document import is_pdf
 from pipeline.model import Source, WatchedPage
 from pipeline.reports import Problem, SourceReport
 from pipeline.store import Store
@@ -45,6 +44,7 @@ def _sync_page(
     published = store.first_published(url) or _day(page.fetched_at, source)
     # A page that cannot be read is not remembered: the validators stay those of the last stored
     # version, so the next run reads the page again (and reports it again) rather than getting a 304.
+    from pipeline.extract.document import is_pdf
     from pipeline.extract.watched import extract_watched  # BeautifulSoup: imported when a watched page changed
 
     article = extract_watched(page, source, watched, url, published)

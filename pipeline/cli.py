@@ -177,9 +177,11 @@ def run_command(arguments: argparse.Namespace) -> int:
 
         return serve_output(config, arguments.host, arguments.port)
     if arguments.command == "check":
+        from pipeline.daemon.schedule import source_triggers
         from pipeline.sync.check import run_check
         from pipeline.sync.run import select_sources
 
+        source_triggers(config)  # a crontab the daemon would refuse is the config's problem, found now
         return run_check(config, select_sources(config, arguments.source, arguments.url), arguments.url, sys.stdout)
     if arguments.command == "rebuild":
         from pipeline.daemon.health import record_held_back

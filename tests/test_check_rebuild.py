@@ -141,6 +141,23 @@ def test_check_fails_on_a_miss_and_on_an_unknown_source(
     assert "no source with id 'nope'" in unknown.stderr
 
 
+def test_check_reports_a_cron_the_daemon_would_refuse_before_fetching(
+    site: FixtureSite, tmp_path: Path, make_config: MakeConfig
+) -> None:
+    """Five fields pass sources.yaml's loader (it does not load APScheduler); `check` builds the
+    daemon's triggers, so a crontab out of range is found before the daemon is started with it."""
+    config = fast(make_config, site, tmp_path, schedule={"interval": None, "cron": "0 9 * * 8"})
+
+    result = cli("check", config)
+
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert f"error: {config}: 1 problem in the configuration" in result.stderr
+    assert "source inz: schedule.cron '0 9 * * 8': cannot read weekday '8'" in result.stderr
+    assert "(hint: a 5-field crontab in Pacific/Auckland time" in result.stderr
+    assert site.requests == []
+
+
 # -- rebuild ----------------------------------------------------------------------------------------
 
 

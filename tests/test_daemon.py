@@ -206,6 +206,12 @@ def test_daemon_reloads_an_edited_config_keeps_a_broken_one_out_and_runs_alone(
 
         config.write_text(good, "utf-8")
         wait_for(lambda: health(tmp_path)["sources"]["inz"]["last_outcome"] == "ok", "a run that works again", daemon)
+
+        # A crontab the loader reads (five fields) and APScheduler cannot: refused, the 1s schedule kept.
+        config.write_text(good.replace("interval: 1s", "cron: '61 * * * *'"), "utf-8")
+        wait_for(lambda: "schedule.cron '61 * * * *'" in log.read_text("utf-8"), "the bad cron reported", daemon)
+        runs = runs_of(tmp_path, "inz")
+        wait_for(lambda: runs_of(tmp_path, "inz") >= runs + 2, "runs on the schedule kept", daemon)
         assert stop(daemon) == 0
 
 

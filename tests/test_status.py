@@ -258,6 +258,9 @@ def test_cron_schedules_use_crontab_weekdays_and_their_longest_gap() -> None:
     assert crontab_weekdays("0,7") == "sun"
     assert crontab_weekdays("*/2") == "sun,tue,thu,sat"
     assert crontab_weekdays("mon-fri") == "mon-fri"
+    for wrong in ("8", "1-9", "5-1", "*/0", "1,,2"):  # (8 is no Monday, as 8 % 7 would have it)
+        with pytest.raises(ValueError, match="days are 0-7"):
+            crontab_weekdays(wrong)
     monday_nine = Schedule(interval_seconds=None, cron="0 9 * * 1", jitter_seconds=0)
     first = build_trigger(monday_nine).get_next_fire_time(None, T0)  # T0 is a Monday, noon in Auckland
     assert (first.strftime("%A %H:%M"), str(first.tzinfo)) == ("Monday 09:00", "Pacific/Auckland")

@@ -272,3 +272,44 @@ def test_a_seal_with_a_time_of_no_zone_costs_only_the_seal(tmp_path: Path) -> No
     (tmp_path / SEAL_FILE).write_text(json.dumps(record))
 
     assert sealed_since(store, datetime.now(UTC)) is None
+
+
+# A value edited by hand (or by another tool) to one Pānui never writes: SQLite's checks pass it, so it
+# is found where it is read back, and refused naming the table, column and row, never written over.
+EDITS = {
+    "topics of the wrong JSON type": ("revisions", "topics", "articles.id", '{"a": 1}', ["sync", "rebuild"]),
+    "a date of no time zone": ("revisions", "published", "articles.id", "2026-07-09", ["sync", "rebuild"]),
+    "headers that are not JSON": ("raw_pages", "headers", "http_cache.raw_page_id", "{not json", ["rebuild"]),
+}
+ROW_OF = {  # the row of each table that belongs to the first article
+    "articles.id": "article_id = (SELECT id FROM articles WHERE url = :url)",
+    "http_cache.raw_page_id": "id = (SELECT raw_page_id FROM http_cache WHERE url = :url)",
+}
+
+
+@pytest.mark.parametrize("edit", EDITS)
+def test_a_stored_value_panui_never_writes_is_refused_naming_it(synced: Synced, tmp_path: Path, edit: str) -> None:
+    table, column, row, value, commands = EDITS[edit]
+    config = synced.copy_to(tmp_path)
+    url = synced.site.base_url.rstrip("/") + ARTICLE_PATHS[0]
+    store = tmp_path / "state" / STORE_FILE
+    select = f"SELECT {column} FROM {table} WHERE {ROW_OF[row]}"
+    with sqlite3.connect(store) as db:
+        good = db.execute(select, {"url": url}).fetchone()[0]
+        db.execute(f"UPDATE {table} SET {column} = :value WHERE {ROW_OF[row]}", {"url": url, "value": value})
+    db.close()
+    output = snapshot(tmp_path / "output")
+
+    for command in commands:
+        result = run_cli(command, "--config", str(config), timeout=60)
+        assert result.returncode == 2, (command, result.stderr)
+        assert "Traceback" not in result.stderr
+        assert f"error: the store holds a value Pānui did not write: {table}.{column} of {url} is " in result.stderr
+        assert "Nothing was written to it" in result.stderr
+        assert "hint: set that value back with sqlite3" in result.stderr
+    with sqlite3.connect(store) as db:
+        assert db.execute(select, {"url": url}).fetchone()[0] == value  # refused, not written over
+        db.execute(f"UPDATE {table} SET {column} = :value WHERE {ROW_OF[row]}", {"url": url, "value": good})
+    db.close()
+    assert snapshot(tmp_path / "output") == output
+    assert run_cli("rebuild", "--config", str(config), timeout=60).returncode == 0  # as the hint says

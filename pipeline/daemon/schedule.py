@@ -34,7 +34,7 @@ from apscheduler.triggers.interval import IntervalTrigger  # type: ignore[import
 from pipeline.config import load_config, require_real_contact
 from pipeline.daemon.periods import schedule_periods
 from pipeline.daemon.runner import SyncRunner, run_digest
-from pipeline.errors import LockError, PanuiError
+from pipeline.errors import ConfigError, LockError, PanuiError
 from pipeline.logs import LogFormat, log_event
 from pipeline.model import NZ, Config, Schedule
 from pipeline.notify import check_targets
@@ -72,9 +72,15 @@ def crontab_weekdays(field: str) -> str:
             continue
         span, _, step = part.partition("/")
         first, _, last = span.partition("-")
-        low = 0 if span == "*" else int(first)
-        high = 6 if span == "*" else int(last or (first if not step else 6))
-        names += [WEEKDAYS[number % 7] for number in range(low, high + 1, int(step or 1))]
+        try:
+            low = 0 if span == "*" else int(first)
+            high = 6 if span == "*" else int(last or (first if not step else 6))
+            days = range(low, high + 1, int(step or 1))
+        except ValueError:  # (a step of 0 too)
+            days = range(0)
+        if not days or not 0 <= low <= high <= 7:  # (8 would otherwise wrap round to Monday)
+            raise ValueError(f"cannot read weekday {part!r}: days are 0-7 (0 and 7 are Sunday) or sun-sat")
+        names += [WEEKDAYS[number % 7] for number in days]
     return ",".join(dict.fromkeys(names))
 
 
@@ -112,7 +118,7 @@ class Daemon:
 
     def run(self) -> int:
         """Schedule every source and run until SIGTERM or SIGINT. Returns the exit code (0)."""
-        triggers = _triggers(self.config)
+        triggers = source_triggers(self.config)
         require_real_contact(self.config, self.config.sources)
         lock = StoreLock(self.config.state_dir)
         lock.path = self.config.state_dir / DAEMON_LOCK  # one daemon per store; the kernel frees it on exit
@@ -219,7 +225,7 @@ class Daemon:
         try:
             config = load_config(self.config.path)
             check_targets(config)
-            triggers = _triggers(config)
+            triggers = source_triggers(config)
         except PanuiError as error:
             log_event(
                 log,
@@ -255,16 +261,20 @@ class Daemon:
         )
 
 
-def _triggers(config: Config) -> Mapping[str, BaseTrigger]:
+def source_triggers(config: Config) -> Mapping[str, BaseTrigger]:
+    """Each source's trigger. A crontab APScheduler cannot read (a field out of range, a step of 0) is
+    a ConfigError naming every such source: what `daemon` refuses to start with, or to reload, and
+    `check` reports (sources.yaml's loader checks only the field count: it must not import APScheduler)."""
     triggers: dict[str, BaseTrigger] = {}
+    problems: list[tuple[str, str, str]] = []
     for source in config.sources:  # (enabled ones only: an index here would not be the file's)
         try:
             triggers[source.id] = build_trigger(source.schedule)
         except ValueError as error:
-            raise PanuiError(
-                f"{config.path}: source {source.id}: schedule.cron {source.schedule.cron!r}: {error}",
-                "a 5-field crontab in Pacific/Auckland time, e.g. '0 */2 * * *'",
-            ) from None
+            hint = "a 5-field crontab in Pacific/Auckland time, e.g. '0 */2 * * *'"
+            problems.append((f"source {source.id}: schedule.cron {source.schedule.cron!r}", str(error), hint))
+    if problems:
+        raise ConfigError(str(config.path), problems)
     return triggers
 
 

@@ -15,9 +15,9 @@ from zoneinfo import ZoneInfo
 
 from pipeline.model import Article, Page, Version
 from pipeline.store.catalogue import Catalogue
-from pipeline.store.database import Database, iso, parse_time
+from pipeline.store.database import Database, iso
 from pipeline.store.pages import remember_in
-from pipeline.store.rows import CURRENT, chunks, marks, stored_content
+from pipeline.store.rows import CURRENT, chunks, marks, moment, stored, stored_content, utc_moment
 
 SaveOutcome = Literal["new", "updated", "unchanged"]
 DAY = 86_400.0
@@ -128,7 +128,8 @@ class ArticleStore(Database):
                 chunk,
             )
             for article_id, number, retrieved, *content in rows:
-                version = Version(int(number), parse_time(retrieved), stored_content(*content))
+                retrieved_at = stored(utc_moment, retrieved, "revisions.retrieved_at", content[0])
+                version = Version(int(number), retrieved_at, stored_content(*content))
                 found.setdefault(int(article_id), []).append(version)
         return found
 
@@ -169,7 +170,8 @@ class ArticleStore(Database):
             return
         rows = self._db.execute(" UNION ".join(selects) + " ORDER BY 1", values)  # (a boundary may be in two)
         for _, url, published, checked_at, withdrawn in rows:
-            yield url, datetime.fromisoformat(published), parse_time(checked_at), bool(withdrawn)
+            last = stored(utc_moment, checked_at, "articles.last_checked", url)
+            yield url, stored(moment, published, "revisions.published", url), last, bool(withdrawn)
 
     def first_published(self, url: str) -> datetime | None:
         """The date the article of `url` was first stored with (a watched page keeps it: a change of
@@ -179,7 +181,11 @@ class ArticleStore(Database):
             "WHERE a.url = ?",
             (url,),
         ).fetchone()
-        return datetime.fromisoformat(row[0]).astimezone(ZoneInfo(row[1])) if row else None
+        if row is None:
+            return None
+        return stored(moment, row[0], "revisions.published", url).astimezone(
+            stored(ZoneInfo, row[1], "articles.timezone", url)
+        )
 
     def record_missing(self, url: str, when: datetime, grace_seconds: float) -> str:
         """The source answered 404/410 for an article. The first time it is only noted; once it has been
@@ -202,7 +208,9 @@ class ArticleStore(Database):
             if missing_since is None:
                 db.execute("UPDATE articles SET missing_since = ? WHERE id = ?", (iso(when), article_id))
                 return "noted"
-            if (when - parse_time(missing_since)).total_seconds() < grace_seconds:
+            if (
+                when - stored(utc_moment, missing_since, "articles.missing_since", url)
+            ).total_seconds() < grace_seconds:
                 return "noted"
             db.execute(
                 "UPDATE articles SET withdrawn_at = ?, last_checked = ? WHERE id = ?",

@@ -31,8 +31,8 @@ ARTICLE_STATE = (
     "a.source_id || '|' || a.slug || '|' || a.current_version || '|' || r.content_hash || '|' || "
     "r.retrieved_at || '|' || coalesce(a.withdrawn_at, '')"
 )
-# A publication reads an article in each collection it is listed in (its year, its topics' and type's
-# years...): made once from its row (the whole row is the key, so a changed article is made anew).
+# A publication reads an article in each collection listing it (its year, its topics'...): made once from its
+# row (the row is the key). A listing is fetched whole first: a value refused mid-read would leave pub locked.
 _article = lru_cache(maxsize=1024)(stored_article)
 SCHEMA = (
     "CREATE TABLE IF NOT EXISTS pub.state (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
@@ -271,7 +271,7 @@ class Catalogue(SearchPostings):
             f"AND a.id = m.article_id{' AND a.withdrawn_at IS NULL' if current_only else ''} "
             "ORDER BY m.sort_key DESC LIMIT ?"  # (-1: no limit)
         )
-        return [_article(row) for row in self._db.execute(query, (collection, -1 if limit is None else limit))]
+        return list(map(_article, self._db.execute(query, (collection, -1 if limit is None else limit)).fetchall()))
 
     def collections(self, kind: str, parent: str | None = None) -> list[CollectionInfo]:
         """The collections of one kind (under `parent`) that list something, by folder, with their sizes."""

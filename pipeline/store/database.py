@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Self
 
-from pipeline.errors import StoreError
+from pipeline.errors import StoreDamaged, StoreError
 from pipeline.store.inspect import damaged, inspect_store
 from pipeline.store.schema import MIGRATIONS
 from pipeline.store.seal import note_damage
@@ -96,8 +96,9 @@ def migrate(db: sqlite3.Connection) -> None:
 
 
 def is_store_failure(error: BaseException) -> bool:
-    """True for SQLite's errors that are the store's state (damaged, full, locked, unreadable), not a bug."""
-    return isinstance(error, sqlite3.OperationalError) or type(error) is sqlite3.DatabaseError
+    """True for SQLite's errors that are the store's state (damaged, full, locked, unreadable), and for a
+    stored value Pānui cannot read (pipeline/store/rows.py), not a bug."""
+    return isinstance(error, (sqlite3.OperationalError, StoreDamaged)) or type(error) is sqlite3.DatabaseError
 
 
 @contextmanager

@@ -6,8 +6,8 @@ import json
 from datetime import datetime
 
 from pipeline.model import Alert
-from pipeline.store.database import Database, iso, parse_time
-from pipeline.store.rows import marks
+from pipeline.store.database import Database, iso
+from pipeline.store.rows import marks, moment, stored, utc_moment
 
 RUNS_KEPT = 1000  # the runs table is recent history, not an archive: a daemon must not grow it for ever
 
@@ -58,7 +58,15 @@ class EventStore(Database):
             (source_id, limit),
         )
         return [
-            Alert(row[0], row[1], row[2], datetime.fromisoformat(row[3]), row[4], row[5], parse_time(row[6]))
+            Alert(
+                row[0],
+                row[1],
+                row[2],
+                stored(moment, row[3], "alerts.issued", f"alert {row[0]}"),
+                row[4],
+                row[5],
+                stored(utc_moment, row[6], "alerts.first_seen", f"alert {row[0]}"),
+            )
             for row in rows
         ]
 

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from pipeline.store.database import Database, iso, parse_time
-from pipeline.store.rows import chunks, marks
+from pipeline.store.database import Database, iso
+from pipeline.store.rows import chunks, marks, stored, utc_moment
 
 SENT_KEPT = timedelta(days=30)  # sent and given-up messages: recent history for `status`, then deleted
 
@@ -205,7 +205,7 @@ class OutboxStore(Database):
             "SELECT subscription, target, count(*), min(created_at), min(next_try), max(last_error) FROM outbox "
             "WHERE sent_at IS NULL AND gave_up_at IS NULL GROUP BY subscription, target ORDER BY subscription, target"
         )
-        return [Pending(row[0], row[1], int(row[2]), parse_time(row[3]), parse_time(row[4]), row[5]) for row in rows]
+        return [_pending(row) for row in rows]
 
 
 CHANGES = (
@@ -222,7 +222,26 @@ def _change(row: tuple[Any, ...]) -> Change:
 
 
 def _outgoing(rows: Iterable[tuple[int, str, str, str, str, int]]) -> list[Outgoing]:
-    return [Outgoing(int(row[0]), row[1], row[2], row[3], parse_time(row[4]), int(row[5])) for row in rows]
+    return [
+        Outgoing(
+            int(row[0]),
+            row[1],
+            row[2],
+            row[3],
+            stored(utc_moment, row[4], "outbox.created_at", f"message {row[0]}"),
+            int(row[5]),
+        )
+        for row in rows
+    ]
+
+
+def _pending(row: tuple[Any, ...]) -> Pending:
+    messages = f"the messages of {row[0]} to {row[1]}"
+    first, due = (
+        stored(utc_moment, row[3], "outbox.created_at", messages),
+        stored(utc_moment, row[4], "outbox.next_try", messages),
+    )
+    return Pending(row[0], row[1], int(row[2]), first, due, row[5])
 
 
 def _queue(db: sqlite3.Connection, item: Queued, now: datetime) -> None:

@@ -11,8 +11,8 @@ from typing import Any, cast
 
 from pipeline.feed_item import FeedItem
 from pipeline.model import Page
-from pipeline.store.database import Database, iso, parse_time
-from pipeline.store.rows import CURRENT, chunks, marks
+from pipeline.store.database import Database, iso
+from pipeline.store.rows import CURRENT, chunks, marks, moment, stored, text_map, texts, utc_moment
 
 # Raw pages are zlib streams made by ISA-L (the standard library reads them too, and the stores written
 # before it). Its level 1 on the site's pages (the captures, 15 KB a page): 39 µs and 4.5 KB a page, where
@@ -47,7 +47,7 @@ class PageStore(Database):
         found: dict[str, datetime] = {}
         for chunk in chunks(urls):
             rows = self._db.execute(f"SELECT url, checked_at FROM http_cache WHERE url IN ({marks(chunk)})", chunk)
-            found.update((str(url), parse_time(str(checked))) for url, checked in rows)
+            found.update((str(url), stored(utc_moment, checked, "http_cache.checked_at", url)) for url, checked in rows)
         return found
 
     def mark_checked(self, url: str, when: datetime) -> None:
@@ -112,12 +112,13 @@ class PageStore(Database):
                 "JOIN raw_pages r ON r.id = c.raw_page_id WHERE c.url > ? ORDER BY c.url LIMIT ?",
                 (after, batch),
             ).fetchall()
-            for url, final, status, headers, stored, fetched in rows:
-                body = _decompressed(stored)
-                yield (
-                    url,
-                    None if body is None else Page(url, final, status, json.loads(headers), body, parse_time(fetched)),
-                )
+            for url, final, status, headers, kept, fetched in rows:
+                body = _decompressed(kept)
+                if body is None:
+                    yield url, None
+                    continue
+                when = stored(utc_moment, fetched, "raw_pages.fetched_at", final)
+                yield url, Page(url, final, status, stored(text_map, headers, "raw_pages.headers", final), body, when)
             if len(rows) < batch:
                 return
             after = rows[-1][0]
@@ -147,8 +148,8 @@ class PageStore(Database):
         ).fetchone()
         if row is None:
             return None
-        published = datetime.fromisoformat(row[1]) if row[1] else None
-        return FeedItem(url, row[0], published, row[2], tuple(json.loads(row[3])))
+        published = stored(moment, row[1], "feed_items.published", url) if row[1] else None
+        return FeedItem(url, row[0], published, row[2], stored(texts, row[3], "feed_items.categories", url))
 
     def raw_page_id(self, url: str) -> int | None:
         row = self._db.execute("SELECT raw_page_id FROM http_cache WHERE url = ?", (url,)).fetchone()

@@ -5,7 +5,7 @@ config then give the same bytes as a normal sync (publishing is deterministic)."
 from __future__ import annotations
 
 from pipeline.discover import article_url
-from pipeline.errors import ExtractError, NotAnArticle, PanuiError
+from pipeline.errors import ExtractError, NotAnArticle, PanuiError, StoreDamaged
 from pipeline.extract import extract_guarded
 from pipeline.model import Config
 from pipeline.publish import publish
@@ -52,6 +52,8 @@ def run_rebuild(config: Config, *, lock_wait: float = 0.0) -> SyncReport:
         if not report.empty_store:
             try:
                 report.files_written = publish(config, store, full=True, now=report.started_at)
+            except StoreDamaged:
+                raise  # the store is refused whole, as when SQLite finds damage
             except (OSError, PanuiError) as error:
                 report.problems.append(
                     Problem("*", str(config.output_dir), "publish", str(error), "check output_dir and free disk space")

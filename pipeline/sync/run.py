@@ -15,7 +15,16 @@ from urllib.parse import urlsplit
 
 from pipeline.config import require_real_contact
 from pipeline.discover import article_url
-from pipeline.errors import BudgetSpent, ExtractError, FetchError, NotAllowed, NotAnArticle, NotHTML, PanuiError
+from pipeline.errors import (
+    BudgetSpent,
+    ExtractError,
+    FetchError,
+    NotAllowed,
+    NotAnArticle,
+    NotHTML,
+    PanuiError,
+    StoreDamaged,
+)
 from pipeline.extract import extract_guarded
 from pipeline.feed_item import FeedItem
 from pipeline.fetch import Fetcher, ping_websub
@@ -79,6 +88,8 @@ def _publish(config: Config, store: Store, report: SyncReport) -> None:
     the feeds are published either way, and readers still poll)."""
     try:
         report.files_written = publish(config, store, now=report.started_at)
+    except StoreDamaged:
+        raise  # the store is refused, as when SQLite finds damage: not a problem of the output folder
     except (OSError, PanuiError) as error:
         report.problems.append(
             Problem("*", str(config.output_dir), "publish", str(error), "check output_dir and free disk space")

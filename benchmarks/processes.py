@@ -67,19 +67,21 @@ def no_change(bench: Bench, config: Path, specs: Sequence[ArticleSpec]) -> float
     return cpu
 
 
-def one_new(bench: Bench, config: Path, specs: Sequence[ArticleSpec], count: int) -> float:
-    """A sync that finds and publishes one new article, each run a new one."""
-    served = list(specs)
-    samples: list[float] = []
+def one_new(bench: Bench, stores: Sequence[tuple[Path, int, Sequence[ArticleSpec]]]) -> dict[int, float]:
+    """Syncs that find and publish one new article, each run a new one (the same at every size). The
+    sizes take turns, run by run, so that the machine's drift over the runs weighs on each alike."""
+    served = {count: list(specs) for _, count, specs in stores}
+    samples: dict[int, list[float]] = {count: [] for _, count, _ in stores}
     for run in range(bench.repeat):
-        served.insert(0, new_article(run, specs[0].published))
-        bench.serve(served)
-        cpu, printed = process_cpu(_sync(config))
-        if _new_articles(printed) != 1:
-            raise BenchmarkError(f"the sync found {_new_articles(printed)} new articles, not 1")
-        samples.append(cpu)
+        for config, count, specs in stores:
+            served[count].insert(0, new_article(run, specs[0].published))
+            bench.serve(served[count])
+            cpu, printed = process_cpu(_sync(config))
+            if _new_articles(printed) != 1:
+                raise BenchmarkError(f"the sync found {_new_articles(printed)} new articles, not 1")
+            samples[count].append(cpu)
     bench.site.take_requests()
-    return median(samples)
+    return {count: median(cpus) for count, cpus in samples.items()}
 
 
 def whole_processes(bench: Bench, stores: Sequence[tuple[Path, int, Sequence[ArticleSpec]]]) -> dict[str, Any]:
@@ -93,5 +95,5 @@ def whole_processes(bench: Bench, stores: Sequence[tuple[Path, int, Sequence[Art
         "help": median_cpu((*RUN, "--help"), bench.repeat),
         "status": median_cpu(status, bench.repeat, ok=(0, 1)),
         "no_change": quiet,
-        "one_new": {count: one_new(bench, path, specs, count) for path, count, specs in stores},
+        "one_new": one_new(bench, stores),
     }

@@ -4,7 +4,9 @@ a sync that finds nothing new, `run.py --help`, `run.py status`, and a sync that
 article (the same five new articles at each size), each at two archive sizes built alike (two
 articles a day: a larger archive covers more years, each as full).
 
-CPU is the child's user + system time (getrusage RUSAGE_CHILDREN), its median over the runs."""
+CPU is the child's user + system time (getrusage RUSAGE_CHILDREN), its median over the runs; the
+commands take turns, run by run, so that the machine's drift (its speed moves by a third within minutes
+here) weighs on each alike."""
 
 from __future__ import annotations
 
@@ -42,10 +44,6 @@ def process_cpu(command: Sequence[str], *, ok: tuple[int, ...] = (0,)) -> tuple[
     return after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime, done.stdout
 
 
-def median_cpu(command: Sequence[str], repeat: int, *, ok: tuple[int, ...] = (0,)) -> float:
-    return median(process_cpu(command, ok=ok)[0] for _ in range(repeat))
-
-
 def _new_articles(stdout: str) -> int:
     report = json.loads(stdout)
     return sum(len(source["new"]) for source in report["sources"])
@@ -55,16 +53,30 @@ def _sync(config: Path) -> tuple[str, ...]:
     return (*RUN, "sync", "--json", "--config", str(config))
 
 
-def no_change(bench: Bench, config: Path, specs: Sequence[ArticleSpec]) -> float:
-    """A sync that finds nothing new, after one that settles discovery (its figures are not kept)."""
-    bench.serve(specs)
-    for _ in range(2):
-        _, printed = process_cpu(_sync(config))
-    if _new_articles(printed):
-        raise BenchmarkError("the no-change sync found new articles")
-    cpu = median_cpu(_sync(config), bench.repeat)
+def quiet_runs(bench: Bench, stores: Sequence[tuple[Path, int, Sequence[ArticleSpec]]]) -> dict[str, Any]:
+    """The floor, `--help`, `status` and a sync that finds nothing new at each size, after two syncs at
+    each size that settle discovery (not kept; `status` then has a run's health to read). Each round
+    runs every command once, so that the machine's drift over the rounds weighs on each alike."""
+    for config, _, specs in stores:
+        bench.serve(specs)
+        for _ in range(2):
+            process_cpu(_sync(config))
+    samples: dict[str, list[float]] = {}
+    status = (*RUN, "status", "--config", str(stores[0][0]))
+    for _ in range(bench.repeat):
+        samples.setdefault("floor", []).append(process_cpu(FLOOR)[0])
+        samples.setdefault("help", []).append(process_cpu((*RUN, "--help"))[0])
+        samples.setdefault("status", []).append(process_cpu(status, ok=(0, 1))[0])
+        for config, count, specs in stores:
+            bench.serve(specs)
+            cpu, printed = process_cpu(_sync(config))
+            if _new_articles(printed):
+                raise BenchmarkError("the no-change sync found new articles")
+            samples.setdefault(f"no_change {count}", []).append(cpu)
     bench.site.take_requests()
-    return cpu
+    medians = {name: median(cpus) for name, cpus in samples.items()}
+    quiet = {count: medians.pop(f"no_change {count}") for _, count, _ in stores}
+    return {**medians, "no_change": quiet}
 
 
 def one_new(bench: Bench, stores: Sequence[tuple[Path, int, Sequence[ArticleSpec]]]) -> dict[int, float]:
@@ -85,15 +97,6 @@ def one_new(bench: Bench, stores: Sequence[tuple[Path, int, Sequence[ArticleSpec
 
 
 def whole_processes(bench: Bench, stores: Sequence[tuple[Path, int, Sequence[ArticleSpec]]]) -> dict[str, Any]:
-    """Each figure in CPU seconds and as a ratio to the floor; `stores` are (config, articles, what
-    the site serves for them), smallest first."""
-    floor = median_cpu(FLOOR, bench.repeat)
-    quiet = {count: no_change(bench, path, specs) for path, count, specs in stores}  # (status needs a run's health)
-    status = (*RUN, "status", "--config", str(stores[0][0]))
-    return {
-        "floor": floor,
-        "help": median_cpu((*RUN, "--help"), bench.repeat),
-        "status": median_cpu(status, bench.repeat, ok=(0, 1)),
-        "no_change": quiet,
-        "one_new": one_new(bench, stores),
-    }
+    """Each figure in CPU seconds (run.py prints it as a ratio to the floor); `stores` are (config,
+    articles, what the site serves for them), smallest first."""
+    return {**quiet_runs(bench, stores), "one_new": one_new(bench, stores)}

@@ -253,3 +253,15 @@ def test_the_docs_show_the_nginx_config_as_it_is() -> None:
         for block in re.findall(r"```nginx\n(.*?)```", page.read_text("utf-8"), flags=re.DOTALL)
     ]
     assert shown == [(DEPLOY / "nginx.conf").read_text("utf-8")]
+
+
+def test_an_installed_pipeline_carries_every_file_it_reads_beside_its_code() -> None:
+    # A non-editable install (the Docker image, a virtualenv for systemd) holds only what package-data
+    # names: the templates, and the pages `run.py demo` replays, must all be named.
+    package = REPO_ROOT / "pipeline"
+    patterns = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text("utf-8"))["tool"]["setuptools"]["package-data"]
+    shipped = {path for pattern in patterns["pipeline"] for path in package.glob(pattern) if path.is_file()}
+    data = {path for path in package.rglob("*") if path.is_file() and path.suffix not in {".py", ".pyc"}}
+
+    assert data - shipped == set()
+    assert any(path.parent.name == "captures" for path in shipped)

@@ -236,6 +236,19 @@ def test_invalid_yaml(tmp_path: Path) -> None:
     assert error.problems[0][0] == "(file)"
 
 
+def test_a_key_written_twice_is_refused_where_yaml_would_keep_the_last(tmp_path: Path) -> None:
+    text = yaml.safe_dump(minimal_data(), sort_keys=False) + "contact: mailto:other@example.org\n"
+    error = problems_of(write(tmp_path, text))
+    assert error.problems[0][0] == "(file)"
+    assert "the key 'contact' is written twice" in error.message and "keep one of them" in error.message
+    # A merge (`<<`) may be overridden: that is what it is for.
+    merged = "base: &defaults {interval: 5m}\n" + yaml.safe_dump(minimal_data(), sort_keys=False)
+    merged = merged.replace("  base_url:", "  schedule: {<<: *defaults, interval: 10m}\n  base_url:", 1)
+    with pytest.raises(ConfigError) as caught:
+        load_config(write(tmp_path, merged))
+    assert [key for key, _, _ in caught.value.problems] == ["base"]  # (an unknown top key, not a twice-written one)
+
+
 def test_top_level_must_be_a_mapping(tmp_path: Path) -> None:
     error = problems_of(write(tmp_path, "- just\n- a list\n"))
     assert "(top level)" in error.message and "mapping" in error.message

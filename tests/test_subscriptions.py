@@ -83,6 +83,15 @@ def test_a_bad_subscription_is_a_config_error_naming_it(
     assert any(found == key and words in message for found, message, _ in error.problems), error.problems
 
 
+def test_an_unquoted_digest_time_yaml_reads_as_a_number_is_explained(tmp_path: Path) -> None:
+    path = config_with(tmp_path, {"id": "fees", "to": ["json://h/"]})
+    path.write_text(path.read_text("utf-8") + "digest_at: 12:30\n", "utf-8")  # YAML 1.1: 750
+
+    error = problems_of(path)
+
+    assert error.problems == [("digest_at", "must be a time of day as text, not the number 750", "quote it: '12:30'")]
+
+
 def test_a_url_apprise_cannot_read_is_a_config_error_that_keeps_the_secret(tmp_path: Path) -> None:
     config = load_config(config_with(tmp_path, {"id": "chat", "to": ["json://h/", f"nonsense://{SECRET}@host/"]}))
     with pytest.raises(ConfigError) as caught:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -35,7 +35,7 @@ FIX_PATH = "check that --config names your sources.yaml"
 
 
 class _Refused(Exception):
-    def __init__(self, message: str, event: yaml.Event, hint: str = FIX_PATH) -> None:
+    def __init__(self, message: str, event: yaml.Event | yaml.Node, hint: str = FIX_PATH) -> None:
         super().__init__(f"line {event.start_mark.line + 1}: {message}" if event.start_mark else message)
         self.hint = hint
 
@@ -71,6 +71,17 @@ class _BoundedLoader(yaml.SafeLoader):
         if self.values > MAX_VALUES:
             raise _Refused(f"more than {MAX_VALUES} values (aliases expanded): this is not a sources.yaml", event)
         return node
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Hashable, Any]:
+        # YAML keeps the last of two equal keys, so the first (a schedule written twice) would be ignored
+        # without a word. (Keys a `<<` merge brings in may be overridden: that is what a merge is for.)
+        written: set[str] = set()
+        for key, _ in node.value:
+            if isinstance(key, yaml.ScalarNode) and key.tag != "tag:yaml.org,2002:merge":
+                if key.value in written:
+                    raise _Refused(f"the key {key.value!r} is written twice in one mapping", key, "keep one of them")
+                written.add(key.value)
+        return super().construct_mapping(node, deep)
 
 
 def load_config(path: Path) -> Config:

@@ -25,7 +25,14 @@ MAX_TARGETS = 20
 def parse_notify(
     reader: Reader, top: dict[str, Any], source_ids: set[str], environment: Mapping[str, str]
 ) -> NotifySettings:
-    digest_at = reader.get(top, "", "digest_at", str, "08:00")
+    written = top.get("digest_at")
+    if type(written) is int:  # YAML 1.1 reads an unquoted 12:30 as 750, minutes counted in base 60
+        hours, minutes = divmod(written, 60)
+        quoted = f"'{hours:02d}:{minutes:02d}'" if 0 < written < 24 * 60 else "'08:00'"
+        reader.problem("digest_at", f"must be a time of day as text, not the number {written}", f"quote it: {quoted}")
+        digest_at = "08:00"
+    else:
+        digest_at = reader.get(top, "", "digest_at", str, "08:00")
     clock = CLOCK.match(str(digest_at))
     if clock is None:
         reader.problem("digest_at", f"must be a time of day as HH:MM (NZ time), not {digest_at!r}", "e.g. 08:00")

@@ -193,6 +193,7 @@ class Config:
     health: HealthSettings = HealthSettings()
     contact: str = ""  # how a site's operators reach whoever runs Pānui: contact, or the user_agent replacing it
     notify: NotifySettings = field(default_factory=NotifySettings)  # subscriptions: who is told what, and how
+    disabled_sources: tuple[str, ...] = ()  # the ids written with enabled: false (left out of every run)
 
     def source(self, source_id: str) -> Source:
         for source in self.sources:

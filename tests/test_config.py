@@ -15,7 +15,8 @@ import yaml
 
 from pipeline import PRODUCT, __version__
 from pipeline.config import load_config
-from pipeline.errors import ConfigError
+from pipeline.errors import ConfigError, PanuiError
+from pipeline.sync.run import select_sources
 from tests.helpers import REPO_ROOT, run_cli
 
 SHIPPED = REPO_ROOT / "sources.yaml"
@@ -247,6 +248,23 @@ def test_a_key_written_twice_is_refused_where_yaml_would_keep_the_last(tmp_path:
     with pytest.raises(ConfigError) as caught:
         load_config(write(tmp_path, merged))
     assert [key for key, _, _ in caught.value.problems] == ["base"]  # (an unknown top key, not a twice-written one)
+
+
+def test_a_disabled_source_named_on_the_command_line_is_said_to_be_disabled(tmp_path: Path) -> None:
+    data = minimal_data()
+    data["sources"].append(dict(data["sources"][0], id="pages", enabled=False))
+    config = load_config(write(tmp_path, data))
+
+    with pytest.raises(PanuiError) as disabled:
+        select_sources(config, ["pages"], [])
+    with pytest.raises(PanuiError) as unknown:
+        select_sources(config, ["pagse"], [])
+
+    assert (disabled.value.message, disabled.value.hint) == (
+        f"source 'pages' is disabled in {config.path}",
+        "set enabled: true on it to run it",
+    )
+    assert unknown.value.hint == f"sources in {config.path}: inz; disabled: pages"
 
 
 def test_top_level_must_be_a_mapping(tmp_path: Path) -> None:

@@ -152,6 +152,7 @@ def parse_config(data: Any, path: Path) -> Config:
         websub_hub=websub_hub,
         warc=warc,
         sources=tuple(sources),
+        disabled_sources=tuple(sorted(configured - {source.id for source in sources})),
         run_budget=run_budget,
         health=health,
         contact=contact,

@@ -106,10 +106,12 @@ def _publish(config: Config, store: Store, report: SyncReport) -> None:
 def select_sources(config: Config, source_ids: Sequence[str], urls: Sequence[str]) -> list[Source]:
     known = {source.id for source in config.sources}
     for source_id in source_ids:
+        if source_id in config.disabled_sources:
+            raise PanuiError(f"source {source_id!r} is disabled in {config.path}", "set enabled: true on it to run it")
         if source_id not in known:
+            disabled = f"; disabled: {', '.join(config.disabled_sources)}" if config.disabled_sources else ""
             raise PanuiError(
-                f"no source with id {source_id!r}",
-                f"sources in {config.path}: {', '.join(sorted(known))} (one with enabled: false is left out)",
+                f"no source with id {source_id!r}", f"sources in {config.path}: {', '.join(sorted(known))}{disabled}"
             )
     for url in urls:
         source = source_for_url(config, url)

@@ -85,6 +85,22 @@ def test_status_before_any_run_exits_2_with_a_hint(site: FixtureSite, tmp_path: 
     assert not (tmp_path / "state").exists()
 
 
+def test_a_damaged_health_record_is_reported_as_damaged_and_written_afresh_by_the_next_sync(
+    site: FixtureSite, tmp_path: Path, make_config: MakeConfig
+) -> None:
+    config = make_config(site, tmp_path)
+    assert run_cli("sync", "--config", str(config), timeout=60).returncode == 0
+    (tmp_path / "state" / "health.json").write_text("{bad", "utf-8")
+
+    damaged = status(config)
+
+    assert damaged.returncode == 2
+    assert "health.json cannot be read: it is not the health record" in damaged.stderr
+    assert "no health recorded yet" not in damaged.stderr
+    assert run_cli("sync", "--config", str(config), timeout=60).returncode == 0
+    assert status(config).returncode == 0
+
+
 def test_every_sync_records_health_that_status_reports(
     site: FixtureSite, tmp_path: Path, make_config: MakeConfig
 ) -> None:

@@ -32,8 +32,15 @@ def print_status(config: Config, periods: Mapping[str, float], *, as_json: bool)
     inspect_store(config.state_dir / STORE_FILE)  # a monitoring check must not call a damaged store healthy
     health = read_health(config.state_dir)
     if health is None:
-        print(f"error: no health recorded yet in {config.state_dir / HEALTH_FILE}", file=sys.stderr)
-        print("hint: run `python run.py sync` once, or start `python run.py daemon`", file=sys.stderr)
+        path = config.state_dir / HEALTH_FILE
+        if path.exists():  # (a monitoring check must not take a damaged record for a new installation)
+            print(f"error: {path} cannot be read: it is not the health record Pānui writes", file=sys.stderr)
+            print(
+                "hint: the next sync or daemon run writes it afresh (its counts of runs start again)", file=sys.stderr
+            )
+        else:
+            print(f"error: no health recorded yet in {path}", file=sys.stderr)
+            print("hint: run `python run.py sync` once, or start `python run.py daemon`", file=sys.stderr)
         return 2
     statuses = assess(config, health, periods, now)
     healthy = all(status.healthy for status in statuses)

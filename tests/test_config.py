@@ -120,6 +120,7 @@ def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
     source["base_url"] = "ftp://www.immigration.govt.nz/"
     source["timezone"] = "Pacific/Atlantis"
     source["extraction"]["title"] = "h1.hero__title > > span["
+    source["extraction"]["published_format"] = "%d %Q %Y"  # a directive strptime lacks
     source["discovery"]["article_paths"] = "^/about-us/(news-centre"
     source["schedule"] = {"interval": "every now and then"}
     second = copy.deepcopy(shipped_data()["sources"][0])  # same id again
@@ -136,6 +137,7 @@ def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
         "sources[0].base_url",
         "sources[0].timezone",
         "sources[0].extraction.title",
+        "sources[0].extraction.published_format",
         "sources[0].discovery.article_paths",
         "sources[0].schedule.interval",
         "sources[1].id",
@@ -150,6 +152,7 @@ def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
     assert "http(s)" in message
     assert "Pacific/Atlantis" in message and "time zone" in message
     assert "CSS selector" in message
+    assert "'Q' is a bad directive" in message
     assert "regular expression" in message
     assert "every now and then" in message
     assert "duplicate source id 'inz'" in message

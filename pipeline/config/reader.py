@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -199,6 +200,18 @@ def check_timezone(value: str) -> str | None:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError):
         return f"is not a known IANA time zone ({value!r}), e.g. Pacific/Auckland"
+    return None
+
+
+def check_date_format(value: str) -> str | None:
+    """A strptime format that reads back the date it writes (a bad directive, such as %Q, does not)."""
+    sample = datetime(2026, 7, 9)
+    try:
+        read = datetime.strptime(sample.strftime(value), value)
+    except ValueError as error:
+        return f"is not a date format strptime can read ({error}), e.g. %d %B %Y for 09 July 2026"
+    if read.date() != sample.date():
+        return f"does not give a whole date (day, month and year): {value!r}, e.g. %d %B %Y for 09 July 2026"
     return None
 
 

@@ -12,6 +12,7 @@ from urllib.parse import urljoin, urlsplit
 from pipeline.config.reader import (
     Reader,
     between,
+    check_date_format,
     check_http_url,
     check_regex,
     check_slug,
@@ -228,7 +229,7 @@ def _selectors(reader: Reader, value: Any, key: str) -> Selectors:
         page_type=page_type,
         title=get(data, key, "title", str, check=check_selector),
         published=get(data, key, "published", str, check=check_selector),
-        published_format=get(data, key, "published_format", str, "%d %B %Y"),
+        published_format=get(data, key, "published_format", str, "%d %B %Y", check_date_format),
         news_type=get(data, key, "news_type", str, None, check_selector),
         topics=get(data, key, "topics", str, None, check_selector),
         summary=get(data, key, "summary", str, None, check_selector),

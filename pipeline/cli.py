@@ -146,8 +146,10 @@ def run_command(arguments: argparse.Namespace) -> int:
 
     if arguments.command == "demo":
         from pipeline.demo import sync_demo
-        from pipeline.publish.serve import serve_output
+        from pipeline.publish.serve import require_free_port, serve_output
 
+        if not arguments.no_serve:
+            require_free_port(arguments.port)  # before the sync, whose feeds link to it
         interrupt_on_sigterm()
         with sync_demo(arguments.config, arguments.dir, arguments.port) as demo:
             print_report(demo.report, str(demo.config.output_dir))

@@ -110,6 +110,18 @@ def test_the_demo_needs_a_source_for_the_captured_site(tmp_path: Path) -> None:
     assert "has no source for www.immigration.govt.nz" in result.stderr and "hint:" in result.stderr
 
 
+def test_a_demo_whose_port_is_taken_stops_before_anything_is_made(tmp_path: Path) -> None:
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        result = run_cli("demo", "--dir", str(tmp_path / "demo"), "--port", str(port), timeout=60)
+
+    assert result.returncode == 2
+    assert f"cannot listen on 127.0.0.1:{port}" in result.stderr and "choose another --port" in result.stderr
+    assert not (tmp_path / "demo").exists()
+
+
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

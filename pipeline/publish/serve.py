@@ -281,6 +281,18 @@ def make_server(root: Path, host: str, port: int) -> StaticServer:
         ) from error
 
 
+def require_free_port(port: int) -> None:
+    """Refuse now a port of 127.0.0.1 another program listens on, before the demo's sync links its feeds to it."""
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server binds (a closed one's port is free)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except (OSError, OverflowError) as error:
+            raise PanuiError(
+                f"cannot listen on 127.0.0.1:{port}: {error}", "choose another --port, or stop the program using it"
+            ) from None
+
+
 def _links_here(site_url: str, server: StaticServer) -> bool:
     """True when site_url, whose links the feeds and pages carry, points at this server."""
     parts = urlsplit(site_url)

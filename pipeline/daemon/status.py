@@ -40,7 +40,10 @@ def print_status(config: Config, periods: Mapping[str, float], *, as_json: bool)
             )
         else:
             print(f"error: no health recorded yet in {path}", file=sys.stderr)
-            print("hint: run `python run.py sync` once, or start `python run.py daemon`", file=sys.stderr)
+            print(
+                "hint: run `python run.py sync` once, or start `python run.py daemon` (`python run.py demo` tries Pānui offline)",
+                file=sys.stderr,
+            )
         return 2
     statuses = assess(config, health, periods, now)
     healthy = all(status.healthy for status in statuses)

@@ -270,7 +270,8 @@ def make_server(root: Path, host: str, port: int) -> StaticServer:
     if not root.is_dir():
         raise PanuiError(
             f"there is nothing to serve yet: {root} does not exist",
-            "run `python run.py sync` first; it publishes the feeds and archive into output_dir",
+            "run `python run.py sync` first; it publishes the feeds and archive into output_dir "
+            "(`python run.py demo` tries Pānui offline)",
         )
     try:
         return StaticServer(root.resolve(strict=True), host, port)

@@ -217,7 +217,7 @@ class Fetcher:
                 requests.Timeout,
                 requests.exceptions.ChunkedEncodingError,
             ) as error:
-                failure = f"{describe(error)} (after {attempt + 1} attempts)"
+                failure = describe(error) + (f" (after {attempt + 1} attempts)" if attempt else "")
                 hint, status = "the site may be down or unreachable; the next sync tries again", None
                 wait = self.source.backoff * 2**attempt
             except requests.RequestException as error:  # bad encoding, invalid URL...: retrying won't help

@@ -448,3 +448,4 @@ def test_verbose_logs_each_request_and_its_answer(site: FixtureSite, tmp_path: P
     assert {line["status"] for line in responses} == {304}  # nothing changed: every request conditional, answered 304
     assert all(line["msg"].startswith("conditional GET ") for line in responses)
     assert any(line["url"].endswith("/sitemap.xml") for line in responses)
+    assert any(line["url"].endswith("/robots.txt") for line in responses)  # as the run's request count has it

@@ -184,8 +184,6 @@ class Fetcher:
                     "Pānui only fetches allowed pages on the source's host",
                 )
             page = self._get(current, headers, max_bytes or self.source.max_bytes)
-            message = f"{'conditional ' if headers else ''}GET {current}: {page.status} ({len(page.body)} bytes)"
-            log_event(log, logging.INFO, "fetch.response", message, url=current, status=page.status)
             if page.status not in REDIRECT_STATUSES:
                 return replace(page, url=url)  # the URL asked for, and final_url the one that answered
             location = page.headers.get("location")
@@ -224,6 +222,8 @@ class Fetcher:
                 raise FetchError(url, describe(error), "the site sent a response Pānui cannot read") from None
             else:
                 if page.status < 400 or page.status in REDIRECT_STATUSES:
+                    message = f"{'conditional ' if headers else ''}GET {url}: {page.status} ({len(page.body)} bytes)"
+                    log_event(log, logging.INFO, "fetch.response", message, url=url, status=page.status)
                     return page
                 failure = f"HTTP {page.status}" + (f" (after {attempt + 1} attempts)" if attempt else "")
                 hint, status = status_hint(page.status), page.status

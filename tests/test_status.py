@@ -306,6 +306,19 @@ def test_dry_run_on_a_fresh_install_writes_nothing(site: FixtureSite, tmp_path: 
     assert not any(path in site.paths_requested() for path in ARTICLE_PATHS)  # discovery only
 
 
+def test_dry_run_stops_as_the_sync_would_on_an_output_dir_it_cannot_write(
+    site: FixtureSite, tmp_path: Path, make_config: MakeConfig
+) -> None:
+    (tmp_path / "a-file").write_text("not a folder", "utf-8")
+    config = make_config(site, tmp_path, output_dir=str(tmp_path / "a-file"))
+
+    result = run_cli("sync", "--dry-run", "--config", str(config), timeout=60)
+
+    assert result.returncode == 2
+    assert "output_dir" in result.stderr and "is not a folder Pānui can write" in result.stderr
+    assert site.paths_requested() == []  # stopped before asking the site anything
+
+
 def test_dry_run_after_a_sync_lists_only_the_new_article_and_changes_nothing(
     site: FixtureSite, tmp_path: Path, make_config: MakeConfig
 ) -> None:

@@ -18,9 +18,10 @@ class ConfigError(PanuiError):
     def __init__(self, path: str, problems: list[tuple[str, str, str]]) -> None:
         lines = [f"{key}: {message}" + (f" (hint: {hint})" if hint else "") for key, message, hint in problems]
         count = len(problems)
+        keys = any(key != "(file)" for key, _, _ in problems)  # (a file not found or not YAML has no keys to fix)
         super().__init__(
             f"{path}: {count} problem{'s' if count != 1 else ''} in the configuration:\n  " + "\n  ".join(lines),
-            "fix the keys named above; docs/configuration.md lists every key",
+            "fix the keys named above; docs/configuration.md lists every key" if keys else "",
         )
         self.problems = problems
 

@@ -280,6 +280,7 @@ def test_missing_file(tmp_path: Path) -> None:
     assert "not found" in error.message
     assert "--config" in error.message
     assert str(tmp_path / "nowhere" / "sources.yaml") in error.message
+    assert error.hint == ""  # its own hint says what to do: there are no keys to fix
 
 
 # -- values that would pass and crash a later run -----------------------------------------------------

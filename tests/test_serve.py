@@ -363,6 +363,13 @@ def test_a_missing_output_dir_cannot_be_served(tmp_path: Path) -> None:
     assert "sync" in raised.value.hint
 
 
+def test_an_output_dir_that_is_a_file_is_named_as_a_file(tmp_path: Path) -> None:
+    (tmp_path / "output").write_text("not a folder", "utf-8")
+    with pytest.raises(PanuiError, match="is a file, not a folder") as raised:
+        make_server(tmp_path / "output", "127.0.0.1", 0)
+    assert "output_dir" in raised.value.hint
+
+
 def _write_config(tmp_path: Path) -> Path:
     config = yaml.safe_load((REPO_ROOT / "sources.yaml").read_text("utf-8"))
     config.update(output_dir=str(tmp_path / "output"), state_dir=str(tmp_path / "state"))

@@ -267,6 +267,8 @@ class StaticHandler(BaseHTTPRequestHandler):
 
 def make_server(root: Path, host: str, port: int) -> StaticServer:
     """A server for `root`, bound and listening (port 0 picks a free port); call serve_forever()."""
+    if root.exists() and not root.is_dir():
+        raise PanuiError(f"output_dir {root} is a file, not a folder", "set output_dir in sources.yaml to a folder")
     if not root.is_dir():
         raise PanuiError(
             f"there is nothing to serve yet: {root} does not exist",

@@ -10,6 +10,7 @@ import argparse
 import json
 import logging
 import math
+import os
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -122,8 +123,19 @@ def port_number(text: str) -> int:
     return int(text)
 
 
+def command_first(parser: argparse.ArgumentParser, argv: Sequence[str]) -> list[str]:
+    """`run.py --config X status` read as `run.py status --config X`: every command takes --config, -v and
+    --log-format, and people write them first (argparse would take `X` for the command)."""
+    names = next(action.choices for action in parser._actions if isinstance(action, argparse._SubParsersAction))
+    if not argv or not argv[0].startswith("-") or argv[0] in ("-h", "--help", "--version"):
+        return list(argv)
+    at = next((index for index, word in enumerate(argv) if word in names), None)
+    return list(argv) if at is None else [argv[at], *argv[:at], *argv[at + 1 :]]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    arguments = build_parser().parse_args(argv)
+    parser = build_parser()
+    arguments = parser.parse_args(command_first(parser, sys.argv[1:] if argv is None else argv))
     quiet, chatty = (logging.INFO, logging.DEBUG) if arguments.command == "daemon" else (logging.WARNING, logging.INFO)
     configure_logging(arguments.log_format, level=chatty if arguments.verbose else quiet, verbose=arguments.verbose)
     try:
@@ -136,6 +148,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader left (`status | head -1`): its leaving is not Pānui's error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # (Python flushes stdout at exit)
+        return 141  # as a shell reports a command ended by SIGPIPE
 
 
 def run_command(arguments: argparse.Namespace) -> int:

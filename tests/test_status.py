@@ -7,6 +7,8 @@ import hashlib
 import json
 import socket
 import sqlite3
+import subprocess
+import sys
 from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -37,7 +39,7 @@ from tests.fixture_site import (
     derive_article,
     sitemap_urlset,
 )
-from tests.helpers import MakeConfig, run_cli, stored_value
+from tests.helpers import REPO_ROOT, MakeConfig, run_cli, stored_value
 from tests.test_config import minimal_data, write
 
 T0 = datetime(2026, 6, 1, 0, 0, tzinfo=UTC)  # far from a daylight-saving change in New Zealand
@@ -99,6 +101,31 @@ def test_a_damaged_health_record_is_reported_as_damaged_and_written_afresh_by_th
     assert "no health recorded yet" not in damaged.stderr
     assert run_cli("sync", "--config", str(config), timeout=60).returncode == 0
     assert status(config).returncode == 0
+
+
+def test_options_written_before_the_command_are_the_commands_own(
+    site: FixtureSite, tmp_path: Path, make_config: MakeConfig
+) -> None:
+    config = make_config(site, tmp_path)
+    assert run_cli("sync", "--config", str(config), timeout=60).returncode == 0
+
+    first = run_cli("--config", str(config), "-v", "status", "--json", timeout=60)
+
+    assert first.returncode == 0, first.stderr
+    assert json.loads(first.stdout)["sources"].keys() == {"inz"}  # this config's health, read as `status` reads it
+
+
+def test_status_whose_reader_has_gone_ends_quietly(site: FixtureSite, tmp_path: Path, make_config: MakeConfig) -> None:
+    config = make_config(site, tmp_path)
+    assert run_cli("sync", "--config", str(config), timeout=60).returncode == 0
+    command = [sys.executable, str(REPO_ROOT / "run.py"), "status", "--config", str(config)]
+    child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert child.stdout is not None
+    child.stdout.close()  # as `status | head -0` would, before a line is written
+
+    _, errors = child.communicate(timeout=60)
+
+    assert (child.returncode, errors) == (141, "")
 
 
 def test_every_sync_records_health_that_status_reports(

@@ -48,6 +48,7 @@ class Subscription:
     targets: tuple[Target, ...] = ()
     digest: str = "none"
     remind_days: int = 7  # `upcoming`: a date the articles give is told this many days before it
+    publish: bool = True  # its own feeds and page in the archive (a saved search): its id and match are public
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,11 @@ class NotifySettings:
     subscriptions: tuple[Subscription, ...] = ()
     digest_at: tuple[int, int] = (8, 0)
     give_up_after: float = 3 * 86400.0
+
+    @property
+    def saved_searches(self) -> tuple[Subscription, ...]:
+        """The subscriptions whose feeds and page the archive publishes."""
+        return tuple(item for item in self.subscriptions if item.publish)
 
 
 @dataclass(frozen=True)

@@ -308,6 +308,28 @@ def test_an_unset_variable_stops_the_run_naming_the_subscription(site: FixtureSi
 # -- each subscription's own feeds ------------------------------------------------------------------
 
 
+def test_a_subscription_kept_out_of_the_archive_has_no_page_feed_or_link_and_is_still_told(
+    site: FixtureSite, tmp_path: Path
+) -> None:
+    with webhooks() as hooks:
+        told = {"id": "all", "events": ["withdrawn"], "to": [hook_url(hooks)]}
+        setting = {"contact": "mailto:subs@example.org", "source": {"removal_grace": "0s"}}
+        config = write_config(site, tmp_path, subscriptions=[told], **setting)
+        sync(config)
+        output = tmp_path / "output"
+        assert (output / "subscriptions" / "all" / "feed.xml").is_file()
+
+        write_config(site, tmp_path, subscriptions=[{**told, "publish": False}], **setting)
+        site.remove(EMPLOYER_PATH)
+        sync(config)  # the first 404 is only noted
+        sync(config)
+
+        assert not list((output / "subscriptions").rglob("*.*"))  # its feeds and page are gone
+        assert "subscriptions/all" not in (output / "topics.opml").read_text("utf-8")
+        assert "subscriptions/all" not in (output / "index.html").read_text("utf-8")
+        assert [str(item["title"]).split(":")[0] for item in hooks.received] == ["Withdrawn"]
+
+
 def test_each_subscription_has_its_own_feeds_listed_in_the_archive_and_the_opml(
     site: FixtureSite, tmp_path: Path
 ) -> None:

@@ -13,7 +13,7 @@ from typing import Any
 from pipeline.config.reader import Reader, between, check_slug, join_key, one_of, value_problem
 from pipeline.subscriptions import DEFAULT_EVENTS, DIGESTS, EVENT_KINDS, NotifySettings, Subscription, Target
 
-SUBSCRIPTION_KEYS = {"id", "match", "events", "to", "digest", "remind_days"}
+SUBSCRIPTION_KEYS = {"id", "match", "events", "to", "digest", "remind_days", "publish"}
 MATCH_KEYS = {"sources", "topics", "types", "words"}
 VARIABLE = re.compile(r"\$\{([^}]*)\}")
 ENVIRONMENT_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -92,6 +92,7 @@ def _subscription(
         targets=_targets(reader, data, key, environment),
         digest=digest,
         remind_days=int(reader.get(data, key, "remind_days", int, 7, between(0, 90))),
+        publish=bool(reader.get(data, key, "publish", bool, True)),
     )
 
 

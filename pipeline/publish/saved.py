@@ -24,23 +24,23 @@ def folder_of(subscription: Subscription) -> str:
 
 def configured(config: Config) -> list[Membership]:
     """A membership per configured subscription: its page and feeds exist even while it lists nothing."""
-    return [Membership(folder_of(item), KIND, "", item.id) for item in config.notify.subscriptions]
+    return [Membership(folder_of(item), KIND, "", item.id) for item in config.notify.saved_searches]
 
 
 def selected_by(config: Config, article: Article, source_id: str, body_text: Callable[[], str]) -> list[Membership]:
     """The subscriptions whose feeds list `article`; `body_text` gives its body's text, with a line
     break between blocks (asked for only when a subscription matches `words`)."""
-    if not config.notify.subscriptions:
+    if not config.notify.saved_searches:
         return []
-    text = body_text() if any(item.words for item in config.notify.subscriptions) else ""
+    text = body_text() if any(item.words for item in config.notify.saved_searches) else ""
     facts = EventFacts("new", source_id, article.title, article.summary, text, article.topics, article.news_type)
     return [
-        Membership(folder_of(item), KIND, "", item.id) for item in config.notify.subscriptions if selects(item, facts)
+        Membership(folder_of(item), KIND, "", item.id) for item in config.notify.saved_searches if selects(item, facts)
     ]
 
 
 def front_page_groups(config: Config) -> tuple[LinkGroup, ...]:
-    links = tuple((item.id, folder_of(item) + "index.html") for item in config.notify.subscriptions)
+    links = tuple((item.id, folder_of(item) + "index.html") for item in config.notify.saved_searches)
     return (LinkGroup("Subscriptions", links),) if links else ()
 
 
@@ -52,7 +52,7 @@ def describe(item: Subscription) -> str:
 
 def subscription_outputs(planner: SitePlanner, membership: Membership) -> Iterator[Output]:
     config = planner.config
-    subscription = next(item for item in config.notify.subscriptions if item.id == membership.name)
+    subscription = next(item for item in config.notify.saved_searches if item.id == membership.name)
     folder, description = membership.collection, describe(subscription)
     yield planner._article_feed(
         folder, f"{subscription.id} · {config.feeds.title}", description, poll_minutes(config.sources)

@@ -28,10 +28,10 @@ def site_key(config: Config) -> str:
     digest = hashlib.sha256(
         f"{__version__}|{config.site_url}|{config.websub_hub}|{config.feeds!r}|{config.sources!r}".encode()
     )
-    if config.notify.subscriptions:  # what their feeds list (never their targets: those are secrets)
+    if config.notify.saved_searches:  # what their feeds list (never their targets: those are secrets)
         digest.update(
             repr(
-                [(item.id, item.sources, item.topics, item.types, item.words) for item in config.notify.subscriptions]
+                [(item.id, item.sources, item.topics, item.types, item.words) for item in config.notify.saved_searches]
             ).encode()
         )
     for item in sorted(resources.files("pipeline.publish").joinpath("templates").iterdir(), key=lambda item: item.name):
@@ -85,7 +85,7 @@ def opml_lists(
             for info in groups(kind, folder):
                 name, url = f"{info.name} · {source.name}", site_url + info.collection
                 topics.append(FeedOutline(name, url + "feed.xml", url, source.name))
-    for subscription in config.notify.subscriptions:  # saved searches: they overlap the others
+    for subscription in config.notify.saved_searches:  # saved searches: they overlap the others
         url = f"{site_url}subscriptions/{subscription.id}/"
         topics.append(FeedOutline(f"Subscription: {subscription.id} · {config.feeds.title}", url + "feed.xml", url, ""))
     return [

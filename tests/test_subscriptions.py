@@ -272,3 +272,13 @@ def test_a_subscription_may_name_a_disabled_source(tmp_path: Path) -> None:
     (fees,) = load_config(path).notify.subscriptions
 
     assert fees.sources == ("paused",)
+
+
+def test_a_failures_reason_masks_every_part_of_the_target_url_and_stays_bounded() -> None:
+    from pipeline.notify.send import REASON_CHARACTERS, masked
+
+    url = "mailtos://panui:p%40ss-w0rd@smtp.example.org:465/x?from=panui@example.org&to=adviser@example.org"
+    said = 'Authentication failed for panui with p@ss-w0rd on "smtp.example.org" sending to adviser@example.org'
+
+    assert masked(said, url) == 'Authentication failed for … with … on "…" sending to …'
+    assert len(masked(said * 10, url)) == REASON_CHARACTERS

@@ -17,7 +17,7 @@ from pipeline.model import Config, Source
 
 DIGEST_LINES = 200  # lines (articles) listed in one digest; more are counted, and are in the feeds
 ARTICLE_KINDS = {"new", "revised", "withdrawn"}  # told once per article in a digest
-SHORT_CHARACTERS = 500  # a chat message: the subject, a passage or summary cut to fit, the link
+SHORT_CHARACTERS = 500  # a chat message: a passage or summary cut to fit, the links and the credit
 KINDS = {  # each kind of event: what its message's subject starts with, and its heading in a digest
     "new": ("", "New"),
     "revised": ("Updated: ", "Updated"),

@@ -20,12 +20,13 @@ from tests.helpers import serving
 
 
 class Webhooks(ThreadingHTTPServer):
-    """POSTs received, as JSON. `failing` answers 503 to each (the service is down)."""
+    """POSTs received, as JSON. `failing` answers `failure` (503: the service is down) to each."""
 
     def __init__(self) -> None:
         super().__init__(("127.0.0.1", 0), _Hook)
         self.received: list[dict[str, Any]] = []
         self.failing = False
+        self.failure = 503
         self.lock = threading.Lock()
 
     @property
@@ -46,7 +47,7 @@ class _Hook(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         if self.server.failing:
-            self.send_response(503)
+            self.send_response(self.server.failure)
         else:
             with self.server.lock:
                 self.server.received.append(json.loads(body))

@@ -259,14 +259,15 @@ def test_a_digest_groups_its_events_by_kind_one_line_each_and_stays_bounded(tmp_
 
     items = [event("revised", "Updated: Fees"), event("new", "Visas"), event("alert", "Alert: Closed")]
     digest = Message.from_json(digest_message(config, "daily", "fees", items) or "")
-    many = Message.from_json(digest_message(config, "weekly", "fees", [event("new", "A")] * (DIGEST_LINES + 5)) or "")
+    lines = [event("new", f"A{number}") for number in range(DIGEST_LINES + 5)]
+    many = Message.from_json(digest_message(config, "weekly", "fees", lines) or "")
 
     assert digest.subject.endswith("daily digest (fees): 1 new, 1 updated, 1 alerts")
     assert (
         "New:\n- Visas https://x/Visas/\n\nUpdated:\n- Fees https://x/Updated: Fees/\n\nAlerts:\n- Closed"
         in digest.text
     )
-    assert many.text.count("\n- A ") == DIGEST_LINES and "… and 5 more" in many.text
+    assert many.text.count("\n- A") == DIGEST_LINES and "… and 5 more" in many.text
 
 
 def test_a_subscription_may_name_a_disabled_source(tmp_path: Path) -> None:
@@ -280,3 +281,13 @@ def test_a_subscription_may_name_a_disabled_source(tmp_path: Path) -> None:
     (fees,) = load_config(path).notify.subscriptions
 
     assert fees.sources == ("paused",)
+
+
+def test_a_failures_reason_masks_every_part_of_the_target_url_and_stays_bounded() -> None:
+    from pipeline.notify.send import REASON_CHARACTERS, masked
+
+    url = "mailtos://panui:p%40ss-w0rd@smtp.example.org:465/x?from=panui@example.org&to=adviser@example.org"
+    said = 'Authentication failed for panui with p@ss-w0rd on "smtp.example.org" sending to adviser@example.org'
+
+    assert masked(said, url) == 'Authentication failed for … with … on "…" sending to …'
+    assert len(masked(said * 10, url)) == REASON_CHARACTERS

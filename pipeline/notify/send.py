@@ -1,12 +1,15 @@
 """The only Apprise user: whether a target URL can be read, and sending one message to one target.
 
-Apprise's own log is silenced: it may name a host or an address of a target, and target URLs are
-secrets. A failure is told by the target's label alone (its place in `to` and its scheme)."""
+Apprise's own log goes nowhere but to the capture of each send (it may name a host or an address of a
+target, and target URLs are secrets). A failure is told by the target's label (its place in `to` and
+its scheme) and the reason Apprise gave, with every part of the target's URL masked in it."""
 
 from __future__ import annotations
 
 import logging
+import re
 from typing import TYPE_CHECKING
+from urllib.parse import unquote
 
 from pipeline.errors import ConfigError
 from pipeline.model import Config
@@ -19,7 +22,12 @@ if TYPE_CHECKING:
 EMAIL_SCHEMES = {"mailto", "mailtos", "email", "emails", "ses", "sendgrid", "mailgun", "sparkpost", "resend", "brevo"}
 SERVICE_TIMEOUT = 30.0  # seconds one message may take to be handed over (connect and answer)
 HINT = "check its scheme and form against Apprise's list of services (github.com/caronc/apprise/wiki)"
-logging.getLogger("apprise").disabled = True
+REASON_CHARACTERS = 200  # the reason of a failure, as the outbox, `status` and `notify --test` show it
+CAUSE = re.compile(r"\[Errno -?\d+\] ([^\"'()\[\]]+)")  # the system's word in a debug line: "Connection refused"
+_LOG = logging.getLogger("apprise")
+_LOG.propagate = False  # never to Pānui's log; each send reads its own records (AppriseResult.logs)
+_LOG.addHandler(logging.NullHandler())  # (without one, Python would print its warnings to stderr)
+_LOG.setLevel(logging.DEBUG)  # the system's reason for a failed connection is told at debug level
 
 
 def check_targets(config: Config) -> None:
@@ -47,14 +55,35 @@ def send(target: Target, message: Message) -> str | None:
         return f"Apprise cannot read target {target.label}"
     email = target.url.partition("://")[0].lower() in EMAIL_SCHEMES
     try:
-        accepted = client.notify(
+        result = client.notify(
             title=message.subject,
             body=message.html if email else message.short,
             body_format=apprise.NotifyFormat.HTML if email else apprise.NotifyFormat.TEXT,
+            log_level=logging.DEBUG,
         )
     except Exception as error:  # a bug in a service's plugin costs this delivery, never the run
         return f"target {target.label} failed: {type(error).__name__}"
-    return None if accepted else f"target {target.label} did not accept the message"
+    if result:
+        return None
+    said = [entry.message for entry in result.logs() if entry.level not in {"TRACE", "DEBUG", "INFO"}]
+    causes = [found.group(1).strip() for entry in result.logs() for found in CAUSE.finditer(entry.message)]
+    reason = "; ".join(dict.fromkeys(said)) + "".join(f" ({cause})" for cause in dict.fromkeys(causes))
+    return f"target {target.label} did not accept the message" + (f": {masked(reason, target.url)}" if reason else "")
+
+
+def masked(reason: str, url: str) -> str:
+    """`reason` bounded, with each part of `url` that may be a secret (user, password, host, path, query
+    values) replaced by "…", as written or percent-decoded, wherever Apprise's message repeats it."""
+    address = url.partition("://")[2]
+    where, _, query = address.partition("?")
+    parts = re.split(r"[/@:#]", where) + [value for pair in query.split("&") for value in pair.split("=")[1:]]
+    for part in sorted({*parts, *map(unquote, parts)}, key=len, reverse=True):
+        if len(part) >= 4:  # a short one is masked where it stands alone, not inside a word
+            reason = reason.replace(part, "…")
+        elif part and not part.isdigit():  # (a port is no secret)
+            reason = re.sub(rf"(?<!\w){re.escape(part)}(?!\w)", "…", reason)
+    reason = " ".join(reason.split())
+    return reason if len(reason) <= REASON_CHARACTERS else reason[: REASON_CHARACTERS - 1] + "…"
 
 
 def _asset() -> apprise.AppriseAsset:

@@ -4,7 +4,7 @@ selects the article; through `run.py sync` to a real `json://` receiver on 127.0
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -47,7 +47,7 @@ def test_a_date_coming_up_is_told_once_to_the_subscriptions_that_match_it(
     soon, later = nz_day(5), nz_day(40)
     serve_article(
         site,
-        f"<p>Visitor visa fees will change on {soon.day} {soon:%B %Y}.</p>"
+        f"<p>Visitor visa fees will change on {soon.day} {soon:%B %Y} at 10am.</p>"
         f"<p>Applications under the current fees close on {later.day} {later:%B %Y}.</p>",
     )
     with webhooks() as hooks:
@@ -70,7 +70,9 @@ def test_a_date_coming_up_is_told_once_to_the_subscriptions_that_match_it(
         reminders = [item for item in hooks.received if item["title"].startswith("Coming up: ")]
         assert [item["title"] for item in reminders] == [f"Coming up: Takes effect: {TITLE}"]  # not the one in 40 days
         (reminder,) = reminders
-        assert f"{soon.day} {soon:%B %Y}: Visitor visa fees will change on" in reminder["message"]
+        at = datetime.combine(soon, time(10), ZoneInfo("Pacific/Auckland"))
+        # The zone by its name, as the calendar's Coming up page gives it (not a bare "UTC+13:00").
+        assert f"{soon.day} {soon:%B %Y}, 10:00 {at:%Z}: Visitor visa fees will change on" in reminder["message"]
         assert f"/inz/articles/{SLUG}/" in reminder["message"]
         assert not [item for item in hooks.received if item["title"] == TITLE]  # `news`: its baseline
 

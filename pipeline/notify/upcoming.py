@@ -10,7 +10,7 @@ from contextlib import closing
 from datetime import date, datetime
 
 from pipeline.dom import html_text
-from pipeline.model import Config, StoredArticle
+from pipeline.model import NZ, Config, StoredArticle
 from pipeline.notify.messages import EventText
 from pipeline.notify.route import fan_out
 from pipeline.publish.dated import DatedEvent, due_within, from_json
@@ -61,7 +61,7 @@ def _reminders(
         for event in due[stored.id]:
             archive_url = f"{config.site_url}{stored.source_id}/articles/{stored.slug}/"
             day = f"{event.day:%A} {event.day.day} {event.day:%B %Y}"
-            when = f"{day}, {event.at:%H:%M %Z}" if event.at else day  # as the Coming up page says it
+            when = f"{day}, {event.at.astimezone(NZ):%H:%M %Z}" if event.at else day  # as the Coming up page says it
             summary = f"{event.label}, {when}: {event.sentence}"
             words = EventText("upcoming", f"{event.label}: {article.title}", summary, None, archive_url, article.url)
             near = [item for item in reminding if event.day <= _last_day(today, item)]

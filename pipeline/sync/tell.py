@@ -5,7 +5,7 @@ A failed delivery is a warning (retried by later runs); only a message given up 
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from pipeline.model import NZ, Config
 from pipeline.notify import deliver, route_changes
@@ -53,7 +53,7 @@ def tell_subscribers(config: Config, store: Store, report: SyncReport, deadline:
                 f"subscription {pending.subscription} {label}",
                 "notify",
                 f"{pending.count} message(s) pending since {_local(pending.oldest)}{why}; "
-                f"next try after {_local(pending.next_try)}",
+                f"next try after {_local(pending.next_try + timedelta(seconds=59))}",  # (12:11:52 shows 12:12)
                 "retried by each run until notify_give_up_after; `python run.py notify --test ID` tries the target",
             )
         )

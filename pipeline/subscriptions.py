@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 
 EVENT_KINDS = ("new", "revised", "withdrawn", "alert", "upcoming")
 DEFAULT_EVENTS = ("new", "alert")
@@ -59,7 +60,7 @@ class NotifySettings:
     digest_at: tuple[int, int] = (8, 0)
     give_up_after: float = 3 * 86400.0
 
-    @property
+    @cached_property  # asked for each article a publication reads
     def saved_searches(self) -> tuple[Subscription, ...]:
         """The subscriptions whose feeds and page the archive publishes."""
         return tuple(item for item in self.subscriptions if item.publish)

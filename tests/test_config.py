@@ -152,7 +152,7 @@ def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
     assert "http(s)" in message
     assert "Pacific/Atlantis" in message and "time zone" in message
     assert "CSS selector" in message
-    assert "'Q' is a bad directive" in message
+    assert "%Q is not a directive" in message
     assert "regular expression" in message
     assert "every now and then" in message
     assert "duplicate source id 'inz'" in message

@@ -129,7 +129,7 @@ def test_help_and_status_load_only_what_they_print(site: FixtureSite, tmp_path: 
     assert shown.returncode == 0 and "sync" in shown.stdout
     assert status.returncode == 0, status.stderr
     for modules in (for_help, for_status):
-        assert loaded(modules, (*HEAVY, "requests", "urllib3", "http.client", "lxml", "nh3", "isal")) == []
+        assert loaded(modules, (*HEAVY, "requests", "urllib3", "http.client", "lxml", "nh3", "isal", "_strptime")) == []
     assert loaded(for_help, ("yaml", "sqlite3")) == []
 
 

@@ -69,6 +69,7 @@ def test_a_subscription_reads_with_its_defaults_and_environment(
             "90",
         ),
         ({"id": "fees"}, {}, "subscriptions.fees.to", "is required"),
+        ({"id": "fees", "to": "json://h/"}, {}, "subscriptions.fees.to", "a list of Apprise URLs, not one text"),
         ({"id": "Fees!", "to": ["json://h/"]}, {}, "subscriptions[0].id", "slug"),
         ({"to": ["json://h/"]}, {}, "subscriptions[0].id", "is required"),
         ({"id": "fees", "to": ["json://h/"]}, {"digest_at": "8am"}, "digest_at", "HH:MM"),

@@ -101,6 +101,9 @@ def _targets(reader: Reader, data: dict[str, Any], key: str, environment: Mappin
     never the URL (it may hold a secret)."""
     path = join_key(key, "to")
     urls = data.get("to")
+    if isinstance(urls, str):  # (the URL itself is not shown: it may hold a secret)
+        reader.problem(path, "must be a list of Apprise URLs, not one text", 'write it as a list: to: ["json://…"]')
+        return ()
     if not isinstance(urls, list) or not urls:
         reader.problem(path, "is required: a list of Apprise URLs", "e.g. mailto://… or json://…; see Apprise's wiki")
         return ()

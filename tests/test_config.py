@@ -270,6 +270,13 @@ def test_a_disabled_source_named_on_the_command_line_is_said_to_be_disabled(tmp_
     assert unknown.value.hint == f"sources in {config.path}: inz; disabled: pages"
 
 
+def test_a_time_zone_that_is_a_folder_of_zones_is_a_config_error(tmp_path: Path) -> None:
+    data = minimal_data()
+    data["sources"][0]["timezone"] = "Pacific"  # (ZoneInfo raises IsADirectoryError for it)
+    error = problems_of(write(tmp_path, data))
+    assert [key for key, _, _ in error.problems] == ["sources[0].timezone"]
+
+
 def test_top_level_must_be_a_mapping(tmp_path: Path) -> None:
     error = problems_of(write(tmp_path, "- just\n- a list\n"))
     assert "(top level)" in error.message and "mapping" in error.message

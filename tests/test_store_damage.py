@@ -280,10 +280,13 @@ EDITS = {
     "topics of the wrong JSON type": ("revisions", "topics", "articles.id", '{"a": 1}', ["sync", "rebuild"]),
     "a date of no time zone": ("revisions", "published", "articles.id", "2026-07-09", ["sync", "rebuild"]),
     "headers that are not JSON": ("raw_pages", "headers", "http_cache.raw_page_id", "{not json", ["rebuild"]),
+    # A folder of zones: ZoneInfo raises IsADirectoryError, which is no publication problem either.
+    "a time zone that is a folder": ("articles", "timezone", "articles.url", "Pacific", ["sync", "rebuild"]),
 }
 ROW_OF = {  # the row of each table that belongs to the first article
     "articles.id": "article_id = (SELECT id FROM articles WHERE url = :url)",
     "http_cache.raw_page_id": "id = (SELECT raw_page_id FROM http_cache WHERE url = :url)",
+    "articles.url": "url = :url",
 }
 
 

@@ -199,7 +199,7 @@ def check_regex(value: str) -> str | None:
 def check_timezone(value: str) -> str | None:
     try:
         ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # ("Pacific" is a folder of zones: IsADirectoryError)
         return f"is not a known IANA time zone ({value!r}), e.g. Pacific/Auckland"
     return None
 

@@ -70,7 +70,8 @@ def stored(read: Callable[[Any], T], value: object, column: str, row: object) ->
     not have written stops the command with StoreDamaged naming it, not a traceback, and is not written over."""
     try:
         return read(value)
-    except (ValueError, TypeError, KeyError):  # (json's errors are ValueErrors; a zone not found, a KeyError)
+    # (json's errors are ValueErrors; a zone not found is a KeyError, and one that is a folder an OSError)
+    except (ValueError, TypeError, KeyError, OSError):
         raise StoreDamaged(
             f"the store holds a value Pānui did not write: {column} of {row} is {shorten(repr(value), 80)}, "
             f"not {EXPECTED[read]}. Nothing was written to it",

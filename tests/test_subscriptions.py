@@ -269,6 +269,9 @@ def test_a_digest_groups_its_events_by_kind_one_line_each_and_stays_bounded(tmp_
         in digest.text
     )
     assert many.text.count("\n- A") == DIGEST_LINES and "… and 5 more" in many.text
+    # Each alert is its own line, though two share a title and the front page's link.
+    twice = Message.from_json(digest_message(config, "daily", "fees", [items[2], items[2]]) or "")
+    assert twice.subject.endswith(": 2 alerts") and twice.text.count("\n- Closed") == 2
 
 
 def test_a_subscription_may_name_a_disabled_source(tmp_path: Path) -> None:

@@ -90,11 +90,12 @@ def digest_message(config: Config, period: str, subscription_id: str, items: Seq
     (its latest state; a revised one says how many revisions), so the counts are of articles."""
     if not items:
         return None
-    grouped: dict[str, dict[tuple[str, str], list[Message]]] = {kind: {} for kind in KINDS}
-    for kind, json_text in items:
+    grouped: dict[str, dict[tuple[str, int], list[Message]]] = {kind: {} for kind in KINDS}
+    for position, (kind, json_text) in enumerate(items):
         message = Message.from_json(json_text)
-        # An alert or a reminder is its own line; an article's events of one kind are one line.
-        key = (message.link, "" if kind in ARTICLE_KINDS else message.subject)
+        # An article's events of one kind are one line; each alert and each reminder is its own (two alerts
+        # may share a title and a link, two dates of one article a subject).
+        key = (message.link, -1 if kind in ARTICLE_KINDS else position)
         grouped.setdefault(kind, {}).setdefault(key, []).append(message)
     counts = ", ".join(f"{len(found)} {KINDS[kind][1].lower()}" for kind, found in grouped.items() if found)
     subject = f"{config.feeds.title} {period} digest ({subscription_id}): {counts}"

@@ -91,6 +91,8 @@ def test_an_unquoted_digest_time_yaml_reads_as_a_number_is_explained(tmp_path: P
     error = problems_of(path)
 
     assert error.problems == [("digest_at", "must be a time of day as text, not the number 750", "quote it: '12:30'")]
+    path.write_text(path.read_text("utf-8").replace("digest_at: 12:30", "digest_at: 8"), "utf-8")
+    assert problems_of(path).problems[0][2] == "quote it: '08:00'"  # an hour, not eight minutes past midnight
 
 
 def test_a_url_apprise_cannot_read_is_a_config_error_that_keeps_the_secret(tmp_path: Path) -> None:

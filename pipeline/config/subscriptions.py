@@ -28,7 +28,7 @@ def parse_notify(
     written = top.get("digest_at")
     if type(written) is int:  # YAML 1.1 reads an unquoted 12:30 as 750, minutes counted in base 60
         hours, minutes = divmod(written, 60)
-        quoted = f"'{hours:02d}:{minutes:02d}'" if 0 < written < 24 * 60 else "'08:00'"
+        quoted = f"'{hours:02d}:{minutes:02d}'" if 60 <= written < 24 * 60 else "'08:00'"  # (8 or 800: not H:MM)
         reader.problem("digest_at", f"must be a time of day as text, not the number {written}", f"quote it: {quoted}")
         digest_at = "08:00"
     else:

@@ -123,14 +123,29 @@ def port_number(text: str) -> int:
     return int(text)
 
 
+COMMON_WITH_VALUE = ("--config", "--log-format")  # the options every command takes that take a value
+COMMON_FLAGS = ("-v", "--verbose")
+
+
 def command_first(parser: argparse.ArgumentParser, argv: Sequence[str]) -> list[str]:
-    """`run.py --config X status` read as `run.py status --config X`: every command takes --config, -v and
-    --log-format, and people write them first (argparse would take `X` for the command)."""
+    """`run.py --config X -v status` read as `run.py status --config X -v`: every command takes --config, -v
+    and --log-format, and people write them first (argparse would take `X` for the command). Only those
+    options are moved, each with its value; anything else is left for argparse to judge."""
     names = next(action.choices for action in parser._actions if isinstance(action, argparse._SubParsersAction))
-    if not argv or not argv[0].startswith("-") or argv[0] in ("-h", "--help", "--version"):
-        return list(argv)
-    at = next((index for index, word in enumerate(argv) if word in names), None)
-    return list(argv) if at is None else [argv[at], *argv[:at], *argv[at + 1 :]]
+    at = 0
+    while at < len(argv):
+        word = argv[at]
+        if word in COMMON_WITH_VALUE:
+            at += 2
+        elif word in COMMON_FLAGS or word.startswith(tuple(f"{option}=" for option in COMMON_WITH_VALUE)):
+            at += 1
+        else:
+            break
+    if at >= len(argv) > 0:  # (an option's value missing too: `run.py --config`)
+        parser.error(f"no command given after {' '.join(argv)}: e.g. run.py {' '.join(argv)} status")
+    if at > 0 and argv[at] in names:
+        return [argv[at], *argv[:at], *argv[at + 1 :]]
+    return list(argv)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -138,6 +153,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     arguments = parser.parse_args(command_first(parser, sys.argv[1:] if argv is None else argv))
     quiet, chatty = (logging.INFO, logging.DEBUG) if arguments.command == "daemon" else (logging.WARNING, logging.INFO)
     configure_logging(arguments.log_format, level=chatty if arguments.verbose else quiet, verbose=arguments.verbose)
+    try:
+        return _run_and_report(arguments)
+    except BrokenPipeError:  # the reader left (`status | head -1`): its leaving is not Pānui's error
+        for stream in (sys.stdout, sys.stderr):  # (Python flushes both at exit)
+            os.dup2(os.open(os.devnull, os.O_WRONLY), stream.fileno())
+        return 141  # as a shell reports a command ended by SIGPIPE
+
+
+def _run_and_report(arguments: argparse.Namespace) -> int:
     try:
         return run_command(arguments)
     except PanuiError as error:
@@ -148,9 +172,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
-    except BrokenPipeError:  # the reader left (`status | head -1`): its leaving is not Pānui's error
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # (Python flushes stdout at exit)
-        return 141  # as a shell reports a command ended by SIGPIPE
 
 
 def run_command(arguments: argparse.Namespace) -> int:

@@ -113,6 +113,10 @@ def test_options_written_before_the_command_are_the_commands_own(
 
     assert first.returncode == 0, first.stderr
     assert json.loads(first.stdout)["sources"].keys() == {"inz"}  # this config's health, read as `status` reads it
+    named_status = run_cli("--config", "status", "sync", timeout=60, cwd=tmp_path)  # a file named like a command
+    assert named_status.returncode == 2 and "status: 1 problem in the configuration" in named_status.stderr
+    alone = run_cli("--config", str(config), timeout=60)
+    assert alone.returncode == 2 and "no command given after --config" in alone.stderr
 
 
 def test_status_whose_reader_has_gone_ends_quietly(site: FixtureSite, tmp_path: Path, make_config: MakeConfig) -> None:
@@ -126,6 +130,13 @@ def test_status_whose_reader_has_gone_ends_quietly(site: FixtureSite, tmp_path: 
     _, errors = child.communicate(timeout=60)
 
     assert (child.returncode, errors) == (141, "")
+    # Its error too, when both of its streams' readers have gone (a monitoring check never exits 1 for it).
+    command[-1] = str(tmp_path / "nowhere.yaml")
+    both = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert both.stdout is not None and both.stderr is not None
+    both.stdout.close()
+    both.stderr.close()
+    assert both.wait(timeout=60) == 141
 
 
 def test_every_sync_records_health_that_status_reports(

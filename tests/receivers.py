@@ -15,6 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult
 
 from tests.helpers import serving
 
@@ -75,12 +76,14 @@ class Mailbox:
 
 
 @contextmanager
-def smtp_server(lifetime: float = 240) -> Iterator[tuple[Mailbox, int]]:
+def smtp_server(lifetime: float = 240, *, refuse_login: bool = False) -> Iterator[tuple[Mailbox, int]]:
+    """An SMTP server on 127.0.0.1; with `refuse_login`, one that answers any login 535 (a wrong password)."""
     with socket.socket() as probe:  # a free port (aiosmtpd's controller checks it is up by connecting)
         probe.bind(("127.0.0.1", 0))
         port = int(probe.getsockname()[1])
     mailbox = Mailbox()
-    controller = Controller(mailbox, hostname="127.0.0.1", port=port)
+    login: dict[str, Any] = {"authenticator": _refuse, "auth_require_tls": False} if refuse_login else {}
+    controller = Controller(mailbox, hostname="127.0.0.1", port=port, **login)
     controller.start()
     watchdog = threading.Timer(lifetime, controller.stop)
     watchdog.daemon = True
@@ -90,3 +93,7 @@ def smtp_server(lifetime: float = 240) -> Iterator[tuple[Mailbox, int]]:
     finally:
         watchdog.cancel()
         controller.stop()
+
+
+def _refuse(*_: object) -> AuthResult:
+    return AuthResult(success=False, handled=False)

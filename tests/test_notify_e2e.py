@@ -11,7 +11,7 @@ import pytest
 
 from tests.fixture_site import FixtureSite
 from tests.helpers import run_cli, write_config
-from tests.receivers import webhooks
+from tests.receivers import smtp_server, webhooks
 from tests.test_subscriptions_e2e import SIGNIFICANT, TITLE, edit, hook_url, sync
 
 pytestmark = pytest.mark.e2e  # syncs through run.py, with an HTTP receiver on 127.0.0.1
@@ -55,6 +55,20 @@ def test_a_failed_target_is_told_with_apprises_reason_and_no_secret(site: Fixtur
     for text in (trial.stdout, down.stderr, status.stdout):
         told = [line for line in text.splitlines() if "did not accept" in line]
         assert told and not any("127.0.0.1" in line for line in told)  # (the target's host is masked too)
+
+
+def test_a_wrong_smtp_password_is_told_as_the_servers_refusal_not_a_connection_error(
+    site: FixtureSite, tmp_path: Path
+) -> None:
+    with smtp_server(refuse_login=True) as (mailbox, port):
+        mail = f"mailto://panui:{PASSWORD}@127.0.0.1:{port}?from=panui@example.org&to=a@example.org&mode=insecure"
+        subscriptions = [{"id": "mail", "to": [mail]}]
+        config = write_config(site, tmp_path, contact="mailto:subs@example.org", subscriptions=subscriptions)
+        trial = run_cli("notify", "--config", str(config), "--test", "mail", timeout=60)
+
+    assert trial.returncode == 1 and not mailbox.messages
+    assert "(535 " in trial.stdout and "Authentication" in trial.stdout
+    assert PASSWORD not in trial.stdout + trial.stderr
 
 
 def test_chat_messages_and_a_digest_carry_the_sources_attribution_and_list_each_article_once(

@@ -23,7 +23,9 @@ EMAIL_SCHEMES = {"mailto", "mailtos", "email", "emails", "ses", "sendgrid", "mai
 SERVICE_TIMEOUT = 30.0  # seconds one message may take to be handed over (connect and answer)
 HINT = "check its scheme and form against Apprise's list of services (github.com/caronc/apprise/wiki)"
 REASON_CHARACTERS = 200  # the reason of a failure, as the outbox, `status` and `notify --test` show it
-CAUSE = re.compile(r"\[Errno -?\d+\] ([^\"'()\[\]]+)")  # the system's word in a debug line: "Connection refused"
+# The cause in a debug line: the system's word ("[Errno 111] Connection refused"), or a server's reply code
+# and text ("(535, b'5.7.8 Authentication credentials invalid')": a wrong password, not the network).
+CAUSE = re.compile(r"\[Errno -?\d+\] ([^\"'()\[\]]+)|\(([45]\d\d), b?[\"']([^\"']{1,120})")
 _LOG = logging.getLogger("apprise")
 _LOG.propagate = False  # never to Pānui's log; each send reads its own records (AppriseResult.logs)
 _LOG.addHandler(logging.NullHandler())  # (without one, Python would print its warnings to stderr)
@@ -66,7 +68,11 @@ def send(target: Target, message: Message) -> str | None:
     if result:
         return None
     said = [entry.message for entry in result.logs() if entry.level not in {"TRACE", "DEBUG", "INFO"}]
-    causes = [found.group(1).strip() for entry in result.logs() for found in CAUSE.finditer(entry.message)]
+    causes = [
+        (found[1] or f"{found[2]} {found[3]}").strip()
+        for entry in result.logs()
+        for found in CAUSE.finditer(entry.message)
+    ]
     reason = "; ".join(dict.fromkeys(said)) + "".join(f" ({cause})" for cause in dict.fromkeys(causes))
     return f"target {target.label} did not accept the message" + (f": {masked(reason, target.url)}" if reason else "")
 

@@ -209,7 +209,17 @@ def _remove(paths: Sequence[str], catalogue: Catalogue, root: Path) -> None:
     """Delete the pages and feeds of collections that list nothing any more (no dangling old copies)."""
     for path in paths:
         (root / path).unlink(missing_ok=True)
-    folders = [folder for folder in dict.fromkeys((root / path).parent for path in paths) if folder.is_dir()]
+    parents = list(dict.fromkeys((root / path).parent for path in paths))
+    emptied: list[Path] = []
+    for folder in parents:  # a folder left empty goes too (a web server would show it once existed)
+        while folder != root and folder.is_relative_to(root):
+            try:
+                folder.rmdir()
+            except OSError:  # not empty, or gone already: it stays as it is
+                break
+            emptied.append(folder)
+            folder = folder.parent
+    folders = [folder for folder in dict.fromkeys([*parents, *(gone.parent for gone in emptied)]) if folder.is_dir()]
     if folders:  # on disk before the catalogue forgets them, or a power cut could bring back an orphan
         flush_folders(folders)
     catalogue.forget_files(paths)

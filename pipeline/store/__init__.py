@@ -39,6 +39,7 @@ __all__ = [
     "inspect_store",
     "is_store_failure",
     "open_store",
+    "require_writable",
     "shard_of",
 ]
 
@@ -65,6 +66,12 @@ def writable_folder(folder: Path, key: str) -> None:
         ) from None
 
 
+def require_writable(config: Config) -> None:
+    """Raise unless the run can keep what it fetches (state_dir) and publish it (output_dir)."""
+    writable_folder(config.state_dir, "state_dir")
+    writable_folder(config.output_dir, "output_dir")
+
+
 @contextmanager
 def open_store(config: Config, *, lock_wait: float) -> Iterator[Store]:
     """The store for a run that writes (sync, rebuild), under the run lock. In this order: the store is
@@ -74,8 +81,7 @@ def open_store(config: Config, *, lock_wait: float) -> Iterator[Store]:
     path = config.state_dir / STORE_FILE
     seen, damage = identity(path), damage_met()
     checked = sound_since(path)
-    writable_folder(config.state_dir, "state_dir")
-    writable_folder(config.output_dir, "output_dir")
+    require_writable(config)
     with StoreLock(config.state_dir, wait=lock_wait):
         if identity(path) != seen:  # changed while this run waited for the lock: found sound again
             checked = sound_since(path)

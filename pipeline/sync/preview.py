@@ -20,7 +20,7 @@ from pipeline.files import holds
 from pipeline.model import Config
 from pipeline.publish import render_site
 from pipeline.reports import SyncReport
-from pipeline.store import STORE_FILE, Store, copy_if_behind, writable_folder
+from pipeline.store import STORE_FILE, Store, copy_if_behind, require_writable
 from pipeline.sync.run import _now, select_sources, source_for_url, sync_source
 
 
@@ -53,8 +53,7 @@ def preview_sync(
     urls: Sequence[str] = (),
 ) -> SyncReport:
     selected = select_sources(config, source_ids, urls)
-    for folder, key in ((config.state_dir, "state_dir"), (config.output_dir, "output_dir")):
-        writable_folder(folder, key)  # what would stop the sync before it starts stops its preview too
+    require_writable(config)  # what would stop the sync before it starts stops its preview too
     report = SyncReport(started_at=_now())
     deadline = time.monotonic() + config.run_budget  # discovery is bounded as in a sync
     with tempfile.TemporaryDirectory(prefix="panui-dry-run-") as empty:
